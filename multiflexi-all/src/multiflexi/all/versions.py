@@ -1,0 +1,60 @@
+"""Which MultiFlexi components are installed, and whether they are the pinned set."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import metadata
+
+from packaging.requirements import Requirement
+
+DISTRIBUTION = "multiflexi-all"
+
+#: every distribution of the family, lowest layer first
+COMPONENTS = (
+    "multiflexi-database",
+    "multiflexi-core",
+    "multiflexi-executor",
+    "multiflexi-server",
+    "multiflexi-cli",
+    "multiflexi-all",
+)
+
+
+@dataclass(frozen=True)
+class ComponentVersion:
+    name: str
+    installed: str | None
+    pinned: str | None
+
+    @property
+    def matches(self) -> bool:
+        return self.pinned is None or self.installed == self.pinned
+
+
+def pins() -> dict[str, str]:
+    """The exact versions multiflexi-all requires, read from its own metadata."""
+    result: dict[str, str] = {}
+    for line in metadata.requires(DISTRIBUTION) or []:
+        req = Requirement(line)
+        if not req.name.startswith("multiflexi-") or req.marker is not None:
+            continue
+        specs = list(req.specifier)
+        if len(specs) == 1 and specs[0].operator == "==":
+            result[req.name] = specs[0].version
+    return result
+
+
+def installed(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def component_versions() -> list[ComponentVersion]:
+    pinned = pins()
+    return [ComponentVersion(name, installed(name), pinned.get(name)) for name in COMPONENTS]
+
+
+def is_pinned_set() -> bool:
+    return all(c.matches for c in component_versions())

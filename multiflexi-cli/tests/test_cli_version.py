@@ -1,0 +1,11 @@
+from importlib import metadata
+
+from click.testing import CliRunner
+
+from multiflexi.cli.main import main
+
+
+def test_version_reports_this_distribution():
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"multiflexi-cli {metadata.version('multiflexi-cli')}"

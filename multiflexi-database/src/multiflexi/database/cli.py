@@ -1,0 +1,28 @@
+"""The ``multiflexi-database`` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from multiflexi.database import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="multiflexi-database",
+        description="Manage the MultiFlexi database schema.",
+    )
+    parser.add_argument("--version", action="version", version=f"multiflexi-database {__version__}")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    parser.parse_args(argv)
+    parser.print_help()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

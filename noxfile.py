@@ -1,0 +1,202 @@
+"""Every cross-package task of the MultiFlexi workspace.
+
+nox -s tests            every distribution's tests, each alone in its own venv
+nox -s tests-3.11(dist='core')   one distribution (see `nox -l`)
+nox -s lint typecheck   ruff and mypy
+nox -s build            sdists, wheels and the Ansible collection into dist/
+nox -s install_alone    each wheel alone in a fresh venv, import and --version
+nox -s bench [-- NAME]  measurements into bench/results/NAME.json
+nox -s up               the whole stack on this machine, with a demo
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).resolve().parent
+DIST = ROOT / "dist"
+COLLECTION = ROOT / "multiflexi-ansible-collection"
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["lint", "typecheck", "tests", "build", "install_alone"]
+nox.options.error_on_missing_interpreters = True
+
+#: distribution -> the sibling distributions it requires directly
+SIBLINGS: dict[str, list[str]] = {
+    "database": [],
+    "core": ["database"],
+    "executor": ["core"],
+    "server": ["core"],
+    "cli": ["core"],
+    "all": ["cli", "server", "executor"],
+}
+#: optional extras installed for a distribution's tests (database drivers, ...)
+TEST_EXTRAS: dict[str, list[str]] = {"database": ["postgresql", "mysql"]}
+#: console script of each distribution, where it has one
+SCRIPTS = {
+    "database": "multiflexi-database",
+    "executor": "multiflexi-executor",
+    "server": "multiflexi-server",
+    "cli": "multiflexi-cli",
+    "all": "multiflexi",
+}
+PYTHON = "3.11"
+
+
+def closure(dist: str) -> list[str]:
+    """The sibling distributions `dist` needs, lowest layer first."""
+    ordered: list[str] = []
+
+    def visit(name: str) -> None:
+        for sibling in SIBLINGS[name]:
+            visit(sibling)
+        if name not in ordered:
+            ordered.append(name)
+
+    visit(dist)
+    return ordered[:-1]
+
+
+def version_of(dist: str) -> str:
+    import tomllib
+
+    data = tomllib.loads((ROOT / f"multiflexi-{dist}" / "pyproject.toml").read_text())
+    return data["project"]["version"]
+
+
+def install_local(session: nox.Session, dist: str, extras: list[str]) -> None:
+    """Install `dist` with its extras, its siblings from this workspace, the rest from PyPI."""
+    paths = [str(ROOT / f"multiflexi-{s}") for s in closure(dist)]
+    spec = str(ROOT / f"multiflexi-{dist}")
+    if extras:
+        spec = f"{spec}[{','.join(extras)}]"
+    session.install(*paths, spec)
+
+
+@nox.session(python=PYTHON)
+@nox.parametrize("dist", list(SIBLINGS))
+def tests(session: nox.Session, dist: str) -> None:
+    """One distribution's tests, with only its declared dependencies and test tools."""
+    install_local(session, dist, ["test", *TEST_EXTRAS.get(dist, [])])
+    session.chdir(ROOT / f"multiflexi-{dist}")
+    session.run("pytest", "tests", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff: lint and formatting, with the one configuration at the root."""
+    session.install("ruff>=0.6,<1")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """mypy on the database and core distributions (and more as they settle)."""
+    install_local(session, "core", [])
+    session.install("mypy>=1.10,<3")
+    session.run(
+        "mypy",
+        "multiflexi-database/src/multiflexi/database",
+        "multiflexi-core/src/multiflexi/core",
+    )
+
+
+@nox.session(python=PYTHON)
+def build(session: nox.Session) -> None:
+    """sdist and wheel of every distribution, twine-checked, and the collection tarball."""
+    session.install("build>=1.2,<2", "twine>=5,<8", "ansible-core>=2.16,<2.21")
+    if DIST.exists():
+        shutil.rmtree(DIST)
+    DIST.mkdir()
+    for dist in SIBLINGS:
+        session.run(
+            "python",
+            "-m",
+            "build",
+            "--installer",
+            "uv",
+            "--outdir",
+            str(DIST),
+            str(ROOT / f"multiflexi-{dist}"),
+        )
+    session.run("twine", "check", "--strict", *[str(p) for p in sorted(DIST.iterdir())])
+    session.run(
+        "ansible-galaxy",
+        "collection",
+        "build",
+        "--force",
+        "--output-path",
+        str(DIST),
+        str(COLLECTION),
+    )
+
+
+@nox.session(python=PYTHON, venv_backend="none")
+def install_alone(session: nox.Session) -> None:
+    """Each wheel alone in a fresh venv: siblings from dist/, the rest from the index."""
+    wheels = sorted(DIST.glob("multiflexi_*.whl")) if DIST.exists() else []
+    if not wheels:
+        session.error("no wheels in dist/: run `nox -s build` first")
+    tmp = Path(session.create_tmp())
+    for dist in SIBLINGS:
+        name = f"multiflexi-{dist}"
+        venv = tmp / f"alone-{dist}"
+        if venv.exists():
+            shutil.rmtree(venv)
+        session.run("uv", "venv", "--quiet", "--python", PYTHON, str(venv), external=True)
+        py = str(venv / "bin" / "python")
+        session.run(
+            "uv",
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            py,
+            "--find-links",
+            str(DIST),
+            name,
+            external=True,
+        )
+        session.run(
+            py,
+            "-c",
+            f"import multiflexi.{dist}; print(multiflexi.{dist}.__version__)",
+            external=True,
+        )
+        script = SCRIPTS.get(dist)
+        if script:
+            out = session.run(str(venv / "bin" / script), "--version", external=True, silent=True)
+            expected = f"{script} {version_of(dist)}"
+            if not out or out.strip() != expected:
+                session.error(f"{script} --version said {out!r}, expected {expected!r}")
+            session.log(f"{script} --version: {out.strip()}")
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Measurements: `nox -s bench` runs all, `nox -s bench -- NAME` runs one."""
+    install_local(session, "all", [])
+    session.install("fakeredis>=2.20,<3")
+    session.run(
+        "python",
+        str(ROOT / "bench" / "run.py"),
+        *session.posargs,
+        env={"PYTHONPATH": str(ROOT / "bench")},
+    )
+    for result in sorted((ROOT / "bench" / "results").glob("*.json")):
+        data = json.loads(result.read_text())
+        session.log(f"{data['name']}: {data['value']} {data['unit']}")
+
+
+@nox.session(python=PYTHON)
+def up(session: nox.Session) -> None:
+    """The whole stack on this machine with the demo (multiflexi up --demo)."""
+    install_local(session, "all", [])
+    args = session.posargs or ["--demo"]
+    session.run("multiflexi", "up", *args, env={k: v for k, v in os.environ.items()})
