@@ -650,7 +650,9 @@ artifacts = Table(
     Column("content_type", String(128), nullable=False, default="application/octet-stream"),
     Column("size", BigInteger, nullable=False, default=0),
     Column("sha256", String(64), nullable=True),
-    Column("content", LargeBinary().with_variant(LargeBinary(2**32 - 1), "mysql"), nullable=True),
+    Column(
+        "content", LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb"), nullable=True
+    ),
     Column("path", Text, nullable=True, comment="where the content lives when not stored inline"),
     Column("note", Text, nullable=True),
     created_at(),
