@@ -1,7 +1,8 @@
 """Application manifests and credential definitions: read, check, normalise, write.
 
-Everything here is pure (no database); `multiflexi.core.manifests.store` puts
-manifests into the database. Bad input raises `multiflexi.core.errors.ValidationError`.
+The parse/export functions are pure; the import/export functions that take a
+session put documents into the database and take them out. Bad input raises
+`multiflexi.core.errors.ValidationError` and changes nothing.
 """
 
 from multiflexi.core.manifests.credential_export import credential_type_to_json, prototype_to_json
@@ -22,6 +23,16 @@ from multiflexi.core.manifests.credential_parse import (
     parse_credential_type,
 )
 from multiflexi.core.manifests.export import dump_manifest, manifest_to_json
+from multiflexi.core.manifests.importer import (
+    ImportResult,
+    PrototypeImportResult,
+    application_manifest,
+    export_credential_prototype,
+    export_manifest,
+    import_credential_prototype,
+    import_manifest,
+    stored_prototype,
+)
 from multiflexi.core.manifests.localized import LANGUAGES, Localized
 from multiflexi.core.manifests.model import (
     CATEGORIES,
@@ -49,6 +60,7 @@ __all__ = [
     "CredentialTypeField",
     "ExitCode",
     "Field",
+    "ImportResult",
     "Localized",
     "Manifest",
     "Option",
@@ -56,11 +68,17 @@ __all__ = [
     "ParsedManifest",
     "ParsedPrototype",
     "PrototypeField",
+    "PrototypeImportResult",
     "Source",
+    "application_manifest",
     "check_manifest",
     "credential_kind",
     "credential_type_to_json",
     "dump_manifest",
+    "export_credential_prototype",
+    "export_manifest",
+    "import_credential_prototype",
+    "import_manifest",
     "load_schema",
     "manifest_to_json",
     "parse_credential_prototype",
@@ -68,4 +86,5 @@ __all__ = [
     "parse_manifest",
     "prototype_to_json",
     "schema_violations",
+    "stored_prototype",
 ]

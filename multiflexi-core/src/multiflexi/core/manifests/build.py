@@ -232,7 +232,7 @@ def _integer_default(value: str | int | float | bool) -> Default:
     if isinstance(value, int):
         return value
     if isinstance(value, float):
-        return int(value) if value.is_integer() else value
+        return int(value) if value.is_integer() else str(value)
     text = value.strip()
     return int(text) if _INTEGER.match(text) else value
 
