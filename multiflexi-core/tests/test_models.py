@@ -4,7 +4,6 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from multiflexi.core import models as m
 
