@@ -404,3 +404,15 @@ def test_no_plaintext_in_the_database_file(db, ring: KeyRing):
         assert b"s3cr3t" not in raw
     for master in (MASTER, OTHER_MASTER):
         assert master.encode("utf-8") not in raw
+
+
+def test_a_changed_last_character_never_decrypts(ring: KeyRing):
+    # the last character of unpadded base64 has spare bits: every variant must fail,
+    # not only those that happen to change the decoded bytes
+    for plaintext in ("a", "ab", "abc", "the plaintext", "x" * 31):
+        token = ring.encrypt(plaintext, CONTEXT)
+        head, body = token.rsplit(":", 1)
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+        for char in alphabet.replace(body[-1], ""):
+            with pytest.raises(DecryptionError):
+                ring.decrypt(f"{head}:{body[:-1]}{char}", CONTEXT)

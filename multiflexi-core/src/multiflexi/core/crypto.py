@@ -66,7 +66,16 @@ def _b64encode(data: bytes) -> str:
 
 
 def _b64decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Strict: only the canonical unpadded encoding is accepted.
+
+    The last character of unpadded base64 carries spare bits; without this
+    check two different tokens would decode to the same bytes, so a changed
+    token could still decrypt.
+    """
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64encode(data) != text:
+        raise binascii.Error("not canonical base64url")
+    return data
 
 
 # --- the master key -----------------------------------------------------------------
