@@ -1,0 +1,126 @@
+"""Applications: list, look up, change, delete (import and export: :mod:`.manifests`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from multiflexi.core import audit
+from multiflexi.core.audit import Actor
+from multiflexi.core.errors import Conflict, NotFound, ValidationError
+from multiflexi.core.models import Application, RunTemplate
+from multiflexi.core.unit import Page, clamp, transaction
+
+#: what :func:`update` may change; the rest comes from the manifest (re-import it)
+EDITABLE = ("enabled", "title", "description", "homepage", "ociimage", "timeout", "image")
+
+
+def get(session: Session, ref: int | str) -> Application:
+    """An application by id, uuid or name."""
+    app: Application | None
+    if isinstance(ref, int) or ref.isdigit():
+        app = session.get(Application, int(ref))
+    else:
+        app = session.scalar(
+            sa.select(Application).where(sa.or_(Application.uuid == ref, Application.name == ref))
+        )
+    if app is None:
+        raise NotFound("application", ref)
+    return app
+
+
+def list_applications(
+    session: Session,
+    *,
+    enabled: bool | None = None,
+    search: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> Page[Application]:
+    """Applications by id; ``search`` matches name, title or a tag-like part of the name."""
+    limit, offset = clamp(limit, offset)
+    query = sa.select(Application)
+    if enabled is not None:
+        query = query.where(Application.enabled == enabled)
+    if search:
+        pattern = f"%{search.lower()}%"
+        query = query.where(
+            sa.or_(
+                sa.func.lower(Application.name).like(pattern),
+                sa.func.lower(sa.func.coalesce(Application.title, "")).like(pattern),
+            )
+        )
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    items = session.scalars(query.order_by(Application.id).limit(limit).offset(offset)).all()
+    return Page(items, total, limit, offset)
+
+
+def update(
+    session: Session, ref: int | str, changes: Mapping[str, Any], *, actor: Actor
+) -> Application:
+    unknown = sorted(set(changes) - set(EDITABLE))
+    if unknown:
+        raise ValidationError(
+            "application not changed",
+            [f"{k}: not editable here (re-import the manifest to change it)" for k in unknown],
+        )
+    timeout = changes.get("timeout")
+    if timeout is not None and (
+        not isinstance(timeout, int) or isinstance(timeout, bool) or timeout < 1
+    ):
+        raise ValidationError(
+            "application not changed", ["timeout: must be a whole number of seconds >= 1"]
+        )
+    app = get(session, ref)
+    with transaction(session):
+        changed = {k: v for k, v in changes.items() if getattr(app, k) != v}
+        for key, value in changed.items():
+            setattr(app, key, value)
+        if changed:
+            audit.record(
+                session,
+                actor,
+                "update",
+                "application",
+                app.id,
+                details={"changed": sorted(changed)},
+            )
+    return app
+
+
+def delete(session: Session, ref: int | str, *, actor: Actor, force: bool = False) -> int:
+    """Delete an application; returns how many run templates went with it.
+
+    An application that run templates use is refused unless ``force`` is given,
+    which deletes those run templates (and their jobs) too.
+    """
+    app = get(session, ref)
+    templates = session.scalars(
+        sa.select(RunTemplate).where(RunTemplate.application_id == app.id)
+    ).all()
+    if templates and not force:
+        raise Conflict(
+            f"application {app.name} is used by {len(templates)} run template(s); "
+            "delete them first, or force the deletion"
+        )
+    with transaction(session):
+        for run_template in templates:
+            session.delete(run_template)
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            "delete",
+            "application",
+            app.id,
+            details={
+                "name": app.name,
+                "uuid": app.uuid,
+                "run_templates_removed": [t.id for t in templates],
+            },
+        )
+        session.delete(app)
+    return len(templates)
