@@ -4,23 +4,8 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from multiflexi.core import models as m
-
-
-@pytest.fixture
-def session(tmp_path):
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
-
-    @sa.event.listens_for(engine, "connect")
-    def _fk(dbapi_connection, _record):
-        dbapi_connection.execute("PRAGMA foreign_keys=ON")
-
-    m.Base.metadata.create_all(engine)
-    with Session(engine) as s:
-        yield s
-    engine.dispose()
 
 
 def test_application_with_fields_round_trips_and_times_are_utc(session):

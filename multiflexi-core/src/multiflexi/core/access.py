@@ -1,0 +1,189 @@
+"""Who may see and change what: the one access policy of every face.
+
+A :class:`Principal` is an :class:`~multiflexi.core.audit.Actor` that also
+knows its company roles. Global administrators (``users.is_admin``, the CLI,
+the daemons) may do everything. Everyone else acts inside the companies where
+they hold a role, with the permissions :data:`ROLE_PERMISSIONS` gives that role.
+
+Tenant isolation: a company the principal has no role in is answered with
+:class:`~multiflexi.core.errors.NotFound`, exactly like one that does not exist,
+so a user of company A cannot even learn which objects company B has. Only
+where it can see but not change does it get
+:class:`~multiflexi.core.errors.PermissionDenied`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from types import MappingProxyType
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from multiflexi.core.audit import Actor
+from multiflexi.core.errors import NotFound, PermissionDenied
+from multiflexi.core.models import CompanyUser, User
+
+#: see the company and everything in it (run templates, jobs, output, credentials redacted)
+READ = "read"
+#: create, change, delete and launch the company's run templates, jobs and credentials
+WRITE = "write"
+#: change or delete the company itself, its environment, application assignments and roles
+ADMIN = "admin"
+PERMISSIONS = (READ, WRITE, ADMIN)
+
+#: company role -> what it permits in that company (the README shows this table)
+ROLE_PERMISSIONS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "viewer": frozenset({READ}),
+        "manager": frozenset({READ, WRITE}),
+        "admin": frozenset({READ, WRITE, ADMIN}),
+    }
+)
+
+_REFUSED = {
+    READ: "see it",
+    WRITE: "change it",
+    ADMIN: "manage the company, its environment or its users",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Principal(Actor):
+    """An actor with its company roles (company id -> role), as loaded at login."""
+
+    roles: Mapping[int, str] = dataclasses.field(default_factory=dict, hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "roles", MappingProxyType(dict(self.roles)))
+
+    def role(self, company_id: int) -> str | None:
+        return self.roles.get(company_id)
+
+
+def principal_for(session: Session, user: User, *, source: str | None = None) -> Principal:
+    """The principal of a logged-in user; a disabled user's principal may do nothing."""
+    if not user.enabled:
+        return Principal(name=user.login, user_id=user.id, source=source)
+    rows = session.execute(
+        sa.select(CompanyUser.company_id, CompanyUser.role).where(CompanyUser.user_id == user.id)
+    ).all()
+    return Principal(
+        name=user.login,
+        user_id=user.id,
+        source=source,
+        is_admin=user.is_admin,
+        roles={company_id: role for company_id, role in rows},
+    )
+
+
+def _role(actor: Actor, company_id: int) -> str | None:
+    return actor.role(company_id) if isinstance(actor, Principal) else None
+
+
+def can(actor: Actor, company_id: int, permission: str) -> bool:
+    """Whether the actor may do ``permission`` (READ, WRITE, ADMIN) in the company."""
+    if permission not in PERMISSIONS:
+        raise ValueError(f"unknown permission {permission!r}")
+    if actor.is_admin:
+        return True
+    role = _role(actor, company_id)
+    return role is not None and permission in ROLE_PERMISSIONS.get(role, frozenset())
+
+
+def can_read(actor: Actor, company_id: int) -> bool:
+    return can(actor, company_id, READ)
+
+
+def can_write(actor: Actor, company_id: int) -> bool:
+    return can(actor, company_id, WRITE)
+
+
+def can_admin(actor: Actor, company_id: int) -> bool:
+    return can(actor, company_id, ADMIN)
+
+
+def require(
+    actor: Actor,
+    company_id: int,
+    permission: str,
+    *,
+    what: str = "company",
+    key: object = None,
+) -> None:
+    """Pass, or raise: NotFound when the company is out of sight, else PermissionDenied.
+
+    ``what`` and ``key`` name the object being reached (default: the company),
+    so the NotFound reads the same as for an object that does not exist.
+    """
+    if can(actor, company_id, permission):
+        return
+    key = company_id if key is None else key
+    if not can(actor, company_id, READ):
+        raise NotFound(what, key)
+    raise PermissionDenied(
+        f"{actor.name} is {_role(actor, company_id)} of company {company_id}"
+        f" and may not {_REFUSED[permission]} ({what} {key})"
+    )
+
+
+def require_read(
+    actor: Actor, company_id: int, *, what: str = "company", key: object = None
+) -> None:
+    require(actor, company_id, READ, what=what, key=key)
+
+
+def require_write(
+    actor: Actor, company_id: int, *, what: str = "company", key: object = None
+) -> None:
+    require(actor, company_id, WRITE, what=what, key=key)
+
+
+def require_admin(
+    actor: Actor, company_id: int, *, what: str = "company", key: object = None
+) -> None:
+    require(actor, company_id, ADMIN, what=what, key=key)
+
+
+def require_global_admin(actor: Actor, doing: str) -> None:
+    """Pass for a global administrator; else PermissionDenied naming what was refused."""
+    if not actor.is_admin:
+        raise PermissionDenied(f"only a global administrator may {doing}")
+
+
+def require_self_or_admin(actor: Actor, user_id: int) -> None:
+    """A user may reach their own account (password, tokens); other accounts stay invisible."""
+    if not actor.is_admin and actor.user_id != user_id:
+        raise NotFound("user", user_id)
+
+
+def visible_company_ids(actor: Actor) -> set[int] | None:
+    """The companies whose objects the actor may list; None means all (global administrator)."""
+    if actor.is_admin:
+        return None
+    if not isinstance(actor, Principal):
+        return set()
+    return {company_id for company_id in actor.roles if can(actor, company_id, READ)}
+
+
+__all__ = [
+    "ADMIN",
+    "PERMISSIONS",
+    "READ",
+    "ROLE_PERMISSIONS",
+    "WRITE",
+    "Principal",
+    "can",
+    "can_admin",
+    "can_read",
+    "can_write",
+    "principal_for",
+    "require",
+    "require_admin",
+    "require_global_admin",
+    "require_read",
+    "require_self_or_admin",
+    "require_write",
+    "visible_company_ids",
+]

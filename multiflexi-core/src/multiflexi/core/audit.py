@@ -1,0 +1,107 @@
+"""Who did what: the actor of every change, and the audit log it leaves.
+
+Every create, update and delete of applications, companies, run templates,
+credentials, users and tokens writes one row (who, what, which id, when) in the
+same transaction as the change. Secret values never reach the log: callers
+record the *names* of changed fields, or pass details through :func:`redact`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import getpass
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from multiflexi.core.models import AuditEntry
+
+REDACTED = "***"
+
+
+@dataclasses.dataclass(frozen=True)
+class Actor:
+    """Who is acting: a user of the API or web UI, the CLI's Unix user, a daemon."""
+
+    name: str
+    user_id: int | None = None
+    source: str | None = None
+    is_admin: bool = False
+
+    @classmethod
+    def system(cls, name: str = "system") -> Actor:
+        return cls(name=name, source=name, is_admin=True)
+
+    @classmethod
+    def cli(cls) -> Actor:
+        """The Unix user running the command line; it administers the database directly."""
+        try:
+            user = getpass.getuser()
+        except (KeyError, OSError):
+            user = "unknown"
+        return cls(name=f"cli:{user}", source="cli", is_admin=True)
+
+
+def redact(details: Mapping[str, Any], secret_names: set[str] | frozenset[str]) -> dict[str, Any]:
+    """Copy ``details`` with the values of ``secret_names`` replaced by a placeholder."""
+    return {
+        k: (REDACTED if k in secret_names and v not in (None, "") else v)
+        for k, v in details.items()
+    }
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    entity_type: str,
+    entity_id: object | None = None,
+    *,
+    company_id: int | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> AuditEntry:
+    """Add one audit row to the session's transaction."""
+    entry = AuditEntry(
+        at=dt.datetime.now(dt.UTC),
+        actor=actor.name,
+        user_id=actor.user_id,
+        action=action,
+        entity_type=entity_type,
+        entity_id=None if entity_id is None else str(entity_id),
+        company_id=company_id,
+        details=dict(details) if details else None,
+        source=actor.source,
+    )
+    session.add(entry)
+    return entry
+
+
+def entries(
+    session: Session,
+    *,
+    entity_type: str | None = None,
+    entity_id: object | None = None,
+    company_id: int | None = None,
+    actor: str | None = None,
+    since: dt.datetime | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[AuditEntry], int]:
+    """Audit rows, newest first, and the total that match."""
+    query = sa.select(AuditEntry)
+    if entity_type is not None:
+        query = query.where(AuditEntry.entity_type == entity_type)
+    if entity_id is not None:
+        query = query.where(AuditEntry.entity_id == str(entity_id))
+    if company_id is not None:
+        query = query.where(AuditEntry.company_id == company_id)
+    if actor is not None:
+        query = query.where(AuditEntry.actor == actor)
+    if since is not None:
+        query = query.where(AuditEntry.at >= since)
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset)).all()
+    return list(rows), total

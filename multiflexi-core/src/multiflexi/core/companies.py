@@ -1,0 +1,364 @@
+"""Companies (the tenants), their environment variables and their applications."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from multiflexi.core import audit, vault
+from multiflexi.core.audit import Actor
+from multiflexi.core.errors import Conflict, NotFound, ValidationError
+from multiflexi.core.models import (
+    Application,
+    Company,
+    CompanyApplication,
+    CompanyVariable,
+    RunTemplate,
+)
+from multiflexi.core.unit import Page, clamp, transaction
+
+SLUG_MAX = 64
+_SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_VARIABLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+#: the columns a caller may change with :func:`update`
+EDITABLE = ("name", "slug", "ic", "email", "logo", "zabbix_host", "enabled", "settings")
+ENV_CONTEXT = "company_environment.value"
+
+
+def slugify(name: str) -> str:
+    """The original's slug rule: lower case, every run outside [a-z0-9] becomes one ``_``.
+
+    Accents are folded first (``Účetní s.r.o.`` -> ``ucetni_s_r_o``) so that
+    non-English names give readable slugs.
+    """
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "_", folded.lower()).strip("_")
+    return slug[:SLUG_MAX].rstrip("_")
+
+
+def _check(name: str | None, slug: str | None, email: str | None) -> list[str]:
+    errors = []
+    if name is not None and not name.strip():
+        errors.append("name: must not be empty")
+    if name is not None and len(name) > 255:
+        errors.append("name: at most 255 characters")
+    if slug is not None and not _SLUG_RE.match(slug):
+        errors.append(
+            f"slug: {slug!r} must be 1-64 characters of a-z, 0-9, '_' or '-', "
+            "starting with a letter or digit"
+        )
+    if email and not _EMAIL_RE.match(email):
+        errors.append(f"email: {email!r} is not an e-mail address")
+    return errors
+
+
+def get(session: Session, ref: int | str) -> Company:
+    """A company by id or by slug."""
+    company: Company | None
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+        company = session.get(Company, int(ref))
+    else:
+        company = session.scalar(sa.select(Company).where(Company.slug == ref))
+    if company is None:
+        raise NotFound("company", ref)
+    return company
+
+
+def list_companies(
+    session: Session,
+    *,
+    limit: int = 100,
+    offset: int = 0,
+    ids: set[int] | None = None,
+) -> Page[Company]:
+    """Companies by id; ``ids`` restricts the list to the ones a caller may see."""
+    limit, offset = clamp(limit, offset)
+    query = sa.select(Company)
+    if ids is not None:
+        query = query.where(Company.id.in_(ids))
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    items = session.scalars(query.order_by(Company.id).limit(limit).offset(offset)).all()
+    return Page(items, total, limit, offset)
+
+
+def create(
+    session: Session,
+    *,
+    name: str,
+    actor: Actor,
+    slug: str | None = None,
+    ic: str | None = None,
+    email: str | None = None,
+    enabled: bool = True,
+) -> Company:
+    """A new company; the slug is derived from the name when not given."""
+    if slug is None and name:
+        slug = slugify(name) or None
+        if slug is None:
+            raise ValidationError("company not created", [f"slug: cannot derive one from {name!r}"])
+    errors = _check(name, slug, email)
+    if errors:
+        raise ValidationError("company not created", errors)
+    assert slug is not None
+    with transaction(session, f"company slug {slug!r} is taken"):
+        if session.scalar(sa.select(Company.id).where(Company.slug == slug)) is not None:
+            raise Conflict(f"company slug {slug!r} is taken")
+        company = Company(name=name.strip(), slug=slug, ic=ic, email=email, enabled=enabled)
+        session.add(company)
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            "create",
+            "company",
+            company.id,
+            company_id=company.id,
+            details={"name": company.name, "slug": slug},
+        )
+    return company
+
+
+def update(
+    session: Session, ref: int | str, changes: Mapping[str, Any], *, actor: Actor
+) -> Company:
+    unknown = sorted(set(changes) - set(EDITABLE))
+    if unknown:
+        raise ValidationError(
+            "company not changed", [f"{k}: not a company property" for k in unknown]
+        )
+    errors = _check(changes.get("name"), changes.get("slug"), changes.get("email"))
+    if errors:
+        raise ValidationError("company not changed", errors)
+    company = get(session, ref)
+    slug = changes.get("slug")
+    with transaction(session, f"company slug {slug!r} is taken"):
+        if (
+            slug
+            and slug != company.slug
+            and session.scalar(sa.select(Company.id).where(Company.slug == slug)) is not None
+        ):
+            raise Conflict(f"company slug {slug!r} is taken")
+        changed = {k: v for k, v in changes.items() if getattr(company, k) != v}
+        for key, value in changed.items():
+            setattr(company, key, value)
+        if changed:
+            audit.record(
+                session,
+                actor,
+                "update",
+                "company",
+                company.id,
+                company_id=company.id,
+                details={"changed": sorted(changed)},
+            )
+    return company
+
+
+def delete(session: Session, ref: int | str, *, actor: Actor) -> None:
+    """Delete a company with everything it owns (run templates, jobs, credentials)."""
+    company = get(session, ref)
+    with transaction(session):
+        audit.record(
+            session,
+            actor,
+            "delete",
+            "company",
+            company.id,
+            details={"name": company.name, "slug": company.slug},
+        )
+        session.delete(company)
+
+
+# -- environment variables ---------------------------------------------------
+
+
+def variables(session: Session, ref: int | str) -> list[CompanyVariable]:
+    """The company's variables; secret ones still sealed (see :func:`variable_values`)."""
+    return list(get(session, ref).environment)
+
+
+def variable_values(session: Session, ref: int | str) -> dict[str, tuple[str, bool]]:
+    """name -> (plain value, secret) of the company's variables, for environment assembly."""
+    return {
+        v.name: (vault.unseal(session, v.value, ENV_CONTEXT) if v.key_id else v.value, v.secret)
+        for v in variables(session, ref)
+    }
+
+
+def set_variable(
+    session: Session,
+    ref: int | str,
+    name: str,
+    value: str,
+    *,
+    actor: Actor,
+    secret: bool = False,
+) -> CompanyVariable:
+    """Create or replace one variable; a secret one is stored sealed."""
+    if not _VARIABLE_RE.match(name or ""):
+        raise ValidationError(
+            "variable not set", [f"name: {name!r} is not an environment variable name"]
+        )
+    company = get(session, ref)
+    with transaction(session):
+        variable = next((v for v in company.environment if v.name == name), None)
+        if variable is None:
+            variable = CompanyVariable(company_id=company.id, name=name)
+            company.environment.append(variable)
+        variable.secret = secret
+        if secret:
+            variable.value, variable.key_id = vault.seal(session, value, ENV_CONTEXT)
+        else:
+            variable.value, variable.key_id = value, None
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            "set",
+            "company_variable",
+            variable.id,
+            company_id=company.id,
+            details={"name": name, "secret": secret},
+        )
+    return variable
+
+
+def unset_variable(session: Session, ref: int | str, name: str, *, actor: Actor) -> None:
+    company = get(session, ref)
+    variable = next((v for v in company.environment if v.name == name), None)
+    if variable is None:
+        raise NotFound(f"variable of company {company.slug}", name)
+    with transaction(session):
+        company.environment.remove(variable)
+        audit.record(
+            session,
+            actor,
+            "delete",
+            "company_variable",
+            variable.id,
+            company_id=company.id,
+            details={"name": name},
+        )
+
+
+# -- applications ------------------------------------------------------------
+
+
+def _application(session: Session, app_id: int) -> Application:
+    app = session.get(Application, app_id)
+    if app is None:
+        raise NotFound("application", app_id)
+    return app
+
+
+def applications(session: Session, ref: int | str) -> list[Application]:
+    """The applications assigned to a company, by id."""
+    company = get(session, ref)
+    return list(
+        session.scalars(
+            sa.select(Application)
+            .join(CompanyApplication, CompanyApplication.application_id == Application.id)
+            .where(CompanyApplication.company_id == company.id)
+            .order_by(Application.id)
+        )
+    )
+
+
+def is_assigned(session: Session, company_id: int, app_id: int) -> bool:
+    return (
+        session.scalar(
+            sa.select(CompanyApplication.id).where(
+                CompanyApplication.company_id == company_id,
+                CompanyApplication.application_id == app_id,
+            )
+        )
+        is not None
+    )
+
+
+def ensure_assigned(session: Session, company: Company, app: Application) -> bool:
+    """Record the assignment inside the caller's transaction; True when it is new."""
+    if is_assigned(session, company.id, app.id):
+        return False
+    session.add(CompanyApplication(company_id=company.id, application_id=app.id))
+    session.flush()
+    return True
+
+
+def assign_application(
+    session: Session, ref: int | str, app_id: int, *, actor: Actor
+) -> tuple[RunTemplate, bool]:
+    """Assign an application; as in the original, this creates a default run template.
+
+    The default run template has the application's name and interval ``n``
+    (not scheduled). Assigning again changes nothing and returns the
+    company's first run template of that application, with ``False``.
+    """
+    company = get(session, ref)
+    app = _application(session, app_id)
+    with transaction(session):
+        if not ensure_assigned(session, company, app):
+            existing = session.scalar(
+                sa.select(RunTemplate)
+                .where(RunTemplate.company_id == company.id, RunTemplate.application_id == app.id)
+                .order_by(RunTemplate.id)
+                .limit(1)
+            )
+            if existing is not None:
+                return existing, False
+        run_template = RunTemplate(
+            company_id=company.id, application_id=app.id, name=app.name, interval_code="n"
+        )
+        session.add(run_template)
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            "assign",
+            "company_application",
+            app.id,
+            company_id=company.id,
+            details={"application": app.name, "run_template_id": run_template.id},
+        )
+    return run_template, True
+
+
+def unassign_application(session: Session, ref: int | str, app_id: int, *, actor: Actor) -> int:
+    """Unassign an application and delete the company's run templates of it (and their jobs).
+
+    Returns how many run templates were removed.
+    """
+    company = get(session, ref)
+    app = _application(session, app_id)
+    if not is_assigned(session, company.id, app.id):
+        raise NotFound(f"assignment to company {company.slug} of application", app.id)
+    with transaction(session):
+        templates = session.scalars(
+            sa.select(RunTemplate).where(
+                RunTemplate.company_id == company.id, RunTemplate.application_id == app.id
+            )
+        ).all()
+        for run_template in templates:
+            session.delete(run_template)
+        session.execute(
+            sa.delete(CompanyApplication).where(
+                CompanyApplication.company_id == company.id,
+                CompanyApplication.application_id == app.id,
+            )
+        )
+        audit.record(
+            session,
+            actor,
+            "unassign",
+            "company_application",
+            app.id,
+            company_id=company.id,
+            details={"application": app.name, "run_templates_removed": [t.id for t in templates]},
+        )
+    return len(templates)

@@ -1,0 +1,135 @@
+"""Settings from the environment (and an env file), the engine and the sessions.
+
+Every component reads the same variables (ARCHITECTURE.md section 4). The
+process environment wins over the env file; the env-file format and the
+database URL rules belong to multiflexi-database and are reused here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from multiflexi.core import schedules
+from multiflexi.core.errors import ConfigurationError
+from multiflexi.database import settings as db_settings
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+#: the original's alias for ENCRYPTION_MASTER_KEY, still honoured
+MASTER_KEY_VARIABLES = ("ENCRYPTION_MASTER_KEY", "MULTIFLEXI_MASTER_KEY")
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """What a MultiFlexi process needs to know about its surroundings."""
+
+    database_url: str = dataclasses.field(repr=False)
+    redis_url: str = dataclasses.field(repr=False)
+    timezone: str
+    data_dir: Path
+    tmp_dir: Path
+    master_key: str | None = dataclasses.field(default=None, repr=False)
+    #: the merged variables (file + process), for settings of other components
+    environ: Mapping[str, str] = dataclasses.field(default_factory=dict, repr=False)
+
+    def require_master_key(self) -> str:
+        if not self.master_key:
+            raise ConfigurationError(
+                "ENCRYPTION_MASTER_KEY",
+                "is not set; secrets cannot be stored or read without it "
+                "(make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(48))')",
+            )
+        return self.master_key
+
+    @property
+    def safe_database_url(self) -> str:
+        """The database URL with its password hidden, fit for messages and logs."""
+        return make_url(self.database_url).render_as_string(hide_password=True)
+
+
+def load_settings(
+    env_file: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Read the settings; a wrong one raises :class:`ConfigurationError` naming it."""
+    try:
+        merged = db_settings.load_environ(env_file=env_file, environ=environ)
+        database_url = db_settings.database_url(merged)
+    except db_settings.SettingError as exc:
+        raise ConfigurationError(exc.variable, exc.message) from None
+    data_dir = Path(db_settings.data_dir(merged))
+    tmp_dir = Path(merged.get("MULTIFLEXI_TMP") or data_dir / "tmp")
+    zone = merged.get("MULTIFLEXI_TIMEZONE") or schedules.system_timezone_name(merged)
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigurationError(
+            "MULTIFLEXI_TIMEZONE",
+            f"unknown time zone {zone!r} (use an IANA name like Europe/Prague)",
+        ) from None
+    redis_url = merged.get("REDIS_URL") or DEFAULT_REDIS_URL
+    if not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigurationError(
+            "REDIS_URL",
+            f"must start with redis://, rediss:// or unix:// (for example {DEFAULT_REDIS_URL})",
+        )
+    master_key = next((merged[v] for v in MASTER_KEY_VARIABLES if merged.get(v)), None)
+    return Settings(
+        database_url=database_url,
+        redis_url=redis_url,
+        timezone=zone,
+        data_dir=data_dir,
+        tmp_dir=tmp_dir,
+        master_key=master_key,
+        environ=dict(merged),
+    )
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def create_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for SQLite, PostgreSQL or MariaDB/MySQL with MultiFlexi's settings.
+
+    SQLite gets foreign keys, a busy timeout and WAL (several processes share
+    it in the one-machine stack); the others get pre-ping so that a restarted
+    database server costs one retry, not an error.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, **kwargs)
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return sa.create_engine(url, **kwargs)
+
+
+def session_factory(engine: Engine, settings: Settings | None = None) -> sessionmaker[Session]:
+    """Sessions that carry the settings (``session.info["settings"]``) for the core's use."""
+    info: dict[str, Any] = {"settings": settings} if settings is not None else {}
+    return sessionmaker(bind=engine, expire_on_commit=False, info=info)
+
+
+def settings_of(session: Session) -> Settings:
+    """The settings a session was made with (see :func:`session_factory`)."""
+    settings = session.info.get("settings")
+    if settings is None:
+        raise RuntimeError("this session was not made by multiflexi.core.config.session_factory")
+    return settings

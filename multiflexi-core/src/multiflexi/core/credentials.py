@@ -1,0 +1,420 @@
+"""Credential types and credentials of a company; values sealed at rest.
+
+A *credential prototype* (imported from JSON, see :mod:`multiflexi.core.manifests`)
+defines a kind of credential and its fields. A company's *credential type* is
+its configured use of a prototype (with its own settings, and extra fields); a
+*credential* fills the fields in. Every credential value is stored sealed,
+secret or not, and every view shows them redacted unless revealed (audited).
+Binding a credential to a run template (see :mod:`multiflexi.core.runtemplates`)
+puts its values into the job's environment and satisfies an application's
+requirement of the prototype's code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from multiflexi.core import audit, companies, fieldtypes, vault
+from multiflexi.core.audit import REDACTED, Actor
+from multiflexi.core.errors import NotFound, ValidationError
+from multiflexi.core.models import (
+    Credential,
+    CredentialPrototype,
+    CredentialType,
+    CredentialTypeField,
+    CredentialTypeSetting,
+    CredentialValue,
+)
+from multiflexi.core.unit import Page, clamp, transaction
+
+VALUE_CONTEXT = "credential_values.value"
+SETTING_CONTEXT = "credential_type_settings.value"
+_KEYWORD_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclasses.dataclass(frozen=True)
+class FieldSpec:
+    """One field a credential of a type has: from the prototype or the type itself."""
+
+    keyword: str
+    type: str
+    required: bool
+    secret: bool
+    default: str | None
+    description: str | None
+    options: object = None
+
+
+# -- prototypes --------------------------------------------------------------
+
+
+def prototype(session: Session, ref: int | str) -> CredentialPrototype:
+    """A prototype by id, uuid or code."""
+    found: CredentialPrototype | None
+    if isinstance(ref, int) or ref.isdigit():
+        found = session.get(CredentialPrototype, int(ref))
+    else:
+        found = session.scalar(
+            sa.select(CredentialPrototype).where(
+                sa.or_(CredentialPrototype.code == ref, CredentialPrototype.uuid == ref)
+            )
+        )
+    if found is None:
+        raise NotFound("credential prototype", ref)
+    return found
+
+
+def list_prototypes(
+    session: Session, *, limit: int = 100, offset: int = 0
+) -> Page[CredentialPrototype]:
+    limit, offset = clamp(limit, offset)
+    total = session.scalar(sa.select(sa.func.count()).select_from(CredentialPrototype)) or 0
+    items = session.scalars(
+        sa.select(CredentialPrototype).order_by(CredentialPrototype.id).limit(limit).offset(offset)
+    ).all()
+    return Page(items, total, limit, offset)
+
+
+# -- credential types --------------------------------------------------------
+
+
+def credential_type(session: Session, type_id: int) -> CredentialType:
+    found = session.get(CredentialType, type_id)
+    if found is None:
+        raise NotFound("credential type", type_id)
+    return found
+
+
+def list_types(
+    session: Session,
+    *,
+    company_id: int | None = None,
+    company_ids: set[int] | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> Page[CredentialType]:
+    limit, offset = clamp(limit, offset)
+    query = sa.select(CredentialType)
+    if company_id is not None:
+        query = query.where(CredentialType.company_id == company_id)
+    if company_ids is not None:
+        query = query.where(CredentialType.company_id.in_(company_ids))
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    items = session.scalars(query.order_by(CredentialType.id).limit(limit).offset(offset)).all()
+    return Page(items, total, limit, offset)
+
+
+def fields_of(ctype: CredentialType) -> list[FieldSpec]:
+    """The fields of a credential type: its prototype's, then its own (which win)."""
+    specs: dict[str, FieldSpec] = {}
+    if ctype.prototype is not None:
+        for f in ctype.prototype.fields:
+            specs[f.keyword] = FieldSpec(
+                f.keyword,
+                f.type,
+                f.required,
+                f.secret or fieldtypes.is_secret_type(f.type),
+                f.default_value,
+                f.description,
+                f.options,
+            )
+    for own in ctype.fields:
+        specs[own.keyword] = FieldSpec(
+            own.keyword,
+            own.type,
+            own.required,
+            own.secret or fieldtypes.is_secret_type(own.type),
+            own.default_value,
+            own.description,
+        )
+    return list(specs.values())
+
+
+def create_type(
+    session: Session,
+    *,
+    company: int | str,
+    name: str,
+    actor: Actor,
+    prototype_ref: int | str | None = None,
+    fields: list[Mapping[str, object]] | None = None,
+    settings: Mapping[str, str] | None = None,
+) -> CredentialType:
+    """A company's credential type, usually made from a prototype."""
+    owner = companies.get(session, company)
+    proto = prototype(session, prototype_ref) if prototype_ref is not None else None
+    errors: list[str] = []
+    if not name or not name.strip():
+        errors.append("name: must not be empty")
+    own_fields = []
+    for spec in fields or []:
+        keyword = str(spec.get("keyword", ""))
+        if not _KEYWORD_RE.match(keyword):
+            errors.append(f"fields: {keyword!r} is not an environment variable name")
+            continue
+        own_fields.append(
+            CredentialTypeField(
+                keyword=keyword,
+                type=str(spec.get("type", "string")),
+                description=spec.get("description"),
+                hint=spec.get("hint"),
+                default_value=spec.get("default"),
+                required=bool(spec.get("required", False)),
+                secret=bool(spec.get("secret", False)),
+                helper=spec.get("helper"),
+            )
+        )
+    if proto is None and not own_fields:
+        errors.append("prototype: give a prototype or at least one field")
+    if errors:
+        raise ValidationError("credential type not created", errors)
+    with transaction(session, f"credential type {name!r} conflicts with an existing one"):
+        ctype = CredentialType(
+            company_id=owner.id,
+            prototype_id=proto.id if proto else None,
+            prototype_code=proto.code if proto else None,
+            name=name.strip(),
+            version=proto.version if proto else None,
+        )
+        ctype.fields.extend(own_fields)
+        session.add(ctype)
+        session.flush()
+        for key, value in (settings or {}).items():
+            token, key_id = vault.seal(session, value, SETTING_CONTEXT)
+            ctype.settings.append(CredentialTypeSetting(name=key, value=token, key_id=key_id))
+        audit.record(
+            session,
+            actor,
+            "create",
+            "credential_type",
+            ctype.id,
+            company_id=owner.id,
+            details={
+                "name": ctype.name,
+                "prototype": ctype.prototype_code,
+                "settings": sorted(settings or {}),
+            },
+        )
+    return ctype
+
+
+def delete_type(session: Session, type_id: int, *, actor: Actor) -> None:
+    ctype = credential_type(session, type_id)
+    with transaction(session, "the credential type still has credentials; remove them first"):
+        audit.record(
+            session,
+            actor,
+            "delete",
+            "credential_type",
+            ctype.id,
+            company_id=ctype.company_id,
+            details={"name": ctype.name},
+        )
+        session.delete(ctype)
+
+
+# -- credentials -------------------------------------------------------------
+
+
+def get(session: Session, credential_id: int) -> Credential:
+    found = session.get(Credential, credential_id)
+    if found is None:
+        raise NotFound("credential", credential_id)
+    return found
+
+
+def list_credentials(
+    session: Session,
+    *,
+    company_id: int | None = None,
+    company_ids: set[int] | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> Page[Credential]:
+    limit, offset = clamp(limit, offset)
+    query = sa.select(Credential)
+    if company_id is not None:
+        query = query.where(Credential.company_id == company_id)
+    if company_ids is not None:
+        query = query.where(Credential.company_id.in_(company_ids))
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    items = session.scalars(query.order_by(Credential.id).limit(limit).offset(offset)).all()
+    return Page(items, total, limit, offset)
+
+
+def _check_values(
+    specs: list[FieldSpec], values: Mapping[str, str | None], summary: str
+) -> dict[str, str | None]:
+    by_name = {s.keyword: s for s in specs}
+    errors: list[str] = []
+    checked: dict[str, str | None] = {}
+    for name, value in values.items():
+        spec = by_name.get(name)
+        if spec is None:
+            errors.append(f"{name}: not a field of this credential type")
+            continue
+        if value is None:
+            checked[name] = None
+            continue
+        try:
+            checked[name] = fieldtypes.check(spec.type, value, spec.options)
+        except ValueError as exc:
+            errors.append(f"{name}: {exc}")
+    if errors:
+        raise ValidationError(summary, errors)
+    return checked
+
+
+def _store(
+    session: Session,
+    credential: Credential,
+    specs: list[FieldSpec],
+    checked: Mapping[str, str | None],
+) -> None:
+    by_name = {s.keyword: s for s in specs}
+    rows = {v.name: v for v in credential.values}
+    for name, value in checked.items():
+        row = rows.get(name)
+        if value is None:
+            if row is not None:
+                credential.values.remove(row)
+            continue
+        if value == "" and row is not None and by_name[name].secret:
+            continue  # a blank secret keeps the stored value
+        if row is None:
+            row = CredentialValue(name=name)
+            credential.values.append(row)
+        row.value_type = by_name[name].type
+        row.value, row.key_id = vault.seal(session, value, VALUE_CONTEXT)
+    session.flush()
+
+
+def _missing(specs: list[FieldSpec], credential: Credential) -> list[str]:
+    present = {v.name for v in credential.values}
+    return [s.keyword for s in specs if s.required and s.keyword not in present and not s.default]
+
+
+def create(
+    session: Session,
+    *,
+    company: int | str,
+    credential_type_id: int,
+    name: str,
+    values: Mapping[str, str | None],
+    actor: Actor,
+) -> Credential:
+    """A credential of a company; every required field must be given."""
+    owner = companies.get(session, company)
+    ctype = credential_type(session, credential_type_id)
+    if ctype.company_id != owner.id:
+        raise NotFound("credential type", credential_type_id)
+    if not name or not name.strip():
+        raise ValidationError("credential not created", ["name: must not be empty"])
+    specs = fields_of(ctype)
+    checked = _check_values(specs, values, "credential not created")
+    with transaction(session, f"company {owner.slug} already has a credential named {name!r}"):
+        credential = Credential(company_id=owner.id, credential_type_id=ctype.id, name=name.strip())
+        session.add(credential)
+        session.flush()
+        _store(session, credential, specs, checked)
+        missing = _missing(specs, credential)
+        if missing:
+            raise ValidationError("credential not created", [f"{m}: required" for m in missing])
+        audit.record(
+            session,
+            actor,
+            "create",
+            "credential",
+            credential.id,
+            company_id=owner.id,
+            details={"name": credential.name, "fields": sorted(checked)},
+        )
+    return credential
+
+
+def update(
+    session: Session,
+    credential_id: int,
+    *,
+    actor: Actor,
+    name: str | None = None,
+    values: Mapping[str, str | None] | None = None,
+) -> Credential:
+    """Rename or change values (``None`` removes one; a blank secret keeps the stored one)."""
+    credential = get(session, credential_id)
+    specs = fields_of(credential.credential_type)
+    checked = _check_values(specs, values or {}, "credential not changed")
+    if name is not None and not name.strip():
+        raise ValidationError("credential not changed", ["name: must not be empty"])
+    with transaction(session, f"a credential named {name!r} already exists"):
+        if name is not None:
+            credential.name = name.strip()
+        _store(session, credential, specs, checked)
+        missing = _missing(specs, credential)
+        if missing:
+            raise ValidationError("credential not changed", [f"{m}: required" for m in missing])
+        audit.record(
+            session,
+            actor,
+            "update",
+            "credential",
+            credential.id,
+            company_id=credential.company_id,
+            details={"fields": sorted(checked), "renamed": name is not None},
+        )
+    return credential
+
+
+def delete(session: Session, credential_id: int, *, actor: Actor) -> None:
+    credential = get(session, credential_id)
+    with transaction(session):
+        audit.record(
+            session,
+            actor,
+            "delete",
+            "credential",
+            credential.id,
+            company_id=credential.company_id,
+            details={"name": credential.name},
+        )
+        session.delete(credential)
+
+
+def redacted_values(credential: Credential) -> dict[str, str]:
+    """What any view shows of a credential's values: names, never the values."""
+    return {v.name: REDACTED for v in credential.values}
+
+
+def reveal(session: Session, credential_id: int, *, actor: Actor) -> dict[str, str]:
+    """The plaintext values; the reveal itself is audited (who, which credential, when)."""
+    credential = get(session, credential_id)
+    plain = {v.name: vault.unseal(session, v.value, VALUE_CONTEXT) for v in credential.values}
+    with transaction(session):
+        audit.record(
+            session,
+            actor,
+            "reveal",
+            "credential",
+            credential.id,
+            company_id=credential.company_id,
+            details={"fields": sorted(plain)},
+        )
+    return plain
+
+
+def provided_environment(session: Session, credential: Credential) -> dict[str, tuple[str, bool]]:
+    """name -> (value, secret) that the credential gives a job (defaults included)."""
+    specs = {s.keyword: s for s in fields_of(credential.credential_type)}
+    provided: dict[str, tuple[str, bool]] = {}
+    for keyword, spec in specs.items():
+        if spec.default not in (None, ""):
+            provided[keyword] = (str(spec.default), spec.secret)
+    for row in credential.values:
+        secret = specs[row.name].secret if row.name in specs else True
+        provided[row.name] = (vault.unseal(session, row.value, VALUE_CONTEXT), secret)
+    return provided

@@ -1,0 +1,113 @@
+"""The key ring as a business concern: its status, its first key, rotation.
+
+The cryptography lives in :mod:`multiflexi.core.crypto`; this module gives the
+faces (CLI ``encryption status|init|rotate``, the API) one audited function
+each, using the session's settings for ENCRYPTION_MASTER_KEY.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from multiflexi.core import audit, crypto, vault
+from multiflexi.core.audit import Actor
+from multiflexi.core.config import settings_of
+from multiflexi.core.errors import MultiFlexiError
+from multiflexi.core.models import EncryptionKey
+from multiflexi.core.unit import transaction
+from multiflexi.database.tables import ENCRYPTED_COLUMNS, metadata
+
+
+@dataclasses.dataclass(frozen=True)
+class KeyStatus:
+    key_id: str
+    version: int
+    active: bool
+    created_at: dt.datetime
+    retired_at: dt.datetime | None
+    sealed_values: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Status:
+    master_key_set: bool
+    master_key_matches: bool | None
+    keys: list[KeyStatus]
+
+
+def _sealed_counts(session: Session) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for table_name, _column, key_column in ENCRYPTED_COLUMNS:
+        table = metadata.tables[table_name]
+        rows = session.execute(
+            sa.select(table.c[key_column], sa.func.count())
+            .where(table.c[key_column].is_not(None))
+            .group_by(table.c[key_column])
+        ).all()
+        for key_id, number in rows:
+            counts[key_id] = counts.get(key_id, 0) + number
+    return counts
+
+
+def status(session: Session) -> Status:
+    """Which keys exist, which one is active, how many values each seals, and
+    whether the configured master key opens them (None when there are no keys)."""
+    settings = settings_of(session)
+    keys = session.scalars(sa.select(EncryptionKey).order_by(EncryptionKey.version)).all()
+    matches: bool | None = None
+    if keys and settings.master_key:
+        try:
+            crypto.KeyRing.load(session.connection(), settings.master_key)
+            matches = True
+        except MultiFlexiError:
+            matches = False
+    counts = _sealed_counts(session)
+    return Status(
+        master_key_set=bool(settings.master_key),
+        master_key_matches=matches,
+        keys=[
+            KeyStatus(
+                k.key_id,
+                k.version,
+                k.is_active,
+                k.created_at,
+                k.retired_at,
+                counts.get(k.key_id, 0),
+            )
+            for k in keys
+        ],
+    )
+
+
+def init(session: Session, *, actor: Actor) -> str:
+    """Create the first data key if there is none; returns the active key id."""
+    master = settings_of(session).require_master_key()
+    with transaction(session):
+        had = session.scalar(sa.select(sa.func.count()).select_from(EncryptionKey)) or 0
+        ring = crypto.init_keyring(session.connection(), master)
+        if not had:
+            audit.record(session, actor, "create", "encryption_key", ring.active.key_id)
+    vault.forget(session)
+    return ring.active.key_id
+
+
+def rotate(session: Session, *, actor: Actor) -> str:
+    """A new active key; every sealed value is re-encrypted under it in one transaction."""
+    master = settings_of(session).require_master_key()
+    with transaction(session):
+        crypto.init_keyring(session.connection(), master)
+        ring = crypto.rotate(session.connection(), master)
+        audit.record(
+            session,
+            actor,
+            "rotate",
+            "encryption_key",
+            ring.active.key_id,
+            details={"version": ring.active.version},
+        )
+    vault.forget(session)
+    return ring.active.key_id

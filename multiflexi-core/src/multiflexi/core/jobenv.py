@@ -1,0 +1,105 @@
+"""The environment of a run template's job, gathered from the database.
+
+Reads each layer of :mod:`multiflexi.core.environment` (application defaults,
+company variables, bound credentials, run-template configuration, one-time
+overrides), unseals the secrets, and hands them to
+:func:`multiflexi.core.environment.assemble` with the system layer of the job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy.orm import Session
+
+from multiflexi.core import companies, credentials, environment, fieldtypes, runtemplates
+from multiflexi.core.environment import JobContext, JobEnvironment, Variable
+from multiflexi.core.models import Job, RunTemplate
+
+
+def _application_layer(run_template: RunTemplate) -> list[Variable]:
+    """Declared fields: their defaults, and which names are secret whoever fills them."""
+    layer = []
+    for field in run_template.application.fields:
+        secret = field.secret or fieldtypes.is_secret_type(field.type)
+        layer.append(Variable(field.name, field.default_value, secret))
+    return layer
+
+
+def _pairs(values: Mapping[str, tuple[str, bool]]) -> list[Variable]:
+    return [Variable(name, value, secret) for name, (value, secret) in values.items()]
+
+
+def _credential_layers(
+    session: Session, run_template: RunTemplate
+) -> list[tuple[str, list[Variable]]]:
+    layers = []
+    for binding in sorted(run_template.credential_bindings, key=lambda b: b.id):
+        credential = binding.credential
+        layers.append(
+            (credential.name, _pairs(credentials.provided_environment(session, credential)))
+        )
+    return layers
+
+
+def context_for(
+    run_template: RunTemplate, job: Job | None = None, work_dir: str | None = None
+) -> JobContext:
+    """The system layer: the application contract variables of this job."""
+    company = run_template.company
+    app = run_template.application
+    return JobContext(
+        job_id=job.id if job is not None else None,
+        runtemplate_id=run_template.id,
+        runtemplate_name=run_template.name,
+        application_id=app.id,
+        application_name=app.name,
+        application_uuid=app.uuid,
+        company_id=company.id,
+        company_code=company.slug,
+        company_name=company.name,
+        executor=job.executor if job is not None else run_template.executor,
+        work_dir=work_dir,
+    )
+
+
+def assemble(
+    session: Session,
+    run_template: RunTemplate,
+    *,
+    job: Job | None = None,
+    overrides: Mapping[str, str] | None = None,
+    secret_overrides: set[str] | frozenset[str] = frozenset(),
+    work_dir: str | None = None,
+    inherited: Mapping[str, str] | None = None,
+) -> JobEnvironment:
+    """The complete environment of a job of ``run_template`` (secrets unsealed, marked).
+
+    With a ``job``, its own one-time overrides are used (``overrides`` adds to
+    them). ``inherited`` is the worker's own environment, of which only the
+    allow-listed variables pass (ARCHITECTURE.md invariant 8).
+    """
+    one_time: dict[str, str] = {}
+    secret_names = set(secret_overrides)
+    if job is not None:
+        from multiflexi.core import jobs
+
+        stored, stored_secret = jobs.overrides_of(session, job)
+        one_time.update(stored)
+        secret_names |= stored_secret
+    one_time.update(overrides or {})
+    return environment.assemble(
+        application=_application_layer(run_template),
+        company=_pairs(companies.variable_values(session, run_template.company_id)),
+        credentials=_credential_layers(session, run_template),
+        runtemplate=_pairs(runtemplates.configured_values(session, run_template)),
+        overrides=[Variable(n, v, n in secret_names) for n, v in one_time.items()],
+        context=context_for(run_template, job, work_dir),
+        inherited=inherited,
+    )
+
+
+def configured_names(session: Session, run_template: RunTemplate) -> set[str]:
+    """Names that some configured layer gives a non-empty value (for required fields)."""
+    env = assemble(session, run_template)
+    return {entry.name for entry in env if entry.value != "" and entry.source != "system"}

@@ -1,0 +1,370 @@
+"""Jobs: creation, launch, guarded state transitions, cancellation, claims.
+
+A job moves through explicit states (ARCHITECTURE.md section 3)::
+
+    scheduled -> queued -> running -> success | failed | lost | cancelled
+                  |  ^        ^
+                  v  |        |
+                 waiting -----+          scheduled -> missed | cancelled
+                 blocked (a credential is unavailable) -> queued | cancelled
+
+Every change of state is one conditional UPDATE (``... WHERE id = ? AND state IN
+(...)``): when the row is not in a state the change allows, nothing changes and
+the caller learns it. That is what makes a duplicate delivery harmless and two
+workers unable to run one attempt twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import re
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from multiflexi.core import audit, queue, runtemplates, vault
+from multiflexi.core.audit import Actor
+from multiflexi.core.config import settings_of
+from multiflexi.core.errors import InvalidTransition, NotFound, ValidationError
+from multiflexi.core.models import Job, JobOutputLine, RunTemplate
+from multiflexi.core.unit import Page, clamp, transaction
+
+if TYPE_CHECKING:
+    from redis import Redis
+
+STATES = (
+    "scheduled",
+    "queued",
+    "waiting",
+    "running",
+    "success",
+    "failed",
+    "lost",
+    "cancelled",
+    "blocked",
+    "missed",
+)
+FINAL_STATES = frozenset({"success", "failed", "lost", "cancelled", "missed"})
+#: state -> the states it may move to
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "scheduled": frozenset({"queued", "cancelled", "missed", "blocked"}),
+    "queued": frozenset({"running", "waiting", "cancelled", "blocked"}),
+    "waiting": frozenset({"queued", "running", "cancelled"}),
+    "running": frozenset({"success", "failed", "lost", "cancelled"}),
+    "blocked": frozenset({"queued", "scheduled", "cancelled"}),
+}
+#: schedule types of jobs launched by a person or a program, not by the scheduler
+ADHOC_TYPES = frozenset({"adhoc", "adhoc-api", "adhoc-web", "adhoc-cli"})
+OVERRIDES_CONTEXT = "jobs.overrides"
+_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def sources_of(target: str) -> frozenset[str]:
+    """The states from which a job may move to ``target``."""
+    return frozenset(s for s, targets in TRANSITIONS.items() if target in targets)
+
+
+def get(session: Session, job_id: int) -> Job:
+    job = session.get(Job, job_id)
+    if job is None:
+        raise NotFound("job", job_id)
+    return job
+
+
+def transition(
+    session: Session,
+    job_id: int,
+    target: str,
+    *,
+    expected: Iterable[str] | None = None,
+    **values: Any,
+) -> bool:
+    """Move a job to ``target`` if it is in an allowed state; True when it moved.
+
+    ``expected`` narrows the allowed source states. The update is executed in
+    the caller's transaction (the caller commits); ``values`` are further
+    columns to set in the same statement.
+    """
+    if target not in STATES:
+        raise ValueError(f"unknown job state {target!r}")
+    allowed = sources_of(target)
+    if expected is not None:
+        allowed = allowed & frozenset(expected)
+    if not allowed:
+        return False
+    result = session.execute(
+        sa.update(Job)
+        .where(Job.id == job_id, Job.state.in_(sorted(allowed)))
+        .values(state=target, updated_at=now(), **values)
+        .execution_options(synchronize_session=False)
+    )
+    moved = bool(getattr(result, "rowcount", 0) == 1)
+    if moved:
+        job = session.get(Job, job_id)
+        if job is not None:
+            session.refresh(job)
+    return moved
+
+
+# -- creation and launch -----------------------------------------------------
+
+
+def _seal_overrides(
+    session: Session, overrides: Mapping[str, str], secret: Iterable[str]
+) -> tuple[str | None, str | None]:
+    if not overrides:
+        return None, None
+    payload = json.dumps({"values": dict(overrides), "secret": sorted(set(secret))})
+    return vault.seal(session, payload, OVERRIDES_CONTEXT)
+
+
+def overrides_of(session: Session, job: Job) -> tuple[dict[str, str], set[str]]:
+    """The one-time launch overrides of a job (values, names marked secret)."""
+    if not job.overrides:
+        return {}, set()
+    data = json.loads(vault.unseal(session, job.overrides, OVERRIDES_CONTEXT))
+    return dict(data["values"]), set(data["secret"])
+
+
+def _check_overrides(overrides: Mapping[str, str]) -> None:
+    errors = [
+        f"{name}: not an environment variable name"
+        for name in overrides
+        if not _NAME_RE.match(name)
+    ]
+    errors += [
+        f"{name}: value must be text"
+        for name, value in overrides.items()
+        if not isinstance(value, str)
+    ]
+    if errors:
+        raise ValidationError("job not created", errors)
+
+
+def create(
+    session: Session,
+    run_template: RunTemplate,
+    *,
+    scheduled_at: dt.datetime,
+    schedule_type: str,
+    actor: Actor,
+    overrides: Mapping[str, str] | None = None,
+    secret_overrides: Iterable[str] = (),
+    attempt: int = 1,
+    retry_of_id: int | None = None,
+    parent_job_id: int | None = None,
+    task_id: int | None = None,
+) -> Job:
+    """Add a job in state ``scheduled`` to the caller's transaction (not committed)."""
+    if scheduled_at.tzinfo is None:
+        raise ValidationError("job not created", ["at: give a time with a time zone"])
+    overrides = dict(overrides or {})
+    _check_overrides(overrides)
+    sealed, key_id = _seal_overrides(session, overrides, secret_overrides)
+    job = Job(
+        run_template_id=run_template.id,
+        company_id=run_template.company_id,
+        application_id=run_template.application_id,
+        task_id=task_id,
+        state="scheduled",
+        schedule_type=schedule_type,
+        scheduled_at=scheduled_at.astimezone(dt.UTC),
+        executor=run_template.executor,
+        queue=run_template.queue,
+        overrides=sealed,
+        overrides_key_id=key_id,
+        attempt=attempt,
+        retry_of_id=retry_of_id,
+        parent_job_id=parent_job_id,
+        launched_by_user_id=actor.user_id,
+        launched_by=actor.name,
+        app_version=run_template.application.version,
+    )
+    session.add(job)
+    session.flush()
+    return job
+
+
+def launch(
+    session: Session,
+    rt_id: int,
+    *,
+    actor: Actor,
+    overrides: Mapping[str, str] | None = None,
+    secret_overrides: Iterable[str] = (),
+    at: dt.datetime | None = None,
+    schedule_type: str = "adhoc",
+    redis: Redis | None = None,
+) -> Job:
+    """Launch a run template now (queued at once) or at a later time (scheduled).
+
+    The run template must be active and completely configured. Overrides are
+    one-time environment values for this job only; they are stored sealed.
+    When Redis is unreachable the job stays recorded as queued and the
+    scheduler delivers it once Redis is back (the error is not raised).
+    """
+    run_template = runtemplates.get(session, rt_id)
+    runtemplates.ensure_launchable(session, run_template)
+    if at is not None and at.tzinfo is None:
+        raise ValidationError("job not launched", ["at: give a time with a time zone"])
+    when = (at or now()).astimezone(dt.UTC)
+    with transaction(session):
+        job = create(
+            session,
+            run_template,
+            scheduled_at=when,
+            schedule_type=schedule_type,
+            actor=actor,
+            overrides=overrides,
+            secret_overrides=secret_overrides,
+        )
+        audit.record(
+            session,
+            actor,
+            "launch",
+            "job",
+            job.id,
+            company_id=job.company_id,
+            details={
+                "run_template_id": rt_id,
+                "at": when.isoformat(),
+                "overrides": sorted(overrides or {}),
+            },
+        )
+    if when <= now():
+        # on QueueUnavailable the job stays queued; the scheduler re-delivers (invariant 1)
+        with contextlib.suppress(queue.QueueUnavailable):
+            enqueue(session, job, redis=redis)
+    return job
+
+
+def enqueue(session: Session, job: Job, *, redis: Redis | None = None) -> bool:
+    """Mark a due job ``queued`` (committed) and deliver it to RQ.
+
+    Raises :class:`~multiflexi.core.queue.QueueUnavailable` when Redis cannot
+    be reached; the job is then queued in the database only, and the
+    scheduler's re-delivery picks it up.
+    """
+    with transaction(session):
+        moved = transition(
+            session, job.id, "queued", expected={"scheduled", "blocked"}, queued_at=now()
+        )
+    if not moved and job.state != "queued":
+        return False
+    client = redis if redis is not None else queue.connect(settings_of(session).redis_url)
+    return queue.enqueue(client, job.id, job.queue)
+
+
+# -- cancellation ------------------------------------------------------------
+
+
+def cancel(session: Session, job_id: int, *, actor: Actor) -> Job:
+    """Cancel a job that has not finished.
+
+    A job not yet running becomes ``cancelled`` at once; a running one gets a
+    cancel request that its worker acts on (it stops the process and records
+    ``cancelled``). A finished job cannot be cancelled: nothing changes.
+    """
+    job = get(session, job_id)
+    with transaction(session):
+        if job.state in FINAL_STATES:
+            raise InvalidTransition(
+                f"job {job_id} already finished ({job.state}); nothing to cancel"
+            )
+        if job.state == "running":
+            session.execute(
+                sa.update(Job)
+                .where(Job.id == job_id, Job.state == "running")
+                .values(cancel_requested=True, updated_at=now())
+                .execution_options(synchronize_session=False)
+            )
+        elif not transition(session, job_id, "cancelled", finished_at=now()):
+            session.refresh(job)
+            raise InvalidTransition(f"job {job_id} is {job.state}; it cannot be cancelled now")
+        audit.record(session, actor, "cancel", "job", job_id, company_id=job.company_id)
+    session.refresh(job)
+    return job
+
+
+# -- reading -----------------------------------------------------------------
+
+
+def list_jobs(
+    session: Session,
+    *,
+    state: str | Iterable[str] | None = None,
+    company_id: int | None = None,
+    run_template_id: int | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    company_ids: set[int] | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[Job]:
+    """Jobs, newest first; ``since``/``until`` bound the scheduled time."""
+    limit, offset = clamp(limit, offset)
+    query = sa.select(Job)
+    if state is not None:
+        states = [state] if isinstance(state, str) else list(state)
+        unknown = sorted(set(states) - set(STATES))
+        if unknown:
+            raise ValidationError("bad filter", [f"state: unknown state {s!r}" for s in unknown])
+        query = query.where(Job.state.in_(states))
+    if company_id is not None:
+        query = query.where(Job.company_id == company_id)
+    if run_template_id is not None:
+        query = query.where(Job.run_template_id == run_template_id)
+    if company_ids is not None:
+        query = query.where(Job.company_id.in_(company_ids))
+    if since is not None:
+        query = query.where(Job.scheduled_at >= since)
+    if until is not None:
+        query = query.where(Job.scheduled_at < until)
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    items = session.scalars(query.order_by(Job.id.desc()).limit(limit).offset(offset)).all()
+    return Page(items, total, limit, offset)
+
+
+def output(
+    session: Session, job_id: int, *, after: int = 0, limit: int = 1000
+) -> list[JobOutputLine]:
+    """Output lines with ``seq`` greater than ``after``, in order (for tailing)."""
+    get(session, job_id)
+    return list(
+        session.scalars(
+            sa.select(JobOutputLine)
+            .where(JobOutputLine.job_id == job_id, JobOutputLine.seq > after)
+            .order_by(JobOutputLine.seq)
+            .limit(max(1, min(limit, 10_000)))
+        )
+    )
+
+
+# -- the executor's side -----------------------------------------------------
+
+
+def claim(session: Session, job_id: int, *, worker: str, lease: dt.timedelta) -> bool:
+    """Take a queued (or waiting) job for running; False when it is not ours to run.
+
+    Committed at once, so that two workers given the same job cannot both win.
+    """
+    stamp = now()
+    with transaction(session):
+        return transition(
+            session,
+            job_id,
+            "running",
+            expected={"queued", "waiting"},
+            started_at=stamp,
+            heartbeat_at=stamp,
+            lease_expires_at=stamp + lease,
+            worker=worker,
+        )

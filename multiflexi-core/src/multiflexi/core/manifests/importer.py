@@ -1,0 +1,251 @@
+"""Put manifests and credential prototypes into the database, and take them out again.
+
+Each import is one transaction on the caller's session: the document is read
+and checked completely before anything is written, the application (or
+prototype) is matched by uuid and then by name (or code), its fields, exit
+codes, artifact patterns and translations are replaced, an audit row is added,
+and the whole is committed, or none of it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from multiflexi.core import audit, models
+from multiflexi.core.audit import Actor
+from multiflexi.core.errors import Conflict, NotFound, ValidationError
+from multiflexi.core.manifests.app_rows import AppRows, manifest_from_rows, rows_of, too_long
+from multiflexi.core.manifests.credential_export import prototype_to_json
+from multiflexi.core.manifests.credential_model import CredentialPrototype
+from multiflexi.core.manifests.credential_parse import parse_credential_prototype
+from multiflexi.core.manifests.export import manifest_to_json
+from multiflexi.core.manifests.model import Manifest
+from multiflexi.core.manifests.parse import parse_manifest
+from multiflexi.core.manifests.prototype_rows import (
+    PrototypeRows,
+    prototype_from_rows,
+    prototype_rows_of,
+)
+from multiflexi.core.manifests.source import Source, label
+from multiflexi.core.unit import transaction
+
+#: the longest file name kept in ``applications.source_file``
+_SOURCE_FILE_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an application import did."""
+
+    application_id: int
+    created: bool
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PrototypeImportResult:
+    """What a credential prototype import did."""
+
+    prototype_id: int
+    created: bool
+    warnings: tuple[str, ...] = ()
+
+
+def import_manifest(session: Session, source: Source, *, actor: Actor) -> ImportResult:
+    """Create or update the application `source` describes, in one transaction.
+
+    Raises `ValidationError` for a manifest that cannot be imported and
+    `Conflict` when it would take the name or code of another application; in
+    both cases the database is left as it was.
+    """
+    parsed = parse_manifest(source)
+    manifest = parsed.manifest
+    warnings = list(parsed.warnings)
+    rows = rows_of(manifest)
+    _check_lengths(rows, label("application manifest", source))
+    if isinstance(source, os.PathLike) and len(os.fspath(source)) <= _SOURCE_FILE_LENGTH:
+        rows.columns["source_file"] = os.fspath(source)
+    with transaction(session, conflict=f"application {manifest.name.text!r} clashes"):
+        app = _find_application(session, manifest, warnings)
+        created = app is None
+        _refuse_taken(session, app, manifest)
+        if app is None:
+            app = models.Application()
+            session.add(app)
+        _replace_application(session, app, rows)
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            "create" if created else "update",
+            "application",
+            app.id,
+            details={"name": app.name, "uuid": app.uuid, "version": app.version},
+        )
+        application_id = app.id
+    return ImportResult(application_id, created, tuple(warnings))
+
+
+def application_manifest(session: Session, application_id: int) -> Manifest:
+    """The manifest of a stored application."""
+    app = session.get(models.Application, application_id)
+    if app is None:
+        raise NotFound("application", application_id)
+    return manifest_from_rows(app)
+
+
+def export_manifest(session: Session, application_id: int) -> dict[str, Any]:
+    """A stored application as a current-format manifest document."""
+    return manifest_to_json(application_manifest(session, application_id))
+
+
+def import_credential_prototype(
+    session: Session, source: Source, *, actor: Actor
+) -> PrototypeImportResult:
+    """Create or update the credential prototype `source` describes (by uuid, then code)."""
+    parsed = parse_credential_prototype(source)
+    prototype = parsed.prototype
+    warnings = list(parsed.warnings)
+    rows = prototype_rows_of(prototype)
+    _check_prototype_lengths(rows, label("credential prototype", source))
+    with transaction(session, conflict=f"credential prototype {prototype.code!r} clashes"):
+        row = _find_prototype(session, prototype, warnings)
+        created = row is None
+        if row is None:
+            row = models.CredentialPrototype()
+            session.add(row)
+        for key, value in rows.columns.items():
+            setattr(row, key, value)
+        row.fields = []
+        session.flush()  # the old fields go before new ones take their keywords
+        row.fields = rows.fields
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            "create" if created else "update",
+            "credential_prototype",
+            row.id,
+            details={"code": row.code, "uuid": row.uuid, "version": row.version},
+        )
+        prototype_id = row.id
+    return PrototypeImportResult(prototype_id, created, tuple(warnings))
+
+
+def stored_prototype(session: Session, prototype_id: int) -> CredentialPrototype:
+    """The definition of a stored credential prototype."""
+    row = session.get(models.CredentialPrototype, prototype_id)
+    if row is None:
+        raise NotFound("credential prototype", prototype_id)
+    return prototype_from_rows(row)
+
+
+def export_credential_prototype(session: Session, prototype_id: int) -> dict[str, Any]:
+    """A stored credential prototype as a ``*.credprototype.json`` document."""
+    return prototype_to_json(stored_prototype(session, prototype_id))
+
+
+# -- applications ---------------------------------------------------------------------------
+
+
+def _find_application(
+    session: Session, manifest: Manifest, warnings: list[str]
+) -> models.Application | None:
+    """The application a manifest updates: same uuid, else same name (which then takes the uuid)."""
+    if manifest.uuid is not None:
+        app = session.scalar(sa.select(models.Application).filter_by(uuid=manifest.uuid))
+        if app is not None:
+            return app
+    app = session.scalar(sa.select(models.Application).filter_by(name=manifest.name.text))
+    if app is not None and app.uuid and manifest.uuid:
+        warnings.append(
+            f"application {app.id} ({app.name!r}) matched by name: "
+            f"its uuid changes from {app.uuid} to {manifest.uuid}"
+        )
+    return app
+
+
+def _refuse_taken(session: Session, app: models.Application | None, manifest: Manifest) -> None:
+    """Conflict when another application already has the manifest's name or code."""
+    own_id = app.id if app is not None else None
+    for column, value in (("name", manifest.name.text), ("code", manifest.code)):
+        if value is None:
+            continue
+        other = session.scalar(
+            sa.select(models.Application).where(
+                getattr(models.Application, column) == value, models.Application.id != own_id
+            )
+        )
+        if other is not None:
+            raise Conflict(
+                f"application {other.id} ({other.name!r}) already has the {column} {value!r}"
+            )
+
+
+def _replace_application(session: Session, app: models.Application, rows: AppRows) -> None:
+    for key, value in rows.columns.items():
+        setattr(app, key, value)
+    app.fields = []
+    app.exit_codes = []
+    app.artifacts = []
+    app.translations = []
+    session.flush()  # old children go before new ones take their unique keys
+    app.fields = rows.fields
+    app.exit_codes = rows.exit_codes
+    app.artifacts = rows.artifacts
+    app.translations = rows.translations
+
+
+def _check_lengths(rows: AppRows, name: str) -> None:
+    probe = models.Application(**rows.columns)
+    problems = too_long(probe, "")
+    for f in rows.fields:
+        problems += too_long(f, f"environment.{f.name}.")
+    for e in rows.exit_codes:
+        problems += too_long(e, f"exitCodes.{e.exit_code}.")
+    for i, a in enumerate(rows.artifacts):
+        problems += too_long(a, f"artifacts[{i}].")
+    for t in rows.translations:
+        problems += too_long(t, f"translations.{t.lang}.")
+    if problems:
+        raise ValidationError(f"{name} does not fit the database", sorted(set(problems)))
+
+
+# -- credential prototypes ------------------------------------------------------------------
+
+
+def _find_prototype(
+    session: Session, prototype: CredentialPrototype, warnings: list[str]
+) -> models.CredentialPrototype | None:
+    """The prototype a definition updates: same uuid, else same code (which then takes the uuid)."""
+    row = session.scalar(sa.select(models.CredentialPrototype).filter_by(uuid=prototype.uuid))
+    if row is None:
+        row = session.scalar(sa.select(models.CredentialPrototype).filter_by(code=prototype.code))
+        if row is not None:
+            warnings.append(
+                f"credential prototype {row.id} ({row.code!r}) matched by code: "
+                f"its uuid changes from {row.uuid} to {prototype.uuid}"
+            )
+        return row
+    other = session.scalar(
+        sa.select(models.CredentialPrototype).where(
+            models.CredentialPrototype.code == prototype.code,
+            models.CredentialPrototype.id != row.id,
+        )
+    )
+    if other is not None:
+        raise Conflict(f"credential prototype {other.id} already has the code {other.code!r}")
+    return row
+
+
+def _check_prototype_lengths(rows: PrototypeRows, name: str) -> None:
+    problems = too_long(models.CredentialPrototype(**rows.columns), "")
+    for i, f in enumerate(rows.fields):
+        problems += too_long(f, f"fields[{i}].")
+    if problems:
+        raise ValidationError(f"{name} does not fit the database", sorted(set(problems)))

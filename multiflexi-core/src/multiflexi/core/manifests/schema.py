@@ -1,0 +1,140 @@
+"""The interchange schemas (package data) and readable lists of their violations."""
+
+from __future__ import annotations
+
+import json
+import uuid as uuidlib
+from collections.abc import Iterable, Sequence
+from functools import cache
+from importlib.resources import files
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from jsonschema import Draft7Validator, FormatChecker
+from jsonschema import ValidationError as SchemaError
+
+from multiflexi.core.manifests.localized import localized_problem
+
+SchemaName = Literal["application", "credential-prototype", "credential-type"]
+
+#: what an exported manifest names as its ``$schema`` and ``schemaVersion``
+APPLICATION_SCHEMA_URL = (
+    "https://raw.githubusercontent.com/VitexSoftware/php-vitexsoftware-multiflexi-core/"
+    "refs/heads/main/schema/application.json"
+)
+APPLICATION_SCHEMA_VERSION = "3.4.0"
+CREDENTIAL_PROTOTYPE_SCHEMA_URL = (
+    "https://raw.githubusercontent.com/VitexSoftware/php-vitexsoftware-multiflexi-core/"
+    "refs/heads/main/schema/credential-prototype.json"
+)
+
+_LONGEST_VALUE = 60
+
+
+@cache
+def load_schema(name: SchemaName) -> dict[str, Any]:
+    """One of the bundled schemas, parsed."""
+    text = files("multiflexi.core").joinpath("schemas", f"{name}.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def _format_checker() -> FormatChecker:
+    """Only the formats we check ourselves, so results never depend on optional packages."""
+    checker = FormatChecker(formats=())
+
+    @checker.checks("uuid")
+    def _is_uuid(instance: object) -> bool:
+        if not isinstance(instance, str):
+            return True
+        try:
+            uuidlib.UUID(instance)
+        except ValueError:
+            return False
+        return len(instance) == 36 and all(instance[i] == "-" for i in (8, 13, 18, 23))
+
+    @checker.checks("uri")
+    def _is_uri(instance: object) -> bool:
+        if not isinstance(instance, str):
+            return True
+        if any(c.isspace() for c in instance):
+            return False
+        parts = urlsplit(instance)
+        return bool(parts.scheme and (parts.netloc or parts.path))
+
+    return checker
+
+
+@cache
+def _validator(name: SchemaName) -> Draft7Validator:
+    return Draft7Validator(load_schema(name), format_checker=_format_checker())
+
+
+def schema_violations(document: Any, name: SchemaName) -> list[str]:
+    """Every way `document` breaks schema `name`, one readable line each, sorted."""
+    return readable(_describe(error) for error in _validator(name).iter_errors(document))
+
+
+def readable(lines: Iterable[str]) -> list[str]:
+    """Sorted and without repeats."""
+    return sorted(set(lines))
+
+
+def location(path: Sequence[object]) -> str:
+    """``environment.FOO.type``, ``artifacts[0].path``; the document itself is ``(document)``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(document)"
+
+
+def short(value: Any) -> str:
+    """A value as a message shows it: Python-style, cut when long."""
+    text = repr(value)
+    return text if len(text) <= _LONGEST_VALUE else text[: _LONGEST_VALUE - 1] + "…"
+
+
+def _describe(error: SchemaError) -> str:
+    return f"{location(error.absolute_path)}: {_message(error)}"
+
+
+def _message(error: SchemaError) -> str:
+    kind = error.validator
+    value = error.instance
+    expected = error.validator_value
+    if kind == "oneOf" and _is_localized(error.schema):
+        return localized_problem(value) or "must be a text or an object of language code to text"
+    if kind == "type":
+        return f"{short(value)} is not of type {_join(expected)}"
+    if kind == "enum":
+        return f"{short(value)} is not one of {expected!r}"
+    if kind == "pattern":
+        return f"{short(value)} does not match {expected!r}"
+    if kind == "format":
+        return f"{short(value)} is not a valid {expected}"
+    if kind == "oneOf":
+        return f"{short(value)} is not valid under any of the given forms"
+    message = str(error.message)
+    return message if len(message) <= 200 else message[:199] + "…"
+
+
+def _join(expected: Any) -> str:
+    if isinstance(expected, list):
+        return " or ".join(repr(item) for item in expected)
+    return repr(expected)
+
+
+def _is_localized(schema: Any) -> bool:
+    """Is this sub-schema the formats' ``localizedString`` (a string or a language object)?"""
+    if not isinstance(schema, dict) or not isinstance(schema.get("oneOf"), list):
+        return False
+    options = schema["oneOf"]
+    return (
+        len(options) == 2
+        and options[0] == {"type": "string"}
+        and isinstance(options[1], dict)
+        and "en" in options[1].get("properties", {})
+    )

@@ -1,0 +1,119 @@
+"""The queue contract between the writers of jobs and the executor.
+
+A job is delivered through RQ on Redis by *name*: the function
+``multiflexi.executor.tasks.run_job(job_id)`` is enqueued by its dotted path,
+so nothing here (nor in the server or the CLI) imports the executor. The RQ
+job id is ``job-<id>``; enqueueing a job that RQ already holds does nothing,
+and a duplicate delivery is harmless anyway because the executor's claim is a
+conditional update of the job row. The database stays the source of truth:
+Redis is transport (ARCHITECTURE.md section 3).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from multiflexi.core.errors import MultiFlexiError
+
+if TYPE_CHECKING:  # rq and redis load lazily: the CLI starts faster without them
+    from redis import Redis
+
+RUN_JOB = "multiflexi.executor.tasks.run_job"
+DEFAULT_QUEUE = "default"
+#: RQ keeps a finished job's record this long (seconds); ours lives in the database
+RESULT_TTL = 3600
+FAILURE_TTL = 24 * 3600
+#: RQ job states in which RQ still holds a delivery of ours
+HELD_STATES = frozenset({"queued", "started", "deferred", "scheduled"})
+
+
+class QueueUnavailable(MultiFlexiError):
+    """Redis cannot be reached; the job stays recorded and the scheduler re-enqueues it."""
+
+    kind = "queue_unavailable"
+
+
+def rq_job_id(job_id: int) -> str:
+    return f"job-{job_id}"
+
+
+def job_id_of(rq_id: str) -> int | None:
+    prefix, _, number = rq_id.partition("-")
+    return int(number) if prefix == "job" and number.isdigit() else None
+
+
+@lru_cache(maxsize=8)
+def connect(redis_url: str) -> Redis:
+    """A Redis client for the URL (shared per process; connections are made lazily)."""
+    from redis import Redis
+
+    return Redis.from_url(redis_url, socket_connect_timeout=5, socket_timeout=30)
+
+
+def _unavailable(redis: Redis, exc: Exception) -> QueueUnavailable:
+    kwargs = redis.connection_pool.connection_kwargs
+    where = f"{kwargs.get('host', kwargs.get('path', '?'))}:{kwargs.get('port', '')}".rstrip(":")
+    return QueueUnavailable(f"REDIS_URL: Redis at {where} is not reachable ({type(exc).__name__})")
+
+
+def ping(redis: Redis) -> None:
+    """Raise :class:`QueueUnavailable` (naming REDIS_URL) when Redis does not answer."""
+    from redis.exceptions import RedisError
+
+    try:
+        redis.ping()
+    except (RedisError, OSError) as exc:
+        raise _unavailable(redis, exc) from None
+
+
+def holds(redis: Redis, job_id: int) -> bool:
+    """Whether RQ holds a live delivery (queued, started, deferred, scheduled) of the job."""
+    from redis.exceptions import RedisError
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job as RQJob
+
+    try:
+        rq_job = RQJob.fetch(rq_job_id(job_id), connection=redis)
+    except NoSuchJobError:
+        return False
+    except (RedisError, OSError) as exc:
+        raise _unavailable(redis, exc) from None
+    status = rq_job.get_status(refresh=False)
+    return status is not None and str(getattr(status, "value", status)) in HELD_STATES
+
+
+def enqueue(redis: Redis, job_id: int, queue_name: str = DEFAULT_QUEUE) -> bool:
+    """Deliver the job to its queue; False when RQ already holds it."""
+    from redis.exceptions import RedisError
+    from rq import Queue
+
+    if holds(redis, job_id):
+        return False
+    try:
+        Queue(queue_name, connection=redis).enqueue(
+            RUN_JOB,
+            job_id,
+            job_id=rq_job_id(job_id),
+            job_timeout=-1,  # the executor enforces the run template's own timeout
+            result_ttl=RESULT_TTL,
+            failure_ttl=FAILURE_TTL,
+            description=f"MultiFlexi job {job_id}",
+        )
+    except (RedisError, OSError) as exc:
+        raise _unavailable(redis, exc) from None
+    return True
+
+
+def depths(redis: Redis, names: list[str] | None = None) -> dict[str, int]:
+    """Number of waiting deliveries per queue (all RQ queues when no names are given)."""
+    from redis.exceptions import RedisError
+    from rq import Queue
+
+    try:
+        queues = (
+            [Queue(n, connection=redis) for n in names] if names else Queue.all(connection=redis)
+        )
+        return {q.name: q.count for q in queues}
+    except (RedisError, OSError) as exc:
+        raise _unavailable(redis, exc) from None

@@ -1,0 +1,506 @@
+"""Run templates: one application configured for one company, with its schedule."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from multiflexi.core import audit, companies, fieldtypes, schedules, vault
+from multiflexi.core.audit import Actor
+from multiflexi.core.errors import Conflict, NotFound, ValidationError
+from multiflexi.core.models import (
+    Application,
+    Credential,
+    RunTemplate,
+    RunTemplateCredential,
+    RunTemplateValue,
+)
+from multiflexi.core.unit import Page, clamp, transaction
+
+VALUE_CONTEXT = "run_template_values.value"
+EXECUTORS = ("native", "docker", "podman", "kubernetes")
+#: settings a caller may give at creation or change with :func:`update`
+EDITABLE = (
+    "name",
+    "note",
+    "interval_code",
+    "cron",
+    "delay",
+    "timezone",
+    "executor",
+    "queue",
+    "timeout",
+    "max_concurrency",
+    "max_attempts",
+    "retry_backoff",
+    "retry_min_gap",
+    "deadline_offset",
+    "allow_late",
+)
+_SCHEDULE = ("interval_code", "cron", "delay", "timezone")
+
+
+def get(session: Session, rt_id: int) -> RunTemplate:
+    run_template = session.get(RunTemplate, rt_id)
+    if run_template is None:
+        raise NotFound("run template", rt_id)
+    return run_template
+
+
+def list_run_templates(
+    session: Session,
+    *,
+    company_id: int | None = None,
+    app_id: int | None = None,
+    active: bool | None = None,
+    company_ids: set[int] | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> Page[RunTemplate]:
+    """Run templates by id; ``company_ids`` restricts to the companies a caller may see."""
+    limit, offset = clamp(limit, offset)
+    query = sa.select(RunTemplate)
+    if company_id is not None:
+        query = query.where(RunTemplate.company_id == company_id)
+    if app_id is not None:
+        query = query.where(RunTemplate.application_id == app_id)
+    if active is not None:
+        query = query.where(RunTemplate.active == active)
+    if company_ids is not None:
+        query = query.where(RunTemplate.company_id.in_(company_ids))
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    items = session.scalars(query.order_by(RunTemplate.id).limit(limit).offset(offset)).all()
+    return Page(items, total, limit, offset)
+
+
+def schedule_of(session: Session, run_template: RunTemplate) -> schedules.Schedule:
+    """The run template's schedule, in its zone or the configured default zone."""
+    return schedules.Schedule.build(
+        run_template.interval_code,
+        run_template.cron,
+        run_template.delay,
+        run_template.timezone,
+        default_timezone=_default_zone(session),
+    )
+
+
+def _default_zone(session: Session) -> str:
+    settings = session.info.get("settings")
+    return settings.timezone if settings is not None else schedules.system_timezone_name()
+
+
+def _check_settings(session: Session, merged: Mapping[str, Any]) -> list[str]:
+    """Every problem with a run template's settings, one line each."""
+    errors: list[str] = []
+    name = merged.get("name")
+    if name is not None and (not str(name).strip() or len(str(name)) > 255):
+        errors.append("name: must be 1-255 characters")
+    try:
+        schedules.Schedule.build(
+            merged.get("interval_code") or "n",
+            merged.get("cron"),
+            merged.get("delay"),
+            merged.get("timezone"),
+            default_timezone=_default_zone(session),
+        )
+    except ValidationError as exc:
+        errors.extend(exc.errors or [exc.summary])
+    if merged.get("executor", "native") not in EXECUTORS:
+        errors.append(f"executor: must be one of {', '.join(EXECUTORS)}")
+    for key, low in (
+        ("max_concurrency", 1),
+        ("max_attempts", 1),
+        ("retry_min_gap", 0),
+        ("timeout", 1),
+    ):
+        value = merged.get(key)
+        if value is None and key == "timeout":
+            continue
+        if not isinstance(value, int) or isinstance(value, bool) or value < low:
+            errors.append(f"{key}: must be a whole number >= {low}")
+    if merged.get("retry_backoff", "none") not in ("none", "fixed", "linear", "exponential"):
+        errors.append("retry_backoff: must be none, fixed, linear or exponential")
+    queue = merged.get("queue") or ""
+    if not queue or len(queue) > 64 or not all(c.isalnum() or c in "-_." for c in queue):
+        errors.append("queue: must be 1-64 characters of letters, digits, '-', '_' or '.'")
+    return errors
+
+
+def _normalised(changes: Mapping[str, Any], current_code: str | None = None) -> dict[str, Any]:
+    """Interval names become codes ("daily" -> "d"); leaving 'c' drops the cron expression."""
+    result = dict(changes)
+    code = result.get("interval_code")
+    if isinstance(code, str):
+        # an unknown code is reported by _check_settings with the other problems
+        with contextlib.suppress(ValidationError):
+            result["interval_code"] = code = schedules.interval_code(code)
+    if code not in (None, "c") and "cron" not in result and current_code == "c":
+        result["cron"] = None
+    if result.get("cron") == "":
+        result["cron"] = None
+    return result
+
+
+def _defaults() -> dict[str, Any]:
+    return {
+        "interval_code": "n",
+        "cron": None,
+        "delay": 0,
+        "timezone": None,
+        "executor": "native",
+        "queue": "default",
+        "timeout": None,
+        "max_concurrency": 1,
+        "max_attempts": 1,
+        "retry_backoff": "none",
+        "retry_min_gap": 0,
+        "deadline_offset": None,
+        "allow_late": False,
+        "note": None,
+    }
+
+
+def create(
+    session: Session,
+    *,
+    company: int | str,
+    app_id: int,
+    actor: Actor,
+    name: str | None = None,
+    active: bool = True,
+    values: Mapping[str, str | None] | None = None,
+    **settings: Any,
+) -> RunTemplate:
+    """A new run template; the application is assigned to the company if it was not.
+
+    Unknown settings, a bad schedule or a value of the wrong type are refused
+    and nothing is created.
+    """
+    unknown = sorted(set(settings) - set(EDITABLE))
+    if unknown:
+        raise ValidationError(
+            "run template not created", [f"{k}: not a run template setting" for k in unknown]
+        )
+    owner = companies.get(session, company)
+    app = session.get(Application, app_id)
+    if app is None:
+        raise NotFound("application", app_id)
+    merged = {**_defaults(), **_normalised(settings), "name": name or app.name}
+    errors = _check_settings(session, merged)
+    if errors:
+        raise ValidationError("run template not created", errors)
+    checked = _checked_values(app, values or {}, "run template not created")
+    with transaction(session):
+        companies.ensure_assigned(session, owner, app)
+        run_template = RunTemplate(
+            company_id=owner.id, application_id=app.id, active=active, **merged
+        )
+        session.add(run_template)
+        session.flush()
+        _store_values(session, run_template, app, checked)
+        if active:
+            _require_complete(session, run_template, "run template not created")
+        audit.record(
+            session,
+            actor,
+            "create",
+            "run_template",
+            run_template.id,
+            company_id=owner.id,
+            details={
+                "name": run_template.name,
+                "application_id": app.id,
+                "values": sorted(checked),
+            },
+        )
+    return run_template
+
+
+def update(
+    session: Session, rt_id: int, changes: Mapping[str, Any], *, actor: Actor
+) -> RunTemplate:
+    """Change settings (not configuration values: see :func:`set_values`)."""
+    unknown = sorted(set(changes) - set(EDITABLE))
+    if unknown:
+        raise ValidationError(
+            "run template not changed", [f"{k}: not a run template setting" for k in unknown]
+        )
+    run_template = get(session, rt_id)
+    changes = _normalised(changes, run_template.interval_code)
+    merged = {key: getattr(run_template, key) for key in EDITABLE} | changes
+    errors = _check_settings(session, merged)
+    if errors:
+        raise ValidationError("run template not changed", errors)
+    with transaction(session):
+        changed = {k: v for k, v in changes.items() if getattr(run_template, k) != v}
+        for key, value in changed.items():
+            setattr(run_template, key, value)
+        if set(changed) & set(_SCHEDULE):
+            # a new schedule starts afresh: the scheduler plans from the new rule
+            run_template.next_schedule = None
+        if changed:
+            audit.record(
+                session,
+                actor,
+                "update",
+                "run_template",
+                run_template.id,
+                company_id=run_template.company_id,
+                details={"changed": sorted(changed)},
+            )
+    return run_template
+
+
+def delete(session: Session, rt_id: int, *, actor: Actor) -> None:
+    """Delete a run template with its values, bindings, actions and jobs."""
+    run_template = get(session, rt_id)
+    with transaction(session):
+        audit.record(
+            session,
+            actor,
+            "delete",
+            "run_template",
+            run_template.id,
+            company_id=run_template.company_id,
+            details={"name": run_template.name},
+        )
+        session.delete(run_template)
+
+
+# -- configuration values ----------------------------------------------------
+
+
+def _checked_values(
+    app: Application, values: Mapping[str, str | None], summary: str
+) -> dict[str, str | None]:
+    errors: list[str] = []
+    checked: dict[str, str | None] = {}
+    for name, value in values.items():
+        field = app.field(name)
+        if field is None:
+            errors.append(f"{name}: application {app.name} has no such field")
+            continue
+        if value is None:
+            checked[name] = None
+            continue
+        try:
+            checked[name] = fieldtypes.check(field.type, value, field.options)
+        except ValueError as exc:
+            errors.append(f"{name}: {exc}")
+    if errors:
+        raise ValidationError(summary, errors)
+    return checked
+
+
+def _store_values(
+    session: Session,
+    run_template: RunTemplate,
+    app: Application,
+    checked: Mapping[str, str | None],
+) -> None:
+    existing = {v.name: v for v in run_template.values}
+    for name, value in checked.items():
+        field = app.field(name)
+        assert field is not None
+        secret = field.secret or fieldtypes.is_secret_type(field.type)
+        row = existing.get(name)
+        if value is None:
+            if row is not None:
+                run_template.values.remove(row)
+            continue
+        if secret and value == "" and row is not None:
+            continue  # a blank secret keeps the stored one (as in the original)
+        if row is None:
+            row = RunTemplateValue(run_template_id=run_template.id, name=name)
+            run_template.values.append(row)
+        row.value_type = field.type
+        if secret and value != "":
+            row.value, row.key_id = vault.seal(session, value, VALUE_CONTEXT)
+        else:
+            row.value, row.key_id = value, None
+    session.flush()
+
+
+def set_values(
+    session: Session,
+    rt_id: int,
+    values: Mapping[str, str | None],
+    *,
+    actor: Actor,
+) -> RunTemplate:
+    """Set configuration values (``None`` removes one); each is checked against its field.
+
+    A secret field given as an empty string keeps its stored value. An active
+    run template must still have every required field afterwards.
+    """
+    run_template = get(session, rt_id)
+    app = run_template.application
+    checked = _checked_values(app, values, "configuration not changed")
+    with transaction(session):
+        _store_values(session, run_template, app, checked)
+        if run_template.active:
+            _require_complete(session, run_template, "configuration not changed")
+        audit.record(
+            session,
+            actor,
+            "configure",
+            "run_template",
+            run_template.id,
+            company_id=run_template.company_id,
+            details={"values": sorted(checked)},
+        )
+    return run_template
+
+
+def configured_values(session: Session, run_template: RunTemplate) -> dict[str, tuple[str, bool]]:
+    """name -> (plain value, secret) of the stored configuration, for environment assembly."""
+    result = {}
+    for row in run_template.values:
+        value = vault.unseal(session, row.value, VALUE_CONTEXT) if row.key_id else row.value
+        result[row.name] = (value, row.key_id is not None)
+    return result
+
+
+def missing_required(session: Session, run_template: RunTemplate) -> list[str]:
+    """Required application fields that no layer of the environment fills."""
+    from multiflexi.core import jobenv  # jobenv reads run templates: import at call time
+
+    present = jobenv.configured_names(session, run_template)
+    return [f.name for f in run_template.application.fields if f.required and f.name not in present]
+
+
+def _require_complete(session: Session, run_template: RunTemplate, summary: str) -> None:
+    missing = missing_required(session, run_template)
+    if missing:
+        raise ValidationError(summary, [f"{name}: required" for name in missing])
+
+
+# -- activation and schedule -------------------------------------------------
+
+
+def set_active(session: Session, rt_id: int, active: bool, *, actor: Actor) -> RunTemplate:
+    """Activate (every required field must be filled) or deactivate a run template."""
+    run_template = get(session, rt_id)
+    with transaction(session):
+        if active:
+            _require_complete(session, run_template, "run template not activated")
+        if run_template.active != active:
+            run_template.active = active
+            run_template.next_schedule = None
+            audit.record(
+                session,
+                actor,
+                "activate" if active else "deactivate",
+                "run_template",
+                run_template.id,
+                company_id=run_template.company_id,
+            )
+    return run_template
+
+
+def preview(
+    session: Session, rt_id: int, count: int = 10, after: dt.datetime | None = None
+) -> list[dt.datetime]:
+    """The next ``count`` occurrences (UTC) of the run template's schedule."""
+    run_template = get(session, rt_id)
+    start = after or dt.datetime.now(dt.UTC)
+    return schedules.preview(schedule_of(session, run_template), start, max(0, min(count, 1000)))
+
+
+# -- credentials -------------------------------------------------------------
+
+
+def credentials(session: Session, rt_id: int) -> list[Credential]:
+    run_template = get(session, rt_id)
+    return [binding.credential for binding in run_template.credential_bindings]
+
+
+def bind_credential(
+    session: Session, rt_id: int, credential_id: int, *, actor: Actor
+) -> RunTemplate:
+    """Bind a company credential; it replaces one bound for the same requirement.
+
+    As in the original there is one credential per requirement code: binding
+    a second credential of the same prototype unbinds the first.
+    """
+    run_template = get(session, rt_id)
+    credential = session.get(Credential, credential_id)
+    if credential is None or credential.company_id != run_template.company_id:
+        raise NotFound("credential", credential_id)
+    code = credential.credential_type.prototype_code
+    with transaction(session):
+        for binding in list(run_template.credential_bindings):
+            if binding.credential_id == credential.id:
+                return run_template
+            other = binding.credential.credential_type.prototype_code
+            if code is not None and other == code:
+                run_template.credential_bindings.remove(binding)
+        run_template.credential_bindings.append(
+            RunTemplateCredential(run_template_id=run_template.id, credential_id=credential.id)
+        )
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            "bind",
+            "run_template_credential",
+            credential.id,
+            company_id=run_template.company_id,
+            details={"run_template_id": run_template.id, "requirement": code},
+        )
+    return run_template
+
+
+def unbind_credential(
+    session: Session, rt_id: int, credential_id: int, *, actor: Actor
+) -> RunTemplate:
+    run_template = get(session, rt_id)
+    binding = next(
+        (b for b in run_template.credential_bindings if b.credential_id == credential_id), None
+    )
+    if binding is None:
+        raise NotFound(f"credential bound to run template {rt_id}", credential_id)
+    with transaction(session):
+        run_template.credential_bindings.remove(binding)
+        audit.record(
+            session,
+            actor,
+            "unbind",
+            "run_template_credential",
+            credential_id,
+            company_id=run_template.company_id,
+            details={"run_template_id": run_template.id},
+        )
+    return run_template
+
+
+def ensure_launchable(session: Session, run_template: RunTemplate) -> None:
+    """Refuse a launch of an inactive or incompletely configured run template."""
+    if not run_template.active:
+        raise Conflict(f"run template {run_template.id} is not active; activate it first")
+    _require_complete(session, run_template, f"run template {run_template.id} cannot run")
+
+
+__all__ = [
+    "EDITABLE",
+    "bind_credential",
+    "configured_values",
+    "create",
+    "credentials",
+    "delete",
+    "ensure_launchable",
+    "get",
+    "list_run_templates",
+    "missing_required",
+    "preview",
+    "schedule_of",
+    "set_active",
+    "set_values",
+    "unbind_credential",
+    "update",
+]

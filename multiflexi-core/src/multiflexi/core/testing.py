@@ -1,0 +1,120 @@
+"""A throwaway Redis server for the tests of MultiFlexi's own distributions.
+
+Test support, shipped so that the core, the executor and the server test
+against a real Redis the same way; not meant for production use::
+
+    from multiflexi.core.testing import redis_server
+
+    @pytest.fixture(scope="session")
+    def redis_url():
+        with redis_server() as url:   # redis-server on a free loopback port
+            yield url
+
+When ``redis-server`` is not installed the calling test is skipped with the
+reason, unless ``MULTIFLEXI_TEST_REQUIRE_SERVICES=1`` (CI) makes it a failure:
+the same rule as :mod:`multiflexi.database.testing`, whose helpers it reuses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from multiflexi.database.testing import ServiceStartError, free_port, unavailable
+
+START_TIMEOUT = 20.0
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def redis_server() -> Iterator[str]:
+    """Start ``redis-server`` in a temporary directory; yield its ``redis://`` URL."""
+    binary = shutil.which("redis-server") or (
+        "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None
+    )
+    if binary is None:
+        unavailable("redis-server is not installed (Debian package redis-server)")
+    with tempfile.TemporaryDirectory(prefix="mf-redis-") as tmp:
+        port = free_port()
+        log = Path(tmp) / "redis.log"
+        process = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                tmp,
+                "--logfile",
+                str(log),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + START_TIMEOUT
+            while not _answers(port):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+                    raise ServiceStartError(f"redis-server did not start:\n{tail}")
+                time.sleep(0.05)
+            yield f"redis://127.0.0.1:{port}/0"
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def count(session: Session, model: type) -> int:
+    """How many rows a mapped class's table holds."""
+    return session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
+
+
+def database_bytes(engine: Engine) -> bytes:
+    """What a database holds, to search for leaked secrets.
+
+    SQLite: every byte it keeps on disk (file, WAL, journal), free pages included.
+    Other databases: the text of every row of every table.
+    """
+    if engine.url.get_backend_name() != "sqlite":
+        dump = []
+        with engine.connect() as connection:
+            inspector = sa.inspect(connection)
+            for name in inspector.get_table_names():
+                rows = connection.execute(sa.text(f'SELECT * FROM "{name}"')).all()  # noqa: S608
+                dump.append(f"{name}: {rows!r}")
+        return "\n".join(dump).encode()
+    engine.dispose()
+    path = Path(str(engine.url.database))
+    data = path.read_bytes()
+    for suffix in ("-wal", "-journal", "-shm"):
+        extra = path.with_name(path.name + suffix)
+        if extra.exists():
+            data += extra.read_bytes()
+    return data

@@ -1,0 +1,548 @@
+"""Users: accounts, passwords, logins, the first administrator, company roles.
+
+Passwords are kept only as argon2id hashes. :func:`authenticate` answers every
+failure (unknown login, wrong password, disabled or locked account) with the
+same :class:`AuthenticationFailed` after the same hashing work, so a caller
+cannot tell which logins exist. Failed attempts are counted per account; after
+:data:`MAX_FAILED_LOGINS` in a row the account is locked for :data:`LOCKOUT`.
+
+These functions carry no access policy: the faces ask :mod:`multiflexi.core.access`
+first. They do keep one safety rule of their own: the last enabled global
+administrator can be neither deleted, disabled nor demoted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.orm import Session
+
+from multiflexi.core import audit
+from multiflexi.core.audit import Actor
+from multiflexi.core.errors import Conflict, MultiFlexiError, NotFound, ValidationError
+from multiflexi.core.models import Company, CompanyUser, User
+from multiflexi.core.unit import Page, clamp, transaction
+from multiflexi.database.tables import COMPANY_ROLES
+
+#: the hasher of new passwords; replace it to change the cost (old hashes are
+#: upgraded at their owner's next successful login)
+PASSWORD_HASHER = PasswordHasher()
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 1024
+MAX_FAILED_LOGINS = 10
+LOCKOUT = dt.timedelta(minutes=15)
+#: a successful login records itself at most this often (no write per API request)
+LOGIN_RECORD_INTERVAL = dt.timedelta(minutes=1)
+MAX_LOGIN_LENGTH = 128
+
+_LOGIN_RE = re.compile(r"[A-Za-z0-9._@-]{1,128}")
+_EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+")
+_NAME_MAX = 128
+_ENTITY = "user"
+_MEMBERSHIP = "company_user"
+
+
+class AuthenticationFailed(MultiFlexiError):
+    """Login and password (or token) were not accepted. Deliberately says no more."""
+
+    kind = "authentication"
+
+    def __init__(self) -> None:
+        super().__init__("authentication failed: wrong login, password or token")
+
+
+# --------------------------------------------------------------------------
+# Passwords
+# --------------------------------------------------------------------------
+
+_dummy: tuple[PasswordHasher, str] | None = None
+
+
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """A hash of nothing, verified instead of a missing one so every failure costs the same."""
+    global _dummy
+    if _dummy is None or _dummy[0] is not hasher:
+        _dummy = (hasher, hasher.hash(secrets.token_urlsafe(16)))
+    return _dummy[1]
+
+
+def _verify(hasher: PasswordHasher, stored: str, password: str) -> tuple[bool, bool]:
+    """(matches, should be re-hashed with the current parameters). Constant time."""
+    try:
+        hasher.verify(stored, password)
+    except InvalidHashError:
+        # a hash we cannot read: do the work anyway, then refuse
+        _verify(hasher, _dummy_hash(hasher), password)
+        return False, False
+    except VerificationError:
+        return False, False
+    return True, hasher.check_needs_rehash(stored)
+
+
+def _check_password(password: str) -> None:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(
+            f"the password is too short: it needs at least {MIN_PASSWORD_LENGTH} characters"
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise ValidationError(f"the password is too long: at most {MAX_PASSWORD_LENGTH} characters")
+
+
+# --------------------------------------------------------------------------
+# Accounts
+# --------------------------------------------------------------------------
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    if now is None:
+        return dt.datetime.now(dt.UTC)
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    return now
+
+
+def _check_login(login: str) -> str:
+    if not isinstance(login, str) or not _LOGIN_RE.fullmatch(login):
+        raise ValidationError(
+            "invalid login",
+            [f"a login is 1 to {MAX_LOGIN_LENGTH} characters of letters, digits and . _ @ -"],
+        )
+    return login
+
+
+def _clean_email(email: str) -> str | None:
+    email = email.strip()
+    if not email:
+        return None
+    if len(email) > 255 or not _EMAIL_RE.fullmatch(email):
+        raise ValidationError("invalid email", [f"{email!r} is not an email address"])
+    return email
+
+
+def _clean_name(field: str, value: str) -> str | None:
+    value = value.strip()
+    if len(value) > _NAME_MAX:
+        raise ValidationError(f"invalid {field}", [f"at most {_NAME_MAX} characters"])
+    return value or None
+
+
+def _find_login(session: Session, login: str) -> User | None:
+    # logins differ by more than letter case (see create), so this is unambiguous
+    # on every backend, whatever its collation
+    return session.scalars(
+        sa.select(User).where(sa.func.lower(User.login) == login.lower())
+    ).first()
+
+
+def get(session: Session, user_id: int) -> User:
+    """The user with this id, else NotFound."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("user", user_id)
+    return user
+
+
+def get_by_login(session: Session, login: str) -> User:
+    """The user with this login (letter case ignored), else NotFound."""
+    user = _find_login(session, login) if isinstance(login, str) else None
+    if user is None:
+        raise NotFound("user", login)
+    return user
+
+
+def list(
+    session: Session,
+    *,
+    enabled: bool | None = None,
+    is_admin: bool | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> Page[User]:
+    """Users by id, optionally only enabled (or disabled) ones, or only administrators."""
+    limit, offset = clamp(limit, offset)
+    query = sa.select(User)
+    if enabled is not None:
+        query = query.where(User.enabled.is_(enabled))
+    if is_admin is not None:
+        query = query.where(User.is_admin.is_(is_admin))
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    items = session.scalars(query.order_by(User.id).limit(limit).offset(offset)).all()
+    return Page(items, total, limit, offset)
+
+
+def create(
+    session: Session,
+    login: str,
+    *,
+    actor: Actor,
+    password: str | None = None,
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    enabled: bool = True,
+    is_admin: bool = False,
+) -> User:
+    """A new account. Without a password it cannot log in (tokens still work)."""
+    _check_login(login)
+    if password is not None:
+        _check_password(password)
+    user = User(
+        login=login,
+        email=_clean_email(email),
+        first_name=_clean_name("first name", first_name),
+        last_name=_clean_name("last name", last_name),
+        password_hash=None if password is None else PASSWORD_HASHER.hash(password),
+        enabled=bool(enabled),
+        is_admin=bool(is_admin),
+        failed_logins=0,
+    )
+    with transaction(session, conflict=f"login {login!r} is already taken"):
+        if _find_login(session, login) is not None:
+            raise Conflict(f"login {login!r} is already taken")
+        session.add(user)
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            "create",
+            _ENTITY,
+            user.id,
+            details={
+                "login": user.login,
+                "email": user.email,
+                "enabled": user.enabled,
+                "is_admin": user.is_admin,
+                "has_password": password is not None,
+            },
+        )
+    return user
+
+
+def _other_enabled_admins(session: Session, user_id: int) -> int:
+    # lock the administrator rows, so two concurrent demotions cannot both pass
+    ids = session.scalars(
+        sa.select(User.id)
+        .where(User.is_admin.is_(True), User.enabled.is_(True), User.id != user_id)
+        .with_for_update()
+    ).all()
+    return len(ids)
+
+
+def _guard_last_admin(session: Session, user: User, doing: str) -> None:
+    if user.is_admin and user.enabled and _other_enabled_admins(session, user.id) == 0:
+        raise Conflict(
+            f"cannot {doing} {user.login!r}: it is the last enabled global administrator;"
+            " make another user an administrator first"
+        )
+
+
+def update(
+    session: Session,
+    user_id: int,
+    *,
+    actor: Actor,
+    email: str | None = None,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    enabled: bool | None = None,
+    is_admin: bool | None = None,
+) -> User:
+    """Change the given fields (None leaves a field as it is, "" clears a text field)."""
+    with transaction(session):
+        user = get(session, user_id)
+        wanted: dict[str, object] = {}
+        if email is not None:
+            wanted["email"] = _clean_email(email)
+        if first_name is not None:
+            wanted["first_name"] = _clean_name("first name", first_name)
+        if last_name is not None:
+            wanted["last_name"] = _clean_name("last name", last_name)
+        if enabled is not None:
+            wanted["enabled"] = bool(enabled)
+        if is_admin is not None:
+            wanted["is_admin"] = bool(is_admin)
+        changed = {k: v for k, v in wanted.items() if getattr(user, k) != v}
+        if changed.get("enabled") is False:
+            _guard_last_admin(session, user, "disable")
+        if changed.get("is_admin") is False:
+            _guard_last_admin(session, user, "demote")
+        if changed:
+            for key, value in changed.items():
+                setattr(user, key, value)
+            audit.record(session, actor, "update", _ENTITY, user.id, details=changed)
+    return user
+
+
+def set_password(session: Session, user_id: int, password: str | None, *, actor: Actor) -> User:
+    """Set (or with None remove) the password; also lifts a lock-out."""
+    if password is not None:
+        _check_password(password)
+    with transaction(session):
+        user = get(session, user_id)
+        user.password_hash = None if password is None else PASSWORD_HASHER.hash(password)
+        user.failed_logins = 0
+        user.locked_until = None
+        audit.record(
+            session,
+            actor,
+            "update",
+            _ENTITY,
+            user.id,
+            details={"password": "removed" if password is None else "changed"},
+        )
+    return user
+
+
+def unlock(session: Session, user_id: int, *, actor: Actor) -> User:
+    """Lift a lock-out and forget the failed attempts."""
+    with transaction(session):
+        user = get(session, user_id)
+        if user.locked_until is not None or user.failed_logins:
+            user.failed_logins = 0
+            user.locked_until = None
+            audit.record(session, actor, "unlock", _ENTITY, user.id)
+    return user
+
+
+def delete(session: Session, user_id: int, *, actor: Actor) -> None:
+    """Delete the account with its tokens and company roles (jobs and audit rows stay)."""
+    with transaction(session):
+        user = get(session, user_id)
+        _guard_last_admin(session, user, "delete")
+        audit.record(session, actor, "delete", _ENTITY, user.id, details={"login": user.login})
+        session.delete(user)
+    session.expire_all()
+
+
+# --------------------------------------------------------------------------
+# Logging in
+# --------------------------------------------------------------------------
+
+
+def authenticate(
+    session: Session, login: str, password: str, *, now: dt.datetime | None = None
+) -> User:
+    """The enabled, unlocked user whose login and password these are; else AuthenticationFailed.
+
+    ``now`` (aware) replaces the clock, for tests and replays.
+    """
+    moment = _now(now)
+    hasher = PASSWORD_HASHER
+    dummy = _dummy_hash(hasher)
+    candidate = password if isinstance(password, str) else ""
+    user = None
+    if isinstance(login, str) and _LOGIN_RE.fullmatch(login):
+        user = _find_login(session, login)
+    stored = user.password_hash if user is not None else None
+    matches, rehash = _verify(hasher, stored or dummy, candidate)
+    matches = matches and stored is not None
+    if user is None:
+        raise AuthenticationFailed()
+
+    accepted = False
+    with transaction(session):
+        if user.locked_until is not None and user.locked_until <= moment:
+            user.locked_until = None  # the lock has run out: a fresh series of attempts
+            user.failed_logins = 0
+            session.flush()  # before the counting below, which reads the stored count
+        locked = user.locked_until is not None
+        if matches and user.enabled and not locked:
+            accepted = True
+            _record_success(user, hasher, candidate, rehash, moment)
+        elif user.enabled and not locked and stored is not None:
+            _record_failure(session, user, moment)
+    if not accepted:
+        raise AuthenticationFailed()
+    return user
+
+
+def _record_success(
+    user: User, hasher: PasswordHasher, password: str, rehash: bool, moment: dt.datetime
+) -> None:
+    if rehash:
+        user.password_hash = hasher.hash(password)
+    if user.failed_logins:
+        user.failed_logins = 0
+    last = user.last_login_at
+    if last is None or moment - last >= LOGIN_RECORD_INTERVAL:
+        user.last_login_at = moment
+
+
+def _record_failure(session: Session, user: User, moment: dt.datetime) -> None:
+    # count in SQL, so concurrent attempts cannot overwrite each other's count
+    user.failed_logins = User.failed_logins + 1
+    session.flush()
+    session.refresh(user, ["failed_logins"])
+    if user.failed_logins >= MAX_FAILED_LOGINS:
+        user.locked_until = moment + LOCKOUT
+        audit.record(
+            session,
+            Actor(name=user.login, user_id=user.id, source="login"),
+            "lock",
+            _ENTITY,
+            user.id,
+            details={"failed_logins": user.failed_logins, "until": user.locked_until.isoformat()},
+        )
+
+
+def ensure_admin(
+    session: Session,
+    login: str = "admin",
+    password: str | None = None,
+    *,
+    actor: Actor | None = None,
+) -> tuple[User, str | None]:
+    """On first start, create a global administrator; afterwards change nothing.
+
+    With no user in the database, creates ``login`` as an enabled global
+    administrator with ``password``, or with a random one that is returned (once:
+    only its hash is kept). With users present returns the user ``login``, else
+    the first enabled global administrator, and None.
+    """
+    actor = actor or Actor.system("setup")
+    generated = None
+    if session.scalar(sa.select(sa.func.count()).select_from(User)) == 0:
+        if password is None:
+            generated = password = secrets.token_urlsafe(18)
+        try:
+            user = create(session, login, actor=actor, password=password, is_admin=True)
+        except Conflict:
+            pass  # another process created it at the same moment
+        else:
+            return user, generated
+    existing = _find_login(session, login) if isinstance(login, str) else None
+    if existing is None:
+        existing = session.scalars(
+            sa.select(User).where(User.is_admin.is_(True), User.enabled.is_(True)).order_by(User.id)
+        ).first()
+    if existing is None:
+        raise NotFound("administrator", login)
+    return existing, None
+
+
+# --------------------------------------------------------------------------
+# Company roles
+# --------------------------------------------------------------------------
+
+
+def _company(session: Session, company_id: int) -> Company:
+    company = session.get(Company, company_id)
+    if company is None:
+        raise NotFound("company", company_id)
+    return company
+
+
+def _membership(session: Session, company_id: int, user_id: int) -> CompanyUser | None:
+    return session.scalars(
+        sa.select(CompanyUser).where(
+            CompanyUser.company_id == company_id, CompanyUser.user_id == user_id
+        )
+    ).first()
+
+
+def grant(
+    session: Session, company_id: int, user_id: int, role: str, *, actor: Actor
+) -> CompanyUser:
+    """Give the user a role (admin, manager, viewer) in the company, replacing any other."""
+    if role not in COMPANY_ROLES:
+        raise ValidationError(
+            "invalid role", [f"{role!r} is not one of {', '.join(COMPANY_ROLES)}"]
+        )
+    with transaction(session, conflict="the role was changed at the same time; try again"):
+        _company(session, company_id)
+        get(session, user_id)
+        member = _membership(session, company_id, user_id)
+        if member is None:
+            member = CompanyUser(company_id=company_id, user_id=user_id, role=role)
+            session.add(member)
+            session.flush()
+            action = "create"
+        elif member.role != role:
+            member.role = role
+            action = "update"
+        else:
+            return member
+        audit.record(
+            session,
+            actor,
+            action,
+            _MEMBERSHIP,
+            member.id,
+            company_id=company_id,
+            details={"user_id": user_id, "role": role},
+        )
+    return member
+
+
+def revoke(session: Session, company_id: int, user_id: int, *, actor: Actor) -> None:
+    """Take away the user's role in the company."""
+    with transaction(session):
+        _company(session, company_id)
+        get(session, user_id)
+        member = _membership(session, company_id, user_id)
+        if member is None:
+            raise NotFound("membership", f"of user {user_id} in company {company_id}")
+        audit.record(
+            session,
+            actor,
+            "delete",
+            _MEMBERSHIP,
+            member.id,
+            company_id=company_id,
+            details={"user_id": user_id, "role": member.role},
+        )
+        session.delete(member)
+
+
+def _page(
+    session: Session, condition: sa.ColumnElement[bool], limit: int, offset: int
+) -> Page[CompanyUser]:
+    limit, offset = clamp(limit, offset)
+    query = sa.select(CompanyUser).where(condition)
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    items = session.scalars(query.order_by(CompanyUser.id).limit(limit).offset(offset)).all()
+    return Page(items, total, limit, offset)
+
+
+def memberships(
+    session: Session, user_id: int, *, limit: int = 100, offset: int = 0
+) -> Page[CompanyUser]:
+    """The user's company roles."""
+    get(session, user_id)
+    return _page(session, CompanyUser.user_id == user_id, limit, offset)
+
+
+def members(
+    session: Session, company_id: int, *, limit: int = 100, offset: int = 0
+) -> Page[CompanyUser]:
+    """The company's users with their roles."""
+    _company(session, company_id)
+    return _page(session, CompanyUser.company_id == company_id, limit, offset)
+
+
+__all__ = [
+    "LOCKOUT",
+    "MAX_FAILED_LOGINS",
+    "MIN_PASSWORD_LENGTH",
+    "PASSWORD_HASHER",
+    "AuthenticationFailed",
+    "authenticate",
+    "create",
+    "delete",
+    "ensure_admin",
+    "get",
+    "get_by_login",
+    "grant",
+    "list",
+    "members",
+    "memberships",
+    "revoke",
+    "set_password",
+    "unlock",
+    "update",
+]

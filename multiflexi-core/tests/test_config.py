@@ -1,0 +1,99 @@
+"""Settings: the environment wins over the env file, and every error names its variable."""
+
+import os
+
+import pytest
+import sqlalchemy as sa
+
+from multiflexi.core import config
+from multiflexi.core.errors import ConfigurationError
+
+
+def load(tmp_path, env_file_text=None, **environ):
+    env_file = os.devnull
+    if env_file_text is not None:
+        env_file = tmp_path / "multiflexi.env"
+        env_file.write_text(env_file_text)
+    environ.setdefault("MULTIFLEXI_DATA_DIR", str(tmp_path))
+    return config.load_settings(env_file=env_file, environ=environ)
+
+
+def test_defaults_are_an_sqlite_file_in_the_data_dir_and_local_redis(tmp_path):
+    settings = load(tmp_path, MULTIFLEXI_TIMEZONE="Europe/Prague")
+    assert settings.database_url == f"sqlite:///{tmp_path / 'multiflexi.sqlite'}"
+    assert settings.redis_url == "redis://127.0.0.1:6379/0"
+    assert settings.timezone == "Europe/Prague"
+    assert settings.tmp_dir == tmp_path / "tmp"
+    assert settings.master_key is None
+
+
+def test_process_environment_wins_over_the_env_file(tmp_path):
+    settings = load(
+        tmp_path,
+        "REDIS_URL=redis://file:6379/1\nMULTIFLEXI_TIMEZONE=America/New_York\n"
+        "ENCRYPTION_MASTER_KEY=from-the-file-0123456789abcdef0123\n",
+        REDIS_URL="redis://process:6379/2",
+    )
+    assert settings.redis_url == "redis://process:6379/2"
+    assert settings.timezone == "America/New_York"
+    assert settings.master_key == "from-the-file-0123456789abcdef0123"
+
+
+def test_original_db_variables_build_the_url(tmp_path):
+    settings = load(
+        tmp_path,
+        DB_CONNECTION="pgsql",
+        DB_HOST="db.example",
+        DB_PORT="5433",
+        DB_DATABASE="multiflexi",
+        DB_USERNAME="mf",
+        DB_PASSWORD="pw-secret-1",
+    )
+    url = sa.engine.make_url(settings.database_url)
+    assert (url.drivername, url.host, url.port, url.database, url.username) == (
+        "postgresql+psycopg",
+        "db.example",
+        5433,
+        "multiflexi",
+        "mf",
+    )
+    assert "pw-secret-1" not in settings.safe_database_url
+    assert "pw-secret-1" not in repr(settings)
+
+
+def test_original_master_key_alias_is_honoured(tmp_path):
+    settings = load(tmp_path, MULTIFLEXI_MASTER_KEY="alias-key-0123456789abcdefghijklmn")
+    assert settings.require_master_key() == "alias-key-0123456789abcdefghijklmn"
+
+
+@pytest.mark.parametrize(
+    ("environ", "variable"),
+    [
+        ({"MULTIFLEXI_TIMEZONE": "Moon/Base"}, "MULTIFLEXI_TIMEZONE"),
+        ({"REDIS_URL": "localhost:6379"}, "REDIS_URL"),
+        ({"DB_CONNECTION": "oracle"}, "DB_CONNECTION"),
+    ],
+)
+def test_a_wrong_setting_is_one_line_naming_the_variable(tmp_path, environ, variable):
+    with pytest.raises(ConfigurationError) as info:
+        load(tmp_path, **environ)
+    assert info.value.variable == variable
+    assert "\n" not in str(info.value)
+    assert str(info.value).startswith(variable)
+
+
+def test_a_missing_master_key_is_named_when_needed(tmp_path):
+    with pytest.raises(ConfigurationError, match=r"^ENCRYPTION_MASTER_KEY"):
+        load(tmp_path).require_master_key()
+
+
+def test_a_missing_env_file_named_on_the_command_line_is_an_error(tmp_path):
+    with pytest.raises(ConfigurationError, match="--env-file"):
+        config.load_settings(env_file=tmp_path / "nope.env", environ={})
+
+
+def test_sqlite_engine_enforces_foreign_keys(tmp_path):
+    engine = config.create_engine(f"sqlite:///{tmp_path / 'x' / 'db.sqlite'}")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()

@@ -1,0 +1,121 @@
+"""Credentials: values sealed at rest, redacted in views, revealed only with an audit row."""
+
+import pytest
+
+from multiflexi.core import audit, companies, credentials
+from multiflexi.core.errors import NotFound, ValidationError
+from multiflexi.core.models import Credential, CredentialPrototype, CredentialPrototypeField
+from multiflexi.core.testing import count, database_bytes
+
+ACTOR = audit.Actor("tester", source="test")
+
+
+@pytest.fixture
+def company(session):
+    return companies.create(session, name="Acme", actor=ACTOR)
+
+
+@pytest.fixture
+def prototype(session):
+    proto = CredentialPrototype(
+        uuid="6ba7b810-9dad-11d1-80b4-00c04fd430c8", code="fio", name="Fio bank"
+    )
+    proto.fields.extend(
+        [
+            CredentialPrototypeField(
+                keyword="FIO_TOKEN", type="password", required=True, position=0
+            ),
+            CredentialPrototypeField(keyword="ACCOUNT_NUMBER", type="string", position=1),
+            CredentialPrototypeField(
+                keyword="FIO_URL",
+                type="url",
+                position=2,
+                default_value="https://fioapi.fio.cz/v1/rest",
+            ),
+        ]
+    )
+    session.add(proto)
+    session.commit()
+    return proto
+
+
+def test_values_are_sealed_redacted_and_revealed_with_audit(session, engine, company, prototype):
+    ctype = credentials.create_type(
+        session, company=company.id, name="Fio", prototype_ref="fio", actor=ACTOR
+    )
+    cred = credentials.create(
+        session,
+        company=company.id,
+        credential_type_id=ctype.id,
+        name="main account",
+        values={"FIO_TOKEN": "fio-t0ken-9f8e7d", "ACCOUNT_NUMBER": "ACC-77553311"},
+        actor=ACTOR,
+    )
+    assert credentials.redacted_values(cred) == {"ACCOUNT_NUMBER": "***", "FIO_TOKEN": "***"}
+    assert credentials.reveal(session, cred.id, actor=ACTOR) == {
+        "ACCOUNT_NUMBER": "ACC-77553311",
+        "FIO_TOKEN": "fio-t0ken-9f8e7d",
+    }
+    reveals, _total = audit.entries(session, entity_type="credential")
+    assert [r.action for r in reveals] == ["reveal", "create"]
+    assert "fio-t0ken-9f8e7d" not in repr([r.details for r in reveals])
+    env = credentials.provided_environment(session, cred)
+    assert env["FIO_TOKEN"] == ("fio-t0ken-9f8e7d", True)
+    assert env["ACCOUNT_NUMBER"] == ("ACC-77553311", False)
+    assert env["FIO_URL"] == ("https://fioapi.fio.cz/v1/rest", False)
+    data = database_bytes(engine)
+    assert b"fio-t0ken-9f8e7d" not in data
+    assert b"ACC-77553311" not in data  # every credential value is sealed, secret or not
+
+
+def test_missing_required_field_creates_nothing(session, company, prototype):
+    ctype = credentials.create_type(
+        session, company=company.id, name="Fio", prototype_ref="fio", actor=ACTOR
+    )
+    with pytest.raises(ValidationError, match="FIO_TOKEN: required"):
+        credentials.create(
+            session,
+            company=company.id,
+            credential_type_id=ctype.id,
+            name="x",
+            values={"ACCOUNT_NUMBER": "1"},
+            actor=ACTOR,
+        )
+    assert count(session, Credential) == 0
+
+
+def test_blank_secret_keeps_the_stored_value(session, company, prototype):
+    ctype = credentials.create_type(
+        session, company=company.id, name="Fio", prototype_ref="fio", actor=ACTOR
+    )
+    cred = credentials.create(
+        session,
+        company=company.id,
+        credential_type_id=ctype.id,
+        name="c",
+        values={"FIO_TOKEN": "keep-me-123"},
+        actor=ACTOR,
+    )
+    credentials.update(
+        session, cred.id, values={"FIO_TOKEN": "", "ACCOUNT_NUMBER": "9"}, actor=ACTOR
+    )
+    assert credentials.reveal(session, cred.id, actor=ACTOR)["FIO_TOKEN"] == "keep-me-123"
+
+
+def test_unknown_prototype_and_field_are_clear_errors(session, company, prototype):
+    with pytest.raises(NotFound, match="credential prototype nope not found"):
+        credentials.create_type(
+            session, company=company.id, name="x", prototype_ref="nope", actor=ACTOR
+        )
+    ctype = credentials.create_type(
+        session, company=company.id, name="Fio", prototype_ref="fio", actor=ACTOR
+    )
+    with pytest.raises(ValidationError, match="WHAT: not a field"):
+        credentials.create(
+            session,
+            company=company.id,
+            credential_type_id=ctype.id,
+            name="x",
+            values={"FIO_TOKEN": "t", "WHAT": "?"},
+            actor=ACTOR,
+        )

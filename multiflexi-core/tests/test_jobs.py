@@ -1,0 +1,141 @@
+"""Jobs: launch, guarded transitions, cancel, and the queue contract with a real Redis."""
+
+import datetime as dt
+
+import pytest
+from redis import Redis
+from rq import Queue
+
+from multiflexi.core import audit, companies, jobs, queue, runtemplates
+from multiflexi.core.errors import Conflict, InvalidTransition, ValidationError
+from multiflexi.core.models import Job
+from multiflexi.core.testing import count, database_bytes, redis_server
+
+ACTOR = audit.Actor("tester", source="test")
+
+
+@pytest.fixture(scope="module")
+def redis_url():
+    with redis_server() as url:
+        yield url
+
+
+@pytest.fixture
+def redis(redis_url):
+    client = Redis.from_url(redis_url)
+    client.flushall()
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def rt(session, app):
+    company = companies.create(session, name="Acme", actor=ACTOR)
+    return runtemplates.create(
+        session,
+        company=company.id,
+        app_id=app.id,
+        actor=ACTOR,
+        queue="reports",
+        values={"ENDPOINT": "https://erp.example"},
+    )
+
+
+def test_launch_now_queues_the_job_in_its_run_templates_queue(session, rt, redis):
+    job = jobs.launch(session, rt.id, actor=ACTOR, redis=redis)
+    assert job.state == "queued"
+    assert (job.launched_by, job.schedule_type, job.queue) == ("tester", "adhoc", "reports")
+    rq_jobs = Queue("reports", connection=redis).get_jobs()
+    assert [(j.id, j.func_name, j.args) for j in rq_jobs] == [
+        (f"job-{job.id}", queue.RUN_JOB, (job.id,))
+    ]
+
+
+def test_enqueueing_twice_delivers_once(session, rt, redis):
+    job = jobs.launch(session, rt.id, actor=ACTOR, redis=redis)
+    assert jobs.enqueue(session, job, redis=redis) is False
+    assert queue.enqueue(redis, job.id, "reports") is False
+    assert Queue("reports", connection=redis).count == 1
+
+
+def test_launch_later_stays_scheduled_and_is_not_delivered(session, rt, redis):
+    at = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
+    job = jobs.launch(session, rt.id, actor=ACTOR, at=at, redis=redis)
+    assert job.state == "scheduled"
+    assert job.scheduled_at == at
+    assert Queue("reports", connection=redis).count == 0
+
+
+def test_launch_with_redis_down_keeps_the_job_queued_in_the_database(session, rt):
+    dead = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
+    job = jobs.launch(session, rt.id, actor=ACTOR, redis=dead)
+    assert jobs.get(session, job.id).state == "queued"
+
+
+def test_overrides_are_sealed_and_given_back(session, engine, rt, redis):
+    job = jobs.launch(
+        session,
+        rt.id,
+        actor=ACTOR,
+        redis=redis,
+        overrides={"API_PASSWORD": "one-time-pa55"},
+        secret_overrides=["API_PASSWORD"],
+    )
+    assert jobs.overrides_of(session, job) == ({"API_PASSWORD": "one-time-pa55"}, {"API_PASSWORD"})
+    assert b"one-time-pa55" not in database_bytes(engine)
+
+
+def test_bad_override_name_creates_no_job(session, rt, redis):
+    with pytest.raises(ValidationError, match="not an environment variable name"):
+        jobs.launch(session, rt.id, actor=ACTOR, overrides={"NOT VALID": "x"}, redis=redis)
+    assert count(session, Job) == 0
+
+
+def test_inactive_run_template_cannot_be_launched(session, rt, redis):
+    runtemplates.set_active(session, rt.id, False, actor=ACTOR)
+    with pytest.raises(Conflict):
+        jobs.launch(session, rt.id, actor=ACTOR, redis=redis)
+    assert count(session, Job) == 0
+
+
+def test_claim_is_won_once(session, rt, redis):
+    job = jobs.launch(session, rt.id, actor=ACTOR, redis=redis)
+    lease = dt.timedelta(seconds=30)
+    assert jobs.claim(session, job.id, worker="w1", lease=lease) is True
+    assert jobs.claim(session, job.id, worker="w2", lease=lease) is False
+    claimed = jobs.get(session, job.id)
+    assert (claimed.state, claimed.worker) == ("running", "w1")
+    assert claimed.lease_expires_at > claimed.started_at
+
+
+def test_transition_from_a_wrong_state_changes_nothing(session, rt, redis):
+    job = jobs.launch(
+        session, rt.id, actor=ACTOR, at=dt.datetime.now(dt.UTC) + dt.timedelta(days=1), redis=redis
+    )
+    assert jobs.transition(session, job.id, "success") is False
+    session.commit()
+    assert jobs.get(session, job.id).state == "scheduled"
+
+
+def test_cancel_before_running_and_not_after_finishing(session, rt, redis):
+    job = jobs.launch(session, rt.id, actor=ACTOR, redis=redis)
+    assert jobs.cancel(session, job.id, actor=ACTOR).state == "cancelled"
+    with pytest.raises(InvalidTransition, match="already finished"):
+        jobs.cancel(session, job.id, actor=ACTOR)
+
+
+def test_cancel_of_a_running_job_is_a_request_to_its_worker(session, rt, redis):
+    job = jobs.launch(session, rt.id, actor=ACTOR, redis=redis)
+    jobs.claim(session, job.id, worker="w1", lease=dt.timedelta(seconds=30))
+    cancelled = jobs.cancel(session, job.id, actor=ACTOR)
+    assert (cancelled.state, cancelled.cancel_requested) == ("running", True)
+
+
+def test_list_filters_and_pages_newest_first(session, rt, redis):
+    made = [jobs.launch(session, rt.id, actor=ACTOR, redis=redis) for _ in range(5)]
+    jobs.cancel(session, made[0].id, actor=ACTOR)
+    page = jobs.list_jobs(session, state="queued", limit=2, offset=1)
+    assert page.total == 4
+    assert [j.id for j in page.items] == [made[3].id, made[2].id]
+    with pytest.raises(ValidationError, match="unknown state"):
+        jobs.list_jobs(session, state="exploded")

@@ -1,0 +1,199 @@
+"""Run templates: typed configuration, required fields, schedules, credential binding."""
+
+import datetime as dt
+
+import pytest
+
+from multiflexi.core import audit, companies, credentials, runtemplates
+from multiflexi.core.errors import Conflict, NotFound, ValidationError
+from multiflexi.core.models import RunTemplate, RunTemplateValue
+from multiflexi.core.testing import count, database_bytes
+
+ACTOR = audit.Actor("tester", source="test")
+
+
+@pytest.fixture
+def company(session):
+    return companies.create(session, name="Acme", actor=ACTOR)
+
+
+def make(session, company, app, **kwargs):
+    kwargs.setdefault("values", {"ENDPOINT": "https://erp.example/api"})
+    return runtemplates.create(session, company=company.id, app_id=app.id, actor=ACTOR, **kwargs)
+
+
+def test_values_are_checked_per_field_with_one_error_each(session, company, app):
+    with pytest.raises(ValidationError) as info:
+        make(
+            session,
+            company,
+            app,
+            values={
+                "ENDPOINT": "not a url",
+                "LIMIT": "ten",
+                "VERBOSE": "maybe",
+                "NOTIFY": "nobody",
+                "MODE": "slow",
+                "UNKNOWN": "x",
+            },
+        )
+    assert sorted(e.split(":")[0] for e in info.value.errors) == [
+        "ENDPOINT",
+        "LIMIT",
+        "MODE",
+        "NOTIFY",
+        "UNKNOWN",
+        "VERBOSE",
+    ]
+    assert count(session, RunTemplate) == 0
+
+
+def test_values_are_normalised(session, company, app):
+    rt = make(
+        session,
+        company,
+        app,
+        values={
+            "ENDPOINT": "https://erp.example/api",
+            "LIMIT": " 010 ",
+            "VERBOSE": "Yes",
+            "MODE": "fast",
+        },
+    )
+    stored = runtemplates.configured_values(session, rt)
+    assert stored["LIMIT"] == ("10", False)
+    assert stored["VERBOSE"] == ("true", False)
+
+
+def test_required_field_is_enforced_on_activation_not_on_inactive_create(session, company, app):
+    rt = make(session, company, app, values={}, active=False)
+    with pytest.raises(ValidationError, match="ENDPOINT: required"):
+        runtemplates.set_active(session, rt.id, True, actor=ACTOR)
+    assert runtemplates.get(session, rt.id).active is False
+    runtemplates.set_values(session, rt.id, {"ENDPOINT": "https://x.example"}, actor=ACTOR)
+    assert runtemplates.set_active(session, rt.id, True, actor=ACTOR).active is True
+
+
+def test_active_run_template_cannot_lose_a_required_value(session, company, app):
+    rt = make(session, company, app)
+    with pytest.raises(ValidationError, match="ENDPOINT: required"):
+        runtemplates.set_values(session, rt.id, {"ENDPOINT": None}, actor=ACTOR)
+    assert runtemplates.configured_values(session, rt)["ENDPOINT"][0] == "https://erp.example/api"
+
+
+def test_company_variable_satisfies_a_required_field(session, company, app):
+    companies.set_variable(session, company.id, "ENDPOINT", "https://company.example", actor=ACTOR)
+    rt = make(session, company, app, values={})
+    assert runtemplates.missing_required(session, rt) == []
+
+
+def test_secret_value_is_sealed_and_blank_keeps_it(session, engine, company, app):
+    rt = make(
+        session,
+        company,
+        app,
+        values={"ENDPOINT": "https://erp.example/api", "API_PASSWORD": "pa55-w0rd-xyz"},
+    )
+    row = session.query(RunTemplateValue).filter_by(name="API_PASSWORD").one()
+    assert row.key_id is not None and "pa55-w0rd-xyz" not in row.value
+    runtemplates.set_values(session, rt.id, {"API_PASSWORD": ""}, actor=ACTOR)
+    assert runtemplates.configured_values(session, rt)["API_PASSWORD"] == ("pa55-w0rd-xyz", True)
+    assert b"pa55-w0rd-xyz" not in database_bytes(engine)
+
+
+@pytest.mark.parametrize(
+    ("bad", "field"),
+    [
+        ({"interval_code": "c", "cron": "61 * * * *"}, "cron"),
+        ({"interval_code": "q"}, "interval"),
+        ({"timezone": "Mars/Olympus"}, "zone"),
+        ({"delay": -5}, "delay"),
+        ({"max_concurrency": 0}, "max_concurrency"),
+        ({"executor": "ssh"}, "executor"),
+        ({"retry_backoff": "random"}, "retry_backoff"),
+        ({"queue": "bad queue!"}, "queue"),
+    ],
+)
+def test_bad_settings_are_refused(session, company, app, bad, field):
+    with pytest.raises(ValidationError) as info:
+        make(session, company, app, **bad)
+    assert field in str(info.value).lower()
+    assert count(session, RunTemplate) == 0
+
+
+def test_preview_of_a_daily_schedule_in_its_zone(session, company, app):
+    rt = make(session, company, app, interval_code="d", delay=7200, timezone="Europe/Prague")
+    after = dt.datetime(2026, 3, 27, 12, 0, tzinfo=dt.UTC)
+    got = runtemplates.preview(session, rt.id, 3, after=after)
+    # 02:00 Prague is 01:00 UTC in winter (CET) and 00:00 UTC in summer (CEST); on
+    # 29 March 2026 the clocks jump from 02:00 to 03:00, so that day's run is at
+    # 03:00 CEST, the first instant after midnight + 2 h
+    assert got == [
+        dt.datetime(2026, 3, 28, 1, 0, tzinfo=dt.UTC),
+        dt.datetime(2026, 3, 29, 1, 0, tzinfo=dt.UTC),
+        dt.datetime(2026, 3, 30, 0, 0, tzinfo=dt.UTC),
+    ]
+
+
+def test_changing_the_schedule_resets_next_schedule(session, company, app):
+    rt = make(session, company, app, interval_code="h")
+    rt.next_schedule = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+    session.commit()
+    runtemplates.update(session, rt.id, {"interval_code": "d"}, actor=ACTOR)
+    assert runtemplates.get(session, rt.id).next_schedule is None
+
+
+def test_inactive_run_template_cannot_be_launched(session, company, app):
+    rt = make(session, company, app, active=False)
+    with pytest.raises(Conflict, match="not active"):
+        runtemplates.ensure_launchable(session, rt)
+
+
+def test_binding_replaces_a_credential_of_the_same_requirement(session, company, app):
+    rt = make(session, company, app)
+    ctype = credentials.create_type(
+        session,
+        company=company.id,
+        name="ERP login",
+        actor=ACTOR,
+        fields=[{"keyword": "ERP_USER"}, {"keyword": "ERP_PASSWORD", "type": "password"}],
+    )
+    ctype.prototype_code = "erp"
+    session.commit()
+    first = credentials.create(
+        session,
+        company=company.id,
+        credential_type_id=ctype.id,
+        name="first",
+        values={"ERP_USER": "a"},
+        actor=ACTOR,
+    )
+    second = credentials.create(
+        session,
+        company=company.id,
+        credential_type_id=ctype.id,
+        name="second",
+        values={"ERP_USER": "b"},
+        actor=ACTOR,
+    )
+    runtemplates.bind_credential(session, rt.id, first.id, actor=ACTOR)
+    runtemplates.bind_credential(session, rt.id, second.id, actor=ACTOR)
+    assert [c.name for c in runtemplates.credentials(session, rt.id)] == ["second"]
+
+
+def test_credential_of_another_company_cannot_be_bound(session, company, app):
+    rt = make(session, company, app)
+    other = companies.create(session, name="Other", actor=ACTOR)
+    ctype = credentials.create_type(
+        session, company=other.id, name="t", actor=ACTOR, fields=[{"keyword": "X"}]
+    )
+    foreign = credentials.create(
+        session,
+        company=other.id,
+        credential_type_id=ctype.id,
+        name="c",
+        values={"X": "1"},
+        actor=ACTOR,
+    )
+    with pytest.raises(NotFound):
+        runtemplates.bind_credential(session, rt.id, foreign.id, actor=ACTOR)
