@@ -26,7 +26,7 @@ from multiflexi.database import (
 )
 from multiflexi.database import api as database_api
 from multiflexi.database.connect import create_engine_for
-from multiflexi.database.tables import applications, companies, leases
+from multiflexi.database.tables import UTCDateTime, applications, companies, leases
 
 FUTURE_REVISION = "f0f0f0f0f0f0"
 
@@ -263,3 +263,49 @@ def test_history_lists_the_shipped_migrations_oldest_first():
     for older, newer in itertools.pairwise(migrations):
         assert newer.down_revision == older.revision
     assert all(m.message for m in migrations)
+
+
+@pytest.fixture
+def scratch_history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the shipped history that new revisions may be written into."""
+    copy = tmp_path / "migrations"
+    shutil.copytree(database_api.MIGRATIONS_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(database_api, "MIGRATIONS_DIR", copy)
+    return copy
+
+
+@pytest.fixture
+def probe_table() -> Iterator[sa.Table]:
+    """A table added to the metadata for one test, as a schema change would add it."""
+    table = sa.Table(
+        "probe_new",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("seen_at", UTCDateTime(), nullable=True),
+        sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    )
+    yield table
+    metadata.remove(table)
+
+
+def test_a_new_revision_is_written_portably_and_runs_on_every_backend(
+    empty_database: str, engine: sa.Engine, scratch_history: Path, probe_table: sa.Table
+):
+    shipped = head()
+
+    path = database_api.new_revision("add probe table")
+
+    text = path.read_text()
+    assert path.parent == scratch_history / "versions"
+    assert "multiflexi.database.tables" not in text  # no import of today's tables.py
+    assert 'with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")' in text
+    assert "server_default=sa.true()" in text
+    assert head() != shipped
+    assert history()[-1].down_revision == shipped
+
+    upgrade(empty_database)
+    with engine.begin() as connection:
+        connection.execute(probe_table.insert().values(id=1))
+        assert connection.execute(sa.select(probe_table.c.active)).scalar_one() is True
+    downgrade(empty_database, shipped)
+    assert "probe_new" not in table_names(engine)
