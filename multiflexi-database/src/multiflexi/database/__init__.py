@@ -1,15 +1,33 @@
-"""multiflexi.database: the MultiFlexi schema, and where the database is.
+"""multiflexi.database: the MultiFlexi schema, its migrations, and where the database is.
 
 The public API (see the README of the multiflexi-database distribution):
 
+- :data:`metadata`: every table, in one SQLAlchemy ``MetaData``;
+- :data:`MIGRATIONS_DIR`: the Alembic scripts shipped in this package (for Flask-Migrate);
+- :func:`upgrade`, :func:`downgrade`, :func:`current`, :func:`head`, :func:`check`,
+  :func:`history`: migrate and inspect a database given by URL;
 - :func:`load_environ`, :func:`read_env_file`, :func:`database_settings`,
   :func:`database_url`, :func:`data_dir`, :func:`mask_url`: the settings;
 - :class:`SettingError`, :class:`DatabaseUnavailable`, :class:`MigrationError`: what a
   user can get wrong, each with a one-line message.
+
+Test support for MultiFlexi's own distributions lives in :mod:`multiflexi.database.testing`.
 """
 
 from importlib.metadata import version as _version
 
+from multiflexi.database.api import (
+    MIGRATIONS_DIR,
+    Migration,
+    SchemaStatus,
+    alembic_config,
+    check,
+    current,
+    downgrade,
+    head,
+    history,
+    upgrade,
+)
 from multiflexi.database.errors import DatabaseUnavailable, MigrationError, SettingError
 from multiflexi.database.settings import (
     DatabaseSettings,
@@ -20,19 +38,31 @@ from multiflexi.database.settings import (
     mask_url,
     read_env_file,
 )
+from multiflexi.database.tables import metadata
 
 __version__ = _version("multiflexi-database")
 
 __all__ = [
+    "MIGRATIONS_DIR",
     "DatabaseSettings",
     "DatabaseUnavailable",
+    "Migration",
     "MigrationError",
+    "SchemaStatus",
     "SettingError",
     "__version__",
+    "alembic_config",
+    "check",
+    "current",
     "data_dir",
     "database_settings",
     "database_url",
+    "downgrade",
+    "head",
+    "history",
     "load_environ",
     "mask_url",
+    "metadata",
     "read_env_file",
+    "upgrade",
 ]

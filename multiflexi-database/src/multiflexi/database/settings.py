@@ -39,6 +39,7 @@ __all__ = [
     "DRIVERS",
     "SQLITE_FILE_NAME",
     "DatabaseSettings",
+    "SettingError",
     "data_dir",
     "database_settings",
     "database_url",

@@ -1,0 +1,1 @@
+"""The Alembic migration history of the MultiFlexi schema (env.py and versions/)."""

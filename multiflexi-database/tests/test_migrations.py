@@ -1,0 +1,311 @@
+"""The migration history on SQLite, PostgreSQL and MariaDB: up, down, drift, constraints."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.exc import IntegrityError
+
+from multiflexi.database import (
+    MigrationError,
+    check,
+    current,
+    downgrade,
+    head,
+    history,
+    metadata,
+    upgrade,
+)
+from multiflexi.database import api as database_api
+from multiflexi.database.connect import create_engine_for
+from multiflexi.database.tables import UTCDateTime, applications, companies, leases
+
+FUTURE_REVISION = "f0f0f0f0f0f0"
+
+
+@pytest.fixture
+def engine(empty_database: str) -> Iterator[sa.Engine]:
+    engine = create_engine_for(empty_database)
+    yield engine
+    engine.dispose()
+
+
+def table_names(engine: sa.Engine) -> set[str]:
+    return set(sa.inspect(engine).get_table_names())
+
+
+def test_upgrade_from_empty_to_head_and_back_to_base(empty_database: str, engine: sa.Engine):
+    assert current(empty_database) is None
+
+    assert upgrade(empty_database) == (None, head())
+
+    assert current(empty_database) == head()
+    assert table_names(engine) == set(metadata.tables) | {"alembic_version"}
+
+    assert downgrade(empty_database, "base") == (head(), None)
+
+    assert current(empty_database) is None
+    assert table_names(engine) == {"alembic_version"}
+
+    # and the history runs again on the emptied database
+    upgrade(empty_database)
+    assert current(empty_database) == head()
+
+
+def test_upgrading_a_database_at_head_changes_nothing(empty_database: str):
+    upgrade(empty_database)
+    assert upgrade(empty_database) == (head(), head())
+
+
+def test_migrated_schema_matches_the_table_definitions(empty_database: str, engine: sa.Engine):
+    upgrade(empty_database)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, metadata)
+    assert differences == []
+
+
+def test_foreign_keys_carry_the_names_of_the_naming_convention(
+    empty_database: str, engine: sa.Engine
+):
+    upgrade(empty_database)
+    inspector = sa.inspect(engine)
+    for table in metadata.sorted_tables:
+        expected = {fk.name for fk in table.foreign_key_constraints}
+        reflected = {fk["name"] for fk in inspector.get_foreign_keys(table.name)}
+        assert reflected == expected, table.name
+
+
+def test_the_database_refuses_a_duplicate_application_uuid(engine: sa.Engine, empty_database: str):
+    upgrade(empty_database)
+    uuid = "6ba7b810-9dad-11d1-80b4-00c04fd430c8"
+    with engine.begin() as connection:
+        connection.execute(applications.insert().values(name="first", executable="a", uuid=uuid))
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        connection.execute(applications.insert().values(name="second", executable="b", uuid=uuid))
+    with engine.connect() as connection:
+        names = connection.execute(sa.select(applications.c.name)).scalars().all()
+    assert names == ["first"]
+
+
+def test_the_database_refuses_a_duplicate_company_slug(engine: sa.Engine, empty_database: str):
+    upgrade(empty_database)
+    with engine.begin() as connection:
+        connection.execute(companies.insert().values(name="Acme s.r.o.", slug="acme"))
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        connection.execute(companies.insert().values(name="Acme a.s.", slug="acme"))
+    with engine.connect() as connection:
+        names = connection.execute(sa.select(companies.c.name)).scalars().all()
+    assert names == ["Acme s.r.o."]
+
+
+def test_times_come_back_aware_in_utc_with_microseconds(engine: sa.Engine, empty_database: str):
+    upgrade(empty_database)
+    prague = dt.timezone(dt.timedelta(hours=2))
+    acquired = dt.datetime(2026, 3, 29, 2, 30, 15, 123456, tzinfo=prague)
+    with engine.begin() as connection:
+        connection.execute(
+            leases.insert().values(
+                name="scheduler", holder="host:1", acquired_at=acquired, expires_at=acquired
+            )
+        )
+    with engine.connect() as connection:
+        stored = connection.execute(sa.select(leases.c.acquired_at)).scalar_one()
+    assert stored == acquired
+    assert stored.utcoffset() == dt.timedelta(0)
+    assert stored.hour == 0 and stored.microsecond == 123456
+
+
+def test_json_columns_keep_lists(engine: sa.Engine, empty_database: str):
+    upgrade(empty_database)
+    with engine.begin() as connection:
+        connection.execute(
+            applications.insert().values(
+                name="probe", executable="probe", tags=["bank", "fio"], requirements=["Fio"]
+            )
+        )
+    with engine.connect() as connection:
+        row = connection.execute(sa.select(applications.c.tags, applications.c.requirements)).one()
+    assert row.tags == ["bank", "fio"]
+    assert row.requirements == ["Fio"]
+
+
+def test_check_reports_an_empty_database_and_what_to_run(empty_database: str):
+    status = check(empty_database)
+    assert (status.state, status.ok, status.current) == ("empty", False, None)
+    assert "`multiflexi-database upgrade`" in status.message
+
+
+def test_check_reports_a_database_at_head(empty_database: str):
+    upgrade(empty_database)
+    status = check(empty_database)
+    assert (status.state, status.ok, status.current, status.head) == (
+        "current",
+        True,
+        head(),
+        head(),
+    )
+
+
+def stamp(engine: sa.Engine, revision: str) -> None:
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE alembic_version SET version_num = :r"), {"r": revision})
+
+
+def test_check_reports_a_database_newer_than_this_code(empty_database: str, engine: sa.Engine):
+    upgrade(empty_database)
+    stamp(engine, FUTURE_REVISION)
+
+    status = check(empty_database)
+
+    assert (status.state, status.ok, status.current) == ("ahead", False, FUTURE_REVISION)
+    assert status.message.endswith(
+        "this database is newer than this code: upgrade multiflexi-database"
+    )
+
+
+def test_migrating_a_database_newer_than_this_code_is_refused(
+    empty_database: str, engine: sa.Engine
+):
+    upgrade(empty_database)
+    stamp(engine, FUTURE_REVISION)
+
+    with pytest.raises(MigrationError, match="newer than this code"):
+        upgrade(empty_database)
+    with pytest.raises(MigrationError, match="newer than this code"):
+        downgrade(empty_database, "base")
+
+    assert current(empty_database) == FUTURE_REVISION
+    assert table_names(engine) == set(metadata.tables) | {"alembic_version"}
+
+
+def test_an_unknown_target_revision_is_refused_and_changes_nothing(
+    empty_database: str, engine: sa.Engine
+):
+    upgrade(empty_database)
+    with pytest.raises(MigrationError, match="unknown revision 'nonesuch'"):
+        downgrade(empty_database, "nonesuch")
+    assert current(empty_database) == head()
+    assert table_names(engine) == set(metadata.tables) | {"alembic_version"}
+
+
+NEXT_REVISION = '''"""add a probe table (a test-only revision)"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0abc0abc0abc"
+down_revision = {down!r}
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table("probe_extra", sa.Column("id", sa.Integer, primary_key=True))
+
+
+def downgrade():
+    op.drop_table("probe_extra")
+'''
+
+
+@pytest.fixture
+def newer_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Pretend this code has one more migration than it ships; return the shipped head."""
+    shipped = head()
+    copy = tmp_path / "migrations"
+    shutil.copytree(database_api.MIGRATIONS_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / "versions" / "0abc0abc0abc_probe_extra.py").write_text(
+        NEXT_REVISION.format(down=shipped)
+    )
+    monkeypatch.setattr(database_api, "MIGRATIONS_DIR", copy)
+    return shipped
+
+
+def test_check_reports_a_database_behind_this_code(
+    empty_database: str, engine: sa.Engine, newer_code: str
+):
+    upgrade(empty_database, newer_code)
+    assert "probe_extra" not in table_names(engine)
+
+    status = check(empty_database)
+
+    assert (status.state, status.ok, status.current, status.head) == (
+        "behind",
+        False,
+        newer_code,
+        "0abc0abc0abc",
+    )
+    assert status.message.endswith("run `multiflexi-database upgrade`")
+
+    upgrade(empty_database)
+    assert "probe_extra" in table_names(engine)
+    assert check(empty_database).ok
+
+    downgrade(empty_database, newer_code)
+    assert "probe_extra" not in table_names(engine)
+    assert current(empty_database) == newer_code
+
+
+def test_history_lists_the_shipped_migrations_oldest_first():
+    migrations = history()
+    assert migrations[0].down_revision is None
+    assert migrations[-1].revision == head()
+    assert [m.is_head for m in migrations] == [False] * (len(migrations) - 1) + [True]
+    for older, newer in itertools.pairwise(migrations):
+        assert newer.down_revision == older.revision
+    assert all(m.message for m in migrations)
+
+
+@pytest.fixture
+def scratch_history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the shipped history that new revisions may be written into."""
+    copy = tmp_path / "migrations"
+    shutil.copytree(database_api.MIGRATIONS_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(database_api, "MIGRATIONS_DIR", copy)
+    return copy
+
+
+@pytest.fixture
+def probe_table() -> Iterator[sa.Table]:
+    """A table added to the metadata for one test, as a schema change would add it."""
+    table = sa.Table(
+        "probe_new",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("seen_at", UTCDateTime(), nullable=True),
+        sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    )
+    yield table
+    metadata.remove(table)
+
+
+def test_a_new_revision_is_written_portably_and_runs_on_every_backend(
+    empty_database: str, engine: sa.Engine, scratch_history: Path, probe_table: sa.Table
+):
+    shipped = head()
+
+    path = database_api.new_revision("add probe table")
+
+    text = path.read_text()
+    assert path.parent == scratch_history / "versions"
+    assert "multiflexi.database.tables" not in text  # no import of today's tables.py
+    assert 'with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")' in text
+    assert "server_default=sa.true()" in text
+    assert head() != shipped
+    assert history()[-1].down_revision == shipped
+
+    upgrade(empty_database)
+    with engine.begin() as connection:
+        connection.execute(probe_table.insert().values(id=1))
+        assert connection.execute(sa.select(probe_table.c.active)).scalar_one() is True
+    downgrade(empty_database, shipped)
+    assert "probe_new" not in table_names(engine)
