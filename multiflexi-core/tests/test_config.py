@@ -97,3 +97,22 @@ def test_sqlite_engine_enforces_foreign_keys(tmp_path):
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     engine.dispose()
+
+
+def test_require_schema_says_what_to_run(tmp_path):
+    import multiflexi.database as database
+    from multiflexi.core.errors import SchemaMismatch
+
+    settings = load(tmp_path)
+    with pytest.raises(SchemaMismatch, match="multiflexi-database upgrade"):
+        config.require_schema(settings)
+    database.upgrade(settings.database_url)
+    config.require_schema(settings)  # at head: accepted
+
+
+def test_require_schema_names_the_setting_of_an_unreachable_database(tmp_path):
+    settings = load(tmp_path, DATABASE_URL="postgresql+psycopg://mf:Xs3cretPW@127.0.0.1:1/multiflexi")
+    with pytest.raises(ConfigurationError) as info:
+        config.require_schema(settings)
+    assert info.value.variable == "DATABASE_URL"
+    assert "Xs3cretPW" not in str(info.value)

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from multiflexi.core import schedules
-from multiflexi.core.errors import ConfigurationError
+from multiflexi.core.errors import ConfigurationError, SchemaMismatch
 from multiflexi.database import settings as db_settings
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -133,3 +133,22 @@ def settings_of(session: Session) -> Settings:
     if settings is None:
         raise RuntimeError("this session was not made by multiflexi.core.config.session_factory")
     return settings
+
+
+def require_schema(settings: Settings) -> None:
+    """Refuse to work on a database whose schema this code does not know.
+
+    Raises :class:`SchemaMismatch` saying what to run (``multiflexi-database
+    upgrade``, or to upgrade the code when the database is newer), or
+    :class:`ConfigurationError` naming the setting when the database cannot be
+    reached (DB_HOST, DB_PASSWORD, ...).
+    """
+    import multiflexi.database as database
+
+    try:
+        status = database.check(settings.database_url)
+    except database.DatabaseUnavailable as failure:
+        explained = database.database_settings(settings.environ).explain(failure)
+        raise ConfigurationError(explained.variable, explained.message) from None
+    if not status.ok:
+        raise SchemaMismatch(status.message)

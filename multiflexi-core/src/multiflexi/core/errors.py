@@ -75,6 +75,12 @@ class PermissionDenied(MultiFlexiError):
     kind = "permission_denied"
 
 
+class SchemaMismatch(MultiFlexiError):
+    """The database schema is not the one this code knows; the message says what to run."""
+
+    kind = "schema"
+
+
 class DecryptionError(MultiFlexiError):
     """A secret cannot be decrypted: wrong ENCRYPTION_MASTER_KEY or a damaged value."""
 
@@ -89,5 +95,6 @@ __all__ = [
     "MultiFlexiError",
     "NotFound",
     "PermissionDenied",
+    "SchemaMismatch",
     "ValidationError",
 ]
