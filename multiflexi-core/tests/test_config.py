@@ -111,7 +111,9 @@ def test_require_schema_says_what_to_run(tmp_path):
 
 
 def test_require_schema_names_the_setting_of_an_unreachable_database(tmp_path):
-    settings = load(tmp_path, DATABASE_URL="postgresql+psycopg://mf:Xs3cretPW@127.0.0.1:1/multiflexi")
+    settings = load(
+        tmp_path, DATABASE_URL="postgresql+psycopg://mf:Xs3cretPW@127.0.0.1:1/multiflexi"
+    )
     with pytest.raises(ConfigurationError) as info:
         config.require_schema(settings)
     assert info.value.variable == "DATABASE_URL"
