@@ -114,11 +114,18 @@ def create_engine(url: str, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, **kwargs)
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+    return configure_engine(sa.create_engine(url, **kwargs))
+
+
+def configure_engine(engine: Engine) -> Engine:
+    """Give an engine made elsewhere (Flask-SQLAlchemy's) MultiFlexi's connection settings."""
+    if engine.dialect.name == "sqlite" and not sa.event.contains(
+        engine, "connect", _sqlite_pragmas
+    ):
         sa.event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return sa.create_engine(url, **kwargs)
+    return engine
 
 
 def session_factory(engine: Engine, settings: Settings | None = None) -> sessionmaker[Session]:

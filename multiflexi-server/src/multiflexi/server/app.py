@@ -1,0 +1,73 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from multiflexi.core import config
+from multiflexi.core.config import Settings
+from multiflexi.server import errors
+from multiflexi.server.extensions import db, migrate
+
+EXTENSION = "multiflexi"
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    env_file: str | os.PathLike[str] | None = None,
+    config_overrides: dict[str, Any] | None = None,
+) -> Flask:
+    """The MultiFlexi server: REST API, web UI, health and metrics.
+
+    Settings come from the environment and env file (ARCHITECTURE.md section 4)
+    unless given. The schema is not checked here (``flask db upgrade`` must be
+    able to run on an empty database); ``multiflexi-server serve`` checks it.
+    """
+    settings = settings or config.load_settings(env_file=env_file)
+    app = Flask("multiflexi.server")
+    app.config.update(
+        SQLALCHEMY_DATABASE_URI=settings.database_url,
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings.database_url),
+        JSON_SORT_KEYS=False,
+        SECRET_KEY=settings.environ.get("MULTIFLEXI_SECRET_KEY") or os.urandom(32),
+    )
+    app.config.update(config_overrides or {})
+    app.extensions[EXTENSION] = settings
+    db.init_app(app)
+    migrate.init_app(app, db)
+    with app.app_context():
+        config.configure_engine(db.engine)
+
+    @app.before_request
+    def _bind_settings() -> None:
+        db.session.info["settings"] = settings
+
+    errors.register(app)
+    _register_blueprints(app)
+    return app
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    return {} if url.startswith("sqlite") else {"pool_pre_ping": True}
+
+
+def _register_blueprints(app: Flask) -> None:
+    from multiflexi.server.api import blueprint as api
+    from multiflexi.server.compat import blueprint as compat
+
+    app.register_blueprint(api, url_prefix="/api/v1")
+    app.register_blueprint(compat, url_prefix="/api/VitexSoftware/MultiFlexi/1.0.0")
+
+
+def settings_of(app: Flask) -> Settings:
+    return app.extensions[EXTENSION]  # type: ignore[no-any-return]
+
+
+def session() -> Session:
+    """The request's database session; it carries the settings the core needs."""
+    return db.session()  # type: ignore[no-any-return]
