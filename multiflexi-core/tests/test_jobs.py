@@ -139,3 +139,59 @@ def test_list_filters_and_pages_newest_first(session, rt, redis):
     assert [j.id for j in page.items] == [made[3].id, made[2].id]
     with pytest.raises(ValidationError, match="unknown state"):
         jobs.list_jobs(session, state="exploded")
+
+
+def scheduled_job(session, rt, when):
+    """A scheduler-made job, as the scheduler leaves it."""
+    job = jobs.create(
+        session, rt, scheduled_at=when, schedule_type="daily", actor=audit.Actor.system("scheduler")
+    )
+    rt.next_schedule = rt.last_schedule = when
+    session.commit()
+    return job
+
+
+@pytest.mark.parametrize(
+    ("state", "success", "failure"), [("success", 1, 0), ("failed", 0, 1), ("lost", 0, 1)]
+)
+def test_finish_counts_and_releases_the_schedule(session, rt, redis, state, success, failure):
+    rt.interval_code = "d"
+    when = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)
+    job = scheduled_job(session, rt, when)
+    jobs.enqueue(session, job, redis=redis)
+    assert jobs.claim(session, job.id, worker="w", lease=dt.timedelta(seconds=30))
+    assert jobs.finish(session, job.id, state, exit_code=0 if state == "success" else 1)
+    session.refresh(rt)
+    assert (rt.success_count, rt.failure_count) == (success, failure)
+    assert rt.next_schedule is None and rt.last_schedule == when
+    # a second end of the same job changes nothing (someone else ended it)
+    assert jobs.finish(session, job.id, "failed") is False
+    session.refresh(rt)
+    assert (rt.success_count, rt.failure_count) == (success, failure)
+
+
+def test_an_adhoc_job_leaves_the_schedule_alone(session, rt, redis):
+    when = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+    rt.next_schedule = when
+    session.commit()
+    job = jobs.launch(session, rt.id, actor=ACTOR, redis=redis)
+    jobs.claim(session, job.id, worker="w", lease=dt.timedelta(seconds=30))
+    jobs.finish(session, job.id, "success", exit_code=0)
+    session.refresh(rt)
+    assert rt.next_schedule == when and rt.success_count == 1
+
+
+def test_cancelling_a_planned_job_releases_the_schedule(session, rt):
+    job = scheduled_job(session, rt, dt.datetime(2030, 1, 1, tzinfo=dt.UTC))
+    jobs.cancel(session, job.id, actor=ACTOR)
+    session.refresh(rt)
+    assert rt.next_schedule is None
+
+
+def test_redeliver_puts_back_what_redis_lost(session, rt, redis):
+    made = [jobs.launch(session, rt.id, actor=ACTOR, redis=redis) for _ in range(3)]
+    jobs.cancel(session, made[2].id, actor=ACTOR)
+    redis.flushall()
+    assert jobs.redeliver(session, redis) == [made[0].id, made[1].id]
+    assert Queue("reports", connection=redis).job_ids == [f"job-{made[0].id}", f"job-{made[1].id}"]
+    assert jobs.redeliver(session, redis) == []  # held now: nothing to do

@@ -286,7 +286,9 @@ def cancel(session: Session, job_id: int, *, actor: Actor) -> Job:
                 .values(cancel_requested=True, updated_at=now())
                 .execution_options(synchronize_session=False)
             )
-        elif not transition(session, job_id, "cancelled", finished_at=now()):
+        elif transition(session, job_id, "cancelled", finished_at=now()):
+            release_schedule(session, job)
+        else:
             session.refresh(job)
             raise InvalidTransition(f"job {job_id} is {job.state}; it cannot be cancelled now")
         audit.record(session, actor, "cancel", "job", job_id, company_id=job.company_id)
@@ -368,3 +370,90 @@ def claim(session: Session, job_id: int, *, worker: str, lease: dt.timedelta) ->
             lease_expires_at=stamp + lease,
             worker=worker,
         )
+
+
+# -- the end of a job ----------------------------------------------------------
+#
+# The schedule contract shared by the scheduler and the executor:
+#   run_templates.last_schedule  the latest occurrence the scheduler has planned
+#                                (set when it creates the job; never moves back)
+#   run_templates.next_schedule  the occurrence of the outstanding scheduler-made
+#                                job, NULL when there is none (then the scheduler
+#                                plans the next one)
+# Whatever ends a scheduler-made job (finish, lost, cancel, missed) releases it.
+
+
+def release_schedule(session: Session, job: Job) -> None:
+    """Clear the run template's next_schedule if it points at this (scheduler-made) job."""
+    if job.schedule_type in ADHOC_TYPES:
+        return
+    session.execute(
+        sa.update(RunTemplate)
+        .where(RunTemplate.id == job.run_template_id, RunTemplate.next_schedule == job.scheduled_at)
+        .values(next_schedule=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def finish(
+    session: Session,
+    job_id: int,
+    state: str,
+    *,
+    exit_code: int | None = None,
+    expected: Iterable[str] = ("running",),
+    **values: Any,
+) -> bool:
+    """End a job in a final state with its bookkeeping, in one committed transaction.
+
+    Moves the job (guarded, from ``expected`` states) to ``state``; counts a
+    success or a failure on its run template (``success`` counts as success,
+    ``failed`` and ``lost`` as failures); releases the schedule. False, and no
+    change, when the job was not in an expected state (someone else ended it).
+    """
+    if state not in FINAL_STATES:
+        raise ValueError(f"{state!r} is not a final state")
+    with transaction(session):
+        moved = transition(
+            session,
+            job_id,
+            state,
+            expected=expected,
+            finished_at=now(),
+            exit_code=exit_code,
+            lease_expires_at=None,
+            **values,
+        )
+        if not moved:
+            return False
+        job = get(session, job_id)
+        counter = {
+            "success": RunTemplate.success_count,
+            "failed": RunTemplate.failure_count,
+            "lost": RunTemplate.failure_count,
+        }.get(state)
+        if counter is not None:
+            session.execute(
+                sa.update(RunTemplate)
+                .where(RunTemplate.id == job.run_template_id)
+                .values({counter: counter + 1})
+                .execution_options(synchronize_session=False)
+            )
+        release_schedule(session, job)
+    return True
+
+
+def redeliver(session: Session, redis: Redis) -> list[int]:
+    """Enqueue again every ``queued`` job that RQ no longer holds (invariant 1).
+
+    After Redis lost its data (a restart without persistence, a FLUSHALL) the
+    database still says which jobs are due; this puts them back. Returns the
+    ids delivered again. Raises QueueUnavailable when Redis is down.
+    """
+    ids = session.scalars(sa.select(Job.id).where(Job.state == "queued").order_by(Job.id)).all()
+    delivered = []
+    for job_id in ids:
+        job = session.get(Job, job_id)
+        if job is not None and queue.enqueue(redis, job.id, job.queue):
+            delivered.append(job.id)
+    return delivered

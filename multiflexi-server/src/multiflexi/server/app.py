@@ -59,9 +59,11 @@ def _engine_options(url: str) -> dict[str, Any]:
 def _register_blueprints(app: Flask) -> None:
     from multiflexi.server.api import blueprint as api
     from multiflexi.server.compat import blueprint as compat
+    from multiflexi.server.ops import blueprint as ops
 
     app.register_blueprint(api, url_prefix="/api/v1")
     app.register_blueprint(compat, url_prefix="/api/VitexSoftware/MultiFlexi/1.0.0")
+    app.register_blueprint(ops)
 
 
 def settings_of(app: Flask) -> Settings:
