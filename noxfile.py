@@ -104,6 +104,7 @@ def typecheck(session: nox.Session) -> None:
         "mypy",
         "multiflexi-database/src/multiflexi/database",
         "multiflexi-core/src/multiflexi/core",
+        "multiflexi-executor/src/multiflexi/executor",
     )
 
 
