@@ -23,6 +23,7 @@ from multiflexi.core.models import (
     ApplicationField,
 )
 from multiflexi.core.testing import redis_server
+from multiflexi.database.testing import drop_database, new_database, postgresql_server
 from multiflexi.executor import tasks
 from multiflexi.executor.defaults import ExecutorSettings
 
@@ -53,12 +54,34 @@ def migrated(tmp_path_factory):
     return path
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "postgresql: run the test on a PostgreSQL database")
+
+
+@pytest.fixture(scope="session")
+def postgresql_url():
+    with postgresql_server() as url:
+        yield url
+
+
 @pytest.fixture
-def environ(tmp_path, migrated, redis_url):
+def database_url(request, tmp_path, migrated):
+    """A migrated SQLite file; a new PostgreSQL database for tests marked ``postgresql``."""
+    if request.node.get_closest_marker("postgresql"):
+        url = new_database(request.getfixturevalue("postgresql_url"))
+        database.upgrade(url)
+        yield url
+        drop_database(url)
+        return
     db = tmp_path / "multiflexi.sqlite"
     shutil.copyfile(migrated, db)
+    yield f"sqlite:///{db}"
+
+
+@pytest.fixture
+def environ(tmp_path, database_url, redis_url):
     return {
-        "DATABASE_URL": f"sqlite:///{db}",
+        "DATABASE_URL": database_url,
         "MULTIFLEXI_DATA_DIR": str(tmp_path / "data"),
         "MULTIFLEXI_TMP": str(tmp_path / "tmp"),
         "ENCRYPTION_MASTER_KEY": MASTER_KEY,

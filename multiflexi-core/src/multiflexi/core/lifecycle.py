@@ -427,6 +427,8 @@ def conclude(
     session.refresh(job)
     final = state or ("success" if exit_code == 0 else "failed")
     documented, severity = describe(session, job.application_id, exit_code)
+    if description and _exit_code_row(session, job.application_id, exit_code) is None:
+        documented = None  # our own words say it better than the generic signal name
     if final in ("failed", "lost") and severity == SUCCESS_SEVERITY:
         severity = FAILURE_SEVERITY
     text = "; ".join(part for part in (description, documented) if part) or None

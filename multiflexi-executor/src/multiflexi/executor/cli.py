@@ -56,6 +56,17 @@ def one_line_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _probe_client(url: str) -> Any:
+    """A Redis client that learns at once that Redis is down (no retries with back-off)."""
+    from redis import Redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return Redis.from_url(
+        url, socket_connect_timeout=1, socket_timeout=5, retry=Retry(NoBackoff(), 0)
+    )
+
+
 def load(env_file: str | None) -> config.Settings:
     """Settings checked the way every start checks them: variables, schema, executor settings."""
     settings = config.load_settings(env_file=env_file)
@@ -102,7 +113,7 @@ def worker(obj: dict[str, Any], queues: tuple[str, ...], concurrency: int, burst
     from multiflexi.executor import worker as workers
 
     settings = load(obj["env_file"])
-    queue.ping(queue.connect(settings.redis_url))
+    queue.ping(_probe_client(settings.redis_url))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     sys.exit(
         workers.serve(
@@ -151,9 +162,7 @@ def run_template(
     settings = load(obj["env_file"])
     from redis import Redis
 
-    redis: Redis | None = Redis.from_url(
-        settings.redis_url, socket_connect_timeout=0.5, socket_timeout=5
-    )
+    redis: Redis | None = _probe_client(settings.redis_url)
     try:
         queue.ping(redis)  # type: ignore[arg-type]
     except queue.QueueUnavailable:
@@ -173,7 +182,7 @@ def run_template(
             overrides=overrides,
             schedule_type="adhoc-cli",
             # Redis down: a client that fails at once; the job stays queued in the database
-            redis=redis if redis is not None else Redis(unix_socket_path="/nonexistent/redis.sock"),
+            redis=redis if redis is not None else _probe_client("unix:///nonexistent/redis.sock"),
         )
         job_id = job.id
 
@@ -185,12 +194,16 @@ def run_template(
     deadline = time.monotonic() + timeout if timeout else None
     printed = 0
     runnable = not wait_for_worker
+    first = True
     while True:
         if runnable:
             remaining = deadline - time.monotonic() if deadline else None
             if remaining is not None and remaining <= 0:
                 fail(f"job {job_id} not finished after {timeout:g} s", defaults.TIMEOUT_EXIT)
-            result = runner.run(context, job_id, echo=_echo, timeout=remaining)
+            # the first attempt gets the whole --timeout (it is what the job record says)
+            limit = timeout if first else remaining
+            first = False
+            result = runner.run(context, job_id, echo=_echo, timeout=limit)
             if result.start is Start.RUNNING:
                 if result.timed_out:
                     sys.exit(defaults.TIMEOUT_EXIT)
