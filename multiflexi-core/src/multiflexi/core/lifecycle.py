@@ -364,7 +364,10 @@ def describe(
     session: Session, application_id: int, exit_code: int | None
 ) -> tuple[str | None, str]:
     """The manifest's description and severity of an exit code (else a generic one)."""
-    row = _exit_code_row(session, application_id, exit_code)
+    return _described(_exit_code_row(session, application_id, exit_code), exit_code)
+
+
+def _described(row: ApplicationExitCode | None, exit_code: int | None) -> tuple[str | None, str]:
     if row is not None:
         return row.description or None, row.severity or FAILURE_SEVERITY
     if exit_code == 0:
@@ -426,8 +429,9 @@ def conclude(
     job = jobs.get(session, job_id)
     session.refresh(job)
     final = state or ("success" if exit_code == 0 else "failed")
-    documented, severity = describe(session, job.application_id, exit_code)
-    if description and _exit_code_row(session, job.application_id, exit_code) is None:
+    row = _exit_code_row(session, job.application_id, exit_code)
+    documented, severity = _described(row, exit_code)
+    if description and row is None:
         documented = None  # our own words say it better than the generic signal name
     if final in ("failed", "lost") and severity == SUCCESS_SEVERITY:
         severity = FAILURE_SEVERITY

@@ -11,6 +11,7 @@ output line of stream ``action`` and never changes the job's outcome.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, Protocol
@@ -53,11 +54,19 @@ class Action(Protocol):
     def __call__(self, context: ActionContext) -> None: ...
 
 
-def load(name: str) -> Action:
+@functools.cache
+def _registered(name: str) -> Action | None:
     for ep in entry_points(group=GROUP, name=name):
         action: Action = ep.load()
         return action
-    raise ActionError(f"no action named {name!r} is installed")
+    return None
+
+
+def load(name: str) -> Action:
+    action = _registered(name)
+    if action is None:
+        raise ActionError(f"no action named {name!r} is installed")
+    return action
 
 
 def option(context: ActionContext, *names: str, default: Any = None) -> Any:

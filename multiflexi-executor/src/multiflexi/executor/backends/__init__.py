@@ -9,6 +9,7 @@ timeout, the heartbeat. Built in: ``native``, ``docker``, ``podman``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -66,12 +67,19 @@ def available() -> list[str]:
     return sorted({ep.name for ep in entry_points(group=GROUP)})
 
 
+@functools.cache
+def _factory(name: str) -> Callable[[], Backend] | None:
+    for ep in entry_points(group=GROUP, name=name):
+        factory: Callable[[], Backend] = ep.load()
+        return factory
+    return None
+
+
 def load(name: str) -> Backend:
     """The back-end registered under ``name``; BackendError when none is."""
-    for ep in entry_points(group=GROUP, name=name.lower()):
-        factory = ep.load()
-        backend: Backend = factory()
-        return backend
+    factory = _factory(name.lower())
+    if factory is not None:
+        return factory()
     raise BackendError(
         f"executor {name!r} is not installed (installed: {', '.join(available()) or 'none'})"
     )

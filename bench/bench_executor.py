@@ -1,0 +1,280 @@
+"""The executor: throughput against plain RQ, enqueue-to-start latency, output ingestion.
+
+Each measurement starts its own redis-server and uses a fresh, migrated SQLite
+file (the one-machine default); workers are real ``multiflexi-executor
+worker`` processes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+HERE = Path(__file__).resolve().parent
+MASTER_KEY = "bench-master-key-0123456789-abcdefghijklmnop"
+FLOOD = """
+import sys
+count = int(sys.argv[1]) * 1024 * 1024 // 256
+body = "x" * 245
+write = sys.stdout.write
+for i in range(count):
+    write(f"{body}{i:010d}\\n")
+"""
+
+
+def plain_true() -> int:
+    """The plain-RQ baseline's job: what MultiFlexi's native back-end does at its core."""
+    return subprocess.run(["/bin/true"], check=False).returncode
+
+
+@contextlib.contextmanager
+def _stack(**extra: str) -> Iterator[tuple[dict[str, str], Any, Any]]:
+    import multiflexi.database as database
+    from multiflexi.core import config
+    from multiflexi.core.testing import redis_server
+
+    with redis_server() as redis_url, tempfile.TemporaryDirectory(prefix="mf-bench-") as tmp:
+        url = f"sqlite:///{tmp}/multiflexi.sqlite"
+        database.upgrade(url)
+        environ = {
+            "DATABASE_URL": url,
+            "MULTIFLEXI_DATA_DIR": f"{tmp}/data",
+            "MULTIFLEXI_TMP": f"{tmp}/tmp",
+            "ENCRYPTION_MASTER_KEY": MASTER_KEY,
+            "MULTIFLEXI_TIMEZONE": "UTC",
+            "REDIS_URL": redis_url,
+            **extra,
+        }
+        settings = config.load_settings(environ=environ, env_file=os.devnull)
+        engine = config.create_engine(url)
+        with config.session_factory(engine, settings)() as session:
+            yield environ, session, settings
+        engine.dispose()
+
+
+def _run_template(session: Any, executable: str, cmdparams: str | None, **settings: Any) -> int:
+    from multiflexi.core import audit, companies, runtemplates
+    from multiflexi.core.models import Application
+
+    actor = audit.Actor("bench", source="bench")
+    app = Application(
+        name=f"bench-{time.monotonic_ns()}", executable=executable, cmdparams=cmdparams
+    )
+    session.add(app)
+    session.commit()
+    company = companies.create(session, name=f"Bench {time.monotonic_ns()}", actor=actor)
+    rt = runtemplates.create(session, company=company.id, app_id=app.id, actor=actor, **settings)
+    return int(rt.id)
+
+
+def _worker(environ: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "multiflexi.executor", "worker", *args],
+        env={**os.environ, **environ},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _final_count(session: Any, ids: list[int]) -> int:
+    from multiflexi.core.jobs import FINAL_STATES
+    from multiflexi.core.models import Job
+
+    session.expire_all()
+    return int(
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Job)
+            .where(Job.id >= min(ids), Job.id <= max(ids), Job.state.in_(FINAL_STATES))
+        )
+        or 0
+    )
+
+
+def _idle_workers(redis_url: str, count: int) -> None:
+    from redis import Redis
+    from rq import Worker
+
+    client = Redis.from_url(redis_url)
+    deadline = time.monotonic() + 30
+    while len(Worker.all(connection=client)) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _plain_rq(jobs: int, worker_class: str) -> float:
+    """Jobs per second of 2 plain `rq worker` processes running /bin/true through subprocess."""
+    from redis import Redis
+    from rq import Queue
+
+    from multiflexi.core.testing import redis_server
+
+    rq_script = shutil.which("rq", path=str(Path(sys.executable).parent)) or "rq"
+    with redis_server() as url:
+        env = {**os.environ, "PYTHONPATH": str(HERE)}
+        workers = [
+            subprocess.Popen(
+                [rq_script, "worker", "--url", url, "--quiet", "-w", worker_class, "plain"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for _ in range(2)
+        ]
+        try:
+            _idle_workers(url, 2)
+            queue = Queue("plain", connection=Redis.from_url(url))
+            begin = time.perf_counter()
+            for _ in range(jobs):
+                queue.enqueue("bench_executor.plain_true", result_ttl=3600)
+            registry = queue.finished_job_registry
+            while registry.count + queue.failed_job_registry.count < jobs:
+                time.sleep(0.02)
+            return jobs / (time.perf_counter() - begin)
+        finally:
+            for worker in workers:
+                _stop(worker)
+
+
+def executor_throughput() -> dict[str, Any]:
+    """2,000 /bin/true jobs: core launch -> Redis -> 2 workers -> final state, vs plain RQ."""
+    from multiflexi.core import audit, jobs
+
+    count = 2000
+    with _stack() as (environ, session, _settings):
+        rt_id = _run_template(session, "/bin/true", None, max_concurrency=2)
+        workers = [_worker(environ) for _ in range(2)]
+        try:
+            _idle_workers(environ["REDIS_URL"], 2)
+            actor = audit.Actor("bench", source="bench")
+            begin = time.perf_counter()
+            ids = [jobs.launch(session, rt_id, actor=actor).id for _ in range(count)]
+            while _final_count(session, ids) < count:
+                time.sleep(0.05)
+            ours = count / (time.perf_counter() - begin)
+        finally:
+            for worker in workers:
+                _stop(worker)
+    # the stronger of RQ's two usual workers is the baseline: SimpleWorker (no fork per
+    # job, like ours); rq's default forking Worker is reported beside it
+    plain = _plain_rq(count, "rq.worker.SimpleWorker")
+    forking = _plain_rq(count, "rq.Worker")
+    return {
+        "unit": "jobs/s",
+        "value": round(ours, 1),
+        "baseline_name": "plain RQ SimpleWorker x2, subprocess.run(['/bin/true'])",
+        "baseline_value": round(plain, 1),
+        "params": {
+            "plain_rq_forking_worker_jobs_per_s": round(forking, 1),
+            "jobs": count,
+            "workers": 2,
+            "database": "SQLite (WAL)",
+            "clock": "first launch/enqueue to the last job final",
+            "goal": "ratio >= 0.67",
+        },
+    }
+
+
+def executor_start_latency() -> dict[str, Any]:
+    """Launch to the application's process start, one job at a time on an idle worker."""
+    from multiflexi.core import audit, jobs
+    from multiflexi.core.models import JobOutputLine
+
+    runs = 200
+    samples: list[float] = []
+    with _stack() as (environ, session, _settings):
+        rt_id = _run_template(session, "/bin/date", "+%s.%N")
+        worker = _worker(environ)
+        actor = audit.Actor("bench", source="bench")
+        try:
+            _idle_workers(environ["REDIS_URL"], 1)
+            for _ in range(runs):
+                before = time.time()
+                job_id = jobs.launch(session, rt_id, actor=actor).id
+                while _final_count(session, [job_id]) < 1:
+                    time.sleep(0.002)
+                printed = session.scalar(
+                    sa.select(JobOutputLine.text).where(JobOutputLine.job_id == job_id)
+                )
+                samples.append((float(str(printed)) - before) * 1000)
+        finally:
+            _stop(worker)
+    samples.sort()
+    return {
+        "unit": "ms",
+        "value": round(statistics.median(samples), 1),
+        "params": {
+            "runs": runs,
+            "statistic": "p50",
+            "p95": round(samples[int(len(samples) * 0.95) - 1], 1),
+            "from": "before core jobs.launch (includes it)",
+            "to": "the application's own clock at its start (/bin/date)",
+            "goal": "p50 < 50 ms",
+        },
+    }
+
+
+def executor_output_ingestion() -> dict[str, Any]:
+    """A job printing 200 MB in 256-byte lines: MB/s stored, and the worker's peak RSS."""
+    from multiflexi.core import audit, jobs
+    from multiflexi.core.models import Job
+
+    megabytes = 200
+    with _stack() as (environ, session, _settings):
+        rt_id = _run_template(session, sys.executable, f"-c '{FLOOD}' {megabytes}")
+        worker = _worker(environ)
+        peak_kb = 0
+        try:
+            _idle_workers(environ["REDIS_URL"], 1)
+            job_id = jobs.launch(session, rt_id, actor=audit.Actor("bench")).id
+            while _final_count(session, [job_id]) < 1:
+                status = Path(f"/proc/{worker.pid}/status").read_text()
+                peak_kb = max(peak_kb, int(status.split("VmHWM:")[1].split()[0]))
+                time.sleep(0.1)
+            job = session.get(Job, job_id)
+            assert job is not None and job.state == "success", job and job.state
+            seconds = (job.finished_at - job.started_at).total_seconds()
+            lines = job.output_lines
+        finally:
+            _stop(worker)
+    return {
+        "unit": "MB/s",
+        "value": round(megabytes / seconds, 1),
+        "params": {
+            "megabytes": megabytes,
+            "line_bytes": 256,
+            "lines_stored": lines,
+            "seconds": round(seconds, 1),
+            "worker_peak_rss_mb": round(peak_kb / 1024, 1),
+            "database": "SQLite (WAL)",
+            "goal": "peak RSS < 150 MB",
+        },
+    }
+
+
+MEASUREMENTS = {
+    "executor_throughput": executor_throughput,
+    "executor_start_latency": executor_start_latency,
+    "executor_output_ingestion": executor_output_ingestion,
+}
