@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from importlib import metadata
 
@@ -58,3 +59,27 @@ def component_versions() -> list[ComponentVersion]:
 
 def is_pinned_set() -> bool:
     return all(c.matches for c in component_versions())
+
+
+def schema_revision(env_file: str | os.PathLike[str] | None = None) -> dict[str, str | None]:
+    """Where the configured database stands: revision, head, state and a message."""
+    import multiflexi.database as database
+    from multiflexi.core import config
+    from multiflexi.core.errors import MultiFlexiError
+
+    try:
+        settings = config.load_settings(env_file=env_file)
+        status = database.check(settings.database_url)
+    except (MultiFlexiError, database.DatabaseUnavailable, database.SettingError) as exc:
+        return {
+            "revision": None,
+            "head": database.head(),
+            "state": "unavailable",
+            "message": str(exc),
+        }
+    return {
+        "revision": status.current,
+        "head": status.head,
+        "state": status.state,
+        "message": status.message,
+    }
