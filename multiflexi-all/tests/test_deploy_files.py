@@ -8,12 +8,24 @@ import stat
 
 import pytest
 from click.testing import CliRunner
+
 from multiflexi.all.cli import DEPLOY_FILES, main
 
 # every variable of ARCHITECTURE.md section 4
-SETTINGS = ("DATABASE_URL", "DB_CONNECTION", "DB_HOST", "DB_PORT", "DB_DATABASE", "DB_USERNAME",
-            "DB_PASSWORD", "REDIS_URL", "ENCRYPTION_MASTER_KEY", "MULTIFLEXI_TIMEZONE",
-            "MULTIFLEXI_DATA_DIR", "MULTIFLEXI_TMP")
+SETTINGS = (
+    "DATABASE_URL",
+    "DB_CONNECTION",
+    "DB_HOST",
+    "DB_PORT",
+    "DB_DATABASE",
+    "DB_USERNAME",
+    "DB_PASSWORD",
+    "REDIS_URL",
+    "ENCRYPTION_MASTER_KEY",
+    "MULTIFLEXI_TIMEZONE",
+    "MULTIFLEXI_DATA_DIR",
+    "MULTIFLEXI_TMP",
+)
 
 
 @pytest.fixture
@@ -58,18 +70,22 @@ def test_printing_shows_every_file(tmp_path):
     result = CliRunner().invoke(main, ["deploy-files"])
     assert result.exit_code == 0
     assert [line[7:] for line in result.output.splitlines() if line.startswith("# ---- ")] == list(
-        DEPLOY_FILES)
+        DEPLOY_FILES
+    )
 
 
 def test_versions_as_json_says_whether_this_is_the_pinned_set(tmp_path):
     env_file = tmp_path / "multiflexi.env"
     env_file.write_text(f"DATABASE_URL=sqlite:///{tmp_path / 'db.sqlite'}\n")
-    result = CliRunner().invoke(main, ["versions", "--format", "json", "--env-file",
-                                       str(env_file)])
+    result = CliRunner().invoke(main, ["versions", "--format", "json", "--env-file", str(env_file)])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["pinned_set"] is True
-    assert set(data["components"]) >= {"multiflexi-cli", "multiflexi-server",
-                                       "multiflexi-executor", "multiflexi-core"}
+    assert set(data["components"]) >= {
+        "multiflexi-cli",
+        "multiflexi-server",
+        "multiflexi-executor",
+        "multiflexi-core",
+    }
     assert data["schema"]["state"] == "empty"
     assert "multiflexi-database upgrade" in data["schema"]["message"]

@@ -8,17 +8,9 @@ from importlib import metadata
 
 from packaging.requirements import Requirement
 
-DISTRIBUTION = "multiflexi-all"
+from multiflexi.core.status import COMPONENTS
 
-#: every distribution of the family, lowest layer first
-COMPONENTS = (
-    "multiflexi-database",
-    "multiflexi-core",
-    "multiflexi-executor",
-    "multiflexi-server",
-    "multiflexi-cli",
-    "multiflexi-all",
-)
+DISTRIBUTION = "multiflexi-all"
 
 
 @dataclass(frozen=True)
