@@ -45,7 +45,14 @@ class Cli:
     def __call__(self, *args: str, input: str | None = None) -> Result:
         runner = CliRunner()
         environ = {**self.env}
-        return runner.invoke(main, list(args), env=environ, input=input, catch_exceptions=False)
+        return runner.invoke(
+            main,
+            list(args),
+            env=environ,
+            input=input,
+            catch_exceptions=False,
+            prog_name="multiflexi-cli",
+        )
 
     def json(self, *args: str, input: str | None = None) -> Any:
         result = self("--format", "json", *args, input=input)

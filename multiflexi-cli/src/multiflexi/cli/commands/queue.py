@@ -57,7 +57,8 @@ def list_(app: App, limit: int, offset: int) -> None:
 @pass_app
 def fix(app: App) -> None:
     """Deliver again every queued job that Redis no longer holds (after Redis lost its data)."""
-    from multiflexi.core import jobs
+    from multiflexi.core import jobs, queue
 
+    queue.ping(app.redis)  # an empty answer must not hide that Redis is down
     delivered = jobs.redeliver(app.session, app.redis)
     app.emit({"redelivered": delivered, "count": len(delivered)})
