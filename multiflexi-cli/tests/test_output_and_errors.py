@@ -97,3 +97,11 @@ def test_bad_email_lists_the_violation(cli, session, actor):
     assert error["kind"] == "validation"
     assert any("email" in line for line in error["errors"])
     assert count(session, models.Company) == 0
+
+
+def test_audit_list_shows_who_did_what_through_the_cli(cli):
+    company_id = cli.json("company", "create", "--name", "Audited")["company_id"]
+    entries = cli.json("audit", "list", "--entity-type", "company")
+    assert [(e["action"], e["entity_id"]) for e in entries] == [("create", str(company_id))]
+    assert entries[0]["actor"].startswith("cli:")
+    assert entries[0]["source"] == "cli"

@@ -22,8 +22,6 @@ from typing import Any, NoReturn
 
 import click
 
-from multiflexi.cli import __version__
-
 PROG = "multiflexi-cli"
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -215,7 +213,7 @@ def _fail(fmt: str, kind: str, message: str, code: int, errors: Sequence[str] = 
     epilog="Exit codes: 0 success, 1 error, 2 usage, 3 not found "
     "(run-template schedule --wait: the job's exit code, 124 on timeout).",
 )
-@click.version_option(__version__, prog_name=PROG, message="%(prog)s %(version)s")
+@click.version_option(package_name="multiflexi-cli", prog_name=PROG, message="%(prog)s %(version)s")
 @click.option(
     "--format",
     "output_format",

@@ -35,7 +35,7 @@ def list_(
     """Audit entries, newest first."""
     from multiflexi.core import audit
 
-    entries, _total = audit.entries(
+    page = audit.entries(
         app.session,
         entity_type=entity_type,
         entity_id=entity_id,
@@ -46,6 +46,6 @@ def list_(
         offset=offset,
     )
     app.emit(
-        [views.audit_entry(e) for e in entries],
+        [views.audit_entry(e) for e in page.items],
         columns=["id", "at", "actor", "action", "entity_type", "entity_id", "company_id"],
     )
