@@ -98,12 +98,13 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
     """mypy on the database and core distributions (and more as they settle)."""
-    install_local(session, "core", [])
-    session.install("mypy>=1.10,<3")
+    install_local(session, "cli", [])
+    session.install("mypy>=1.10,<3", "types-PyYAML>=6.0,<7")
     session.run(
         "mypy",
         "multiflexi-database/src/multiflexi/database",
         "multiflexi-core/src/multiflexi/core",
+        "multiflexi-cli/src/multiflexi/cli",
     )
 
 
