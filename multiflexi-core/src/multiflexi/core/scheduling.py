@@ -212,7 +212,7 @@ def plan(
     zone = _default_zone(session)
     decided: dict[tuple[Any, ...], schedules.Due | str] = {}
     job_rows: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
+    missed_rows: list[dict[str, Any]] = []
     invalid: dict[int, str] = {}
     missed_total = skipped_total = 0
     for row in rows:
@@ -233,7 +233,6 @@ def plan(
             "schedule_type": schedule_type,
             "executor": row.executor,
             "queue": row.queue,
-            "attempt": 1,
             "launched_by": LAUNCHED_BY,
             "app_version": row.version,
             "created_at": moment,
@@ -241,7 +240,7 @@ def plan(
         kept = decision.missed[-missed_rows_limit:] if missed_rows_limit > 0 else []
         skipped = len(decision.missed) - len(kept)
         for occurrence in kept:
-            job_rows.append(
+            missed_rows.append(
                 common
                 | {
                     "state": "missed",
@@ -261,16 +260,7 @@ def plan(
             )
         missed_total += len(kept)
         skipped_total += skipped
-        job_rows.append(
-            common
-            | {
-                "state": "scheduled",
-                "scheduled_at": decision.run_at,
-                "finished_at": None,
-                "exit_description": None,
-            }
-        )
-        updates.append({"b_id": row.id, "b_at": decision.run_at})
+        job_rows.append(common | {"state": "scheduled", "scheduled_at": decision.run_at})
     for rt_id, problem in invalid.items():
         log.error("run template %d cannot be planned: %s", rt_id, problem)
     session.commit()  # end the read transaction; the writes get their own
@@ -280,25 +270,15 @@ def plan(
             session, fence.name, fence.holder, fence.ttl, moment, commit=False
         ):
             raise LeaseLost(f"lease {fence.name!r} is held by another scheduler now")
+        if missed_rows:
+            session.execute(sa.insert(t.jobs), missed_rows)
         if job_rows:
-            ids = session.execute(
-                sa.insert(t.jobs).returning(
-                    t.jobs.c.id, t.jobs.c.state, sort_by_parameter_order=True
-                ),
-                job_rows,
-            ).all()
-            planned = [job_id for job_id, state in ids if state == "scheduled"]
-        if updates:
-            at = sa.bindparam("b_at", type_=t.run_templates.c.next_schedule.type)
-            session.execute(
-                sa.update(t.run_templates)
-                .where(
-                    t.run_templates.c.id == sa.bindparam("b_id"),
-                    t.run_templates.c.next_schedule.is_(None),
-                )
-                .values(next_schedule=at, last_schedule=at),
-                updates,
+            planned = sorted(
+                session.scalars(sa.insert(t.jobs).returning(t.jobs.c.id), job_rows).all()
             )
+            marked = _mark_planned(session, planned[0], planned[-1])
+            if marked != len(planned):  # pragma: no cover - only without a fence
+                log.error("planned %d job(s) but marked %d run template(s)", len(planned), marked)
     session.expire_all()  # the rows changed underneath any loaded objects
     return PlanResult(
         planned=planned,
@@ -307,6 +287,40 @@ def plan(
         invalid=invalid,
         cancelled=cancelled,
     )
+
+
+def _mark_planned(session: Session, first_id: int, last_id: int) -> int:
+    """Point each run template needing planning at its job just inserted (ids in the range).
+
+    One UPDATE with a correlated subquery, whatever the number of run templates:
+    ``next_schedule`` and ``last_schedule`` become the planned occurrence. After
+    :func:`cancel_stale`, the only scheduled scheduler-made job of a run template
+    that needs planning is the one this pass inserted.
+    """
+    rts, planned = t.run_templates, t.jobs.alias("planned")
+    outstanding = sa.and_(planned.c.state == "scheduled", planned.c.launched_by == LAUNCHED_BY)
+    # written so that the correlated lookup goes by the (run_template_id, ...) indexes:
+    # with max() or the id range in it, SQLite walks every scheduled job per run template
+    occurrence = (
+        sa.select(planned.c.scheduled_at)
+        .where(planned.c.run_template_id == rts.c.id, outstanding)
+        .order_by(planned.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    result = session.execute(
+        sa.update(rts)
+        .where(
+            rts.c.next_schedule.is_(None),
+            rts.c.id.in_(
+                sa.select(planned.c.run_template_id).where(
+                    outstanding, planned.c.id.between(first_id, last_id)
+                )
+            ),
+        )
+        .values(next_schedule=occurrence, last_schedule=occurrence)
+    )
+    return _rowcount(result)
 
 
 def _decide(row: Any, zone: str, moment: dt.datetime) -> schedules.Due | str:
