@@ -142,9 +142,7 @@ def due_to_delivery_latency() -> dict[str, Any]:
         settings = _settings(directory, REDIS_URL=redis_url)
         _seed(settings, 1)
         env_file = directory / "multiflexi.env"
-        env_file.write_text(
-            "".join(f"{k}={v}\n" for k, v in settings.environ.items() if k != "TZ")
-        )
+        env_file.write_text("".join(f"{k}={v}\n" for k, v in settings.environ.items() if k != "TZ"))
         redis = Redis.from_url(redis_url)
         engine = config.create_engine(settings.database_url)
         factory = config.session_factory(engine, settings)
