@@ -24,6 +24,8 @@ from multiflexi.core.models import Application, Company, RunTemplate
 from multiflexi.database import tables as t
 
 RUN_TEMPLATES = 10_000
+#: the latency jobs are created this long before the first of them is due
+LEAD_SECONDS = 8
 ZONES = [None, "Europe/Prague", "America/New_York", "UTC", "Asia/Kolkata"]
 SCHEDULES = [("i", None), ("h", None), ("d", None), ("w", None), ("m", None), ("c", "*/5 * * * *")]
 
@@ -152,7 +154,7 @@ def due_to_delivery_latency() -> dict[str, Any]:
             time.sleep(2)  # the daemon takes the lease and settles
             actor = Actor.system("bench")
             due: dict[str, dt.datetime] = {}
-            base = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=3)
+            base = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=LEAD_SECONDS)
             for number in range(jobs_count):
                 at = base + dt.timedelta(milliseconds=137 * number)
                 job = jobs.create(
@@ -160,6 +162,7 @@ def due_to_delivery_latency() -> dict[str, Any]:
                 )
                 due[f"job-{job.id}"] = at
             session.commit()
+            late = sum(1 for at in due.values() if at <= dt.datetime.now(dt.UTC))
             queue = Queue(rt.queue, connection=redis)
             seen: set[str] = set()
             deadline = time.monotonic() + 60
@@ -183,7 +186,9 @@ def due_to_delivery_latency() -> dict[str, Any]:
             "statistic": "median",
             "from": "job.scheduled_at",
             "to": "the RQ job appears in its queue (polled every 5 ms)",
-            "note": "jobs created ~3 s ahead, 137 ms apart; one scheduler daemon, SQLite",
+            "committed_after_due": late,
+            "note": "100 jobs committed before the first is due, 137 ms apart; one scheduler "
+            "daemon, no worker (queued jobs pile up), SQLite",
         },
     }
 

@@ -93,9 +93,10 @@ def test_jobs_redis_lost_are_delivered_again(spawn, env_file, session, make_rt, 
 def test_two_schedulers_plan_once_and_the_survivor_takes_over(
     spawn, env_file, session, make_rt, redis, wait_for
 ):
-    rts = [make_rt(interval_code="d") for _ in range(5)]
     args = ("--env-file", str(env_file), "scheduler", "--lease-ttl", LEASE_TTL)
     first, second = spawn(*args), spawn(*args)
+    wait_for(lambda: all(" started" in p.output() for p in (first, second)), what="both up")
+    rts = [make_rt(interval_code="d") for _ in range(5)]
 
     def all_planned():
         return all(jobs_of(session, rt.id) for rt in rts)
@@ -107,7 +108,8 @@ def test_two_schedulers_plan_once_and_the_survivor_takes_over(
     assert leader_holder is not None
     leader, follower = (first, second) if pid_of(leader_holder) == first.pid else (second, first)
     assert pid_of(leader_holder) == leader.pid
-    assert "waiting: scheduler" in follower.output()
+    wait_for(lambda: "waiting: scheduler" in follower.output(), what="the follower to wait")
+    assert "leads now" not in follower.output()
 
     leader.stop(signal.SIGKILL)
     killed_at = time.monotonic()

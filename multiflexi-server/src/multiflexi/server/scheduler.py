@@ -4,7 +4,9 @@ One instance leads through the ``scheduler`` lease (:mod:`multiflexi.core.schedu
 others wait and take over within the lease time when the leader dies. Each pass of
 the leader plans due jobs, reaps lost jobs, delivers the jobs whose time has come
 and re-delivers ``queued`` jobs that Redis lost (ARCHITECTURE.md section 3,
-invariant 1). Between passes it sleeps until the next due time (at most
+invariant 1): at once when Redis lost its data (a sentinel key is gone), else at
+least every ``recheck_interval`` (checking every queued job against RQ costs a
+round trip per job). Between passes it sleeps until the next due time (at most
 ``max_sleep``), looking every ``check_interval`` for a reason to wake early: a
 message on :data:`~multiflexi.core.scheduling.WAKE_CHANNEL`, a run template that
 needs planning, an earlier job, or a sign that Redis lost its data.
@@ -41,6 +43,9 @@ DEFAULT_LEASE_TTL = 15.0
 DEFAULT_MAX_SLEEP = 30.0
 #: how often a sleeping leader (or a waiting follower) looks for a reason to act
 DEFAULT_CHECK_INTERVAL = 1.0
+#: a pass checks every queued job against RQ at least this often (seconds), and at
+#: once when the sentinel shows that Redis lost its data (restart, FLUSHALL)
+DEFAULT_RECHECK_INTERVAL = 30.0
 #: seconds to wait after a pass failed (database or Redis unreachable)
 ERROR_BACKOFF = 2.0
 #: a key the leader keeps in Redis; when it is gone, Redis lost its data
@@ -109,6 +114,7 @@ class Scheduler:
         lease_ttl: float = DEFAULT_LEASE_TTL,
         max_sleep: float = DEFAULT_MAX_SLEEP,
         check_interval: float = DEFAULT_CHECK_INTERVAL,
+        recheck_interval: float = DEFAULT_RECHECK_INTERVAL,
         reaper: Reaper | None = None,
         clock: Callable[[], dt.datetime] = utc_now,
     ) -> None:
@@ -121,6 +127,7 @@ class Scheduler:
             scheduling.LEASE_NAME, self.holder, dt.timedelta(seconds=lease_ttl)
         )
         self.max_sleep = max_sleep
+        self.recheck = dt.timedelta(seconds=recheck_interval)
         # renew well within the lease time, whatever the check interval
         self.check_interval = min(check_interval, lease_ttl / 3)
         self.reaper = reaper
@@ -132,6 +139,7 @@ class Scheduler:
         self._redis_down = False
         self._pubsub: PubSub | None = None
         self._announced_wait = False
+        self._redelivered_at: dt.datetime | None = None
 
     # -- control -------------------------------------------------------------------
 
@@ -187,10 +195,14 @@ class Scheduler:
         self._renewed_at = now
         self._invalid = set(result.invalid)
         reaped = self.reaper(session, now) if self.reaper is not None else []
-        # set before looking: a loss after this point is seen below or by the next check
-        self._mark_redis_alive()
+        # the sentinel is set before looking: a loss after this point is seen by the
+        # next check; a loss before it (the sentinel was gone) makes this pass re-deliver
+        lost = self._mark_redis_alive()
         delivered = scheduling.deliver_due(session, self.redis, now)
-        redelivered = jobs.redeliver(session, self.redis)
+        redelivered: list[int] = []
+        if lost or self._redelivered_at is None or now - self._redelivered_at >= self.recheck:
+            redelivered = jobs.redeliver(session, self.redis)
+            self._redelivered_at = now
         if redelivered:
             log.warning(
                 "Redis had lost %d queued job(s); delivered again: %s",
@@ -343,11 +355,14 @@ class Scheduler:
                 self._pubsub.close()
             self._pubsub = None
 
-    def _mark_redis_alive(self) -> None:
+    def _mark_redis_alive(self) -> bool:
+        """Set the sentinel; True when it was missing (Redis lost its data since)."""
         from redis.exceptions import RedisError
 
-        with contextlib.suppress(RedisError, OSError):
-            self.redis.set(SENTINEL_KEY, self.holder)
+        try:
+            return self.redis.set(SENTINEL_KEY, self.holder, get=True) is None
+        except (RedisError, OSError):
+            return True
 
     def _redis_has_sentinel(self) -> bool:
         from redis.exceptions import RedisError
