@@ -97,8 +97,9 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
-    """mypy on the database and core distributions (and more as they settle)."""
+    """mypy on every distribution's code."""
     install_local(session, "cli", [])
+    install_local(session, "server", [])
     session.install("mypy>=1.10,<3", "types-PyYAML>=6.0,<7")
     session.run(
         "mypy",
@@ -106,6 +107,7 @@ def typecheck(session: nox.Session) -> None:
         "multiflexi-core/src/multiflexi/core",
         "multiflexi-cli/src/multiflexi/cli",
     )
+    session.run("mypy", "multiflexi-server/src/multiflexi/server")
 
 
 @nox.session(python=PYTHON)
