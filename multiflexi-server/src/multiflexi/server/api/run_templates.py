@@ -147,9 +147,9 @@ class LaunchIn(Input):
 
 
 def _settings(body: Settings) -> dict[str, Any]:
-    return body.model_dump(
-        exclude_unset=True, exclude={"company_id", "application_id", "values", "active"}
-    )
+    """The run-template settings the caller gave (not ids, values, name or activity)."""
+    given = body.model_dump(exclude_unset=True)
+    return {k: v for k, v in given.items() if k in runtemplates.EDITABLE and k != "name"}
 
 
 def out(rt: RunTemplate) -> RunTemplateOut:
@@ -271,7 +271,10 @@ def get_run_template(run_template_id: int) -> RunTemplateOut:
 def update_run_template(run_template_id: int, body: RunTemplateChanges) -> RunTemplateOut:
     """Only the given members change; configuration values have their own endpoint."""
     rt = reach(run_template_id, access.WRITE)
-    return out(runtemplates.update(db(), rt.id, _settings(body), actor=caller()))
+    changes = _settings(body)
+    if body.name is not None:
+        changes["name"] = body.name
+    return out(runtemplates.update(db(), rt.id, changes, actor=caller()))
 
 
 @operation(

@@ -156,6 +156,8 @@ def operation(
     Location header, ...).
     """
     method = method.upper()
+    if response is None and media_type is None and status == 200:
+        status = 204  # nothing to say
     flask_rule = rule.replace("<int:", f"<int(max={MAX_ID}):")
     adapter = TypeAdapter(response) if response is not None else None
 
@@ -295,8 +297,8 @@ def _errors_of(op: Operation) -> dict[str, Any]:
         "405": _problem("The method is not allowed here."),
         "422": _problem("The input breaks a rule; nothing was changed."),
     }
-    if not op.public:
-        errors["401"] = _problem("Authentication is required.")
+    if not op.public or op.body is not None:
+        errors["401"] = _problem("Authentication is required, or it failed.")
         errors["403"] = _problem("The caller may see this but not do this.")
     if op.method != "GET":
         errors["409"] = _problem("The change conflicts with the current state.")
