@@ -36,6 +36,17 @@ sys.path.insert(0, str(Path(__file__).parent))  # the tests' own helpers module
 from helpers import MASTER_KEY, PASSWORD, SECRETS, manifest
 
 
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing():
+    """argon2 at its lowest cost: the same code paths, a fraction of the time."""
+    from argon2 import PasswordHasher
+
+    default = users.PASSWORD_HASHER
+    users.PASSWORD_HASHER = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    yield
+    users.PASSWORD_HASHER = default
+
+
 @pytest.fixture(scope="session")
 def redis_url():
     with redis_server() as url:

@@ -97,7 +97,7 @@ def test_generated_requests_never_get_a_5xx_nor_an_undocumented_answer(world, sc
         op = operation.ok()
 
         @settings(
-            max_examples=int(os.environ.get("MULTIFLEXI_TEST_EXAMPLES", "8")),
+            max_examples=int(os.environ.get("MULTIFLEXI_TEST_EXAMPLES", "15")),
             deadline=None,
             database=None,
             suppress_health_check=list(HealthCheck),

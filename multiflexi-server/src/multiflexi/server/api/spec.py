@@ -23,7 +23,7 @@ from typing import Any
 from flask import Blueprint, Response, json, request
 from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from multiflexi.server.errors import PROBLEM, problem
 
@@ -313,7 +313,7 @@ def openapi_document(
 ) -> dict[str, Any]:
     """The OpenAPI 3.1 document of the given blueprints' operations."""
     ops = [op for name in blueprints for op in operations(name)]
-    wanted: list[tuple[Any, str]] = []
+    wanted: list[tuple[type[BaseModel], JsonSchemaMode]] = []
     for op in ops:
         if op.body is not None:
             wanted.append((op.body, "validation"))

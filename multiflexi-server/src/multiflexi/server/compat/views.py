@@ -38,7 +38,7 @@ def _core_error(exc: MultiFlexiError) -> Response:
     status_code, title = 400, "Bad request"
     for kind in type(exc).__mro__:
         if kind in errors.STATUS_OF:
-            status_code, title = errors.STATUS_OF[kind]  # type: ignore[index]
+            status_code, title = errors.STATUS_OF[kind]
             break
     detail = exc.message
     extra: dict[str, Any] = {"kind": exc.kind, "error": detail}
