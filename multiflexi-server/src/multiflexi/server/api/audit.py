@@ -11,7 +11,7 @@ from multiflexi.core import access, audit
 from multiflexi.core.errors import PermissionDenied
 from multiflexi.core.models import AuditEntry
 from multiflexi.server.api import blueprint
-from multiflexi.server.api.common import Id, ListQuery, Output, Page, Text, caller, db
+from multiflexi.server.api.common import Id, ListQuery, Output, Page, Text, caller, db, page
 from multiflexi.server.api.spec import operation
 
 TAG = "audit"
@@ -64,7 +64,7 @@ def list_entries(query: AuditQuery) -> dict[str, Any]:
             raise PermissionDenied("give company_id: only administrators read the whole log")
     else:
         access.require_admin(principal, query.company_id)
-    rows, total = audit.entries(
+    result = audit.entries(
         db(),
         entity_type=query.entity_type,
         entity_id=query.entity_id,
@@ -74,9 +74,4 @@ def list_entries(query: AuditQuery) -> dict[str, Any]:
         limit=query.limit,
         offset=query.offset,
     )
-    return {
-        "items": [out(r) for r in rows],
-        "total": total,
-        "limit": query.limit,
-        "offset": query.offset,
-    }
+    return page(result, out)
