@@ -38,6 +38,13 @@ def test_the_document_is_openapi_3_1_and_needs_no_login(world):
     ]
 
 
+def test_the_document_passes_the_openapi_3_1_validator(world):
+    from openapi_spec_validator import OpenAPIV31SpecValidator
+
+    errors = [str(e.message) for e in OpenAPIV31SpecValidator(_document(world)).iter_errors()]
+    assert errors == []
+
+
 def test_every_route_of_the_api_is_in_the_document_and_nothing_else(world):
     doc = _document(world)
     documented = {(path, method.upper()) for path, item in doc["paths"].items() for method in item}
