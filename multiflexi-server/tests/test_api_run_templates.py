@@ -128,3 +128,19 @@ def test_an_inactive_run_template_cannot_be_launched(world):
     response = world.call("alice", "POST", f"/api/v1/run-templates/{rt}/launch", json={})
     assert response.status_code == 409
     assert world.call("alice", "GET", "/api/v1/jobs").get_json()["total"] == before
+
+
+def test_a_run_template_is_found_by_company_and_name(world):
+    ids = world.ids
+    found = world.call(
+        "alice", "GET", f"/api/v1/run-templates?company_id={ids['company_a']}&name=probe alpha"
+    ).get_json()
+    assert [rt["id"] for rt in found["items"]] == [ids["rt_a"]]
+    hidden = world.call("alice", "GET", "/api/v1/run-templates?name=probe beta").get_json()
+    assert hidden["total"] == 0
+    assert (
+        world.call("root", "GET", "/api/v1/run-templates?name=probe beta").get_json()["items"][0][
+            "id"
+        ]
+        == ids["rt_b"]
+    )

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Response, json, url_for
 from pydantic import AwareDatetime, Field
 
-from multiflexi.core import access, jobs, runtemplates, schedules
+from multiflexi.core import access, jobs, lookups, runtemplates, schedules
 from multiflexi.core.errors import ValidationError
 from multiflexi.core.models import RunTemplate
 from multiflexi.server.api import blueprint
@@ -75,6 +75,9 @@ class RunTemplateQuery(ListQuery):
     company_id: Id | None = None
     application_id: Id | None = None
     active: bool | None = None
+    name: Text | None = Field(
+        None, max_length=255, description="exactly this name (with company_id: 0 or 1 items)"
+    )
 
 
 class Settings(Input):
@@ -208,6 +211,21 @@ def reach(rt_id: int, permission: str = access.READ) -> RunTemplate:
     response=RunTemplatePage,
 )
 def list_run_templates(query: RunTemplateQuery) -> dict[str, Any]:
+    """By id; ``company_id`` with ``name`` finds a run template by its natural key."""
+    if query.name is not None:
+        named = lookups.run_templates_named(
+            db(),
+            query.name,
+            company_id=query.company_id,
+            company_ids=access.visible_company_ids(caller()),
+        )
+        matching = [
+            rt
+            for rt in named
+            if query.application_id in (None, rt.application_id)
+            and query.active in (None, rt.active)
+        ]
+        return one_page([out(rt) for rt in matching], query)
     result = runtemplates.list_run_templates(
         db(),
         company_id=query.company_id,
