@@ -33,6 +33,7 @@ DEFAULT_PORT = 8080
 DEFAULT_WORKERS = 2
 ENV_FILE = "multiflexi.env"
 KEY_FILE = "master.key"
+SESSION_KEY_FILE = "session.key"
 #: seconds children get to stop after SIGTERM before they are killed
 STOP_GRACE = 20.0
 #: variables the stack writes to its env file (and gives its children)
@@ -40,6 +41,7 @@ STACK_VARIABLES = (
     "DATABASE_URL",
     "REDIS_URL",
     "ENCRYPTION_MASTER_KEY",
+    "MULTIFLEXI_SECRET_KEY",
     "MULTIFLEXI_DATA_DIR",
     "MULTIFLEXI_TMP",
 )
@@ -77,12 +79,14 @@ def _write_private(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
-def master_key(data_dir: Path, environ: Mapping[str, str]) -> str:
-    """The master key: from the environment, else the data directory's key file (made once)."""
-    given = environ.get("ENCRYPTION_MASTER_KEY") or environ.get("MULTIFLEXI_MASTER_KEY")
-    if given:
-        return given
-    key_file = data_dir / KEY_FILE
+def persistent_secret(
+    data_dir: Path, file_name: str, environ: Mapping[str, str], *variables: str
+) -> str:
+    """A secret from the environment, else from its file in the data directory (made once)."""
+    for variable in variables:
+        if environ.get(variable):
+            return environ[variable]
+    key_file = data_dir / file_name
     if key_file.exists():
         return key_file.read_text(encoding="utf-8").strip()
     key = secrets.token_urlsafe(48)
@@ -96,7 +100,12 @@ def stack_environment(data_dir: Path, redis_url: str, environ: Mapping[str, str]
         "DATABASE_URL": environ.get("DATABASE_URL")
         or f"sqlite:///{data_dir / 'multiflexi.sqlite'}",
         "REDIS_URL": redis_url,
-        "ENCRYPTION_MASTER_KEY": master_key(data_dir, environ),
+        "ENCRYPTION_MASTER_KEY": persistent_secret(
+            data_dir, KEY_FILE, environ, "ENCRYPTION_MASTER_KEY", "MULTIFLEXI_MASTER_KEY"
+        ),
+        "MULTIFLEXI_SECRET_KEY": persistent_secret(
+            data_dir, SESSION_KEY_FILE, environ, "MULTIFLEXI_SECRET_KEY"
+        ),
         "MULTIFLEXI_DATA_DIR": str(data_dir),
         "MULTIFLEXI_TMP": environ.get("MULTIFLEXI_TMP") or str(data_dir / "tmp"),
     }
