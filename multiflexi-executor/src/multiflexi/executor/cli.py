@@ -1,13 +1,225 @@
-"""The ``multiflexi-executor`` command."""
+"""The ``multiflexi-executor`` command: workers, and the one-shot run of a run template.
+
+Exit codes: 0 done; 1 a setting, the database, Redis or the input is wrong (one
+line on stderr); 3 the run template does not exist; for ``run-template`` the
+job's own exit code, or 124 when ``--timeout`` expired.
+"""
 
 from __future__ import annotations
 
+import functools
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable
+from types import FrameType
+from typing import Any, NoReturn, TypeVar
+
 import click
 
-from multiflexi.executor import __version__
+from multiflexi.core import config, jobs, queue
+from multiflexi.core.audit import Actor
+from multiflexi.core.errors import MultiFlexiError, NotFound
+from multiflexi.executor import __version__, defaults, runner, tasks
+from multiflexi.executor.defaults import ExecutorSettings
+from multiflexi.executor.runner import Start
+
+PROG = "multiflexi-executor"
+F = TypeVar("F", bound=Callable[..., Any])
+WAIT_POLL = 0.2
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    click.echo(f"{PROG}: {message}", err=True)
+    sys.exit(code)
+
+
+def one_line_errors(func: F) -> F:
+    """A user's error (setting, schema, Redis, input) is one line on stderr, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from sqlalchemy.exc import OperationalError
+
+        try:
+            return func(*args, **kwargs)
+        except NotFound as exc:
+            fail(str(exc), 3)
+        except MultiFlexiError as exc:
+            fail(str(exc))
+        except OperationalError as exc:
+            fail(f"DATABASE_URL: the database failed ({type(exc.orig).__name__})")
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _probe_client(url: str) -> Any:
+    """A Redis client that learns at once that Redis is down (no retries with back-off)."""
+    from redis import Redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return Redis.from_url(
+        url, socket_connect_timeout=1, socket_timeout=5, retry=Retry(NoBackoff(), 0)
+    )
+
+
+def load(env_file: str | None) -> config.Settings:
+    """Settings checked the way every start checks them: variables, schema, executor settings."""
+    settings = config.load_settings(env_file=env_file)
+    ExecutorSettings.from_environ(settings.environ)
+    config.require_schema(settings)
+    settings.tmp_dir.mkdir(parents=True, exist_ok=True)
+    return settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="multiflexi-executor", message="%(prog)s %(version)s")
-def main() -> None:
+@click.version_option(__version__, prog_name=PROG, message="%(prog)s %(version)s")
+@click.option(
+    "--env-file",
+    type=click.Path(dir_okay=False),
+    envvar="MULTIFLEXI_ENV_FILE",
+    help="KEY=value settings file (default /etc/multiflexi/multiflexi.env when present).",
+)
+@click.pass_context
+def main(ctx: click.Context, env_file: str | None) -> None:
     """Run MultiFlexi jobs from the queue."""
+    ctx.obj = {"env_file": env_file}
+
+
+@main.command()
+@click.option(
+    "--queue",
+    "queues",
+    multiple=True,
+    metavar="NAME",
+    help="Queue to take jobs from (repeatable; default: default).",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 256),
+    default=1,
+    show_default=True,
+    help="Worker processes.",
+)
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.pass_obj
+@one_line_errors
+def worker(obj: dict[str, Any], queues: tuple[str, ...], concurrency: int, burst: bool) -> None:
+    """Run worker processes that execute queued jobs."""
+    from multiflexi.executor import worker as workers
+
+    settings = load(obj["env_file"])
+    queue.ping(_probe_client(settings.redis_url))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    sys.exit(
+        workers.serve(
+            settings, list(queues) or [queue.DEFAULT_QUEUE], concurrency=concurrency, burst=burst
+        )
+    )
+
+
+def _overrides(pairs: tuple[str, ...]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise MultiFlexiError(f"-E {pair.split('=')[0]!r}: give KEY=VALUE")
+        values[name] = value
+    return values
+
+
+def _echo(stream: str, text: str) -> None:
+    if stream == "stdout":
+        click.echo(text)
+    else:
+        click.echo(text if stream == "stderr" else f"[{stream}] {text}", err=True)
+
+
+@main.command("run-template")
+@click.argument("rt_id", metavar="ID", type=int)
+@click.option("-E", "--env", "env", multiple=True, metavar="KEY=VALUE", help="One-time override.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Give up after S seconds (exit 124).",
+)
+@click.option("--wait-for-worker", is_flag=True, help="Let a worker run it; only wait and print.")
+@click.pass_obj
+@one_line_errors
+def run_template(
+    obj: dict[str, Any],
+    rt_id: int,
+    env: tuple[str, ...],
+    timeout: float | None,
+    wait_for_worker: bool,
+) -> None:
+    """Launch run template ID now, print its output, exit with its exit code."""
+    overrides = _overrides(env)
+    settings = load(obj["env_file"])
+    from redis import Redis
+
+    redis: Redis | None = _probe_client(settings.redis_url)
+    try:
+        queue.ping(redis)  # type: ignore[arg-type]
+    except queue.QueueUnavailable:
+        if wait_for_worker:
+            raise
+        redis = None
+    context = tasks.make_context(
+        settings, worker=f"{socket.gethostname()}:{os.getpid()}:cli", redis=redis
+    )
+    if redis is None:
+        context.redis = None
+    with context.sessions() as session:
+        job = jobs.launch(
+            session,
+            rt_id,
+            actor=Actor.cli(),
+            overrides=overrides,
+            schedule_type="adhoc-cli",
+            # Redis down: a client that fails at once; the job stays queued in the database
+            redis=redis if redis is not None else _probe_client("unix:///nonexistent/redis.sock"),
+        )
+        job_id = job.id
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        context.stop.request(0, signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    deadline = time.monotonic() + timeout if timeout else None
+    printed = 0
+    runnable = not wait_for_worker
+    first = True
+    while True:
+        if runnable:
+            remaining = deadline - time.monotonic() if deadline else None
+            if remaining is not None and remaining <= 0:
+                fail(f"job {job_id} not finished after {timeout:g} s", defaults.TIMEOUT_EXIT)
+            # the first attempt gets the whole --timeout (it is what the job record says)
+            limit = timeout if first else remaining
+            first = False
+            result = runner.run(context, job_id, echo=_echo, timeout=limit)
+            if result.start is Start.RUNNING:
+                if result.timed_out:
+                    sys.exit(defaults.TIMEOUT_EXIT)
+                code = result.outcome.exit_code if result.outcome else None
+                sys.exit(code if code is not None else 1)
+        with context.sessions() as session:
+            current = jobs.get(session, job_id)
+            for line in jobs.output(session, job_id, after=printed):
+                _echo(line.stream, line.text)
+                printed = line.seq
+            if current.state in jobs.FINAL_STATES:
+                sys.exit(current.exit_code if current.exit_code is not None else 1)
+            runnable = current.state == "queued" and not wait_for_worker
+        if deadline is not None and time.monotonic() >= deadline:
+            fail(f"job {job_id} not finished after {timeout:g} s", defaults.TIMEOUT_EXIT)
+        if context.stop.requested:
+            fail(f"stopped waiting; job {job_id} goes on", 130)
+        if not runnable:
+            time.sleep(WAIT_POLL)

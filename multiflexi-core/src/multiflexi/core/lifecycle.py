@@ -1,0 +1,625 @@
+"""The executor's side of a job's life: start, heartbeat, output, outcome, retry, reaping.
+
+These are the rules every executor (and the scheduler's reaper) keeps, whatever
+runs the process:
+
+* **Start** (:func:`start`): a job runs only while it holds one of its run
+  template's ``max_concurrency`` slots. A slot is a row of the ``leases`` table
+  named ``slot:rt:<run template>:<n>``; its primary key makes taking it atomic
+  on every database. A job that finds every slot taken is parked ``waiting``
+  (no polling); whoever frees a slot wakes the oldest waiting job of that run
+  template (``waiting`` -> ``queued`` and a new RQ delivery).
+* **Heartbeat** (:func:`heartbeat`): the worker renews the job's lease and its
+  slot, and learns about a cancel request.
+* **Output** (:func:`store_output`): lines (already masked) in batches.
+* **Outcome** (:func:`conclude`): exit-code description and severity from the
+  application's manifest, artifacts, :func:`multiflexi.core.jobs.finish` (the
+  counters and the schedule), the slot freed, the next waiting job woken, and a
+  retry when the manifest or the run template's policy asks for one.
+* **Reaping** (:func:`reap_lost`, called by the scheduler daemon): a running job
+  whose lease expired is ``lost``; its slot is freed and the next job woken.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import enum
+import hashlib
+import secrets
+import signal
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from multiflexi.core import jobs, queue
+from multiflexi.core.audit import Actor
+from multiflexi.core.config import settings_of
+from multiflexi.core.errors import Conflict
+from multiflexi.core.models import (
+    ApplicationExitCode,
+    Artifact,
+    Job,
+    JobOutputLine,
+    Lease,
+    RunTemplate,
+)
+from multiflexi.core.unit import transaction
+
+if TYPE_CHECKING:
+    from redis import Redis
+
+ACTOR = Actor.system("executor")
+#: when the manifest marks an exit code ``retry`` and the run template has no retry
+#: policy (max_attempts 1), this many attempts in all are made
+MANIFEST_RETRY_ATTEMPTS = 3
+#: severities of outcomes the manifest does not describe
+SUCCESS_SEVERITY = "success"
+FAILURE_SEVERITY = "error"
+SLOT_PREFIX = "slot:rt:"
+
+
+class Start(enum.Enum):
+    """What :func:`start` did with a delivered job."""
+
+    RUNNING = "running"  # claimed, with a slot: run it
+    WAITING = "waiting"  # every slot is taken: parked until one frees
+    NOT_OURS = "not-ours"  # not queued/waiting any more (a duplicate delivery): drop it
+
+
+@dataclasses.dataclass(frozen=True)
+class Beat:
+    """What a heartbeat learned."""
+
+    alive: bool  # the job is still running under this worker (False: reaped or ended)
+    cancel_requested: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class ArtifactFile:
+    """A file a job produced, to be recorded (inline content or a path where it lives)."""
+
+    name: str
+    size: int
+    sha256: str
+    content_type: str
+    content: bytes | None = None
+    path: str | None = None
+    type: str | None = None
+    note: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """How a job ended, as :func:`conclude` recorded it."""
+
+    state: str
+    exit_code: int | None
+    description: str | None
+    severity: str
+    recorded: bool  # False: someone else had already ended the job
+    retry_job_id: int | None = None
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _holder(job_id: int) -> str:
+    return f"job:{job_id}"
+
+
+def _slot_names(run_template: RunTemplate) -> list[str]:
+    return [
+        f"{SLOT_PREFIX}{run_template.id}:{n}" for n in range(max(1, run_template.max_concurrency))
+    ]
+
+
+# -- slots ------------------------------------------------------------------------
+
+
+def _take_slot(
+    session: Session, run_template: RunTemplate, job_id: int, lease: dt.timedelta
+) -> str | None:
+    """Insert one free slot row for the job (committed); its name, or None when all are taken."""
+    stamp = now()
+    for name in _slot_names(run_template):
+        try:
+            with transaction(session):
+                session.add(
+                    Lease(
+                        name=name,
+                        holder=_holder(job_id),
+                        acquired_at=stamp,
+                        expires_at=stamp + lease,
+                    )
+                )
+            return name
+        except (Conflict, IntegrityError):  # the slot is taken (transaction() says Conflict)
+            continue
+    return None
+
+
+def _free_slots(session: Session, job_id: int, name: str | None = None) -> int:
+    """Delete the job's slot rows (one named slot, or all); how many were freed."""
+    query = sa.delete(Lease).where(
+        Lease.holder == _holder(job_id), Lease.name.like(f"{SLOT_PREFIX}%")
+    )
+    if name is not None:
+        query = query.where(Lease.name == name)
+    with transaction(session):
+        result = session.execute(query.execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def slots_in_use(session: Session, run_template_id: int) -> int:
+    """How many slots of a run template are held now."""
+    return (
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Lease)
+            .where(Lease.name.like(f"{SLOT_PREFIX}{run_template_id}:%"))
+        )
+        or 0
+    )
+
+
+def _deliver(redis: Redis | None, session: Session, job: Job) -> None:
+    """A fresh RQ delivery of a woken job (own RQ id, so it never collides with a running one).
+
+    With Redis down the job stays ``queued`` in the database and the scheduler's
+    re-delivery brings it back (ARCHITECTURE.md invariant 1).
+    """
+    from redis.exceptions import RedisError
+    from rq import Queue
+
+    try:
+        client = redis if redis is not None else queue.connect(settings_of(session).redis_url)
+        Queue(job.queue, connection=client).enqueue(
+            queue.RUN_JOB,
+            job.id,
+            job_id=f"{queue.rq_job_id(job.id)}-wake-{secrets.token_hex(4)}",
+            job_timeout=-1,
+            result_ttl=queue.RESULT_TTL,
+            failure_ttl=queue.FAILURE_TTL,
+            description=f"MultiFlexi job {job.id} (slot freed)",
+        )
+    except (RedisError, OSError, RuntimeError):
+        pass
+
+
+def wake_next(session: Session, run_template_id: int, *, redis: Redis | None = None) -> int | None:
+    """Move the oldest waiting job of a run template back to the queue; its id, if any."""
+    candidates = session.scalars(
+        sa.select(Job.id)
+        .where(Job.run_template_id == run_template_id, Job.state == "waiting")
+        .order_by(Job.id)
+        .limit(5)
+    ).all()
+    for job_id in candidates:
+        with transaction(session):
+            moved = jobs.transition(
+                session, job_id, "queued", expected={"waiting"}, queued_at=now()
+            )
+        if moved:
+            _deliver(redis, session, jobs.get(session, job_id))
+            return job_id
+    return None
+
+
+# -- start ------------------------------------------------------------------------
+
+
+def start(
+    session: Session,
+    job_id: int,
+    *,
+    worker: str,
+    lease: dt.timedelta,
+    redis: Redis | None = None,
+) -> Start:
+    """Take a slot of the job's run template and claim the job (both committed).
+
+    A duplicate delivery, or a job someone else claimed or cancelled, is
+    :attr:`Start.NOT_OURS`. With every slot taken the job is parked ``waiting``
+    and started by a later delivery when a slot frees.
+    """
+    job = session.get(Job, job_id)
+    if job is None:
+        return Start.NOT_OURS
+    session.refresh(job)
+    if job.state not in ("queued", "waiting"):
+        return Start.NOT_OURS
+    run_template = job.run_template
+    session.refresh(run_template)
+    _reap_expired_slots(session, run_template.id, redis=redis, wake=False)
+    for parked in (False, True):
+        slot = _take_slot(session, run_template, job_id, lease)
+        if slot is not None:
+            if jobs.claim(session, job_id, worker=worker, lease=lease):
+                return Start.RUNNING
+            _free_slots(session, job_id, slot)
+            wake_next(session, run_template.id, redis=redis)
+            return Start.NOT_OURS
+        if parked:
+            return Start.WAITING
+        # park first, then look once more: a slot freed in between is not missed
+        with transaction(session):
+            moved = jobs.transition(session, job_id, "waiting", expected={"queued"})
+        if not moved:
+            session.refresh(job)
+            if job.state != "waiting":
+                return Start.NOT_OURS
+    return Start.WAITING  # pragma: no cover - the loop always returns
+
+
+def record_process(session: Session, job_id: int, **values: object) -> None:
+    """Store facts about the running process (pid, command, environment), committed."""
+    with transaction(session):
+        session.execute(
+            sa.update(Job)
+            .where(Job.id == job_id, Job.state == "running")
+            .values(updated_at=now(), **values)
+            .execution_options(synchronize_session=False)
+        )
+
+
+# -- heartbeat and output -------------------------------------------------------------
+
+
+def heartbeat(session: Session, job_id: int, *, worker: str, lease: dt.timedelta) -> Beat:
+    """Renew the lease of a running job (and its slot); say whether it is still ours."""
+    stamp = now()
+    with transaction(session):
+        result = session.execute(
+            sa.update(Job)
+            .where(Job.id == job_id, Job.state == "running", Job.worker == worker)
+            .values(heartbeat_at=stamp, lease_expires_at=stamp + lease)
+            .execution_options(synchronize_session=False)
+        )
+        alive = getattr(result, "rowcount", 0) == 1
+        if alive:
+            session.execute(
+                sa.update(Lease)
+                .where(Lease.holder == _holder(job_id))
+                .values(expires_at=stamp + lease)
+                .execution_options(synchronize_session=False)
+            )
+        cancel = bool(session.scalar(sa.select(Job.cancel_requested).where(Job.id == job_id)))
+    return Beat(alive=alive, cancel_requested=cancel)
+
+
+def store_output(
+    session: Session, job_id: int, first_seq: int, lines: Sequence[tuple[str, str]]
+) -> int:
+    """Insert output lines ``(stream, text)`` numbered from ``first_seq``; the next seq.
+
+    The caller masks secrets first. One transaction per batch; the job's
+    ``output_lines`` counter grows with it.
+    """
+    if not lines:
+        return first_seq
+    stamp = now()
+    rows = [
+        {
+            "job_id": job_id,
+            "seq": first_seq + i,
+            "stream": stream,
+            "text": text,
+            "created_at": stamp,
+        }
+        for i, (stream, text) in enumerate(lines)
+    ]
+    with transaction(session):
+        session.execute(sa.insert(JobOutputLine), rows)
+        session.execute(
+            sa.update(Job)
+            .where(Job.id == job_id)
+            .values(output_lines=Job.output_lines + len(rows))
+            .execution_options(synchronize_session=False)
+        )
+    return first_seq + len(rows)
+
+
+def last_seq(session: Session, job_id: int) -> int:
+    """The highest output seq of a job (0 when it has none)."""
+    return (
+        session.scalar(
+            sa.select(sa.func.max(JobOutputLine.seq)).where(JobOutputLine.job_id == job_id)
+        )
+        or 0
+    )
+
+
+# -- outcome ---------------------------------------------------------------------------
+
+
+def _exit_code_row(
+    session: Session, application_id: int, exit_code: int | None
+) -> ApplicationExitCode | None:
+    if exit_code is None:
+        return None
+    rows = session.scalars(
+        sa.select(ApplicationExitCode).where(
+            ApplicationExitCode.application_id == application_id,
+            ApplicationExitCode.exit_code == exit_code,
+        )
+    ).all()
+    by_lang = {row.lang: row for row in rows}
+    return by_lang.get("en") or by_lang.get("") or (rows[0] if rows else None)
+
+
+def signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def describe(
+    session: Session, application_id: int, exit_code: int | None
+) -> tuple[str | None, str]:
+    """The manifest's description and severity of an exit code (else a generic one)."""
+    row = _exit_code_row(session, application_id, exit_code)
+    if row is not None:
+        return row.description or None, row.severity or FAILURE_SEVERITY
+    if exit_code == 0:
+        return None, SUCCESS_SEVERITY
+    if exit_code is not None and exit_code > 128 and exit_code - 128 < 65:
+        return f"killed by {signal_name(exit_code - 128)}", FAILURE_SEVERITY
+    return None, FAILURE_SEVERITY
+
+
+def _store_artifacts(session: Session, job_id: int, files: Iterable[ArtifactFile]) -> None:
+    with transaction(session):
+        for item in files:
+            session.add(
+                Artifact(
+                    job_id=job_id,
+                    name=item.name,
+                    type=item.type,
+                    content_type=item.content_type,
+                    size=item.size,
+                    sha256=item.sha256,
+                    content=item.content,
+                    path=item.path,
+                    note=item.note,
+                )
+            )
+
+
+def artifact_from_bytes(
+    name: str, data: bytes, content_type: str, **extra: str | None
+) -> ArtifactFile:
+    return ArtifactFile(
+        name=name,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        content_type=content_type,
+        content=data,
+        **extra,
+    )
+
+
+def conclude(
+    session: Session,
+    job_id: int,
+    *,
+    exit_code: int | None,
+    state: str | None = None,
+    description: str | None = None,
+    artifacts: Iterable[ArtifactFile] = (),
+    redis: Redis | None = None,
+    retry: bool = True,
+) -> Outcome:
+    """Record the end of a running job and do what follows from it.
+
+    ``state`` defaults to ``success`` for exit code 0 and ``failed`` otherwise.
+    ``description`` (a timeout, an interruption) is put before the manifest's
+    description of the exit code. Then the slot is freed, the next waiting job
+    of the run template is woken, and a retry is scheduled when due.
+    """
+    job = jobs.get(session, job_id)
+    session.refresh(job)
+    final = state or ("success" if exit_code == 0 else "failed")
+    documented, severity = describe(session, job.application_id, exit_code)
+    if description and _exit_code_row(session, job.application_id, exit_code) is None:
+        documented = None  # our own words say it better than the generic signal name
+    if final in ("failed", "lost") and severity == SUCCESS_SEVERITY:
+        severity = FAILURE_SEVERITY
+    text = "; ".join(part for part in (description, documented) if part) or None
+    files = list(artifacts)
+    if files:
+        _store_artifacts(session, job_id, files)
+    recorded = jobs.finish(
+        session,
+        job_id,
+        final,
+        exit_code=exit_code,
+        exit_description=text,
+        severity=severity,
+    )
+    _free_slots(session, job_id)
+    wake_next(session, job.run_template_id, redis=redis)
+    retry_id = None
+    if recorded and retry and final in ("failed", "lost"):
+        retry_job = schedule_retry(session, job_id, redis=redis)
+        retry_id = retry_job.id if retry_job is not None else None
+    return Outcome(final, exit_code, text, severity, recorded, retry_id)
+
+
+# -- retries ------------------------------------------------------------------------------
+
+
+def retry_delay(backoff: str, min_gap: int, attempt: int) -> dt.timedelta:
+    """The wait before the attempt after ``attempt`` (1-based) failed.
+
+    ``none`` and ``fixed``: the minimum gap; ``linear``: gap x attempt;
+    ``exponential``: gap x 2^(attempt-1). Never less than the minimum gap.
+    """
+    gap = max(0, min_gap)
+    factor = {"linear": attempt, "exponential": 2 ** max(0, attempt - 1)}.get(backoff, 1)
+    return dt.timedelta(seconds=max(gap, gap * factor))
+
+
+def schedule_retry(session: Session, job_id: int, *, redis: Redis | None = None) -> Job | None:
+    """A new attempt of a failed or lost job when its policy allows one; None otherwise.
+
+    Allowed when the run template's ``max_attempts`` is not used up, or when the
+    manifest marks the exit code ``retry`` (then up to MANIFEST_RETRY_ATTEMPTS
+    attempts in all when the run template sets no larger number). The new job is
+    linked to the first attempt (``retry_of_id``), keeps the one-time overrides,
+    and is queued at once or left ``scheduled`` for the scheduler when it waits.
+    """
+    job = jobs.get(session, job_id)
+    if job.state not in ("failed", "lost"):
+        return None
+    run_template = job.run_template
+    session.refresh(run_template)
+    limit = run_template.max_attempts
+    row = _exit_code_row(session, job.application_id, job.exit_code)
+    if row is not None and row.retry:
+        limit = max(limit, MANIFEST_RETRY_ATTEMPTS)
+    if job.attempt >= limit or not run_template.active:
+        return None
+    first = job.retry_of_id or job.id
+    if session.scalar(
+        sa.select(Job.id).where(Job.retry_of_id == first, Job.attempt == job.attempt + 1)
+    ):
+        return None  # this attempt's retry exists already
+    overrides, secret_names = jobs.overrides_of(session, job)
+    when = now() + retry_delay(run_template.retry_backoff, run_template.retry_min_gap, job.attempt)
+    with transaction(session):
+        retry_job = jobs.create(
+            session,
+            run_template,
+            scheduled_at=when,
+            schedule_type="retry",
+            actor=ACTOR,
+            overrides=overrides,
+            secret_overrides=secret_names,
+            attempt=job.attempt + 1,
+            retry_of_id=first,
+            parent_job_id=job.id,
+            task_id=job.task_id,
+        )
+    if when <= now():
+        with contextlib.suppress(queue.QueueUnavailable):
+            jobs.enqueue(session, retry_job, redis=redis)
+    return retry_job
+
+
+# -- reaping ---------------------------------------------------------------------------------
+
+
+def _reap_expired_slots(
+    session: Session, run_template_id: int | None, *, redis: Redis | None, wake: bool
+) -> set[int]:
+    """Delete expired slot rows whose job no longer runs under a live lease; their run templates."""
+    stamp = now()
+    query = sa.select(Lease).where(Lease.name.like(f"{SLOT_PREFIX}%"), Lease.expires_at < stamp)
+    if run_template_id is not None:
+        query = query.where(Lease.name.like(f"{SLOT_PREFIX}{run_template_id}:%"))
+    freed: set[int] = set()
+    for slot in session.scalars(query).all():
+        holder_id = int(slot.holder.partition(":")[2] or 0)
+        holder = session.get(Job, holder_id)
+        if holder is not None:
+            session.refresh(holder)
+            if (
+                holder.state == "running"
+                and holder.lease_expires_at
+                and holder.lease_expires_at >= stamp
+            ):
+                continue
+        with transaction(session):
+            session.execute(
+                sa.delete(Lease)
+                .where(
+                    Lease.name == slot.name, Lease.holder == slot.holder, Lease.expires_at < stamp
+                )
+                .execution_options(synchronize_session=False)
+            )
+        freed.add(int(slot.name[len(SLOT_PREFIX) :].partition(":")[0]))
+    session.expire_all()
+    if wake:
+        for rt_id in freed:
+            wake_next(session, rt_id, redis=redis)
+    return freed
+
+
+def reap_lost(
+    session: Session, at: dt.datetime | None = None, *, redis: Redis | None = None
+) -> list[int]:
+    """Mark running jobs whose lease expired before ``at`` as ``lost``; their ids.
+
+    Each goes through :func:`multiflexi.core.jobs.finish` (counted as a failure,
+    its schedule released), its slot is freed, the next waiting job of its run
+    template is woken and the retry policy applies. Expired slots of ended jobs
+    are freed too, and a run template with a free slot and waiting jobs gets one
+    woken (a wake-up lost with a crashed worker is made good here).
+    """
+    stamp = at or now()
+    expired = session.scalars(
+        sa.select(Job.id)
+        .where(Job.state == "running", Job.lease_expires_at < stamp)
+        .order_by(Job.id)
+    ).all()
+    lost: list[int] = []
+    for job_id in expired:
+        job = jobs.get(session, job_id)
+        session.refresh(job)
+        beat = job.heartbeat_at.isoformat(timespec="seconds") if job.heartbeat_at else "never"
+        description = (
+            f"lost: worker {job.worker or '?'} stopped renewing the job's lease "
+            f"(last heartbeat {beat})"
+        )
+        outcome = conclude(
+            session, job_id, exit_code=None, state="lost", description=description, redis=redis
+        )
+        if outcome.recorded:
+            lost.append(job_id)
+    _reap_expired_slots(session, None, redis=redis, wake=True)
+    waiting = session.scalars(
+        sa.select(Job.run_template_id).where(Job.state == "waiting").distinct()
+    ).all()
+    for rt_id in waiting:
+        run_template = session.get(RunTemplate, rt_id)
+        if run_template is None:
+            continue
+        busy = slots_in_use(session, rt_id) + (
+            session.scalar(
+                sa.select(sa.func.count())
+                .select_from(Job)
+                .where(Job.run_template_id == rt_id, Job.state == "queued")
+            )
+            or 0
+        )
+        if busy < run_template.max_concurrency:
+            wake_next(session, rt_id, redis=redis)
+    return lost
+
+
+__all__ = [
+    "ArtifactFile",
+    "Beat",
+    "Outcome",
+    "Start",
+    "artifact_from_bytes",
+    "conclude",
+    "describe",
+    "heartbeat",
+    "last_seq",
+    "reap_lost",
+    "record_process",
+    "retry_delay",
+    "schedule_retry",
+    "slots_in_use",
+    "start",
+    "store_output",
+    "wake_next",
+]

@@ -1,0 +1,475 @@
+"""One job, start to end: claim -> slot -> environment -> back-end -> outcome -> actions.
+
+The process runs without a shell, in a new session (its own process group), in
+the job's own work directory ``<MULTIFLEXI_TMP>/job-<id>``, with the assembled
+environment plus the allow-listed system variables only. One loop reads
+stdout and stderr as they come (selectors), stores masked lines in batches,
+renews the lease, watches for a cancel request, the timeout and a stopping
+worker. Stopping a job means SIGTERM to its group, then SIGKILL after the kill
+grace. A signalled process's exit code is stored as 128 + the signal number.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import dataclasses
+import logging
+import mimetypes
+import os
+import re
+import selectors
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from multiflexi.core import jobenv, lifecycle
+from multiflexi.core.config import Settings
+from multiflexi.core.environment import JobEnvironment
+from multiflexi.core.errors import MultiFlexiError
+from multiflexi.core.lifecycle import ArtifactFile, Outcome, Start
+from multiflexi.core.models import Job, JobOutputLine
+from multiflexi.executor import actions, backends, defaults
+from multiflexi.executor.defaults import ExecutorSettings
+from multiflexi.executor.output import Echo, LineSplitter, OutputSink, Publisher
+
+if TYPE_CHECKING:
+    from redis import Redis
+
+log = logging.getLogger("multiflexi.executor")
+
+READ_SIZE = 64 * 1024
+#: after the main process ended, how long stragglers may keep its pipes open
+DRAIN_SECONDS = 2.0
+PR_SET_PDEATHSIG = 1
+
+
+class StopRequest:
+    """A stopping worker: no new jobs; the running one may finish until the deadline."""
+
+    def __init__(self) -> None:
+        self.deadline: float | None = None
+        self.signal: int = signal.SIGTERM
+
+    @property
+    def requested(self) -> bool:
+        return self.deadline is not None
+
+    def request(self, grace: float, signum: int = signal.SIGTERM) -> None:
+        stamp = time.monotonic()
+        self.signal = signum
+        self.deadline = stamp + grace if self.deadline is None else min(self.deadline, stamp)
+
+    def expired(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+
+@dataclasses.dataclass
+class ExecutorContext:
+    """What running jobs needs, made once per worker process."""
+
+    settings: Settings
+    options: ExecutorSettings
+    sessions: sessionmaker[Session]
+    worker: str
+    redis: Redis | None = None
+    stop: StopRequest = dataclasses.field(default_factory=StopRequest)
+    #: called with every heartbeat (the RQ worker keeps its own heartbeat with it)
+    on_heartbeat: Callable[[], None] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class RunResult:
+    job_id: int
+    start: Start
+    outcome: Outcome | None = None
+    #: the one-shot timeout ended the job
+    timed_out: bool = False
+
+    def summary(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"job_id": self.job_id, "start": self.start.value}
+        if self.outcome is not None:
+            data |= {"state": self.outcome.state, "exit_code": self.outcome.exit_code}
+        return data
+
+
+def _set_parent_death_signal() -> None:  # pragma: no cover - runs in the child
+    """Let the kernel kill the job if its worker dies (kill -9) before it can."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _exit_code(returncode: int) -> int:
+    return 128 - returncode if returncode < 0 else returncode
+
+
+def _killpg(pgid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signum)
+
+
+def run(
+    context: ExecutorContext,
+    job_id: int,
+    *,
+    echo: Echo | None = None,
+    timeout: float | None = None,
+) -> RunResult:
+    """Run one delivered job (the body of ``tasks.run_job``)."""
+    with context.sessions() as session:
+        started = lifecycle.start(
+            session, job_id, worker=context.worker, lease=context.options.lease, redis=context.redis
+        )
+        if started is not Start.RUNNING:
+            log.info("job %s: %s", job_id, started.value)
+            return RunResult(job_id, started)
+        try:
+            return _Run(context, session, job_id, echo, timeout).execute()
+        except BaseException as exc:
+            # whatever broke, the job must not stay running
+            session.rollback()
+            with contextlib.suppress(Exception):
+                lifecycle.conclude(
+                    session,
+                    job_id,
+                    exit_code=None,
+                    description=f"executor error: {type(exc).__name__}",
+                    redis=context.redis,
+                    retry=not isinstance(exc, KeyboardInterrupt | SystemExit),
+                )
+            raise
+
+
+class _Run:
+    """The state of one running job."""
+
+    def __init__(
+        self,
+        context: ExecutorContext,
+        session: Session,
+        job_id: int,
+        echo: Echo | None,
+        timeout: float | None,
+    ):
+        self.context = context
+        self.session = session
+        self.job_id = job_id
+        self.job: Job = session.get_one(Job, job_id)
+        session.refresh(self.job)
+        self.run_template = self.job.run_template
+        self.application = self.run_template.application
+        self.work_dir = Path(context.settings.tmp_dir) / f"job-{job_id}"
+        self.private_dir = Path(context.settings.tmp_dir) / ".private"
+        publisher = (
+            Publisher(context.redis, job_id)
+            if context.options.live_output and context.redis is not None
+            else None
+        )
+        self.publisher = publisher
+        self.sink = OutputSink(self._store, publisher=publisher, echo=echo)
+        self.environment: JobEnvironment | None = None
+        limits = [t for t in (self.run_template.timeout or self.application.timeout, timeout) if t]
+        self.timeout: float | None = min(limits) if limits else None
+        self.cli_timeout = timeout
+
+    def _store(self, first: int, lines: list[tuple[str, str]]) -> int:
+        return lifecycle.store_output(self.session, self.job_id, first, lines)
+
+    def _system(self, text: str) -> None:
+        self.sink.add("system", text)
+
+    def _mask(self, text: str) -> str:
+        return self.environment.mask(text) if self.environment is not None else text
+
+    # -- the steps ------------------------------------------------------------------
+
+    def execute(self) -> RunResult:
+        self.work_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        launch: backends.Launch | None = None
+        try:
+            try:
+                self.environment = jobenv.assemble(
+                    self.session,
+                    self.run_template,
+                    job=self.job,
+                    work_dir=str(self.work_dir),
+                    inherited=os.environ,
+                )
+                argv = self.environment.render_command(
+                    self.application.executable, self.application.cmdparams
+                )
+                backend = backends.load(self.job.executor)
+                launch = backend.prepare(
+                    backends.LaunchRequest(
+                        job_id=self.job_id,
+                        application=self.application,
+                        argv=argv,
+                        environment=self.environment,
+                        work_dir=self.work_dir,
+                        private_dir=self.private_dir,
+                        worker_environ=dict(os.environ),
+                    )
+                )
+            except MultiFlexiError as exc:
+                self.session.rollback()
+                return self._end(None, None, f"cannot start: {self._mask(str(exc))}")
+            return self._spawn_and_watch(launch)
+        finally:
+            if launch is not None:
+                with contextlib.suppress(Exception):
+                    launch.cleanup()
+            shutil.rmtree(self.work_dir, ignore_errors=True)
+
+    def _spawn_and_watch(self, launch: backends.Launch) -> RunResult:
+        assert self.environment is not None
+        env = self.environment
+        try:
+            process = subprocess.Popen(
+                launch.argv,
+                env=launch.env,
+                cwd=launch.cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+                preexec_fn=_set_parent_death_signal,
+                close_fds=True,
+            )
+        except OSError as exc:
+            code = 127 if isinstance(exc, FileNotFoundError) else 126
+            what = "command not found" if code == 127 else "cannot execute"
+            return self._end(None, code, f"{what}: {env.mask(launch.argv[0])} ({exc.strerror})")
+        lifecycle.record_process(
+            self.session,
+            self.job_id,
+            pid=process.pid,
+            command=[env.mask(arg) for arg in launch.argv],
+            environment=env.redacted(),
+        )
+        reason, killed = self._watch(process, launch)
+        code = _exit_code(process.returncode)
+        if reason == "reaped":
+            self.sink.flush()
+            return RunResult(self.job_id, Start.RUNNING)
+        how = "SIGTERM, then SIGKILL" if killed else "SIGTERM"
+        description = None
+        state = None
+        if reason == "cancel":
+            state, description = "cancelled", f"cancelled on request; process group stopped ({how})"
+        elif reason == "timeout":
+            description = f"timed out after {self.timeout:g} s; process group stopped ({how})"
+        elif reason == "shutdown":
+            description = (
+                "interrupted: the worker was stopped before the job finished; "
+                f"process group stopped ({how})"
+            )
+        if description:
+            self._system(description)
+        timed_out = (
+            reason == "timeout"
+            and self.cli_timeout is not None
+            and (self.timeout == self.cli_timeout)
+        )
+        result = self._end(state, code, description)
+        return dataclasses.replace(result, timed_out=timed_out)
+
+    def _watch(
+        self, process: subprocess.Popen[bytes], launch: backends.Launch
+    ) -> tuple[str | None, bool]:
+        """Read output until the process ended; why it was stopped (or None), and if killed."""
+        assert self.environment is not None and process.stdout and process.stderr
+        options = self.context.options
+        secrets = self.environment.secrets()
+        splitters = {
+            process.stdout.fileno(): ("stdout", LineSplitter(self.environment.mask, secrets)),
+            process.stderr.fileno(): ("stderr", LineSplitter(self.environment.mask, secrets)),
+        }
+        selector = selectors.DefaultSelector()
+        for fd in splitters:
+            selector.register(fd, selectors.EVENT_READ)
+        begin = time.monotonic()
+        deadline = begin + self.timeout if self.timeout else None
+        next_beat = begin + options.heartbeat_interval
+        reason: str | None = None
+        term_at: float | None = None
+        killed = False
+        exited_at: float | None = None
+        open_fds = set(splitters)
+        try:
+            while True:
+                wait = min(defaults.BATCH_SECONDS, max(0.0, next_beat - time.monotonic()))
+                if open_fds:
+                    for key, _ in selector.select(wait):
+                        fd = int(key.fd)
+                        data = os.read(fd, READ_SIZE)
+                        stream, splitter = splitters[fd]
+                        if data:
+                            self.sink.add_all(stream, splitter.feed(data))
+                        else:
+                            self.sink.add_all(stream, splitter.finish())
+                            selector.unregister(fd)
+                            open_fds.discard(fd)
+                else:
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        process.wait(timeout=wait)
+                if self.sink.due():
+                    self.sink.flush()
+                stamp = time.monotonic()
+                if exited_at is None and process.poll() is not None:
+                    exited_at = stamp
+                if exited_at is not None:
+                    if not open_fds:
+                        break
+                    if stamp - exited_at > DRAIN_SECONDS:
+                        # stragglers of the group keep the pipes open: stop them
+                        _killpg(process.pid, signal.SIGKILL)
+                        if stamp - exited_at > 2 * DRAIN_SECONDS:
+                            break
+                if stamp >= next_beat:
+                    next_beat = stamp + options.heartbeat_interval
+                    beat = lifecycle.heartbeat(
+                        self.session, self.job_id, worker=self.context.worker, lease=options.lease
+                    )
+                    if self.context.on_heartbeat is not None:
+                        with contextlib.suppress(Exception):
+                            self.context.on_heartbeat()
+                    if reason is None and not beat.alive:
+                        reason = "reaped"
+                    elif reason is None and beat.cancel_requested:
+                        reason = "cancel"
+                if reason is None and deadline is not None and stamp >= deadline:
+                    reason = "timeout"
+                if reason is None and self.context.stop.expired():
+                    reason = "shutdown"
+                if reason is not None and exited_at is None:
+                    if term_at is None:
+                        term_at = stamp
+                        _killpg(process.pid, signal.SIGTERM)
+                    elif not killed and stamp - term_at >= options.kill_grace:
+                        killed = True
+                        _killpg(process.pid, signal.SIGKILL)
+                        launch.stop()
+        finally:
+            selector.close()
+            for stream, splitter in splitters.values():
+                self.sink.add_all(stream, splitter.finish())
+            process.stdout.close()
+            process.stderr.close()
+            if process.poll() is None:
+                _killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            _killpg(process.pid, signal.SIGKILL)  # whatever of the group is left
+            if reason is not None:
+                launch.stop()
+        return reason, killed
+
+    # -- the end ---------------------------------------------------------------------
+
+    def _artifacts(self) -> list[ArtifactFile]:
+        found: list[ArtifactFile] = []
+        seen: set[Path] = set()
+        env = self.environment
+        result_file = env["RESULT_FILE"].value if env is not None and "RESULT_FILE" in env else ""
+        if result_file and "://" not in result_file and os.path.isabs(result_file):
+            path = Path(result_file)
+            if path.is_file():
+                found.append(self._artifact(path, "result", "result file of the job"))
+                seen.add(path.resolve())
+        patterns = []
+        for item in self.application.artifacts:
+            try:
+                patterns.append((re.compile(item.pattern), item))
+            except re.error:
+                self._system(f"artifact pattern {item.pattern!r} is not a valid expression")
+        if patterns and self.work_dir.is_dir():
+            for path in sorted(self.work_dir.rglob("*")):
+                if not path.is_file() or path.is_symlink() or path.resolve() in seen:
+                    continue
+                for pattern, item in patterns:
+                    if pattern.search(path.name):
+                        found.append(self._artifact(path, item.type, item.description or item.name))
+                        seen.add(path.resolve())
+                        break
+        return found
+
+    def _artifact(self, path: Path, kind: str | None, note: str | None) -> ArtifactFile:
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        size = path.stat().st_size
+        if size <= defaults.ARTIFACT_INLINE_LIMIT:
+            return lifecycle.artifact_from_bytes(
+                path.name, path.read_bytes(), content_type, type=kind, note=note
+            )
+        target = (
+            Path(self.context.settings.data_dir) / "artifacts" / f"job-{self.job_id}" / path.name
+        )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+        import hashlib
+
+        digest = hashlib.sha256()
+        with target.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        return ArtifactFile(
+            name=path.name,
+            size=size,
+            sha256=digest.hexdigest(),
+            content_type=content_type,
+            path=str(target),
+            type=kind,
+            note=note,
+        )
+
+    def _stdout_text(self, limit: int) -> str:
+        self.sink.flush()
+        lines = self.session.scalars(
+            sa.select(JobOutputLine.text)
+            .where(JobOutputLine.job_id == self.job_id, JobOutputLine.stream == "stdout")
+            .order_by(JobOutputLine.seq)
+            .limit(max(1, limit // 8))
+        ).all()
+        return "\n".join(lines)[:limit]
+
+    def _end(self, state: str | None, code: int | None, description: str | None) -> RunResult:
+        if code is None and description:
+            self._system(description)
+        files: list[ArtifactFile] = []
+        try:
+            files = self._artifacts()
+        except OSError as exc:
+            self._system(f"artifacts not collected: {exc.strerror or exc}")
+        self.sink.flush()
+        outcome = lifecycle.conclude(
+            self.session,
+            self.job_id,
+            exit_code=code,
+            state=state if state else (None if code is not None else "failed"),
+            description=description,
+            artifacts=files,
+            redis=self.context.redis,
+        )
+        if outcome.recorded:
+            job = self.session.get_one(Job, self.job_id)
+            self.session.refresh(job)
+            actions.run_all(
+                self.session,
+                job,
+                outcome,
+                environment=self.environment,
+                redis=self.context.redis,
+                log=lambda text: self.sink.add("action", self._mask(text)),
+                output=self._stdout_text,
+            )
+        self.sink.flush()
+        if self.publisher is not None:
+            self.publisher.send(
+                {"end": True, "state": outcome.state, "exit_code": outcome.exit_code}
+            )
+        return RunResult(self.job_id, Start.RUNNING, outcome)

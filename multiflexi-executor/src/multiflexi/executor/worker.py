@@ -1,0 +1,154 @@
+"""Worker processes: RQ workers that run ``tasks.run_job``, and their supervisor.
+
+Each worker process is a thin subclass of RQ's SimpleWorker: RQ hands it the
+job id and the runner starts the application as a child process itself, so a
+fork per job (RQ's default horse) would only cost time. ``--concurrency N``
+starts N such processes under one supervisor. The worker's identity,
+``<hostname>:<pid>:<n>``, is its RQ name and is recorded on every job it runs.
+
+Stopping (SIGTERM or SIGINT): a worker takes no new job; a running job may
+finish within MULTIFLEXI_STOP_GRACE seconds, after which its process group is
+stopped (SIGTERM, then SIGKILL) and the job is recorded ``failed`` with an
+exit description that begins with ``interrupted:``, so its retry policy and
+failure actions apply. A second signal stops the running job at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import socket
+import time
+from collections.abc import Sequence
+from types import FrameType
+from typing import Any
+
+from rq import SimpleWorker
+from rq.job import Job as RQJob
+from rq.queue import Queue
+
+from multiflexi.core import config, queue
+from multiflexi.executor import tasks
+from multiflexi.executor.runner import ExecutorContext
+
+log = logging.getLogger("multiflexi.executor")
+RESTART_PAUSE = 1.0
+
+
+def identity(index: int) -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{index}"
+
+
+class JobWorker(SimpleWorker):
+    """An RQ worker that runs MultiFlexi jobs in its own process and stops gracefully."""
+
+    def __init__(self, queues: Sequence[str], *, context: ExecutorContext, **kwargs: Any):
+        super().__init__(list(queues), name=context.worker, connection=context.redis, **kwargs)
+        self.context = context
+        self._signalled_at = 0.0
+
+    def _install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGINT, self._on_stop_signal)
+        signal.signal(signal.SIGTERM, self._on_stop_signal)
+
+    def _on_stop_signal(self, signum: int, frame: FrameType | None) -> None:
+        stamp = time.monotonic()
+        stop = self.context.stop
+        if stop.requested:
+            if stamp - self._signalled_at > 1.0:  # a terminal's ^C reaches us twice at once
+                log.warning("worker %s: second signal, stopping the running job now", self.name)
+                stop.request(0, signum)
+            return
+        self._signalled_at = stamp
+        log.info(
+            "worker %s: stopping; a running job may finish within %g s",
+            self.name,
+            self.context.options.stop_grace,
+        )
+        stop.request(self.context.options.stop_grace, signum)
+        try:
+            self.request_stop(signum, frame)  # raises StopRequested when idle
+        finally:
+            # RQ's request_stop makes the next signal a cold shutdown; ours stays in charge
+            signal.signal(signal.SIGINT, self._on_stop_signal)
+            signal.signal(signal.SIGTERM, self._on_stop_signal)
+
+    def execute_job(self, job: RQJob, queue: Queue) -> None:
+        execution = self.prepare_execution(job)
+
+        def beat() -> None:
+            self.maintain_heartbeats(job, execution)
+
+        self.context.on_heartbeat = beat
+        try:
+            self.perform_job(job, queue, execution)
+        finally:
+            self.context.on_heartbeat = None
+        self.set_state("idle")
+
+
+def work(settings: config.Settings, queues: Sequence[str], *, burst: bool, index: int = 1) -> int:
+    """Run one worker in this process until stopped (with ``burst``: until the queues are empty)."""
+    queue.connect.cache_clear()  # never share a connection with a parent process
+    context = tasks.make_context(settings, worker=identity(index))
+    tasks.use(context)
+    worker = JobWorker(queues, context=context)
+    try:
+        worker.work(burst=burst, logging_level="INFO")
+    finally:
+        tasks.use(None)
+    return 0
+
+
+def _child(settings: config.Settings, queues: Sequence[str], burst: bool, index: int) -> None:
+    os._exit(work(settings, queues, burst=burst, index=index))
+
+
+def serve(
+    settings: config.Settings, queues: Sequence[str], *, concurrency: int = 1, burst: bool = False
+) -> int:
+    """Run ``concurrency`` worker processes; forward stop signals; restart one that died."""
+    if concurrency <= 1:
+        return work(settings, queues, burst=burst, index=1)
+    context = multiprocessing.get_context("fork")
+    children: dict[int, multiprocessing.process.BaseProcess] = {}
+    stopping = {"at": 0.0}
+
+    def launch(index: int) -> None:
+        process = context.Process(
+            target=_child, args=(settings, list(queues), burst, index), name=f"worker-{index}"
+        )
+        process.start()
+        children[index] = process
+
+    def forward(signum: int, _frame: FrameType | None) -> None:
+        stamp = time.monotonic()
+        if stopping["at"] and stamp - stopping["at"] < 1.0:
+            return
+        stopping["at"] = stamp
+        for process in children.values():
+            if process.pid is not None and process.is_alive():
+                os.kill(process.pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    for index in range(1, concurrency + 1):
+        launch(index)
+    status = 0
+    while children:
+        for index, process in list(children.items()):
+            process.join(timeout=0.2)
+            if process.exitcode is None:
+                continue
+            del children[index]
+            if process.exitcode != 0:
+                status = 1
+                if not burst and not stopping["at"]:
+                    log.warning(
+                        "worker %d exited with %s; starting it again", index, process.exitcode
+                    )
+                    time.sleep(RESTART_PAUSE)
+                    launch(index)
+    return status

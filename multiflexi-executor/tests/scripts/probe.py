@@ -1,0 +1,37 @@
+"""A test application: prints what it sees, then exits with the code it is told.
+
+probe.py [--exit N] [--sleep S] [--lines N] [--stderr] [--secret] [--result TEXT] [--file NAME]
+"""
+
+import os
+import sys
+import time
+
+args = sys.argv[1:]
+
+
+def value(flag, default=None):
+    return args[args.index(flag) + 1] if flag in args else default
+
+
+print("cwd=" + os.getcwd())
+print("env=" + ",".join(sorted(os.environ)))
+print("tmp=" + os.environ.get("MULTIFLEXI_TMP", ""))
+print("greeting=" + os.environ.get("GREETING", ""))
+if "--secret" in args:
+    print("token is " + os.environ.get("API_TOKEN", "") + " ok", flush=True)
+if "--stderr" in args:
+    print("to stderr", file=sys.stderr, flush=True)
+for i in range(int(value("--lines", "0"))):
+    print(f"line {i}")
+if value("--result"):
+    with open(os.environ["RESULT_FILE"], "w") as handle:
+        handle.write(value("--result"))
+if value("--file"):
+    with open(value("--file"), "w") as handle:
+        handle.write("artifact")
+sys.stdout.flush()
+if value("--started"):
+    open(value("--started"), "w").close()
+time.sleep(float(value("--sleep", "0")))
+sys.exit(int(value("--exit", "0")))

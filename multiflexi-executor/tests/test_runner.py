@@ -1,0 +1,305 @@
+"""One job through the runner, in this process, with real processes, SQLite and Redis."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from rq import Queue
+
+from multiflexi.core import audit, jobs, lifecycle
+from multiflexi.core.lifecycle import Start
+from multiflexi.core.models import Artifact, Job, JobOutputLine, Lease, RunTemplateAction
+from multiflexi.core.testing import database_bytes
+from multiflexi.executor import runner
+
+ACTOR = audit.Actor("tester", source="test")
+SECRET = "s3cr3t-Pa55w0rd-XYZ"  # the API_TOKEN of every run template (conftest)
+
+
+def launch(session, rt, redis, **kwargs):
+    return jobs.launch(session, rt.id, actor=ACTOR, redis=redis, **kwargs)
+
+
+def lines(session, job_id, stream=None):
+    query = sa.select(JobOutputLine).where(JobOutputLine.job_id == job_id)
+    if stream:
+        query = query.where(JobOutputLine.stream == stream)
+    return [(row.stream, row.text) for row in session.scalars(query.order_by(JobOutputLine.seq))]
+
+
+def alive(pid):
+    """Whether a process exists and is not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def texts(session, job_id, stream="stdout"):
+    return [text for _, text in lines(session, job_id, stream)]
+
+
+def test_a_job_runs_in_its_work_directory_and_its_record_is_complete(
+    context, session, make_rt, redis
+):
+    rt = make_rt(
+        "probe.py",
+        "--stderr --lines 3 --exit 2",
+        exit_codes=[(2, "nothing to import", "warning", False)],
+    )
+    job = launch(session, rt, redis)
+    result = runner.run(context, job.id)
+    assert result.start is Start.RUNNING
+    done = jobs.get(session, job.id)
+    session.refresh(done)
+    assert (done.state, done.exit_code) == ("failed", 2)
+    assert (done.exit_description, done.severity) == ("nothing to import", "warning")
+    assert done.worker == "test-host:1:1" and done.pid > 0
+    assert done.started_at <= done.finished_at
+    work_dir = str(context.settings.tmp_dir / f"job-{job.id}")
+    out = texts(session, job.id)
+    assert out[0] == f"cwd={work_dir}" and f"tmp={work_dir}" in out
+    assert out[-3:] == ["line 0", "line 1", "line 2"]
+    assert texts(session, job.id, "stderr") == ["to stderr"]
+    assert done.output_lines == len(lines(session, job.id))
+    assert done.command[-4:] == ["--lines", "3", "--exit", "2"]
+    assert done.environment["API_TOKEN"] == "***"
+    assert not os.path.exists(work_dir)  # cleaned up after the job
+    assert session.scalar(sa.select(sa.func.count()).select_from(Lease)) == 0  # slot freed
+
+
+def test_the_workers_own_variables_never_reach_the_job(
+    context, session, make_rt, redis, monkeypatch
+):
+    monkeypatch.setenv("DB_PASSWORD", "worker-db-password")
+    monkeypatch.setenv("ENCRYPTION_MASTER_KEY", "worker-master-key")
+    monkeypatch.setenv("REDIS_URL", "redis://secret-host/0")
+    monkeypatch.setenv("LC_TIME", "C")
+    rt = make_rt("probe.py")
+    job = launch(session, rt, redis)
+    runner.run(context, job.id)
+    seen = next(t for t in texts(session, job.id) if t.startswith("env=")).split("=", 1)[1]
+    names = set(seen.split(","))
+    assert not names & {"DB_PASSWORD", "ENCRYPTION_MASTER_KEY", "REDIS_URL", "DATABASE_URL"}
+    assert {"PATH", "LC_TIME", "API_TOKEN", "GREETING", "MULTIFLEXI_JOB_ID"} <= names
+
+
+def test_a_secret_printed_by_the_job_is_stored_masked(
+    context, session, engine_bytes, make_rt, redis
+):
+    rt = make_rt("probe.py", "--secret")
+    pubsub = redis.pubsub()
+    job = launch(session, rt, redis)
+    pubsub.subscribe(f"multiflexi:job:{job.id}:output")
+    runner.run(context, job.id)
+    assert "token is *** ok" in texts(session, job.id)
+    published = []
+    while (message := pubsub.get_message(timeout=0.5)) is not None:
+        if message["type"] == "message":
+            published.append(message["data"].decode())
+    assert any("token is *** ok" in m for m in published)
+    assert any('"end": true' in m for m in published)
+    assert not any(SECRET in m for m in published)
+    assert SECRET.encode() not in engine_bytes()
+
+
+@pytest.fixture
+def engine_bytes(context):
+    return lambda: database_bytes(context.sessions.kw["bind"])
+
+
+def test_timeout_kills_the_whole_process_group(context, session, make_rt, redis, tmp_path):
+    pidfile = tmp_path / "child.pid"
+    # the shell ignores SIGTERM, so only SIGKILL ends it; its background child must die too
+    script = f"trap '' TERM; sleep 60 & echo $! > {pidfile}; wait"
+    rt = make_rt(executable="/bin/sh", args=f'-c "{script}"', timeout=1)
+    job = launch(session, rt, redis)
+    begin = time.monotonic()
+    runner.run(context, job.id)
+    assert time.monotonic() - begin < 10
+    done = jobs.get(session, job.id)
+    session.refresh(done)
+    assert done.state == "failed"
+    assert done.exit_code == 137  # 128 + SIGKILL, not 124
+    assert done.exit_description.startswith("timed out after 1 s")
+    assert "SIGKILL" in done.exit_description
+    child = int(pidfile.read_text())
+    time.sleep(0.2)
+    assert not alive(child)
+
+
+def test_a_signalled_process_stores_128_plus_the_signal(context, session, make_rt, redis):
+    rt = make_rt(executable="/bin/sh", args='-c "kill -TERM $$"')
+    job = launch(session, rt, redis)
+    runner.run(context, job.id)
+    done = jobs.get(session, job.id)
+    session.refresh(done)
+    assert (done.state, done.exit_code, done.exit_description) == (
+        "failed",
+        143,
+        "killed by SIGTERM",
+    )
+
+
+def test_cancel_stops_a_running_job(context, session, make_rt, redis, tmp_path):
+    started = tmp_path / "started"
+    rt = make_rt("probe.py", f"--started {started} --sleep 30")
+    job = launch(session, rt, redis)
+
+    def cancel_when_started():
+        while not started.exists():
+            time.sleep(0.05)
+        with context.sessions() as other:
+            jobs.cancel(other, job.id, actor=ACTOR)
+
+    thread = threading.Thread(target=cancel_when_started)
+    thread.start()
+    begin = time.monotonic()
+    runner.run(context, job.id)
+    thread.join()
+    assert time.monotonic() - begin < 10
+    done = jobs.get(session, job.id)
+    session.refresh(done)
+    assert (done.state, done.exit_code) == ("cancelled", 143)
+
+
+def test_a_duplicate_delivery_runs_the_job_once(context, session, make_rt, redis):
+    rt = make_rt("probe.py")
+    job = launch(session, rt, redis)
+    assert runner.run(context, job.id).start is Start.RUNNING
+    assert runner.run(context, job.id).start is Start.NOT_OURS
+    assert texts(session, job.id).count(f"tmp={context.settings.tmp_dir / f'job-{job.id}'}") == 1
+
+
+def test_a_job_without_a_free_slot_waits_and_is_delivered_again_when_it_frees(
+    context, session, make_rt, redis
+):
+    rt = make_rt("probe.py")
+    first = launch(session, rt, redis)
+    second = launch(session, rt, redis)
+    # the first job holds the only slot while the second is delivered
+    assert (
+        lifecycle.start(session, first.id, worker="w", lease=context.options.lease) is Start.RUNNING
+    )
+    assert runner.run(context, second.id).start is Start.WAITING
+    session.refresh(second)
+    assert second.state == "waiting"
+    redis.flushall()
+    lifecycle.conclude(session, first.id, exit_code=0)
+    session.refresh(second)
+    assert second.state == "queued"
+    delivered = Queue("default", connection=redis).get_jobs()
+    assert [(j.func_name, j.args) for j in delivered] == [(jobs.queue.RUN_JOB, (second.id,))]
+    assert runner.run(context, second.id).start is Start.RUNNING
+
+
+def test_retry_policy_creates_linked_attempts_until_max_attempts(context, session, make_rt, redis):
+    rt = make_rt(
+        "probe.py", "--exit 1", max_attempts=3, retry_backoff="exponential", retry_min_gap=0
+    )
+    first = launch(session, rt, redis, overrides={"GREETING": "again"})
+    runner.run(context, first.id)
+    attempts = [first.id]
+    while True:
+        follow = session.scalar(sa.select(Job).where(Job.parent_job_id == attempts[-1]))
+        if follow is None:
+            break
+        assert (follow.schedule_type, follow.retry_of_id) == ("retry", first.id)
+        assert follow.state == "queued"
+        runner.run(context, follow.id)
+        assert "greeting=again" in texts(session, follow.id)
+        attempts.append(follow.id)
+    assert [jobs.get(session, i).attempt for i in attempts] == [1, 2, 3]
+
+
+def test_an_exit_code_marked_retry_in_the_manifest_is_retried(context, session, make_rt, redis):
+    rt = make_rt("probe.py", "--exit 75", exit_codes=[(75, "bank busy", "warning", True)])
+    job = launch(session, rt, redis)
+    outcome = runner.run(context, job.id).outcome
+    assert outcome.retry_job_id is not None
+    retry = jobs.get(session, outcome.retry_job_id)
+    assert (retry.attempt, retry.retry_of_id) == (2, job.id)
+    other = make_rt("probe.py", "--exit 1")
+    plain = launch(session, other, redis)
+    assert runner.run(context, plain.id).outcome.retry_job_id is None
+
+
+def test_result_file_and_matching_files_become_artifacts(context, session, make_rt, redis):
+    rt = make_rt(
+        "probe.py",
+        "--result '{\"ok\": true}' --file report-1.csv",
+        artifacts=[(r"^report-\d+\.csv$", "report")],
+        values={"RESULT_FILE": "result.json"},
+    )
+    job = launch(session, rt, redis)
+    runner.run(context, job.id)
+    found = {
+        a.name: a for a in session.scalars(sa.select(Artifact).where(Artifact.job_id == job.id))
+    }
+    assert set(found) == {"result.json", "report-1.csv"}
+    assert found["result.json"].content == b'{"ok": true}'
+    assert (found["report-1.csv"].type, found["report-1.csv"].content_type) == (
+        "report",
+        "text/csv",
+    )
+
+
+def test_a_failing_action_is_logged_and_never_changes_the_outcome(context, session, make_rt, redis):
+    rt = make_rt("probe.py")
+    other = make_rt("probe.py")
+    for position, (action, options) in enumerate(
+        [
+            ("webhook", {"url": "http://127.0.0.1:1/hook", "timeout": 1}),
+            ("chain", {"run_template_id": other.id}),
+            ("no-such-action", {}),
+            ("deactivate", {}),
+        ]
+    ):
+        session.add(
+            RunTemplateAction(
+                run_template_id=rt.id,
+                mode="success",
+                action=action,
+                options=options,
+                position=position,
+            )
+        )
+    session.add(
+        RunTemplateAction(run_template_id=rt.id, mode="failure", action="deactivate", position=9)
+    )
+    session.commit()
+    job = launch(session, rt, redis, overrides={"GREETING": "chained hello"})
+    runner.run(context, job.id)
+    done = jobs.get(session, job.id)
+    session.refresh(done)
+    assert (done.state, done.exit_code) == ("success", 0)
+    logged = texts(session, job.id, "action")
+    assert logged[0].startswith("action webhook failed: http://127.0.0.1:1/hook not reachable")
+    assert any(t.startswith("action no-such-action failed") for t in logged)
+    assert "action deactivate: done" in logged
+    session.refresh(rt)
+    assert rt.active is False
+    chained = session.scalar(sa.select(Job).where(Job.parent_job_id == job.id))
+    assert (chained.run_template_id, chained.schedule_type, chained.state) == (
+        other.id,
+        "chained",
+        "queued",
+    )
+    assert jobs.overrides_of(session, chained)[0]["GREETING"] == "chained hello"
+    assert runner.run(context, chained.id).outcome.state == "success"
+    assert "greeting=chained hello" in texts(session, chained.id)
+
+
+def test_a_command_that_does_not_exist_fails_with_127(context, session, make_rt, redis):
+    rt = make_rt(executable="/nonexistent/app")
+    job = launch(session, rt, redis)
+    runner.run(context, job.id)
+    done = jobs.get(session, job.id)
+    session.refresh(done)
+    assert (done.state, done.exit_code) == ("failed", 127)
+    assert done.exit_description.startswith("command not found: /nonexistent/app")
