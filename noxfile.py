@@ -97,15 +97,18 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
-    """mypy on the database and core distributions (and more as they settle)."""
-    install_local(session, "core", [])
-    session.install("mypy>=1.10,<3")
+    """mypy on every distribution's code."""
+    install_local(session, "all", [])
+    session.install("mypy>=1.10,<3", "types-PyYAML>=6.0,<7")
     session.run(
         "mypy",
         "multiflexi-database/src/multiflexi/database",
         "multiflexi-core/src/multiflexi/core",
+        "multiflexi-cli/src/multiflexi/cli",
         "multiflexi-executor/src/multiflexi/executor",
+        "multiflexi-all/src/multiflexi/all",
     )
+    session.run("mypy", "multiflexi-server/src/multiflexi/server")
 
 
 @nox.session(python=PYTHON)

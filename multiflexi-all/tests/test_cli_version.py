@@ -9,9 +9,3 @@ def test_version_reports_this_distribution():
     result = CliRunner().invoke(main, ["--version"])
     assert result.exit_code == 0
     assert result.output.strip() == f"multiflexi {metadata.version('multiflexi-all')}"
-
-
-def test_up_says_plainly_that_it_is_not_there_yet():
-    result = CliRunner().invoke(main, ["up", "--demo"])
-    assert result.exit_code == 1
-    assert "not yet available" in result.output

@@ -165,7 +165,7 @@ def test_principal_is_an_actor_for_the_audit_log(session, two_companies):
     boss = member(session, "ada", a, "admin")
     other = users.create(session, "bo", actor=ADMIN)
     users.grant(session, a, other.id, "viewer", actor=boss)
-    entry = audit.entries(session, entity_type="company_user")[0][0]
+    entry = audit.entries(session, entity_type="company_user").items[0]
     assert (entry.actor, entry.user_id, entry.company_id) == ("ada", boss.user_id, a)
 
 

@@ -28,7 +28,8 @@ def test_update_is_checked_and_audited(session, app):
         apps.update(session, app.id, {"executable": "/bin/sh"}, actor=ACTOR)
     with pytest.raises(ValidationError, match="timeout"):
         apps.update(session, app.id, {"timeout": -1}, actor=ACTOR)
-    rows, total = audit.entries(session, entity_type="application")
+    page = audit.entries(session, entity_type="application")
+    rows, total = page.items, page.total
     assert total == 1 and rows[0].details == {"changed": ["enabled", "timeout"]}
 
 
@@ -44,4 +45,4 @@ def test_delete_of_a_used_application_needs_force(session, app):
         0,
         0,
     )
-    assert [r.action for r in audit.entries(session, entity_type="application")[0]] == ["delete"]
+    assert [r.action for r in audit.entries(session, entity_type="application").items] == ["delete"]

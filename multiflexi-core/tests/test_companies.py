@@ -51,7 +51,8 @@ def test_create_update_delete_are_audited(session):
     company = companies.create(session, name="Acme", actor=ACTOR)
     companies.update(session, company.id, {"email": "ops@acme.example"}, actor=ACTOR)
     companies.delete(session, company.id, actor=ACTOR)
-    rows, total = audit.entries(session, entity_type="company")
+    page = audit.entries(session, entity_type="company")
+    rows, total = page.items, page.total
     assert total == 3
     assert [r.action for r in rows] == ["delete", "update", "create"]
     assert {r.actor for r in rows} == {"tester"}

@@ -56,7 +56,8 @@ def test_values_are_sealed_redacted_and_revealed_with_audit(session, engine, com
         "ACCOUNT_NUMBER": "ACC-77553311",
         "FIO_TOKEN": "fio-t0ken-9f8e7d",
     }
-    reveals, _total = audit.entries(session, entity_type="credential")
+    page = audit.entries(session, entity_type="credential")
+    reveals, _total = page.items, page.total
     assert [r.action for r in reveals] == ["reveal", "create"]
     assert "fio-t0ken-9f8e7d" not in repr([r.details for r in reveals])
     env = credentials.provided_environment(session, cred)

@@ -126,7 +126,7 @@ def test_a_revoked_token_is_refused_and_revoking_twice_changes_nothing(session, 
         tokens.authenticate(session, plaintext, now=T0 + dt.timedelta(hours=2))
     tokens.revoke(session, token.id, actor=ADMIN, now=T0 + dt.timedelta(hours=3))
     assert tokens.get(session, token.id).revoked_at == T0 + dt.timedelta(hours=1)
-    actions = [e.action for e in audit.entries(session, entity_type="api_token")[0]]
+    actions = [e.action for e in audit.entries(session, entity_type="api_token").items]
     assert actions == ["revoke", "create"]
     with pytest.raises(NotFound, match="API token 999"):
         tokens.revoke(session, 999, actor=ADMIN)

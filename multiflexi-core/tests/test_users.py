@@ -56,7 +56,8 @@ def make_company(session, slug):
 
 
 def audit_rows(session, entity_type="user"):
-    rows, _ = audit.entries(session, entity_type=entity_type)
+    page = audit.entries(session, entity_type=entity_type)
+    rows, _ = page.items, page.total
     return rows
 
 

@@ -1,10 +1,28 @@
-"""The ``multiflexi`` command."""
+"""The ``multiflexi`` command: the pinned set, the one-command stack, deployment files."""
 
 from __future__ import annotations
 
+import json
+import os
+import sys
+from importlib import resources
+from pathlib import Path
+
 import click
 
-from multiflexi.all import __version__
+from multiflexi.all import __version__, versions
+
+DEPLOY_FILES = (
+    "multiflexi-server.service",
+    "multiflexi-scheduler.service",
+    "multiflexi-executor@.service",
+    "multiflexi.env",
+)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"multiflexi: {message}", err=True)
+    raise SystemExit(1)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -14,12 +32,106 @@ def main() -> None:
 
 
 @main.command()
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the stack keeps its database, keys and logs "
+    "(default: MULTIFLEXI_DATA_DIR or ~/.local/share/multiflexi).",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=8080,
+    show_default=True,
+    help="Port of the web server on 127.0.0.1.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=2,
+    show_default=True,
+    help="Executor worker processes.",
+)
 @click.option("--demo", is_flag=True, help="Import example applications and run a demo job.")
-def up(demo: bool) -> None:
-    """Start the whole stack on this machine (not yet available)."""
-    click.echo(
-        "multiflexi up: not yet available; the one-command stack arrives with the "
-        "multiflexi-all issue. Until then run the components one by one.",
-        err=True,
+def up(data_dir: Path | None, port: int, workers: int, demo: bool) -> None:
+    """Start the whole stack on this machine in the foreground (Ctrl-C stops it)."""
+    from multiflexi.all import stack
+
+    environ = dict(os.environ)
+    options = stack.StackOptions(
+        data_dir=data_dir or stack.default_data_dir(environ),
+        port=port,
+        workers=workers,
+        demo=demo,
     )
-    raise SystemExit(1)
+    try:
+        code = stack.run(options, environ, say=click.echo)
+    except stack.StackError as exc:
+        _fail(str(exc))
+    except Exception as exc:  # a component's own user-facing error: one line, no traceback
+        from multiflexi.core.errors import MultiFlexiError
+
+        if isinstance(exc, MultiFlexiError):
+            _fail(exc.message)
+        raise
+    raise SystemExit(code)
+
+
+@main.command("versions")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@click.option(
+    "--env-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Settings file naming the database (for its schema revision).",
+)
+def versions_command(fmt: str, env_file: Path | None) -> None:
+    """Installed component versions, the schema revision, and whether it is the pinned set."""
+    components = versions.component_versions()
+    schema = versions.schema_revision(env_file)
+    pinned = all(c.matches for c in components)
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                {
+                    "components": {
+                        c.name: {"installed": c.installed, "pinned": c.pinned} for c in components
+                    },
+                    "schema": schema,
+                    "pinned_set": pinned,
+                },
+                indent=2,
+            )
+        )
+        return
+    for c in components:
+        mark = "" if c.matches else f"  (pinned {c.pinned})"
+        click.echo(f"{c.name:22} {c.installed or 'not installed'}{mark}")
+    click.echo(f"{'database schema':22} {schema['revision'] or '-'} ({schema['state']})")
+    click.echo("the pinned, tested set" if pinned else "NOT the pinned set")
+    if not pinned:
+        sys.exit(1)
+
+
+@main.command("deploy-files")
+@click.option(
+    "--dest",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write the files into this folder (default: print them).",
+)
+def deploy_files(dest: Path | None) -> None:
+    """The systemd units and the env file template, printed or written to --dest."""
+    folder = resources.files("multiflexi.all") / "deploy"
+    for name in DEPLOY_FILES:
+        text = (folder / name).read_text(encoding="utf-8")
+        if dest is None:
+            click.echo(f"# ---- {name}")
+            click.echo(text)
+            continue
+        dest.mkdir(parents=True, exist_ok=True)
+        target = dest / name
+        target.write_text(text, encoding="utf-8")
+        if name.endswith(".env"):
+            target.chmod(0o600)
+        click.echo(str(target))

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from importlib import metadata
 
 from packaging.requirements import Requirement
 
-DISTRIBUTION = "multiflexi-all"
+from multiflexi.core.status import COMPONENTS
 
-#: every distribution of the family, lowest layer first
-COMPONENTS = (
-    "multiflexi-database",
-    "multiflexi-core",
-    "multiflexi-executor",
-    "multiflexi-server",
-    "multiflexi-cli",
-    "multiflexi-all",
-)
+DISTRIBUTION = "multiflexi-all"
 
 
 @dataclass(frozen=True)
@@ -58,3 +51,27 @@ def component_versions() -> list[ComponentVersion]:
 
 def is_pinned_set() -> bool:
     return all(c.matches for c in component_versions())
+
+
+def schema_revision(env_file: str | os.PathLike[str] | None = None) -> dict[str, str | None]:
+    """Where the configured database stands: revision, head, state and a message."""
+    import multiflexi.database as database
+    from multiflexi.core import config
+    from multiflexi.core.errors import MultiFlexiError
+
+    try:
+        settings = config.load_settings(env_file=env_file)
+        status = database.check(settings.database_url)
+    except (MultiFlexiError, database.DatabaseUnavailable, database.SettingError) as exc:
+        return {
+            "revision": None,
+            "head": database.head(),
+            "state": "unavailable",
+            "message": str(exc),
+        }
+    return {
+        "revision": status.current,
+        "head": status.head,
+        "state": status.state,
+        "message": status.message,
+    }

@@ -12,7 +12,7 @@ from multiflexi.core import audit
 from multiflexi.core.audit import Actor
 from multiflexi.core.errors import Conflict, NotFound, ValidationError
 from multiflexi.core.models import Application, RunTemplate
-from multiflexi.core.unit import Page, clamp, transaction
+from multiflexi.core.unit import Page, apply_changes, paginate, transaction
 
 #: what :func:`update` may change; the rest comes from the manifest (re-import it)
 EDITABLE = ("enabled", "title", "description", "homepage", "ociimage", "timeout", "image")
@@ -41,7 +41,6 @@ def list_applications(
     offset: int = 0,
 ) -> Page[Application]:
     """Applications by id; ``search`` matches name, title or a tag-like part of the name."""
-    limit, offset = clamp(limit, offset)
     query = sa.select(Application)
     if enabled is not None:
         query = query.where(Application.enabled == enabled)
@@ -53,9 +52,7 @@ def list_applications(
                 sa.func.lower(sa.func.coalesce(Application.title, "")).like(pattern),
             )
         )
-    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    items = session.scalars(query.order_by(Application.id).limit(limit).offset(offset)).all()
-    return Page(items, total, limit, offset)
+    return paginate(session, query, Application.id, limit, offset)
 
 
 def update(
@@ -76,9 +73,7 @@ def update(
         )
     app = get(session, ref)
     with transaction(session):
-        changed = {k: v for k, v in changes.items() if getattr(app, k) != v}
-        for key, value in changed.items():
-            setattr(app, key, value)
+        changed = apply_changes(app, changes)
         if changed:
             audit.record(
                 session,

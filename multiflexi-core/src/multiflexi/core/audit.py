@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from multiflexi.core.models import AuditEntry
+from multiflexi.core.unit import Page, paginate
 
 REDACTED = "***"
 
@@ -89,8 +90,8 @@ def entries(
     since: dt.datetime | None = None,
     limit: int = 100,
     offset: int = 0,
-) -> tuple[list[AuditEntry], int]:
-    """Audit rows, newest first, and the total that match."""
+) -> Page[AuditEntry]:
+    """Audit rows, newest first, with the total that match."""
     query = sa.select(AuditEntry)
     if entity_type is not None:
         query = query.where(AuditEntry.entity_type == entity_type)
@@ -102,6 +103,4 @@ def entries(
         query = query.where(AuditEntry.actor == actor)
     if since is not None:
         query = query.where(AuditEntry.at >= since)
-    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset)).all()
-    return list(rows), total
+    return paginate(session, query, AuditEntry.id.desc(), limit, offset)

@@ -20,7 +20,7 @@ from multiflexi.core.models import (
     CompanyVariable,
     RunTemplate,
 )
-from multiflexi.core.unit import Page, clamp, transaction
+from multiflexi.core.unit import Page, apply_changes, paginate, transaction
 
 SLUG_MAX = 64
 _SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -78,13 +78,10 @@ def list_companies(
     ids: set[int] | None = None,
 ) -> Page[Company]:
     """Companies by id; ``ids`` restricts the list to the ones a caller may see."""
-    limit, offset = clamp(limit, offset)
     query = sa.select(Company)
     if ids is not None:
         query = query.where(Company.id.in_(ids))
-    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    items = session.scalars(query.order_by(Company.id).limit(limit).offset(offset)).all()
-    return Page(items, total, limit, offset)
+    return paginate(session, query, Company.id, limit, offset)
 
 
 def create(
@@ -144,9 +141,7 @@ def update(
             and session.scalar(sa.select(Company.id).where(Company.slug == slug)) is not None
         ):
             raise Conflict(f"company slug {slug!r} is taken")
-        changed = {k: v for k, v in changes.items() if getattr(company, k) != v}
-        for key, value in changed.items():
-            setattr(company, key, value)
+        changed = apply_changes(company, changes)
         if changed:
             audit.record(
                 session,

@@ -30,7 +30,7 @@ from multiflexi.core.models import (
     CredentialTypeSetting,
     CredentialValue,
 )
-from multiflexi.core.unit import Page, clamp, transaction
+from multiflexi.core.unit import Page, paginate, transaction
 
 VALUE_CONTEXT = "credential_values.value"
 SETTING_CONTEXT = "credential_type_settings.value"
@@ -72,7 +72,6 @@ def prototype(session: Session, ref: int | str) -> CredentialPrototype:
 def list_prototypes(
     session: Session, *, limit: int = 100, offset: int = 0
 ) -> Page[CredentialPrototype]:
-    limit, offset = clamp(limit, offset)
     total = session.scalar(sa.select(sa.func.count()).select_from(CredentialPrototype)) or 0
     items = session.scalars(
         sa.select(CredentialPrototype).order_by(CredentialPrototype.id).limit(limit).offset(offset)
@@ -98,15 +97,12 @@ def list_types(
     limit: int = 100,
     offset: int = 0,
 ) -> Page[CredentialType]:
-    limit, offset = clamp(limit, offset)
     query = sa.select(CredentialType)
     if company_id is not None:
         query = query.where(CredentialType.company_id == company_id)
     if company_ids is not None:
         query = query.where(CredentialType.company_id.in_(company_ids))
-    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    items = session.scalars(query.order_by(CredentialType.id).limit(limit).offset(offset)).all()
-    return Page(items, total, limit, offset)
+    return paginate(session, query, CredentialType.id, limit, offset)
 
 
 def fields_of(ctype: CredentialType) -> list[FieldSpec]:
@@ -236,15 +232,12 @@ def list_credentials(
     limit: int = 100,
     offset: int = 0,
 ) -> Page[Credential]:
-    limit, offset = clamp(limit, offset)
     query = sa.select(Credential)
     if company_id is not None:
         query = query.where(Credential.company_id == company_id)
     if company_ids is not None:
         query = query.where(Credential.company_id.in_(company_ids))
-    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    items = session.scalars(query.order_by(Credential.id).limit(limit).offset(offset)).all()
-    return Page(items, total, limit, offset)
+    return paginate(session, query, Credential.id, limit, offset)
 
 
 def _check_values(

@@ -31,23 +31,13 @@ from multiflexi.core.audit import Actor
 from multiflexi.core.config import settings_of
 from multiflexi.core.errors import InvalidTransition, NotFound, ValidationError
 from multiflexi.core.models import Job, JobOutputLine, RunTemplate
-from multiflexi.core.unit import Page, clamp, transaction
+from multiflexi.core.unit import Page, paginate, transaction
+from multiflexi.database.tables import JOB_STATES
 
 if TYPE_CHECKING:
     from redis import Redis
 
-STATES = (
-    "scheduled",
-    "queued",
-    "waiting",
-    "running",
-    "success",
-    "failed",
-    "lost",
-    "cancelled",
-    "blocked",
-    "missed",
-)
+STATES = JOB_STATES
 FINAL_STATES = frozenset({"success", "failed", "lost", "cancelled", "missed"})
 #: state -> the states it may move to
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -312,7 +302,6 @@ def list_jobs(
     offset: int = 0,
 ) -> Page[Job]:
     """Jobs, newest first; ``since``/``until`` bound the scheduled time."""
-    limit, offset = clamp(limit, offset)
     query = sa.select(Job)
     if state is not None:
         states = [state] if isinstance(state, str) else list(state)
@@ -330,9 +319,7 @@ def list_jobs(
         query = query.where(Job.scheduled_at >= since)
     if until is not None:
         query = query.where(Job.scheduled_at < until)
-    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    items = session.scalars(query.order_by(Job.id.desc()).limit(limit).offset(offset)).all()
-    return Page(items, total, limit, offset)
+    return paginate(session, query, Job.id.desc(), limit, offset)
 
 
 def output(

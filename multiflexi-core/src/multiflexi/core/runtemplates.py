@@ -20,7 +20,7 @@ from multiflexi.core.models import (
     RunTemplateCredential,
     RunTemplateValue,
 )
-from multiflexi.core.unit import Page, clamp, transaction
+from multiflexi.core.unit import Page, apply_changes, paginate, transaction
 
 VALUE_CONTEXT = "run_template_values.value"
 EXECUTORS = ("native", "docker", "podman", "kubernetes")
@@ -63,7 +63,6 @@ def list_run_templates(
     offset: int = 0,
 ) -> Page[RunTemplate]:
     """Run templates by id; ``company_ids`` restricts to the companies a caller may see."""
-    limit, offset = clamp(limit, offset)
     query = sa.select(RunTemplate)
     if company_id is not None:
         query = query.where(RunTemplate.company_id == company_id)
@@ -73,9 +72,7 @@ def list_run_templates(
         query = query.where(RunTemplate.active == active)
     if company_ids is not None:
         query = query.where(RunTemplate.company_id.in_(company_ids))
-    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    items = session.scalars(query.order_by(RunTemplate.id).limit(limit).offset(offset)).all()
-    return Page(items, total, limit, offset)
+    return paginate(session, query, RunTemplate.id, limit, offset)
 
 
 def schedule_of(session: Session, run_template: RunTemplate) -> schedules.Schedule:
@@ -237,9 +234,7 @@ def update(
     if errors:
         raise ValidationError("run template not changed", errors)
     with transaction(session):
-        changed = {k: v for k, v in changes.items() if getattr(run_template, k) != v}
-        for key, value in changed.items():
-            setattr(run_template, key, value)
+        changed = apply_changes(run_template, changes)
         if set(changed) & set(_SCHEDULE):
             # a new schedule starts afresh: the scheduler plans from the new rule
             run_template.next_schedule = None

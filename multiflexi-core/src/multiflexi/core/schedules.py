@@ -300,6 +300,7 @@ def _at(seconds: int) -> dt.datetime:
 # --- ticks of the calendar codes and of cron, on naive wall times -----------------
 
 
+@functools.lru_cache(maxsize=4096)
 def _cron_problem(expression: str) -> str | None:
     text = _CRON_ALIASES.get(expression.strip().lower(), expression.strip())
     fields = text.split()

@@ -21,7 +21,7 @@ from multiflexi.core import audit, users
 from multiflexi.core.audit import Actor
 from multiflexi.core.errors import NotFound, ValidationError
 from multiflexi.core.models import ApiToken, User
-from multiflexi.core.unit import Page, clamp, transaction
+from multiflexi.core.unit import Page, paginate, transaction
 from multiflexi.core.users import AuthenticationFailed
 
 TOKEN_PREFIX = "mfx_"  # noqa: S105 - a public marker, not a secret
@@ -130,7 +130,6 @@ def list(
     offset: int = 0,
 ) -> Page[ApiToken]:
     """Tokens by id, of one user or of all; ``active_only`` leaves out revoked and expired ones."""
-    limit, offset = clamp(limit, offset)
     query = sa.select(ApiToken)
     if user_id is not None:
         users.get(session, user_id)
@@ -141,9 +140,7 @@ def list(
             ApiToken.revoked_at.is_(None),
             sa.or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > moment),
         )
-    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    items = session.scalars(query.order_by(ApiToken.id).limit(limit).offset(offset)).all()
-    return Page(items, total, limit, offset)
+    return paginate(session, query, ApiToken.id, limit, offset)
 
 
 def revoke(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
+import sqlalchemy as sa
+from sqlalchemy import ColumnElement, Select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from multiflexi.core.errors import Conflict
 
@@ -52,3 +54,25 @@ class Page(Generic[T]):
 def clamp(limit: int, offset: int) -> tuple[int, int]:
     """Bring limit and offset into range (1..MAX_LIMIT, >= 0)."""
     return max(1, min(int(limit), MAX_LIMIT)), max(0, int(offset))
+
+
+def paginate(
+    session: Session,
+    query: Select[Any],
+    order_by: ColumnElement[Any] | InstrumentedAttribute[Any],
+    limit: int,
+    offset: int,
+) -> Page[Any]:
+    """One page of a query in a stable order, with the total number of matches."""
+    limit, offset = clamp(limit, offset)
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    items = session.scalars(query.order_by(order_by).limit(limit).offset(offset)).all()
+    return Page(items, total, limit, offset)
+
+
+def apply_changes(target: object, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Set the attributes that really change; returns those (for the audit row)."""
+    changed = {k: v for k, v in changes.items() if getattr(target, k) != v}
+    for key, value in changed.items():
+        setattr(target, key, value)
+    return changed

@@ -26,7 +26,7 @@ from multiflexi.core import audit
 from multiflexi.core.audit import Actor
 from multiflexi.core.errors import Conflict, MultiFlexiError, NotFound, ValidationError
 from multiflexi.core.models import Company, CompanyUser, User
-from multiflexi.core.unit import Page, clamp, transaction
+from multiflexi.core.unit import Page, paginate, transaction
 from multiflexi.database.tables import COMPANY_ROLES
 
 #: the hasher of new passwords; replace it to change the cost (old hashes are
@@ -164,15 +164,12 @@ def list(
     offset: int = 0,
 ) -> Page[User]:
     """Users by id, optionally only enabled (or disabled) ones, or only administrators."""
-    limit, offset = clamp(limit, offset)
     query = sa.select(User)
     if enabled is not None:
         query = query.where(User.enabled.is_(enabled))
     if is_admin is not None:
         query = query.where(User.is_admin.is_(is_admin))
-    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    items = session.scalars(query.order_by(User.id).limit(limit).offset(offset)).all()
-    return Page(items, total, limit, offset)
+    return paginate(session, query, User.id, limit, offset)
 
 
 def create(
@@ -502,11 +499,8 @@ def revoke(session: Session, company_id: int, user_id: int, *, actor: Actor) -> 
 def _page(
     session: Session, condition: sa.ColumnElement[bool], limit: int, offset: int
 ) -> Page[CompanyUser]:
-    limit, offset = clamp(limit, offset)
     query = sa.select(CompanyUser).where(condition)
-    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    items = session.scalars(query.order_by(CompanyUser.id).limit(limit).offset(offset)).all()
-    return Page(items, total, limit, offset)
+    return paginate(session, query, CompanyUser.id, limit, offset)
 
 
 def memberships(

@@ -14,33 +14,80 @@ The public API (see the README of the multiflexi-database distribution):
 Test support for MultiFlexi's own distributions lives in :mod:`multiflexi.database.testing`.
 """
 
+from __future__ import annotations
+
+from importlib import import_module
 from importlib.metadata import version as _version
+from typing import TYPE_CHECKING, Any
 
-from multiflexi.database.api import (
-    MIGRATIONS_DIR,
-    Migration,
-    SchemaStatus,
-    alembic_config,
-    check,
-    current,
-    downgrade,
-    head,
-    history,
-    upgrade,
-)
-from multiflexi.database.errors import DatabaseUnavailable, MigrationError, SettingError
-from multiflexi.database.settings import (
-    DatabaseSettings,
-    data_dir,
-    database_settings,
-    database_url,
-    load_environ,
-    mask_url,
-    read_env_file,
-)
-from multiflexi.database.tables import metadata
+if TYPE_CHECKING:  # the names below load lazily: importing tables must not load Alembic
+    from multiflexi.database.api import (
+        MIGRATIONS_DIR,
+        Migration,
+        SchemaStatus,
+        alembic_config,
+        check,
+        current,
+        downgrade,
+        head,
+        history,
+        upgrade,
+    )
+    from multiflexi.database.errors import DatabaseUnavailable, MigrationError, SettingError
+    from multiflexi.database.settings import (
+        DatabaseSettings,
+        data_dir,
+        database_settings,
+        database_url,
+        load_environ,
+        mask_url,
+        read_env_file,
+    )
+    from multiflexi.database.tables import metadata
 
-__version__ = _version("multiflexi-database")
+_LAZY = {
+    **dict.fromkeys(
+        (
+            "MIGRATIONS_DIR",
+            "Migration",
+            "SchemaStatus",
+            "alembic_config",
+            "check",
+            "current",
+            "downgrade",
+            "head",
+            "history",
+            "upgrade",
+        ),
+        "api",
+    ),
+    **dict.fromkeys(("DatabaseUnavailable", "MigrationError", "SettingError"), "errors"),
+    **dict.fromkeys(
+        (
+            "DatabaseSettings",
+            "data_dir",
+            "database_settings",
+            "database_url",
+            "load_environ",
+            "mask_url",
+            "read_env_file",
+        ),
+        "settings",
+    ),
+    "metadata": "tables",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        return _version("multiflexi-database")
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'multiflexi.database' has no attribute {name!r}")
+    value = getattr(import_module(f"multiflexi.database.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "MIGRATIONS_DIR",

@@ -67,9 +67,9 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def settings_of(app: Flask) -> Settings:
-    return app.extensions[EXTENSION]  # type: ignore[no-any-return]
+    return app.extensions[EXTENSION]
 
 
 def session() -> Session:
     """The request's database session; it carries the settings the core needs."""
-    return db.session()  # type: ignore[no-any-return]
+    return db.session()

@@ -43,7 +43,7 @@ def problem(status: int, title: str, detail: str | None = None, **extra: Any) ->
 def _for_core_error(exc: errors.MultiFlexiError) -> Response:
     for kind in type(exc).__mro__:
         if kind in STATUS_OF:
-            status, title = STATUS_OF[kind]  # type: ignore[index]
+            status, title = STATUS_OF[kind]
             break
     else:
         status, title = 400, "Bad request"

@@ -1,7 +1,70 @@
-"""Operations endpoints: /healthz, /readyz, /metrics."""
+"""Operations endpoints: /healthz (alive), /readyz (can serve), /metrics (Prometheus).
+
+Registering this blueprint also installs the HTTP request metrics on the app
+(:func:`multiflexi.server.metrics.install`).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any, cast
+
+from flask import Blueprint, Flask, Response, current_app
+from flask.blueprints import BlueprintSetupState
+
+from multiflexi.core import config, queue
+from multiflexi.core.errors import ConfigurationError, SchemaMismatch
+from multiflexi.server import metrics
+from multiflexi.server.app import session, settings_of
+from multiflexi.server.errors import problem
 
 blueprint = Blueprint("ops", __name__)
+
+
+@blueprint.record_once
+def _install_metrics(state: BlueprintSetupState) -> None:
+    metrics.install(cast(Flask, state.app))
+
+
+@blueprint.get("/healthz")
+def healthz() -> dict[str, Any]:
+    """The process is alive and answers; nothing else is checked."""
+    return {"status": "ok"}
+
+
+@blueprint.get("/readyz")
+def readyz() -> Response | dict[str, Any]:
+    """Ready to serve: the database answers, its schema is at head, Redis answers.
+
+    503 with a problem document naming each failed check otherwise.
+    """
+    settings = settings_of(current_app)
+    checks: dict[str, str] = {}
+    problems: list[str] = []
+    try:
+        config.require_schema(settings)
+    except ConfigurationError as exc:
+        checks["database"], checks["schema"] = "failed", "unknown"
+        problems.append(f"database: {exc.message}")
+    except SchemaMismatch as exc:
+        checks["database"], checks["schema"] = "ok", "failed"
+        problems.append(f"schema: {exc.message}")
+    else:
+        checks["database"] = checks["schema"] = "ok"
+    try:
+        queue.ping(queue.connect(settings.redis_url))
+    except queue.QueueUnavailable as exc:
+        checks["redis"] = "failed"
+        problems.append(f"redis: {exc.message}")
+    else:
+        checks["redis"] = "ok"
+    if problems:
+        return problem(503, "Not ready", "; ".join(problems), checks=checks)
+    return {"status": "ready", "checks": checks}
+
+
+@blueprint.get("/metrics")
+def prometheus() -> Response:
+    """Prometheus text format: HTTP requests, jobs by state, job durations, queue depths."""
+    settings = settings_of(current_app)
+    body = metrics.render(current_app, session(), queue.connect(settings.redis_url))
+    return Response(body, mimetype=None, content_type=metrics.CONTENT_TYPE)

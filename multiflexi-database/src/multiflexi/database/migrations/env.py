@@ -4,9 +4,10 @@ Alembic runs this file for every command. It finds the database in this order:
 
 1. ``config.attributes["connection"]``: a SQLAlchemy ``Connection`` handed over by
    :mod:`multiflexi.database.api` (the migrations then share its transaction);
-2. the ``sqlalchemy.url`` option of the Alembic configuration;
-3. Flask-Migrate: the engine of the Flask-SQLAlchemy extension of the current Flask
-   app (``flask --app multiflexi.server db upgrade``). Flask is imported only then.
+2. the ``sqlalchemy.url`` option of the Alembic configuration; under Flask-Migrate
+   (``flask --app multiflexi.server db upgrade``) the server sets it from its
+   Flask-SQLAlchemy engine in a ``Migrate.configure`` callback, so this package
+   never imports Flask (ARCHITECTURE.md section 2).
 
 SQLite gets batch mode (``render_as_batch``), so that migrations which alter a table
 work there too, by copying it.
@@ -60,31 +61,14 @@ def _configure(connection: Connection) -> None:
     )
 
 
-def _flask_engine() -> Engine | None:
-    try:
-        from flask import current_app, has_app_context
-    except ImportError:
-        return None
-    if not has_app_context():
-        return None
-    migrate = current_app.extensions.get("migrate")
-    if migrate is None:
-        return None
-    engine: Engine = migrate.db.engine
-    return engine
-
-
 def _engine() -> Engine:
     url = config.get_main_option("sqlalchemy.url")
-    if url:
-        return create_engine_for(url)
-    engine = _flask_engine()
-    if engine is None:
+    if not url:
         raise RuntimeError(
             "multiflexi.database migrations: no database given (pass a connection in "
-            "config.attributes['connection'], set sqlalchemy.url, or run through Flask-Migrate)"
+            "config.attributes['connection'] or set sqlalchemy.url)"
         )
-    return engine
+    return create_engine_for(url)
 
 
 def run_offline() -> None:

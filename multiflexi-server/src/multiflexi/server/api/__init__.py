@@ -1,7 +1,82 @@
-"""The REST API under /api/v1: one module per resource."""
+"""The REST API under /api/v1: one module per resource.
+
+Every view is declared with :func:`multiflexi.server.api.spec.operation`, which
+also feeds the OpenAPI 3.1 document served at ``/api/v1/openapi.json`` (and
+browsable at ``/api/v1/docs``). Every operation requires authentication
+(:mod:`multiflexi.server.auth`) unless it is declared ``public``.
+"""
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 from flask import Blueprint
 
+from multiflexi.server import auth
+from multiflexi.server.api import spec
+
+PREFIX = "/api/v1"
 blueprint = Blueprint("api", __name__)
+spec.mount(blueprint, PREFIX)
+
+
+def _is_public(endpoint: str | None) -> bool:
+    op = spec.find(endpoint)
+    return op is not None and op.public
+
+
+auth.guard(blueprint, _is_public)
+
+# the resource modules register their operations on the blueprint when imported
+from multiflexi.server.api import (  # noqa: E402
+    applications,
+    audit,
+    companies,
+    credential_prototypes,
+    credential_types,
+    credentials,
+    jobs,
+    run_templates,
+    session,
+    status,
+    tokens,
+    users,
+)
+
+
+@functools.cache
+def document() -> dict[str, Any]:
+    """The OpenAPI 3.1 document of /api/v1, generated from the registered operations."""
+    from multiflexi.server import __version__
+
+    return spec.openapi_document(
+        title="MultiFlexi API",
+        version=__version__,
+        description=(
+            "Manage MultiFlexi: applications, companies, run templates, credentials and jobs. "
+            "Authenticate with an API token (Authorization: Bearer ...), HTTP Basic, or the "
+            "session cookie of POST /api/v1/auth/login. Errors are RFC 9457 problem documents. "
+            "Lists answer {items, total, limit, offset} in a stable order."
+        ),
+        blueprints=[blueprint.name],
+    )
+
+
+__all__ = [
+    "PREFIX",
+    "applications",
+    "audit",
+    "blueprint",
+    "companies",
+    "credential_prototypes",
+    "credential_types",
+    "credentials",
+    "document",
+    "jobs",
+    "run_templates",
+    "session",
+    "status",
+    "tokens",
+    "users",
+]

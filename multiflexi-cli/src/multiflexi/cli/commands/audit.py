@@ -1,0 +1,51 @@
+"""``audit``: who changed what, and who revealed which secret."""
+
+from __future__ import annotations
+
+import click
+
+from multiflexi.cli import views
+from multiflexi.cli.context import App, pass_app
+from multiflexi.cli.params import pagination, parse_time
+
+
+@click.group("audit")
+def group() -> None:
+    """The audit log."""
+
+
+@group.command("list")
+@click.option("--entity-type", default=None, help="e.g. company, run_template, credential, job.")
+@click.option("--entity-id", default=None, help="Id of the object.")
+@click.option("--company-id", type=int, default=None, help="Only entries of this company.")
+@click.option("--actor", default=None, help="e.g. cli:root or a user's login.")
+@click.option("--since", default=None, help="Only entries at or after this ISO time.")
+@pagination()
+@pass_app
+def list_(
+    app: App,
+    entity_type: str | None,
+    entity_id: str | None,
+    company_id: int | None,
+    actor: str | None,
+    since: str | None,
+    limit: int,
+    offset: int,
+) -> None:
+    """Audit entries, newest first."""
+    from multiflexi.core import audit
+
+    page = audit.entries(
+        app.session,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        company_id=company_id,
+        actor=actor,
+        since=parse_time(since, app.settings.timezone) if since else None,
+        limit=limit,
+        offset=offset,
+    )
+    app.emit(
+        [views.audit_entry(e) for e in page.items],
+        columns=["id", "at", "actor", "action", "entity_type", "entity_id", "company_id"],
+    )

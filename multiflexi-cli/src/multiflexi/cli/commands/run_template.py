@@ -1,0 +1,395 @@
+"""``run-template``: an application configured for a company, with its schedule; launches."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from multiflexi.cli import views
+from multiflexi.cli.context import App, pass_app
+from multiflexi.cli.params import (
+    BOOL,
+    app_options,
+    boolean_choice,
+    company_option,
+    pagination,
+    parse_pairs,
+    parse_time,
+    resolve_app_id,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+COLUMNS = ["id", "name", "company_id", "app_name", "active", "interval", "cron", "next_schedule"]
+_SETTINGS = (
+    "interval_code",
+    "cron",
+    "delay",
+    "timezone",
+    "executor",
+    "queue",
+    "timeout",
+    "max_concurrency",
+    "max_attempts",
+    "retry_backoff",
+    "retry_min_gap",
+    "deadline_offset",
+    "allow_late",
+    "note",
+)
+
+
+def settings_options(func: F) -> F:
+    """The run template settings, shared by create and update (all optional)."""
+    options = [
+        click.option("--note", default=None, help="Free text."),
+        click.option("--allow-late", type=BOOL, default=None, help="May run after its deadline."),
+        click.option("--deadline-offset", default=None, help="Deadline: +3h, +30m or 08:00."),
+        click.option("--retry-min-gap", type=int, default=None, help="Seconds between retries."),
+        click.option(
+            "--retry-backoff",
+            type=click.Choice(["none", "fixed", "linear", "exponential"]),
+            default=None,
+        ),
+        click.option("--max-attempts", type=int, default=None, help="Attempts per occurrence."),
+        click.option("--max-concurrency", type=int, default=None, help="Jobs running at once."),
+        click.option("--timeout", type=int, default=None, help="Seconds before a job is stopped."),
+        click.option("--queue", default=None, help="RQ queue of its jobs."),
+        click.option(
+            "--executor",
+            type=click.Choice(["native", "docker", "podman", "kubernetes"], case_sensitive=False),
+            default=None,
+        ),
+        click.option("--timezone", default=None, help="IANA zone of the schedule."),
+        click.option("--delay", type=int, default=None, help="Seconds added to each occurrence."),
+        click.option("--cron", default=None, help="Cron expression (with --interval c)."),
+        click.option(
+            "--interval",
+            "--interv",
+            "interval_code",
+            default=None,
+            help="n (never), i, h, d, w, m, y, or c (cron); names like daily work too.",
+        ),
+        click.option(
+            "--config",
+            "config",
+            multiple=True,
+            callback=parse_pairs,
+            metavar="KEY=VALUE",
+            help="A configuration value (repeatable; an empty secret keeps the stored one).",
+        ),
+    ]
+    for option in options:
+        func = option(func)
+    return func
+
+
+def _given(values: dict[str, Any]) -> dict[str, Any]:
+    settings = {k: values[k] for k in _SETTINGS if values.get(k) is not None}
+    if "executor" in settings:
+        settings["executor"] = settings["executor"].lower()
+    if "allow_late" in settings:
+        settings["allow_late"] = boolean_choice(settings["allow_late"])
+    return settings
+
+
+@click.group("run-template")
+def group() -> None:
+    """Run templates: configure, schedule, launch (schedule), preview, credentials."""
+
+
+@group.command("list")
+@company_option(required=False)
+@app_options
+@click.option("--active", type=BOOL, default=None, help="Only active (or inactive) ones.")
+@pagination()
+@pass_app
+def list_(
+    app: App,
+    company: str | None,
+    app_id: int | None,
+    app_uuid: str | None,
+    active: str | None,
+    limit: int,
+    offset: int,
+) -> None:
+    """List run templates by id."""
+    from multiflexi.core import companies, runtemplates
+
+    company_id = companies.get(app.session, company).id if company else None
+    application_id = resolve_app_id(app.session, app_id, app_uuid) if app_id or app_uuid else None
+    page = runtemplates.list_run_templates(
+        app.session,
+        company_id=company_id,
+        app_id=application_id,
+        active=boolean_choice(active),
+        limit=limit,
+        offset=offset,
+    )
+    app.emit([views.run_template(rt) for rt in page.items], columns=COLUMNS)
+
+
+@group.command("get")
+@click.option("--id", "object_id", type=int, required=True, help="Run template id.")
+@pass_app
+def get(app: App, object_id: int) -> None:
+    """Show a run template: settings, schedule, configuration (secrets as ***), credentials."""
+    from multiflexi.core import runtemplates, schedules
+
+    rt = runtemplates.get(app.session, object_id)
+    data = views.run_template(rt, detail=True)
+    data["schedule"] = schedules.describe(runtemplates.schedule_of(app.session, rt))
+    app.emit(data)
+
+
+@group.command("create")
+@click.option("--name", default=None, help="Name (default: the application's).")
+@company_option()
+@app_options
+@click.option("--active", type=BOOL, default="true", show_default=True)
+@settings_options
+@pass_app
+def create(
+    app: App,
+    name: str | None,
+    company: str,
+    app_id: int | None,
+    app_uuid: str | None,
+    active: str,
+    config: dict[str, str],
+    **settings: Any,
+) -> None:
+    """Create a run template; prints {"runtemplate_id": N}."""
+    from multiflexi.core import runtemplates
+
+    application_id = resolve_app_id(app.session, app_id, app_uuid)
+    rt = runtemplates.create(
+        app.session,
+        company=company,
+        app_id=application_id,
+        name=name,
+        active=bool(boolean_choice(active)),
+        values=config,
+        actor=app.actor,
+        **_given(settings),
+    )
+    app.emit({"runtemplate_id": rt.id, "created": True})
+
+
+@group.command("update")
+@click.option("--id", "object_id", type=int, required=True, help="Run template id.")
+@click.option("--name", default=None)
+@click.option("--active", type=BOOL, default=None, help="Activate or deactivate.")
+@settings_options
+@pass_app
+def update(
+    app: App,
+    object_id: int,
+    name: str | None,
+    active: str | None,
+    config: dict[str, str],
+    **settings: Any,
+) -> None:
+    """Change settings, configuration values (--config) and the active flag.
+
+    Configuration is stored first, then settings, then activation; each step is
+    checked before it is stored, and a refused step stops the ones after it.
+    """
+    from multiflexi.core import runtemplates
+
+    changes = _given(settings)
+    if name is not None:
+        changes["name"] = name
+    if not changes and not config and active is None:
+        raise click.UsageError("nothing to change: give a setting, --config or --active")
+    if config:
+        runtemplates.set_values(app.session, object_id, config, actor=app.actor)
+    if changes:
+        runtemplates.update(app.session, object_id, changes, actor=app.actor)
+    if active is not None:
+        runtemplates.set_active(
+            app.session, object_id, bool(boolean_choice(active)), actor=app.actor
+        )
+    app.emit({"runtemplate_id": object_id, "updated": True})
+
+
+@group.command("delete")
+@click.option("--id", "object_id", type=int, required=True, help="Run template id.")
+@pass_app
+def delete(app: App, object_id: int) -> None:
+    """Delete a run template with its configuration, bindings and jobs."""
+    from multiflexi.core import runtemplates
+
+    runtemplates.delete(app.session, object_id, actor=app.actor)
+    app.emit({"runtemplate_id": object_id, "deleted": True})
+
+
+@group.command("schedule")
+@click.option("--id", "object_id", type=int, required=True, help="Run template id.")
+@click.option(
+    "--env",
+    "--config",
+    "env",
+    multiple=True,
+    callback=parse_pairs,
+    metavar="KEY=VALUE",
+    help="One-time environment value for this job only (repeatable; stored encrypted).",
+)
+@click.option(
+    "--secret",
+    "secret_names",
+    multiple=True,
+    metavar="KEY",
+    help="Treat this --env value as a secret: masked in the job's output (repeatable).",
+)
+@click.option(
+    "--at",
+    "--schedule-time",
+    "at",
+    default=None,
+    help="When: now (default), +30m, +2h, +1d, or an ISO time (MULTIFLEXI_TIMEZONE if no zone).",
+)
+@click.option("--wait", is_flag=True, help="Follow the job's output; exit with its exit code.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="With --wait: give up after this many seconds (exit 124; the job keeps running).",
+)
+@pass_app
+def schedule(
+    app: App,
+    object_id: int,
+    env: dict[str, str],
+    secret_names: tuple[str, ...],
+    at: str | None,
+    wait: bool,
+    timeout: float | None,
+) -> None:
+    """Launch a run template now or at a time; prints {"job_id": N, ...}."""
+    from multiflexi.core import jobs
+
+    if timeout is not None and not wait:
+        raise click.UsageError("--timeout only goes with --wait")
+    unknown = sorted(set(secret_names) - set(env))
+    if unknown:
+        raise click.UsageError(f"--secret {', '.join(unknown)}: no such --env value")
+    when = parse_time(at, app.settings.timezone) if at else None
+    job = jobs.launch(
+        app.session,
+        object_id,
+        actor=app.actor,
+        overrides=env,
+        secret_overrides=secret_names,
+        at=when,
+        schedule_type="adhoc-cli",
+        redis=app.redis,
+    )
+    answer = {
+        "job_id": job.id,
+        "runtemplate_id": job.run_template_id,
+        "scheduled": job.scheduled_at,
+        "executor": job.executor,
+        "state": job.state,
+    }
+    if not wait:
+        app.emit(answer)
+        return
+    from multiflexi.cli.follow import follow_job
+
+    app.message(f"job {job.id} {job.state}; waiting for it to finish")
+    code = follow_job(app, job.id, timeout=timeout, summary=answer)
+    raise SystemExit(code)
+
+
+@group.command("preview")
+@click.option("--id", "object_id", type=int, required=True, help="Run template id.")
+@click.option("--count", type=click.IntRange(1, 1000), default=10, show_default=True)
+@pass_app
+def preview(app: App, object_id: int, count: int) -> None:
+    """The next occurrences of the run template's schedule (UTC)."""
+    from multiflexi.core import runtemplates
+
+    times = runtemplates.preview(app.session, object_id, count)
+    app.emit([{"at": t} for t in times])
+
+
+@group.command("assign-credential")
+@click.option("--id", "object_id", type=int, required=True, help="Run template id.")
+@click.option("--credential-id", type=int, required=True, help="Credential id.")
+@pass_app
+def assign_credential(app: App, object_id: int, credential_id: int) -> None:
+    """Bind a company credential (it replaces one of the same kind)."""
+    from multiflexi.core import credentials, runtemplates
+
+    runtemplates.bind_credential(app.session, object_id, credential_id, actor=app.actor)
+    credential = credentials.get(app.session, credential_id)
+    app.emit(
+        {
+            "status": "ok",
+            "runtemplate_id": object_id,
+            "credential_id": credential_id,
+            "prototype": credential.credential_type.prototype_code,
+        }
+    )
+
+
+@group.command("unassign-credential")
+@click.option("--id", "object_id", type=int, required=True, help="Run template id.")
+@click.option("--credential-id", type=int, required=True, help="Credential id.")
+@pass_app
+def unassign_credential(app: App, object_id: int, credential_id: int) -> None:
+    """Unbind a credential (exit 3 when it was not bound)."""
+    from multiflexi.core import runtemplates
+
+    runtemplates.unbind_credential(app.session, object_id, credential_id, actor=app.actor)
+    app.emit({"status": "ok", "runtemplate_id": object_id, "credential_id": credential_id})
+
+
+@group.command("list-credentials")
+@click.option("--id", "object_id", type=int, required=True, help="Run template id.")
+@pass_app
+def list_credentials(app: App, object_id: int) -> None:
+    """The credentials bound to a run template (values redacted)."""
+    from multiflexi.core import runtemplates
+
+    found = runtemplates.credentials(app.session, object_id)
+    app.emit(
+        [views.credential(c) for c in found],
+        columns=["id", "name", "prototype", "credential_type_id"],
+    )
+
+
+@group.command("stale")
+@click.option(
+    "--tolerance-hours",
+    type=click.FloatRange(min=0),
+    default=6,
+    show_default=True,
+    help="How overdue the next occurrence may be.",
+)
+@pass_app
+def stale(app: App, tolerance_hours: float) -> None:
+    """Active scheduled run templates whose next occurrence is overdue (stuck schedules)."""
+    from multiflexi.core import housekeeping
+
+    found = housekeeping.stale_run_templates(
+        app.session, tolerance=dt.timedelta(hours=tolerance_hours)
+    )
+    app.emit(
+        {
+            "count": len(found),
+            "stale": [
+                {
+                    "id": rt.id,
+                    "name": rt.name,
+                    "company_id": rt.company_id,
+                    "next_schedule": rt.next_schedule,
+                    "last_schedule": rt.last_schedule,
+                }
+                for rt in found
+            ],
+        }
+    )

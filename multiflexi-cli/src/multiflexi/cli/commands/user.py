@@ -1,0 +1,165 @@
+"""``user``: accounts of the web UI and the API (password hashes are never shown)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from multiflexi.cli import views
+from multiflexi.cli.context import App, pass_app
+from multiflexi.cli.params import BOOL, boolean_choice, pagination
+
+COLUMNS = ["id", "login", "email", "enabled", "is_admin", "last_login_at"]
+
+
+def _password(password_stdin: bool, ask: bool) -> str | None:
+    if password_stdin and ask:
+        raise click.UsageError("give --password-stdin or --ask-password, not both")
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if ask:
+        value: str = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+        return value
+    return None
+
+
+def password_options(func: click.decorators.FC) -> click.decorators.FC:
+    func = click.option("--ask-password", is_flag=True, help="Ask for the password (hidden).")(func)
+    func = click.option(
+        "--password-stdin", is_flag=True, help="Read the password from the first line of stdin."
+    )(func)
+    return func
+
+
+def _user(app: App, object_id: int | None, login: str | None) -> int:
+    from multiflexi.core import users
+
+    if object_id is not None:
+        return object_id
+    if login:
+        return users.get_by_login(app.session, login).id
+    raise click.UsageError("give --id or --login")
+
+
+@click.group("user")
+def group() -> None:
+    """Users: list, get, create, update, delete."""
+
+
+@group.command("list")
+@pagination()
+@pass_app
+def list_(app: App, limit: int, offset: int) -> None:
+    """List users by id."""
+    from multiflexi.core import users
+
+    page = users.list(app.session, limit=limit, offset=offset)
+    app.emit([views.user(u) for u in page.items], columns=COLUMNS)
+
+
+@group.command("get")
+@click.option("--id", "object_id", type=int, default=None, help="User id.")
+@click.option("--login", default=None, help="User login.")
+@pass_app
+def get(app: App, object_id: int | None, login: str | None) -> None:
+    """Show a user (by --id or --login)."""
+    from multiflexi.core import users
+
+    app.emit(views.user(users.get(app.session, _user(app, object_id, login))))
+
+
+@group.command("create")
+@click.option("--login", required=True)
+@click.option("--email", default="")
+@click.option("--firstname", "--first-name", "first_name", default="")
+@click.option("--lastname", "--last-name", "last_name", default="")
+@click.option("--enabled", type=BOOL, default="true", show_default=True)
+@click.option("--admin", is_flag=True, help="A global administrator.")
+@password_options
+@pass_app
+def create(
+    app: App,
+    login: str,
+    email: str,
+    first_name: str,
+    last_name: str,
+    enabled: str,
+    admin: bool,
+    password_stdin: bool,
+    ask_password: bool,
+) -> None:
+    """Create a user; prints {"user_id": N}. Without a password it can only use tokens."""
+    from multiflexi.core import users
+
+    user = users.create(
+        app.session,
+        login,
+        actor=app.actor,
+        password=_password(password_stdin, ask_password),
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        enabled=bool(boolean_choice(enabled)),
+        is_admin=admin,
+    )
+    app.emit({"user_id": user.id, "created": True})
+
+
+@group.command("update")
+@click.option("--id", "object_id", type=int, default=None, help="User id.")
+@click.option("--login", default=None, help="User login (to find the user).")
+@click.option("--email", default=None)
+@click.option("--firstname", "--first-name", "first_name", default=None)
+@click.option("--lastname", "--last-name", "last_name", default=None)
+@click.option("--enabled", type=BOOL, default=None)
+@click.option("--admin", type=BOOL, default=None, help="Make or unmake a global administrator.")
+@click.option("--unlock", is_flag=True, help="Lift a lock-out after failed logins.")
+@password_options
+@pass_app
+def update(
+    app: App,
+    object_id: int | None,
+    login: str | None,
+    email: str | None,
+    first_name: str | None,
+    last_name: str | None,
+    enabled: str | None,
+    admin: str | None,
+    unlock: bool,
+    password_stdin: bool,
+    ask_password: bool,
+) -> None:
+    """Change a user's properties or password."""
+    from multiflexi.core import users
+
+    user_id = _user(app, object_id, login)
+    password = _password(password_stdin, ask_password)
+    users.update(
+        app.session,
+        user_id,
+        actor=app.actor,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        enabled=boolean_choice(enabled),
+        is_admin=boolean_choice(admin),
+    )
+    if password is not None:
+        users.set_password(app.session, user_id, password, actor=app.actor)
+    if unlock:
+        users.unlock(app.session, user_id, actor=app.actor)
+    app.emit({"user_id": user_id, "updated": True})
+
+
+@group.command("delete")
+@click.option("--id", "object_id", type=int, default=None, help="User id.")
+@click.option("--login", default=None, help="User login.")
+@pass_app
+def delete(app: App, object_id: int | None, login: str | None) -> None:
+    """Delete a user with its tokens and company roles."""
+    from multiflexi.core import users
+
+    user_id = _user(app, object_id, login)
+    users.delete(app.session, user_id, actor=app.actor)
+    app.emit({"user_id": user_id, "deleted": True})

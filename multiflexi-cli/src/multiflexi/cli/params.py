@@ -1,0 +1,110 @@
+"""Options and value parsers shared by the command families (named the same everywhere)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_RELATIVE = re.compile(r"^\+(\d+)\s*([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_pairs(
+    ctx: click.Context | None, param: click.Parameter | None, values: tuple[str, ...]
+) -> dict[str, str]:
+    """``KEY=VALUE`` words (repeatable option) as a dict; the original's ``KEY:VALUE`` too."""
+    result: dict[str, str] = {}
+    for word in values:
+        key, sep, value = word.partition("=")
+        if not sep:
+            key, sep, value = word.partition(":")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{word!r} is not KEY=VALUE", ctx=ctx, param=param)
+        result[key.strip()] = value
+    return result
+
+
+def parse_time(text: str, zone: str, *, now: dt.datetime | None = None) -> dt.datetime:
+    """``now``, ``+30m``/``+2h``/``+1d``, or an ISO 8601 time (without a zone: in ``zone``)."""
+    moment = now or dt.datetime.now(dt.UTC)
+    word = text.strip()
+    if word.lower() == "now" or word == "":
+        return moment
+    relative = _RELATIVE.match(word)
+    if relative:
+        amount, unit = int(relative.group(1)), relative.group(2)
+        return moment + dt.timedelta(**{_UNITS[unit]: amount})
+    try:
+        parsed = dt.datetime.fromisoformat(word)
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r}: use now, +30m, +2h, +1d or an ISO time like 2025-06-01T08:00",
+            param_hint="'--at'",
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=ZoneInfo(zone))
+    return parsed
+
+
+def id_option(help_text: str = "Id of the object.", *, required: bool = True) -> Callable[[F], F]:
+    return click.option("--id", "object_id", type=int, required=required, help=help_text)
+
+
+def company_option(*, required: bool = True) -> Callable[[F], F]:
+    return click.option(
+        "--company-id",
+        "--company",
+        "company",
+        required=required,
+        help="Company id or slug.",
+    )
+
+
+def app_options(func: F) -> F:
+    func = click.option("--app-uuid", default=None, help="Application uuid.")(func)
+    func = click.option("--app-id", type=int, default=None, help="Application id.")(func)
+    return func
+
+
+def pagination(default_limit: int = 100) -> Callable[[F], F]:
+    def decorate(func: F) -> F:
+        func = click.option(
+            "--offset", type=click.IntRange(min=0), default=0, help="Skip this many."
+        )(func)
+        func = click.option(
+            "--limit",
+            type=click.IntRange(1, 1000),
+            default=default_limit,
+            show_default=True,
+            help="At most this many.",
+        )(func)
+        return func
+
+    return decorate
+
+
+def boolean_choice(value: str | None) -> bool | None:
+    if value is None:
+        return None
+    return value.lower() in ("1", "true", "yes", "y", "on")
+
+
+BOOL = click.Choice(["true", "false", "yes", "no", "1", "0"], case_sensitive=False)
+
+
+def resolve_app_id(session: Any, app_id: int | None, app_uuid: str | None) -> int:
+    """The application id from ``--app-id`` or ``--app-uuid`` (one of them is required)."""
+    if app_id is not None:
+        return app_id
+    if app_uuid:
+        from multiflexi.core import apps
+
+        return apps.get(session, app_uuid).id
+    raise click.UsageError("give --app-id or --app-uuid")

@@ -1,0 +1,77 @@
+"""The audit log: who changed what, when. Read only; rows come from the core."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import AwareDatetime, Field
+
+from multiflexi.core import access, audit
+from multiflexi.core.errors import PermissionDenied
+from multiflexi.core.models import AuditEntry
+from multiflexi.server.api import blueprint
+from multiflexi.server.api.common import Id, ListQuery, Output, Page, Text, caller, db, page
+from multiflexi.server.api.spec import operation
+
+TAG = "audit"
+
+
+class AuditOut(Output):
+    id: int
+    at: dt.datetime
+    actor: str
+    user_id: int | None
+    action: str
+    entity_type: str
+    entity_id: str | None
+    company_id: int | None
+    details: Any = Field(None, description="what changed; secrets never appear here")
+    source: str | None
+
+
+class AuditPage(Page[AuditOut]):
+    pass
+
+
+class AuditQuery(ListQuery):
+    company_id: Id | None = Field(None, description="required unless you are an administrator")
+    entity_type: Text | None = Field(None, max_length=64)
+    entity_id: Text | None = Field(None, max_length=64)
+    actor: Text | None = Field(None, max_length=255)
+    since: AwareDatetime | None = None
+
+
+def out(entry: AuditEntry) -> AuditOut:
+    return AuditOut.model_validate(entry)
+
+
+@operation(
+    blueprint,
+    "GET",
+    "/audit",
+    summary="Read the audit log",
+    tag=TAG,
+    query=AuditQuery,
+    response=AuditPage,
+)
+def list_entries(query: AuditQuery) -> dict[str, Any]:
+    """Newest first. Administrators read all of it; a company's admins read the rows of
+    their company (give ``company_id``)."""
+    principal = caller()
+    if query.company_id is None:
+        if not principal.is_admin:
+            raise PermissionDenied("give company_id: only administrators read the whole log")
+    else:
+        access.require_admin(principal, query.company_id)
+    result = audit.entries(
+        db(),
+        entity_type=query.entity_type,
+        entity_id=query.entity_id,
+        company_id=query.company_id,
+        actor=query.actor,
+        since=query.since,
+        limit=query.limit,
+        offset=query.offset,
+    )
+    return page(result, out)

@@ -1,0 +1,392 @@
+"""Companies (the tenants), their environment variables, user access and applications.
+
+A company the caller holds no role in is answered 404, like one that does not
+exist. Creating and deleting companies is for global administrators; changing
+a company, its environment, its users and its applications needs the
+company's admin role.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Response, json
+from pydantic import Field
+
+from multiflexi.core import access, companies, users
+from multiflexi.core.errors import NotFound
+from multiflexi.core.models import Company, CompanyUser, CompanyVariable
+from multiflexi.server.api import blueprint
+from multiflexi.server.api.applications import ApplicationOut
+from multiflexi.server.api.applications import out as application_out
+from multiflexi.server.api.common import (
+    REDACTED,
+    Deleted,
+    Input,
+    ListQuery,
+    Output,
+    Page,
+    Text,
+    caller,
+    created,
+    db,
+    one_page,
+    page,
+)
+from multiflexi.server.api.spec import operation
+
+TAG = "companies"
+
+
+class CompanyOut(Output):
+    id: int
+    name: str
+    slug: str
+    ic: str | None
+    email: str | None
+    logo: str | None
+    zabbix_host: str | None
+    settings: Any = None
+    enabled: bool
+    created_at: dt.datetime | None
+    updated_at: dt.datetime | None
+
+
+class CompanyPage(Page[CompanyOut]):
+    pass
+
+
+class CompanyQuery(ListQuery):
+    slug: Text | None = Field(None, max_length=64, description="the one company with this slug")
+
+
+class NewCompany(Input):
+    name: Text = Field(min_length=1, max_length=255)
+    slug: Text | None = Field(None, max_length=64, description="derived from the name if absent")
+    ic: Text | None = Field(None, max_length=32)
+    email: Text | None = Field(None, max_length=255)
+    enabled: bool = True
+
+
+class CompanyChanges(Input):
+    name: Text | None = Field(None, min_length=1, max_length=255)
+    slug: Text | None = Field(None, max_length=64)
+    ic: Text | None = Field(None, max_length=32)
+    email: Text | None = Field(None, max_length=255)
+    logo: Text | None = Field(None, max_length=100_000)
+    zabbix_host: Text | None = Field(None, max_length=255)
+    enabled: bool | None = None
+    settings: dict[str, Any] | None = None
+
+
+class VariableOut(Output):
+    name: str
+    secret: bool
+    value: str = Field(description="'***' for a secret variable")
+
+
+class VariablePage(Page[VariableOut]):
+    pass
+
+
+class VariableIn(Input):
+    value: Text = Field(max_length=100_000)
+    secret: bool = False
+
+
+class MemberOut(Output):
+    id: int
+    company_id: int
+    user_id: int
+    login: str
+    role: str
+    created_at: dt.datetime | None
+
+
+class MemberPage(Page[MemberOut]):
+    pass
+
+
+class RoleIn(Input):
+    role: Text = Field(description="admin, manager or viewer", max_length=16)
+
+
+class AssignmentOut(Output):
+    company_id: int
+    application_id: int
+    run_template_id: int = Field(description="the default run template the assignment made")
+    created: bool
+
+
+class CompanyApplicationPage(Page[ApplicationOut]):
+    pass
+
+
+def out(company: Company) -> CompanyOut:
+    return CompanyOut.model_validate(company)
+
+
+def reach(company_id: int, permission: str = access.READ) -> Company:
+    """The company, if the caller may do ``permission`` in it (404 when it may not see it)."""
+    company = companies.get(db(), company_id)
+    access.require(caller(), company.id, permission, what="company", key=company_id)
+    return company
+
+
+def variable_out(variable: CompanyVariable) -> VariableOut:
+    value = REDACTED if variable.secret else variable.value
+    return VariableOut(name=variable.name, secret=variable.secret, value=value)
+
+
+def member_out(member: CompanyUser) -> MemberOut:
+    user = users.get(db(), member.user_id)
+    return MemberOut(
+        id=member.id,
+        company_id=member.company_id,
+        user_id=member.user_id,
+        login=user.login,
+        role=member.role,
+        created_at=member.created_at,
+    )
+
+
+@operation(
+    blueprint,
+    "GET",
+    "/companies",
+    summary="List companies",
+    tag=TAG,
+    query=CompanyQuery,
+    response=CompanyPage,
+)
+def list_companies(query: CompanyQuery) -> dict[str, Any]:
+    """The companies the caller may see, by id; ``slug`` finds one by its natural key."""
+    visible = access.visible_company_ids(caller())
+    if query.slug is not None:
+        if query.slug.isdigit():
+            return one_page([], query)
+        try:
+            found = companies.get(db(), query.slug)
+        except NotFound:
+            return one_page([], query)
+        visible_one = access.can_read(caller(), found.id)
+        return one_page([out(found)] if visible_one else [], query)
+    result = companies.list_companies(db(), ids=visible, limit=query.limit, offset=query.offset)
+    return page(result, out)
+
+
+@operation(
+    blueprint,
+    "POST",
+    "/companies",
+    summary="Create a company",
+    tag=TAG,
+    body=NewCompany,
+    response=CompanyOut,
+    status=201,
+)
+def create_company(body: NewCompany) -> Response:
+    """Global administrators only. A taken slug is a 409."""
+    access.require_global_admin(caller(), "create companies")
+    company = companies.create(db(), actor=caller(), **body.model_dump())
+    return created(out(company), "api.companies_get_company", company_id=company.id)
+
+
+@operation(
+    blueprint,
+    "GET",
+    "/companies/<int:company_id>",
+    summary="Get a company",
+    tag=TAG,
+    response=CompanyOut,
+)
+def get_company(company_id: int) -> CompanyOut:
+    return out(reach(company_id))
+
+
+@operation(
+    blueprint,
+    "PATCH",
+    "/companies/<int:company_id>",
+    summary="Change a company",
+    tag=TAG,
+    body=CompanyChanges,
+    response=CompanyOut,
+)
+def update_company(company_id: int, body: CompanyChanges) -> CompanyOut:
+    """Only the given members change. Needs the company's admin role."""
+    company = reach(company_id, access.ADMIN)
+    changes = body.model_dump(exclude_unset=True)
+    return out(companies.update(db(), company.id, changes, actor=caller()))
+
+
+@operation(
+    blueprint,
+    "DELETE",
+    "/companies/<int:company_id>",
+    summary="Delete a company",
+    tag=TAG,
+    response=Deleted,
+)
+def delete_company(company_id: int) -> Deleted:
+    """With everything it owns (run templates, jobs, credentials). Global administrators only."""
+    company = reach(company_id)
+    access.require_global_admin(caller(), "delete companies")
+    companies.delete(db(), company.id, actor=caller())
+    return Deleted(id=company_id)
+
+
+# -- environment ----------------------------------------------------------------------
+
+
+@operation(
+    blueprint,
+    "GET",
+    "/companies/<int:company_id>/environment",
+    summary="List a company's environment variables",
+    tag=TAG,
+    query=ListQuery,
+    response=VariablePage,
+)
+def list_environment(company_id: int, query: ListQuery) -> dict[str, Any]:
+    """By name; the values of secret variables are shown as ``***``."""
+    company = reach(company_id)
+    variables = companies.variables(db(), company.id)
+    return one_page([variable_out(v) for v in variables], query)
+
+
+@operation(
+    blueprint,
+    "PUT",
+    "/companies/<int:company_id>/environment/<name>",
+    summary="Set a company environment variable",
+    tag=TAG,
+    body=VariableIn,
+    response=VariableOut,
+)
+def set_variable(company_id: int, name: str, body: VariableIn) -> VariableOut:
+    """Create or replace; a secret value is stored encrypted. Needs the company's admin role."""
+    company = reach(company_id, access.ADMIN)
+    variable = companies.set_variable(
+        db(), company.id, name, body.value, actor=caller(), secret=body.secret
+    )
+    return variable_out(variable)
+
+
+@operation(
+    blueprint,
+    "DELETE",
+    "/companies/<int:company_id>/environment/<name>",
+    summary="Remove a company environment variable",
+    tag=TAG,
+)
+def unset_variable(company_id: int, name: str) -> None:
+    company = reach(company_id, access.ADMIN)
+    companies.unset_variable(db(), company.id, name, actor=caller())
+
+
+# -- user access ----------------------------------------------------------------------
+
+
+@operation(
+    blueprint,
+    "GET",
+    "/companies/<int:company_id>/users",
+    summary="List the users of a company and their roles",
+    tag=TAG,
+    query=ListQuery,
+    response=MemberPage,
+)
+def list_members(company_id: int, query: ListQuery) -> dict[str, Any]:
+    company = reach(company_id)
+    result = users.members(db(), company.id, limit=query.limit, offset=query.offset)
+    return page(result, member_out)
+
+
+@operation(
+    blueprint,
+    "PUT",
+    "/companies/<int:company_id>/users/<int:user_id>",
+    summary="Give a user a role in a company",
+    tag=TAG,
+    body=RoleIn,
+    response=MemberOut,
+)
+def grant_role(company_id: int, user_id: int, body: RoleIn) -> MemberOut:
+    """Replaces any role the user had there. Needs the company's admin role."""
+    company = reach(company_id, access.ADMIN)
+    member = users.grant(db(), company.id, user_id, body.role, actor=caller())
+    return member_out(member)
+
+
+@operation(
+    blueprint,
+    "DELETE",
+    "/companies/<int:company_id>/users/<int:user_id>",
+    summary="Take a user's role in a company away",
+    tag=TAG,
+)
+def revoke_role(company_id: int, user_id: int) -> None:
+    company = reach(company_id, access.ADMIN)
+    users.revoke(db(), company.id, user_id, actor=caller())
+
+
+# -- applications ---------------------------------------------------------------------
+
+
+@operation(
+    blueprint,
+    "GET",
+    "/companies/<int:company_id>/applications",
+    summary="List the applications assigned to a company",
+    tag=TAG,
+    query=ListQuery,
+    response=CompanyApplicationPage,
+)
+def list_assigned(company_id: int, query: ListQuery) -> dict[str, Any]:
+    company = reach(company_id)
+    return one_page([application_out(a) for a in companies.applications(db(), company.id)], query)
+
+
+@operation(
+    blueprint,
+    "PUT",
+    "/companies/<int:company_id>/applications/<int:application_id>",
+    summary="Assign an application to a company",
+    tag=TAG,
+    response=AssignmentOut,
+    also=(201,),
+)
+def assign(company_id: int, application_id: int) -> Response:
+    """Makes a default run template (201); assigning again changes nothing (200)."""
+    company = reach(company_id, access.ADMIN)
+    run_template, new = companies.assign_application(
+        db(), company.id, application_id, actor=caller()
+    )
+    data = AssignmentOut(
+        company_id=company.id,
+        application_id=application_id,
+        run_template_id=run_template.id,
+        created=new,
+    )
+    return Response(
+        json.dumps(data.model_dump(mode="json")),
+        status=201 if new else 200,
+        mimetype="application/json",
+    )
+
+
+@operation(
+    blueprint,
+    "DELETE",
+    "/companies/<int:company_id>/applications/<int:application_id>",
+    summary="Unassign an application from a company",
+    tag=TAG,
+    response=Deleted,
+)
+def unassign(company_id: int, application_id: int) -> Deleted:
+    """Deletes the company's run templates of the application (and their jobs)."""
+    company = reach(company_id, access.ADMIN)
+    removed = companies.unassign_application(db(), company.id, application_id, actor=caller())
+    return Deleted(id=application_id, removed_run_templates=removed)

@@ -1,0 +1,168 @@
+"""Credentials of a company: values stored encrypted, always shown as ``***``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Response
+from pydantic import Field
+
+from multiflexi.core import access, credentials
+from multiflexi.core.models import Credential
+from multiflexi.server.api import blueprint
+from multiflexi.server.api.common import (
+    Id,
+    Input,
+    ListQuery,
+    Output,
+    Page,
+    Text,
+    caller,
+    created,
+    db,
+    page,
+)
+from multiflexi.server.api.spec import operation
+
+TAG = "credentials"
+
+
+class CredentialOut(Output):
+    id: int
+    company_id: int
+    credential_type_id: int
+    name: str
+    values: dict[str, str] = Field(description="field name -> '***'; values are never shown")
+    created_at: dt.datetime | None
+    updated_at: dt.datetime | None
+
+
+class CredentialPage(Page[CredentialOut]):
+    pass
+
+
+class CredentialQuery(ListQuery):
+    company_id: Id | None = None
+
+
+Values = dict[Text, Text | None]
+
+
+class NewCredential(Input):
+    company_id: Id
+    credential_type_id: Id
+    name: Text = Field(min_length=1, max_length=255)
+    values: Values = Field(default_factory=dict)
+
+
+class CredentialChanges(Input):
+    name: Text | None = Field(None, min_length=1, max_length=255)
+    values: Values | None = Field(
+        None, description="null removes a value; an empty secret keeps the stored one"
+    )
+
+
+def out(credential: Credential) -> CredentialOut:
+    return CredentialOut(
+        id=credential.id,
+        company_id=credential.company_id,
+        credential_type_id=credential.credential_type_id,
+        name=credential.name,
+        values=credentials.redacted_values(credential),
+        created_at=credential.created_at,
+        updated_at=credential.updated_at,
+    )
+
+
+def reach(credential_id: int, permission: str = access.READ) -> Credential:
+    credential = credentials.get(db(), credential_id)
+    access.require(
+        caller(), credential.company_id, permission, what="credential", key=credential_id
+    )
+    return credential
+
+
+@operation(
+    blueprint,
+    "GET",
+    "/credentials",
+    summary="List credentials",
+    tag=TAG,
+    query=CredentialQuery,
+    response=CredentialPage,
+)
+def list_credentials(query: CredentialQuery) -> dict[str, Any]:
+    result = credentials.list_credentials(
+        db(),
+        company_id=query.company_id,
+        company_ids=access.visible_company_ids(caller()),
+        limit=query.limit,
+        offset=query.offset,
+    )
+    return page(result, out)
+
+
+@operation(
+    blueprint,
+    "POST",
+    "/credentials",
+    summary="Create a credential",
+    tag=TAG,
+    body=NewCredential,
+    response=CredentialOut,
+    status=201,
+)
+def create_credential(body: NewCredential) -> Response:
+    """Every required field of the type must be given. Needs write access to the company."""
+    access.require_write(caller(), body.company_id)
+    credential = credentials.create(
+        db(),
+        company=body.company_id,
+        credential_type_id=body.credential_type_id,
+        name=body.name,
+        values=body.values,
+        actor=caller(),
+    )
+    return created(out(credential), "api.credentials_get_credential", credential_id=credential.id)
+
+
+@operation(
+    blueprint,
+    "GET",
+    "/credentials/<int:credential_id>",
+    summary="Get a credential",
+    tag=TAG,
+    response=CredentialOut,
+)
+def get_credential(credential_id: int) -> CredentialOut:
+    return out(reach(credential_id))
+
+
+@operation(
+    blueprint,
+    "PATCH",
+    "/credentials/<int:credential_id>",
+    summary="Change a credential",
+    tag=TAG,
+    body=CredentialChanges,
+    response=CredentialOut,
+)
+def update_credential(credential_id: int, body: CredentialChanges) -> CredentialOut:
+    credential = reach(credential_id, access.WRITE)
+    updated = credentials.update(
+        db(), credential.id, actor=caller(), name=body.name, values=body.values
+    )
+    return out(updated)
+
+
+@operation(
+    blueprint,
+    "DELETE",
+    "/credentials/<int:credential_id>",
+    summary="Delete a credential",
+    tag=TAG,
+)
+def delete_credential(credential_id: int) -> None:
+    credential = reach(credential_id, access.WRITE)
+    credentials.delete(db(), credential.id, actor=caller())

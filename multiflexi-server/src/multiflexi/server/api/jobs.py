@@ -1,0 +1,376 @@
+"""Jobs: list with filters, get, output (tail with an offset, or live as Server-Sent Events),
+artifacts, cancel."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import time
+from collections.abc import Iterator
+from typing import Any, Literal
+
+from flask import Response, json, request, send_file, stream_with_context
+from pydantic import AwareDatetime, Field
+from redis.exceptions import RedisError
+
+from multiflexi.core import access, job_artifacts, jobs, queue
+from multiflexi.core.config import settings_of
+from multiflexi.core.models import Artifact, Job, JobOutputLine
+from multiflexi.server.api import blueprint
+from multiflexi.server.api.common import (
+    Id,
+    ListQuery,
+    Output,
+    Page,
+    Query,
+    caller,
+    db,
+    page,
+)
+from multiflexi.server.api.spec import MAX_ID, operation
+
+TAG = "jobs"
+State = Literal[
+    "scheduled",
+    "queued",
+    "waiting",
+    "running",
+    "success",
+    "failed",
+    "lost",
+    "cancelled",
+    "blocked",
+    "missed",
+]
+#: how often the live stream looks for new lines (sooner when Redis says so), and says it
+#: is alive
+POLL_SECONDS = 0.5
+KEEPALIVE_SECONDS = 15.0
+
+
+class JobOut(Output):
+    id: int
+    run_template_id: int
+    company_id: int
+    application_id: int
+    state: str
+    schedule_type: str
+    scheduled_at: dt.datetime
+    queued_at: dt.datetime | None
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    executor: str
+    queue: str
+    command: Any = Field(None, description="argument list, secrets masked")
+    environment: Any = Field(None, description="name -> value, secrets shown as ***")
+    exit_code: int | None
+    exit_description: str | None
+    severity: str | None
+    worker: str | None
+    attempt: int
+    retry_of_id: int | None
+    parent_job_id: int | None
+    launched_by: str
+    launched_by_user_id: int | None
+    app_version: str | None
+    block_reason: str | None
+    cancel_requested: bool
+    output_lines: int
+    created_at: dt.datetime | None
+    updated_at: dt.datetime | None
+
+
+class JobPage(Page[JobOut]):
+    pass
+
+
+class JobQuery(ListQuery):
+    limit: int = Field(50, ge=1, le=1000)
+    state: list[State] | None = Field(None, description="one or more states (repeat the parameter)")
+    company_id: Id | None = None
+    run_template_id: Id | None = None
+    since: AwareDatetime | None = Field(None, description="scheduled at or after")
+    until: AwareDatetime | None = Field(None, description="scheduled before")
+
+
+class OutputLine(Output):
+    seq: int
+    stream: str
+    text: str
+    created_at: dt.datetime | None
+
+
+class OutputQuery(Query):
+    after: int = Field(0, ge=0, le=MAX_ID, description="only lines after this sequence number")
+    limit: int = Field(1000, ge=1, le=10_000)
+
+
+class OutputOut(Output):
+    job_id: int
+    state: str
+    items: list[OutputLine]
+    next_after: int = Field(description="pass as 'after' to get the lines that follow")
+    finished: bool = Field(description="the job is over: no further lines will come")
+
+
+class StreamQuery(Query):
+    after: int = Field(0, ge=0, le=MAX_ID, description="start after this line (or Last-Event-ID)")
+    timeout: float = Field(60, gt=0, le=3600, description="seconds before the server ends it")
+
+
+class ArtifactOut(Output):
+    id: int
+    job_id: int
+    name: str
+    type: str | None
+    content_type: str
+    size: int
+    sha256: str | None
+    note: str | None
+    created_at: dt.datetime | None
+
+
+class ArtifactPage(Page[ArtifactOut]):
+    pass
+
+
+def out(job: Job) -> JobOut:
+    return JobOut.model_validate(job)
+
+
+def reach(job_id: int, permission: str = access.READ) -> Job:
+    job = jobs.get(db(), job_id)
+    access.require(caller(), job.company_id, permission, what="job", key=job_id)
+    return job
+
+
+def _line(line: JobOutputLine) -> OutputLine:
+    return OutputLine.model_validate(line)
+
+
+@operation(
+    blueprint,
+    "GET",
+    "/jobs",
+    summary="List jobs",
+    tag=TAG,
+    query=JobQuery,
+    response=JobPage,
+)
+def list_jobs(query: JobQuery) -> dict[str, Any]:
+    """Newest first; filter by state, company, run template and scheduled time."""
+    result = jobs.list_jobs(
+        db(),
+        state=query.state,
+        company_id=query.company_id,
+        run_template_id=query.run_template_id,
+        since=query.since,
+        until=query.until,
+        company_ids=access.visible_company_ids(caller()),
+        limit=query.limit,
+        offset=query.offset,
+    )
+    return page(result, out)
+
+
+@operation(
+    blueprint,
+    "GET",
+    "/jobs/<int:job_id>",
+    summary="Get a job",
+    tag=TAG,
+    response=JobOut,
+)
+def get_job(job_id: int) -> JobOut:
+    return out(reach(job_id))
+
+
+@operation(
+    blueprint,
+    "POST",
+    "/jobs/<int:job_id>/cancel",
+    summary="Cancel a job",
+    tag=TAG,
+    response=JobOut,
+)
+def cancel_job(job_id: int) -> JobOut:
+    """A job not yet running is cancelled at once; a running one is asked to stop.
+    A finished job is a 409."""
+    job = reach(job_id, access.WRITE)
+    return out(jobs.cancel(db(), job.id, actor=caller()))
+
+
+@operation(
+    blueprint,
+    "GET",
+    "/jobs/<int:job_id>/output",
+    summary="Read a job's output",
+    tag=TAG,
+    query=OutputQuery,
+    response=OutputOut,
+)
+def job_output(job_id: int, query: OutputQuery) -> OutputOut:
+    """Lines after ``after`` in order; call again with ``next_after`` to follow the job."""
+    job = reach(job_id)
+    lines = jobs.output(db(), job.id, after=query.after, limit=query.limit)
+    return OutputOut(
+        job_id=job.id,
+        state=job.state,
+        items=[_line(line) for line in lines],
+        next_after=lines[-1].seq if lines else query.after,
+        finished=job.state in jobs.FINAL_STATES and len(lines) < query.limit,
+    )
+
+
+def _event(event: str, data: Any, event_id: int | None = None) -> str:
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {event}\ndata: {json.dumps(data)}\n\n"
+
+
+#: the channel an executor may publish on when it stores new lines of a job
+OUTPUT_CHANNEL = "multiflexi:job:{job_id}:output"
+
+
+class Wakeup:
+    """Waits between polls; a message on the job's Redis channel ends the wait early.
+
+    The database stays the source of the lines: a message only says "look now".
+    Without Redis (down, or no executor publishing) it simply sleeps.
+    """
+
+    def __init__(self, job_id: int, redis_url: str) -> None:
+        self._pubsub: Any = None
+        try:
+            client = queue.connect(redis_url)
+            pubsub = client.pubsub()
+            pubsub.subscribe(OUTPUT_CHANNEL.format(job_id=job_id))
+            self._pubsub = pubsub
+        except RedisError:
+            self._pubsub = None
+
+    def wait(self, seconds: float) -> bool:
+        """Wait up to ``seconds``; True when a message on the channel ended the wait."""
+        end = time.monotonic() + seconds
+        while self._pubsub is not None:
+            left = end - time.monotonic()
+            if left <= 0:
+                return False
+            try:
+                message = self._pubsub.get_message(timeout=left)
+            except RedisError:
+                self.close()
+                break
+            if message is not None and message.get("type") == "message":
+                return True
+        time.sleep(max(0.0, end - time.monotonic()))
+        return False
+
+    def close(self) -> None:
+        if self._pubsub is not None:
+            with contextlib.suppress(RedisError):
+                self._pubsub.close()
+            self._pubsub = None
+
+
+def _stream(job_id: int, after: int, timeout: float, redis_url: str) -> Iterator[str]:
+    session = db()
+    deadline = time.monotonic() + timeout
+    quiet_since = time.monotonic()
+    wakeup = Wakeup(job_id, redis_url)
+    try:
+        while True:
+            lines = jobs.output(session, job_id, after=after, limit=500)
+            for line in lines:
+                after = line.seq
+                yield _event("line", _line(line).model_dump(mode="json"), line.seq)
+            state = jobs.get(session, job_id).state
+            session.rollback()  # end the read transaction: the next poll sees new commits
+            if lines:
+                quiet_since = time.monotonic()
+                continue
+            if state in jobs.FINAL_STATES:
+                yield _event("end", {"state": state, "next_after": after})
+                return
+            if time.monotonic() >= deadline:
+                yield _event("timeout", {"state": state, "next_after": after})
+                return
+            if time.monotonic() - quiet_since >= KEEPALIVE_SECONDS:
+                quiet_since = time.monotonic()
+                yield ": keep-alive\n\n"
+            wakeup.wait(POLL_SECONDS)
+    finally:
+        wakeup.close()
+
+
+@operation(
+    blueprint,
+    "GET",
+    "/jobs/<int:job_id>/output/stream",
+    summary="Follow a job's output live (Server-Sent Events)",
+    tag=TAG,
+    query=StreamQuery,
+    media_type="text/event-stream",
+)
+def stream_output(job_id: int, query: StreamQuery) -> Response:
+    """Each line is a ``line`` event whose id is its sequence number, so a client that
+    reconnects with ``Last-Event-ID`` continues where it stopped. The stream ends with an
+    ``end`` event when the job is over, or a ``timeout`` event after ``timeout`` seconds."""
+    job = reach(job_id)
+    after = query.after
+    last = request.headers.get("Last-Event-ID", "")
+    if last.isascii() and last.isdigit() and len(last) <= 10:
+        after = max(after, int(last))
+    response = Response(
+        stream_with_context(_stream(job.id, after, query.timeout, settings_of(db()).redis_url)),
+        mimetype="text/event-stream",
+    )
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Accel-Buffering"] = "no"
+    return response
+
+
+def artifact_out(artifact: Artifact) -> ArtifactOut:
+    return ArtifactOut.model_validate(artifact)
+
+
+@operation(
+    blueprint,
+    "GET",
+    "/jobs/<int:job_id>/artifacts",
+    summary="List a job's artifacts",
+    tag=TAG,
+    query=ListQuery,
+    response=ArtifactPage,
+)
+def list_artifacts(job_id: int, query: ListQuery) -> dict[str, Any]:
+    job = reach(job_id)
+    items = job_artifacts.list_for_job(db(), job.id)
+    return {
+        "items": [artifact_out(a) for a in items[query.offset : query.offset + query.limit]],
+        "total": len(items),
+        "limit": query.limit,
+        "offset": query.offset,
+    }
+
+
+@operation(
+    blueprint,
+    "GET",
+    "/jobs/<int:job_id>/artifacts/<int:artifact_id>",
+    summary="Download an artifact",
+    tag=TAG,
+    media_type="application/octet-stream",
+)
+def download_artifact(job_id: int, artifact_id: int) -> Response:
+    job = reach(job_id)
+    artifact = job_artifacts.get(db(), job.id, artifact_id)
+    data = job_artifacts.content(artifact)
+    name = artifact.name.rsplit("/", 1)[-1] or f"artifact-{artifact.id}"
+    if isinstance(data, bytes):
+        response = Response(data, mimetype="application/octet-stream")
+        response.headers.set("Content-Disposition", "attachment", filename=name)
+        response.headers["X-Artifact-Content-Type"] = artifact.content_type
+        return response
+    return send_file(
+        data, mimetype="application/octet-stream", as_attachment=True, download_name=name
+    )

@@ -1,0 +1,241 @@
+"""Users: accounts, passwords, company roles; and ``/me``, the caller itself.
+
+Global administrators manage every account. Any other user sees only their
+own account (other accounts are 404) and may change their own names, email
+and password.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Response
+from pydantic import Field
+
+from multiflexi.core import access, users
+from multiflexi.core.errors import NotFound
+from multiflexi.core.models import User
+from multiflexi.server.api import blueprint
+from multiflexi.server.api.common import (
+    Input,
+    ListQuery,
+    Output,
+    Page,
+    Text,
+    caller,
+    created,
+    db,
+    one_page,
+    page,
+)
+from multiflexi.server.api.spec import operation
+
+TAG = "users"
+
+
+class UserOut(Output):
+    id: int
+    login: str
+    email: str | None
+    first_name: str | None
+    last_name: str | None
+    enabled: bool
+    is_admin: bool
+    locked_until: dt.datetime | None
+    last_login_at: dt.datetime | None
+    created_at: dt.datetime | None
+
+
+class UserPage(Page[UserOut]):
+    pass
+
+
+class UserQuery(ListQuery):
+    login: Text | None = Field(None, max_length=128, description="the one user with this login")
+    enabled: bool | None = None
+    is_admin: bool | None = None
+
+
+class NewUser(Input):
+    login: Text = Field(min_length=1, max_length=128)
+    password: Text | None = Field(None, max_length=1024, description="none: tokens only")
+    email: Text = Field("", max_length=255)
+    first_name: Text = Field("", max_length=128)
+    last_name: Text = Field("", max_length=128)
+    enabled: bool = True
+    is_admin: bool = False
+
+
+class UserChanges(Input):
+    email: Text | None = Field(None, max_length=255)
+    first_name: Text | None = Field(None, max_length=128)
+    last_name: Text | None = Field(None, max_length=128)
+    enabled: bool | None = Field(None, description="administrators only")
+    is_admin: bool | None = Field(None, description="administrators only")
+
+
+class PasswordIn(Input):
+    password: Text | None = Field(max_length=1024, description="null removes the password")
+
+
+class MembershipOut(Output):
+    company_id: int
+    role: str
+
+
+class MembershipPage(Page[MembershipOut]):
+    pass
+
+
+class MeOut(UserOut):
+    roles: dict[str, str] = Field(description="company id -> role")
+
+
+def out(user: User) -> UserOut:
+    return UserOut.model_validate(user)
+
+
+def reach(user_id: int) -> User:
+    access.require_self_or_admin(caller(), user_id)
+    return users.get(db(), user_id)
+
+
+@operation(
+    blueprint,
+    "GET",
+    "/me",
+    summary="The caller's own account and roles",
+    tag=TAG,
+    response=MeOut,
+)
+def me() -> MeOut:
+    principal = caller()
+    user = users.get(db(), principal.user_id or 0)
+    roles = {str(k): v for k, v in sorted(principal.roles.items())}
+    return MeOut(**out(user).model_dump(), roles=roles)
+
+
+@operation(
+    blueprint,
+    "GET",
+    "/users",
+    summary="List users",
+    tag=TAG,
+    query=UserQuery,
+    response=UserPage,
+)
+def list_users(query: UserQuery) -> dict[str, Any]:
+    """All users for an administrator; for anyone else only their own account."""
+    principal = caller()
+    if query.login is not None or not principal.is_admin:
+        try:
+            found = (
+                users.get_by_login(db(), query.login)
+                if query.login is not None
+                else users.get(db(), principal.user_id or 0)
+            )
+        except NotFound:
+            return one_page([], query)
+        allowed = principal.is_admin or found.id == principal.user_id
+        return one_page([out(found)] if allowed else [], query)
+    result = users.list(
+        db(),
+        enabled=query.enabled,
+        is_admin=query.is_admin,
+        limit=query.limit,
+        offset=query.offset,
+    )
+    return page(result, out)
+
+
+@operation(
+    blueprint,
+    "POST",
+    "/users",
+    summary="Create a user",
+    tag=TAG,
+    body=NewUser,
+    response=UserOut,
+    status=201,
+)
+def create_user(body: NewUser) -> Response:
+    """Global administrators only. A taken login is a 409."""
+    access.require_global_admin(caller(), "create users")
+    user = users.create(db(), actor=caller(), **body.model_dump())
+    return created(out(user), "api.users_get_user", user_id=user.id)
+
+
+@operation(
+    blueprint,
+    "GET",
+    "/users/<int:user_id>",
+    summary="Get a user",
+    tag=TAG,
+    response=UserOut,
+)
+def get_user(user_id: int) -> UserOut:
+    return out(reach(user_id))
+
+
+@operation(
+    blueprint,
+    "PATCH",
+    "/users/<int:user_id>",
+    summary="Change a user",
+    tag=TAG,
+    body=UserChanges,
+    response=UserOut,
+)
+def update_user(user_id: int, body: UserChanges) -> UserOut:
+    """A user may change their own names and email; enabling and administrator rights are
+    for administrators. The last enabled administrator cannot be disabled or demoted (409)."""
+    user = reach(user_id)
+    changes = body.model_dump(exclude_unset=True)
+    if {"enabled", "is_admin"} & set(changes):
+        access.require_global_admin(caller(), "enable, disable or promote users")
+    return out(users.update(db(), user.id, actor=caller(), **changes))
+
+
+@operation(
+    blueprint,
+    "PUT",
+    "/users/<int:user_id>/password",
+    summary="Set a user's password",
+    tag=TAG,
+    body=PasswordIn,
+    response=UserOut,
+)
+def set_password(user_id: int, body: PasswordIn) -> UserOut:
+    """Own password, or any user's for an administrator; also lifts a lock-out."""
+    user = reach(user_id)
+    return out(users.set_password(db(), user.id, body.password, actor=caller()))
+
+
+@operation(
+    blueprint,
+    "DELETE",
+    "/users/<int:user_id>",
+    summary="Delete a user",
+    tag=TAG,
+)
+def delete_user(user_id: int) -> None:
+    """With their tokens and roles. Administrators only; never the last administrator (409)."""
+    user = reach(user_id)
+    access.require_global_admin(caller(), "delete users")
+    users.delete(db(), user.id, actor=caller())
+
+
+@operation(
+    blueprint,
+    "GET",
+    "/users/<int:user_id>/companies",
+    summary="List a user's company roles",
+    tag=TAG,
+    query=ListQuery,
+    response=MembershipPage,
+)
+def list_memberships(user_id: int, query: ListQuery) -> dict[str, Any]:
+    user = reach(user_id)
+    result = users.memberships(db(), user.id, limit=query.limit, offset=query.offset)
+    return page(result, lambda m: MembershipOut(company_id=m.company_id, role=m.role))

@@ -1,0 +1,159 @@
+"""Who is calling: Bearer tokens, HTTP Basic, and the web UI's session cookie.
+
+Every operation of the API and of the compatibility layer requires one of
+them, except the few registered with ``public=True`` (the OpenAPI document,
+its page, login and logout, the original's ping). The caller becomes a core
+:class:`~multiflexi.core.access.Principal`; the views hand it to the core, which
+applies the one access policy (tenant isolation, roles).
+
+* ``Authorization: Bearer mfx_...``: an API token (``core.tokens.authenticate``).
+* ``Authorization: Basic ...``: login and password (``core.users.authenticate``;
+  failed attempts count towards the account's lock-out).
+* The ``session`` cookie set by ``POST /api/v1/auth/login``. A request that
+  changes something with only the cookie must also send the ``X-CSRF-Token``
+  header the login answered with.
+
+A refusal is a 401 problem document that never repeats what was sent.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import secrets
+from collections.abc import Callable
+
+from flask import Blueprint, Response, g, request, session
+
+from multiflexi.core import access, tokens, users
+from multiflexi.core.access import Principal
+from multiflexi.core.errors import NotFound
+from multiflexi.core.models import User
+from multiflexi.core.users import AuthenticationFailed
+from multiflexi.server import app as server_app
+from multiflexi.server.errors import problem
+
+SESSION_USER = "user_id"
+SESSION_CSRF = "csrf"
+CSRF_HEADER = "X-CSRF-Token"
+REALM = 'Bearer realm="MultiFlexi", Basic realm="MultiFlexi"'
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_REFUSED = (
+    "send an API token (Authorization: Bearer ...), a login and password "
+    "(Authorization: Basic ...) or log in for a session"
+)
+
+
+class Unauthorized(Exception):
+    """The request carries no acceptable credentials."""
+
+
+def unauthorized(detail: str = _REFUSED) -> Response:
+    response = problem(401, "Unauthorized", detail)
+    response.headers["WWW-Authenticate"] = REALM
+    return response
+
+
+def _basic(value: str) -> tuple[str, str]:
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise Unauthorized from None
+    login, sep, password = decoded.partition(":")
+    if not sep:
+        raise Unauthorized
+    return login, password
+
+
+def _from_header(header: str) -> tuple[User, str]:
+    scheme, _, value = header.partition(" ")
+    db = server_app.session()
+    try:
+        if scheme.lower() == "bearer" and value.strip():
+            return tokens.authenticate(db, value.strip()), "api:token"
+        if scheme.lower() == "basic" and value.strip():
+            login, password = _basic(value)
+            return users.authenticate(db, login, password), "api:basic"
+    except AuthenticationFailed:
+        raise Unauthorized from None
+    raise Unauthorized
+
+
+def _from_session() -> tuple[User, str]:
+    user_id = session.get(SESSION_USER)
+    if not isinstance(user_id, int):
+        raise Unauthorized
+    try:
+        user = users.get(server_app.session(), user_id)
+    except NotFound:
+        session.clear()
+        raise Unauthorized from None
+    if not user.enabled:
+        session.clear()
+        raise Unauthorized
+    if request.method not in _SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not hmac.compare_digest(sent.encode(), str(session.get(SESSION_CSRF, "")).encode()):
+            raise Unauthorized
+    return user, "web"
+
+
+def identify() -> Principal:
+    """The principal of the current request, or :class:`Unauthorized`."""
+    header = request.headers.get("Authorization")
+    user, source = _from_header(header) if header else _from_session()
+    return access.principal_for(server_app.session(), user, source=source)
+
+
+def current_principal() -> Principal:
+    """The authenticated caller of this request (set before the view runs)."""
+    principal = g.get("principal")
+    if principal is None:  # a view reached without the guard: refuse, never guess
+        raise RuntimeError("no authenticated principal for this request")
+    return principal
+
+
+def start_session(user: User) -> str:
+    """Log the user in for the web UI; returns the CSRF token for changing requests."""
+    session.clear()
+    session[SESSION_USER] = user.id
+    session[SESSION_CSRF] = csrf = secrets.token_urlsafe(32)
+    session.permanent = False
+    return csrf
+
+
+def end_session() -> None:
+    session.clear()
+
+
+def guard(blueprint: Blueprint, is_public: Callable[[str | None], bool]) -> None:
+    """Require authentication on every route of the blueprint but the public ones."""
+
+    @blueprint.record_once
+    def _cookie_defaults(state: object) -> None:
+        app = state.app  # type: ignore[attr-defined]
+        app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+        app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+
+    @blueprint.before_request
+    def _authenticate() -> Response | None:
+        if is_public(request.endpoint):
+            return None
+        try:
+            g.principal = identify()
+        except Unauthorized:
+            return unauthorized()
+        return None
+
+
+__all__ = [
+    "CSRF_HEADER",
+    "Unauthorized",
+    "current_principal",
+    "end_session",
+    "guard",
+    "identify",
+    "start_session",
+    "unauthorized",
+]

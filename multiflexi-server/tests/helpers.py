@@ -1,0 +1,35 @@
+"""Data the tests share: the planted secrets, a manifest, the common password."""
+
+from __future__ import annotations
+
+from typing import Any
+
+MASTER_KEY = "test-master-key-0123456789-abcdefghijklmnop"
+PASSWORD = "correct horse battery"
+SECRETS = {
+    "company_variable": "PLANTED-company-variable-7f3a",
+    "run_template_value": "PLANTED-run-template-value-91cc",
+    "credential_value": "PLANTED-credential-value-55e1",
+    "type_setting": "PLANTED-type-setting-0b2d",
+    "override": "PLANTED-override-c4d8",
+    "password": PASSWORD,
+}
+
+MANIFEST: dict[str, Any] = {
+    "$schema": "https://raw.githubusercontent.com/VitexSoftware/php-vitexsoftware-multiflexi-core/refs/heads/main/multiflexi.app.schema.json",
+    "name": "Probe",
+    "uuid": "6f1c1a4e-0000-4000-8000-00000000a001",
+    "description": "Prints what it is given",
+    "executable": "/usr/bin/env",
+    "version": "1.0.0",
+    "topics": ["test"],
+    "environment": {
+        "REPORT_NAME": {"type": "string", "description": "name", "defval": "report"},
+        "API_PASSWORD": {"type": "password", "description": "secret", "required": False},
+    },
+    "exitCodes": {"0": {"severity": "success", "description": "done"}},
+}
+
+
+def manifest(**changes: Any) -> dict[str, Any]:
+    return {**MANIFEST, **changes}
