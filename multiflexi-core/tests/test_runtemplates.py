@@ -197,3 +197,36 @@ def test_credential_of_another_company_cannot_be_bound(session, company, app):
     )
     with pytest.raises(NotFound):
         runtemplates.bind_credential(session, rt.id, foreign.id, actor=ACTOR)
+
+
+def test_configure_is_all_or_nothing(session, company, app):
+    rt = make(session, company, app, interval_code="h")
+    with pytest.raises(ValidationError):
+        runtemplates.configure(
+            session,
+            rt.id,
+            actor=ACTOR,
+            changes={"interval_code": "d", "delay": 60},
+            values={"LIMIT": "5", "MODE": "not-a-mode"},
+        )
+    session.expire_all()
+    again = runtemplates.get(session, rt.id)
+    assert (again.interval_code, again.delay) == ("h", 0)
+    assert "LIMIT" not in runtemplates.configured_values(session, again)
+
+
+def test_configure_changes_settings_values_and_activation_together(session, company, app):
+    rt = make(session, company, app, values={}, active=False)
+    runtemplates.configure(
+        session,
+        rt.id,
+        actor=ACTOR,
+        changes={"interval_code": "d"},
+        values={"ENDPOINT": "https://x.example"},
+        active=True,
+    )
+    again = runtemplates.get(session, rt.id)
+    assert (again.interval_code, again.active) == ("d", True)
+    entries = audit.entries(session, entity_type="run_template").items
+    assert entries[0].action == "update"
+    assert entries[0].details == {"changed": ["active", "interval_code"], "values": ["ENDPOINT"]}

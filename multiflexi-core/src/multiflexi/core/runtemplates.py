@@ -218,10 +218,22 @@ def create(
     return run_template
 
 
-def update(
-    session: Session, rt_id: int, changes: Mapping[str, Any], *, actor: Actor
+def configure(
+    session: Session,
+    rt_id: int,
+    *,
+    actor: Actor,
+    changes: Mapping[str, Any] | None = None,
+    values: Mapping[str, str | None] | None = None,
+    active: bool | None = None,
 ) -> RunTemplate:
-    """Change settings (not configuration values: see :func:`set_values`)."""
+    """Change settings, configuration values and the active flag together: all or nothing.
+
+    Everything is checked before anything is written; a refused part (a bad
+    schedule, a value of the wrong type, activation with a required field
+    missing) leaves the run template exactly as it was.
+    """
+    changes = dict(changes or {})
     unknown = sorted(set(changes) - set(EDITABLE))
     if unknown:
         raise ValidationError(
@@ -229,26 +241,44 @@ def update(
         )
     run_template = get(session, rt_id)
     changes = _normalised(changes, run_template.interval_code)
-    merged = {key: getattr(run_template, key) for key in EDITABLE} | changes
-    errors = _check_settings(session, merged)
+    errors = _check_settings(
+        session, {key: getattr(run_template, key) for key in EDITABLE} | changes
+    )
     if errors:
         raise ValidationError("run template not changed", errors)
+    checked = _checked_values(run_template.application, values or {}, "run template not changed")
     with transaction(session):
         changed = apply_changes(run_template, changes)
-        if set(changed) & set(_SCHEDULE):
-            # a new schedule starts afresh: the scheduler plans from the new rule
+        if active is not None and run_template.active != active:
+            run_template.active = active
+            changed["active"] = active
+        if set(changed) & {*_SCHEDULE, "active"}:
+            # a new schedule (or a pause) starts afresh: the scheduler plans from the new rule
             run_template.next_schedule = None
-        if changed:
+        _store_values(session, run_template, run_template.application, checked)
+        if run_template.active and (checked or changed.get("active")):
+            _require_complete(session, run_template, "run template not changed")
+        if changed or checked:
+            action = "update"
+            if set(changed) == {"active"} and not checked:
+                action = "activate" if active else "deactivate"
             audit.record(
                 session,
                 actor,
-                "update",
+                action,
                 "run_template",
                 run_template.id,
                 company_id=run_template.company_id,
-                details={"changed": sorted(changed)},
+                details={"changed": sorted(changed), "values": sorted(checked)},
             )
     return run_template
+
+
+def update(
+    session: Session, rt_id: int, changes: Mapping[str, Any], *, actor: Actor
+) -> RunTemplate:
+    """Change settings (configuration values: :func:`set_values`; both: :func:`configure`)."""
+    return configure(session, rt_id, actor=actor, changes=changes)
 
 
 def delete(session: Session, rt_id: int, *, actor: Actor) -> None:
@@ -333,23 +363,7 @@ def set_values(
     A secret field given as an empty string keeps its stored value. An active
     run template must still have every required field afterwards.
     """
-    run_template = get(session, rt_id)
-    app = run_template.application
-    checked = _checked_values(app, values, "configuration not changed")
-    with transaction(session):
-        _store_values(session, run_template, app, checked)
-        if run_template.active:
-            _require_complete(session, run_template, "configuration not changed")
-        audit.record(
-            session,
-            actor,
-            "configure",
-            "run_template",
-            run_template.id,
-            company_id=run_template.company_id,
-            details={"values": sorted(checked)},
-        )
-    return run_template
+    return configure(session, rt_id, actor=actor, values=values)
 
 
 def configured_values(session: Session, run_template: RunTemplate) -> dict[str, tuple[str, bool]]:
@@ -380,22 +394,7 @@ def _require_complete(session: Session, run_template: RunTemplate, summary: str)
 
 def set_active(session: Session, rt_id: int, active: bool, *, actor: Actor) -> RunTemplate:
     """Activate (every required field must be filled) or deactivate a run template."""
-    run_template = get(session, rt_id)
-    with transaction(session):
-        if active:
-            _require_complete(session, run_template, "run template not activated")
-        if run_template.active != active:
-            run_template.active = active
-            run_template.next_schedule = None
-            audit.record(
-                session,
-                actor,
-                "activate" if active else "deactivate",
-                "run_template",
-                run_template.id,
-                company_id=run_template.company_id,
-            )
-    return run_template
+    return configure(session, rt_id, actor=actor, active=active)
 
 
 def preview(
@@ -484,6 +483,7 @@ def ensure_launchable(session: Session, run_template: RunTemplate) -> None:
 __all__ = [
     "EDITABLE",
     "bind_credential",
+    "configure",
     "configured_values",
     "create",
     "credentials",

@@ -194,8 +194,8 @@ def update(
 ) -> None:
     """Change settings, configuration values (--config) and the active flag.
 
-    Configuration is stored first, then settings, then activation; each step is
-    checked before it is stored, and a refused step stops the ones after it.
+    All of it or nothing: everything is checked first, and a refused part leaves
+    the run template as it was.
     """
     from multiflexi.core import runtemplates
 
@@ -204,14 +204,14 @@ def update(
         changes["name"] = name
     if not changes and not config and active is None:
         raise click.UsageError("nothing to change: give a setting, --config or --active")
-    if config:
-        runtemplates.set_values(app.session, object_id, config, actor=app.actor)
-    if changes:
-        runtemplates.update(app.session, object_id, changes, actor=app.actor)
-    if active is not None:
-        runtemplates.set_active(
-            app.session, object_id, bool(boolean_choice(active)), actor=app.actor
-        )
+    runtemplates.configure(
+        app.session,
+        object_id,
+        actor=app.actor,
+        changes=changes,
+        values=config or None,
+        active=None if active is None else bool(boolean_choice(active)),
+    )
     app.emit({"runtemplate_id": object_id, "updated": True})
 
 
