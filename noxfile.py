@@ -69,13 +69,20 @@ def version_of(dist: str) -> str:
     return data["project"]["version"]
 
 
-def install_local(session: nox.Session, dist: str, extras: list[str]) -> None:
-    """Install `dist` with its extras, its siblings from this workspace, the rest from PyPI."""
+def install_local(
+    session: nox.Session, dist: str, extras: list[str], *, compile_bytecode: bool = False
+) -> None:
+    """Install `dist` with its extras, its siblings from this workspace, the rest from PyPI.
+
+    ``compile_bytecode`` does what pip does by default (uv does not): measurements of
+    start-up time must not include compiling every module on each run.
+    """
     paths = [str(ROOT / f"multiflexi-{s}") for s in closure(dist)]
     spec = str(ROOT / f"multiflexi-{dist}")
     if extras:
         spec = f"{spec}[{','.join(extras)}]"
-    session.install(*paths, spec)
+    env = {"UV_COMPILE_BYTECODE": "1"} if compile_bytecode else None
+    session.install(*paths, spec, env=env)
 
 
 @nox.session(python=PYTHON)
@@ -185,7 +192,7 @@ def install_alone(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Measurements: `nox -s bench` runs all, `nox -s bench -- NAME` runs one."""
-    install_local(session, "all", [])
+    install_local(session, "all", [], compile_bytecode=True)
     session.install("fakeredis>=2.20,<3")
     session.run(
         "python",

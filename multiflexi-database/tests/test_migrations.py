@@ -309,3 +309,23 @@ def test_a_new_revision_is_written_portably_and_runs_on_every_backend(
         assert connection.execute(sa.select(probe_table.c.active)).scalar_one() is True
     downgrade(empty_database, shipped)
     assert "probe_new" not in table_names(engine)
+
+
+def test_the_quick_check_agrees_with_alembic(tmp_path):
+    from multiflexi.database import at_head, head, upgrade
+    from multiflexi.database.quickcheck import head_revision
+
+    assert head_revision() == head()
+    url = f"sqlite:///{tmp_path / 'quick.sqlite'}"
+    assert at_head(url) is False  # no file yet (and none is created)
+    assert not (tmp_path / "quick.sqlite").exists()
+    upgrade(url)
+    assert at_head(url) is True
+    downgrade_to_base(url)
+    assert at_head(url) is False
+
+
+def downgrade_to_base(url):
+    from multiflexi.database import downgrade
+
+    downgrade(url, "base")

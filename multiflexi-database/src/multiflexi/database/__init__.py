@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # the names below load lazily: importing tables must not load
         upgrade,
     )
     from multiflexi.database.errors import DatabaseUnavailable, MigrationError, SettingError
+    from multiflexi.database.quickcheck import at_head
     from multiflexi.database.settings import (
         DatabaseSettings,
         data_dir,
@@ -52,6 +53,7 @@ _LAZY = {
             "Migration",
             "SchemaStatus",
             "alembic_config",
+            "at_head",
             "check",
             "current",
             "downgrade",
@@ -75,6 +77,7 @@ _LAZY = {
         "settings",
     ),
     "metadata": "tables",
+    "at_head": "quickcheck",
 }
 
 
@@ -99,6 +102,7 @@ __all__ = [
     "SettingError",
     "__version__",
     "alembic_config",
+    "at_head",
     "check",
     "current",
     "data_dir",

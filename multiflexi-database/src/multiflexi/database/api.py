@@ -31,9 +31,9 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import URL, Connection, make_url
+from sqlalchemy import URL, Connection
 
-from multiflexi.database.connect import connect
+from multiflexi.database.connect import connect, missing_sqlite_file
 from multiflexi.database.errors import MigrationError
 
 __all__ = [
@@ -146,20 +146,9 @@ def _revisions_of(connection: Connection) -> tuple[str, ...]:
     return tuple(MigrationContext.configure(connection).get_current_heads())
 
 
-def _missing_sqlite_file(url: str | URL) -> bool:
-    """True for an SQLite file that does not exist (reading it must not create it)."""
-    parsed = make_url(url) if isinstance(url, str) else url
-    if parsed.get_backend_name() != "sqlite":
-        return False
-    database = parsed.database or ""
-    if database in ("", ":memory:") or database.startswith("file:"):
-        return False
-    return not Path(database).exists()
-
-
 def current(url: str | URL) -> str | None:
     """The revision the database at ``url`` is at, or None when it was never migrated."""
-    if _missing_sqlite_file(url):
+    if missing_sqlite_file(url):
         return None
     with connect(url) as connection:
         revisions = _revisions_of(connection)
@@ -169,7 +158,7 @@ def current(url: str | URL) -> str | None:
 def check(url: str | URL) -> SchemaStatus:
     """Compare the database at ``url`` with this code's head revision."""
     target = head()
-    if _missing_sqlite_file(url):
+    if missing_sqlite_file(url):
         return _status((), target)
     with connect(url) as connection:
         revisions = _revisions_of(connection)

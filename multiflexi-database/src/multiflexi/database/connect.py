@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.engine import URL, make_url
@@ -168,3 +169,14 @@ def _first_line(text: str, password: str | None) -> str:
         # PyMySQL: (2003, "Can't connect to ...") -> the message part
         line = line[1:-1].split(",", 1)[1].strip().strip("\"'")
     return line[:300]
+
+
+def missing_sqlite_file(url: str | URL) -> bool:
+    """True for an SQLite file that does not exist (reading it must not create it)."""
+    parsed = make_url(url) if isinstance(url, str) else url
+    if parsed.get_backend_name() != "sqlite":
+        return False
+    database = parsed.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return False
+    return not Path(database).exists()
