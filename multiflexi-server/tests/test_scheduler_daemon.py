@@ -153,3 +153,33 @@ def test_a_new_run_template_is_planned_quickly_not_after_the_longest_sleep(
     assert time.monotonic() - created < 5
     session.expire_all()
     assert session.get(RunTemplate, rt.id).next_schedule is not None
+
+
+def test_the_daemon_marks_a_job_whose_worker_died_lost(
+    spawn, env_file, session, make_rt, redis, wait_for
+):
+    # a job left running by a worker that died: its lease ran out a minute ago
+    rt = make_rt(interval_code="n")
+    job = Job(
+        run_template_id=rt.id,
+        company_id=rt.company_id,
+        application_id=rt.application_id,
+        state="running",
+        schedule_type="adhoc",
+        scheduled_at=minutes_ago(5),
+        started_at=minutes_ago(5),
+        heartbeat_at=minutes_ago(2),
+        lease_expires_at=minutes_ago(1),
+        worker="gone:4242:1",
+        launched_by="tester",
+    )
+    session.add(job)
+    session.commit()
+
+    daemon = spawn("--env-file", str(env_file), "scheduler", "--lease-ttl", LEASE_TTL)
+    wait_for(lambda: jobs_of(session, rt.id, "lost"), what="the reaper")
+    session.expire_all()
+    reaped = session.get(Job, job.id)
+    assert "gone:4242:1" in reaped.exit_description
+    assert session.get(RunTemplate, rt.id).failure_count == 1
+    assert daemon.stop(signal.SIGTERM) == 0

@@ -127,7 +127,6 @@ def scheduler(
         queue.connect(settings.redis_url),
         lease_ttl=lease_ttl or daemon.DEFAULT_LEASE_TTL,
         max_sleep=max_sleep or daemon.DEFAULT_MAX_SLEEP,
-        reaper=daemon.find_reaper(),
     )
     try:
         if once:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import importlib
 import logging
 import os
 import secrets
@@ -29,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from multiflexi.core import jobs, queue, scheduling
+from multiflexi.core import jobs, lifecycle, queue, scheduling
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -61,20 +60,6 @@ def utc_now() -> dt.datetime:
 def default_holder() -> str:
     """This process's name in the lease: host, pid and a random tag."""
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-
-
-def find_reaper() -> Reaper | None:
-    """The lost-job reaper of ``multiflexi.core.lifecycle``, when that module exists.
-
-    The reaper belongs to the executor's side of the core; until it is there the
-    scheduler runs without one (and says so once at start).
-    """
-    try:
-        module = importlib.import_module("multiflexi.core.lifecycle")
-    except ImportError:
-        return None
-    reaper: Reaper | None = getattr(module, "reap_lost", None)
-    return reaper
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,7 +100,7 @@ class Scheduler:
         max_sleep: float = DEFAULT_MAX_SLEEP,
         check_interval: float = DEFAULT_CHECK_INTERVAL,
         recheck_interval: float = DEFAULT_RECHECK_INTERVAL,
-        reaper: Reaper | None = None,
+        reaper: Reaper = lifecycle.reap_lost,
         clock: Callable[[], dt.datetime] = utc_now,
     ) -> None:
         if lease_ttl <= 0 or max_sleep <= 0 or check_interval <= 0:
@@ -153,8 +138,6 @@ class Scheduler:
 
     def run(self) -> None:
         """Lead or wait for the lease until :meth:`stop`; gives the lease up on the way out."""
-        if self.reaper is None:
-            log.info("no lost-job reaper installed (multiflexi.core.lifecycle is missing)")
         log.info("scheduler %s started", self.holder)
         try:
             while not self.stopping:
@@ -194,7 +177,7 @@ class Scheduler:
         result = scheduling.plan(session, now, fence=self.claim)
         self._renewed_at = now
         self._invalid = set(result.invalid)
-        reaped = self.reaper(session, now) if self.reaper is not None else []
+        reaped = self.reaper(session, now)
         # the sentinel is set before looking: a loss after this point is seen by the
         # next check; a loss before it (the sentinel was gone) makes this pass re-deliver
         lost = self._mark_redis_alive()
