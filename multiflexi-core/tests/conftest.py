@@ -5,11 +5,37 @@ from __future__ import annotations
 import os
 
 import pytest
+from argon2 import PasswordHasher
+from redis import Redis
 
-from multiflexi.core import config, models
+from multiflexi.core import config, models, users
+from multiflexi.core.testing import redis_server
 from multiflexi.database.testing import drop_database, new_database, postgresql_server
 
 MASTER_KEY = "test-master-key-0123456789-abcdefghijklmnop"
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch):
+    """argon2id at a small cost, so the suite stays fast; the algorithm is the same."""
+    monkeypatch.setattr(
+        users, "PASSWORD_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """A throwaway redis-server for the session (skips when it is not installed)."""
+    with redis_server() as url:
+        yield url
+
+
+@pytest.fixture
+def redis(redis_url):
+    client = Redis.from_url(redis_url)
+    client.flushall()
+    yield client
+    client.close()
 
 
 @pytest.fixture(scope="session")

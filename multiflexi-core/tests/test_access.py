@@ -6,8 +6,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from argon2 import PasswordHasher
-from sqlalchemy.orm import Session
 
 from multiflexi.core import access, audit, users
 from multiflexi.core import models as m
@@ -15,27 +13,6 @@ from multiflexi.core.errors import NotFound, PermissionDenied
 
 ADMIN = audit.Actor.cli()
 README = Path(__file__).resolve().parents[1] / "README.md"
-
-
-@pytest.fixture
-def session(tmp_path):
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
-
-    @sa.event.listens_for(engine, "connect")
-    def _fk(dbapi_connection, _record):
-        dbapi_connection.execute("PRAGMA foreign_keys=ON")
-
-    m.Base.metadata.create_all(engine)
-    with Session(engine) as s:
-        yield s
-    engine.dispose()
-
-
-@pytest.fixture(autouse=True)
-def cheap_hashing(monkeypatch):
-    monkeypatch.setattr(
-        users, "PASSWORD_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
 
 
 @pytest.fixture

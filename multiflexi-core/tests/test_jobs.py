@@ -9,23 +9,9 @@ from rq import Queue
 from multiflexi.core import audit, companies, jobs, queue, runtemplates
 from multiflexi.core.errors import Conflict, InvalidTransition, ValidationError
 from multiflexi.core.models import Job
-from multiflexi.core.testing import count, database_bytes, redis_server
+from multiflexi.core.testing import count, database_bytes
 
 ACTOR = audit.Actor("tester", source="test")
-
-
-@pytest.fixture(scope="module")
-def redis_url():
-    with redis_server() as url:
-        yield url
-
-
-@pytest.fixture
-def redis(redis_url):
-    client = Redis.from_url(redis_url)
-    client.flushall()
-    yield client
-    client.close()
 
 
 @pytest.fixture

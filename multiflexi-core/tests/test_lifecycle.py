@@ -4,30 +4,14 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
-from redis import Redis
 from rq import Queue
 
 from multiflexi.core import audit, companies, jobs, lifecycle, queue, runtemplates
 from multiflexi.core.lifecycle import Start
 from multiflexi.core.models import ApplicationExitCode, Job, JobOutputLine, Lease, RunTemplate
-from multiflexi.core.testing import redis_server
 
 ACTOR = audit.Actor("tester", source="test")
 LEASE = dt.timedelta(seconds=30)
-
-
-@pytest.fixture(scope="module")
-def redis_url():
-    with redis_server() as url:
-        yield url
-
-
-@pytest.fixture
-def redis(redis_url):
-    client = Redis.from_url(redis_url)
-    client.flushall()
-    yield client
-    client.close()
 
 
 @pytest.fixture

@@ -17,26 +17,12 @@ from rq import Queue
 
 from multiflexi.core import audit, companies, config, jobs, queue, runtemplates, scheduling
 from multiflexi.core.models import Job, RunTemplate
-from multiflexi.core.testing import count, redis_server
+from multiflexi.core.testing import count
 
 ACTOR = audit.Actor("tester", source="test")
 UTC = dt.UTC
 PRAGUE = ZoneInfo("Europe/Prague")
 NEW_YORK = ZoneInfo("America/New_York")
-
-
-@pytest.fixture(scope="module")
-def redis_url():
-    with redis_server() as url:
-        yield url
-
-
-@pytest.fixture
-def redis(redis_url):
-    client = Redis.from_url(redis_url)
-    client.flushall()
-    yield client
-    client.close()
 
 
 @pytest.fixture

@@ -4,15 +4,8 @@ import pytest
 from redis import Redis
 
 from multiflexi.core import audit, companies, jobs, runtemplates, status
-from multiflexi.core.testing import redis_server
 
 ACTOR = audit.Actor("tester", source="test")
-
-
-@pytest.fixture(scope="module")
-def redis_url():
-    with redis_server() as url:
-        yield url
 
 
 @pytest.fixture

@@ -2,46 +2,16 @@
 
 import datetime as dt
 import hashlib
-import sqlite3
 
 import pytest
-import sqlalchemy as sa
-from argon2 import PasswordHasher
-from sqlalchemy.orm import Session
 
 from multiflexi.core import audit, tokens, users
-from multiflexi.core import models as m
 from multiflexi.core.errors import NotFound, ValidationError
+from multiflexi.core.testing import database_bytes, database_rows
 from multiflexi.core.users import AuthenticationFailed
 
 ADMIN = audit.Actor.cli()
 T0 = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def db_path(tmp_path):
-    return tmp_path / "db.sqlite"
-
-
-@pytest.fixture
-def session(db_path):
-    engine = sa.create_engine(f"sqlite:///{db_path}")
-
-    @sa.event.listens_for(engine, "connect")
-    def _fk(dbapi_connection, _record):
-        dbapi_connection.execute("PRAGMA foreign_keys=ON")
-
-    m.Base.metadata.create_all(engine)
-    with Session(engine) as s:
-        yield s
-    engine.dispose()
-
-
-@pytest.fixture(autouse=True)
-def cheap_hashing(monkeypatch):
-    monkeypatch.setattr(
-        users, "PASSWORD_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
 
 
 @pytest.fixture
@@ -186,7 +156,7 @@ def test_list_shows_tokens_per_user_in_order_and_can_hide_dead_ones(session, use
     assert short.id in {t.id for t in tokens.list(session).items}
 
 
-def test_no_password_or_token_in_plain_text_anywhere_in_the_database(session, db_path):
+def test_no_password_or_token_in_plain_text_anywhere_in_the_database(session, engine):
     """Every secret that passed through the core, searched for in every table and the raw file."""
     admin, generated = users.ensure_admin(session, "admin")
     user = users.create(session, "victor", actor=ADMIN, password="victor's first pw")
@@ -202,19 +172,10 @@ def test_no_password_or_token_in_plain_text_anywhere_in_the_database(session, db
     tokens.revoke(session, token.id, actor=ADMIN)
     session.close()
 
-    connection = sqlite3.connect(db_path)
-    try:
-        tables = [
-            r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
-        ]
-        dump = "\n".join(
-            repr(row) for table in tables for row in connection.execute(f'SELECT * FROM "{table}"')
-        )
-    finally:
-        connection.close()
-    assert "api_tokens" in tables and "audit_log" in tables
+    dump = database_rows(engine)
+    assert "api_tokens:" in dump and "audit_log:" in dump
     assert dump.count("$argon2id$") == 2  # the two password hashes are there, as hashes
-    raw = db_path.read_bytes()
+    raw = database_bytes(engine)
     for secret in secrets:
         assert secret not in dump
         assert secret.encode() not in raw

@@ -3,9 +3,7 @@
 import datetime as dt
 
 import pytest
-import sqlalchemy as sa
 from argon2 import PasswordHasher
-from sqlalchemy.orm import Session
 
 from multiflexi.core import audit, users
 from multiflexi.core import models as m
@@ -14,28 +12,6 @@ from multiflexi.core.users import AuthenticationFailed
 
 ADMIN = audit.Actor.cli()
 T0 = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def session(tmp_path):
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
-
-    @sa.event.listens_for(engine, "connect")
-    def _fk(dbapi_connection, _record):
-        dbapi_connection.execute("PRAGMA foreign_keys=ON")
-
-    m.Base.metadata.create_all(engine)
-    with Session(engine) as s:
-        yield s
-    engine.dispose()
-
-
-@pytest.fixture(autouse=True)
-def cheap_hashing(monkeypatch):
-    """argon2id with a small cost, so the suite stays fast; the algorithm is the same."""
-    monkeypatch.setattr(
-        users, "PASSWORD_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
 
 
 class CountingHasher(PasswordHasher):

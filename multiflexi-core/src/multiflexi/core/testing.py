@@ -96,6 +96,17 @@ def count(session: Session, model: type) -> int:
     return session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
 
 
+def database_rows(engine: Engine) -> str:
+    """The text of every row of every table, on any backend."""
+    dump = []
+    with engine.connect() as connection:
+        for name in sa.inspect(connection).get_table_names():
+            table = sa.Table(name, sa.MetaData(), autoload_with=connection)
+            rows = connection.execute(sa.select(table)).all()
+            dump.append(f"{name}: {rows!r}")
+    return "\n".join(dump)
+
+
 def database_bytes(engine: Engine) -> bytes:
     """What a database holds, to search for leaked secrets.
 
@@ -103,13 +114,7 @@ def database_bytes(engine: Engine) -> bytes:
     Other databases: the text of every row of every table.
     """
     if engine.url.get_backend_name() != "sqlite":
-        dump = []
-        with engine.connect() as connection:
-            inspector = sa.inspect(connection)
-            for name in inspector.get_table_names():
-                rows = connection.execute(sa.text(f'SELECT * FROM "{name}"')).all()  # noqa: S608
-                dump.append(f"{name}: {rows!r}")
-        return "\n".join(dump).encode()
+        return database_rows(engine).encode()
     engine.dispose()
     path = Path(str(engine.url.database))
     data = path.read_bytes()

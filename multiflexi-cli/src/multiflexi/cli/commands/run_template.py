@@ -23,22 +23,6 @@ from multiflexi.cli.params import (
 
 F = TypeVar("F", bound=Callable[..., Any])
 COLUMNS = ["id", "name", "company_id", "app_name", "active", "interval", "cron", "next_schedule"]
-_SETTINGS = (
-    "interval_code",
-    "cron",
-    "delay",
-    "timezone",
-    "executor",
-    "queue",
-    "timeout",
-    "max_concurrency",
-    "max_attempts",
-    "retry_backoff",
-    "retry_min_gap",
-    "deadline_offset",
-    "allow_late",
-    "note",
-)
 
 
 def settings_options(func: F) -> F:
@@ -87,7 +71,10 @@ def settings_options(func: F) -> F:
 
 
 def _given(values: dict[str, Any]) -> dict[str, Any]:
-    settings = {k: values[k] for k in _SETTINGS if values.get(k) is not None}
+    """The run template settings given as options (the core's EDITABLE names; name apart)."""
+    from multiflexi.core.runtemplates import EDITABLE
+
+    settings = {k: values[k] for k in EDITABLE if k != "name" and values.get(k) is not None}
     if "executor" in settings:
         settings["executor"] = settings["executor"].lower()
     if "allow_late" in settings:
