@@ -193,7 +193,7 @@ def install_alone(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Measurements: `nox -s bench` runs all, `nox -s bench -- NAME` runs one."""
     install_local(session, "all", [], compile_bytecode=True)
-    session.install("fakeredis>=2.20,<3")
+    session.install("fakeredis>=2.20,<3", "psycopg[binary]>=3.1,<4")
     session.run(
         "python",
         str(ROOT / "bench" / "run.py"),

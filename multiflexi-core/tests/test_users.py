@@ -79,6 +79,27 @@ def test_duplicate_login_is_a_conflict_also_when_only_the_letter_case_differs(se
     assert users.get(session, first.id).email == "a@example.com"
 
 
+def test_list_total_is_exact_on_every_page(session):
+    """The total is the number of matches wherever the page starts and however long it is."""
+    for i in range(5):
+        users.create(session, f"user{i}", actor=ADMIN)
+    for limit, offset, shown in (
+        (2, 0, 2),
+        (2, 2, 2),
+        (2, 4, 1),
+        (2, 5, 0),
+        (2, 9, 0),
+        (5, 0, 5),
+        (5, 5, 0),
+        (10, 0, 5),
+        (10, 3, 2),
+    ):
+        page = users.list(session, limit=limit, offset=offset)
+        assert (len(page.items), page.total) == (shown, 5), (limit, offset)
+    assert users.list(session, is_admin=True, limit=10).total == 0
+    assert users.list(session, is_admin=True, limit=10, offset=3).total == 0
+
+
 def test_list_is_paginated_in_id_order(session):
     created = [users.create(session, f"user{i}", actor=ADMIN) for i in range(5)]
     created[1].enabled = False

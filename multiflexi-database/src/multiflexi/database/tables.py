@@ -621,6 +621,8 @@ jobs = Table(
     Index(None, "run_template_id", "state"),
     Index(None, "run_template_id", "id"),
     Index(None, "company_id", "id"),
+    # a company's jobs in one state: counted and paged from the index alone
+    Index(None, "company_id", "state", "id"),
     Index(None, "finished_at"),
     CheckConstraint(
         "state IN (" + ", ".join(f"'{s}'" for s in JOB_STATES) + ")",
