@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
 import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -224,6 +225,7 @@ def launch(
     if at is not None and at.tzinfo is None:
         raise ValidationError("job not launched", ["at: give a time with a time zone"])
     when = (at or now()).astimezone(dt.UTC)
+    due = when <= now()
     with transaction(session):
         job = create(
             session,
@@ -247,11 +249,29 @@ def launch(
                 "overrides": sorted(overrides or {}),
             },
         )
-    if when <= now():
+        if due:
+            # queued in the same commit as its creation (what enqueue() would do next)
+            transition(session, job.id, "queued", expected={"scheduled"}, queued_at=now())
+    if due:
         # on QueueUnavailable the job stays queued; the scheduler re-delivers (invariant 1)
         with contextlib.suppress(queue.QueueUnavailable):
-            enqueue(session, job, redis=redis)
+            queue.enqueue(_client(session, redis), job.id, job.queue)
     return job
+
+
+#: (process, REDIS_URL) -> the client jobs delivers with when the caller gives none
+_clients: dict[tuple[int, str], Redis] = {}
+
+
+def _client(session: Session, redis: Redis | None) -> Redis:
+    """The caller's Redis client, else one per process and URL (not a new connection per job)."""
+    if redis is not None:
+        return redis
+    key = (os.getpid(), settings_of(session).redis_url)
+    client = _clients.get(key)
+    if client is None:
+        client = _clients[key] = queue.connect(key[1])
+    return client
 
 
 def enqueue(session: Session, job: Job, *, redis: Redis | None = None) -> bool:
@@ -267,8 +287,7 @@ def enqueue(session: Session, job: Job, *, redis: Redis | None = None) -> bool:
         )
     if not moved and job.state != "queued":
         return False
-    client = redis if redis is not None else queue.connect(settings_of(session).redis_url)
-    return queue.enqueue(client, job.id, job.queue)
+    return queue.enqueue(_client(session, redis), job.id, job.queue)
 
 
 # -- cancellation ------------------------------------------------------------
