@@ -19,12 +19,15 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
 import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from multiflexi.core import audit, queue, runtemplates, vault
 from multiflexi.core.audit import Actor
@@ -48,6 +51,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "blocked": frozenset({"queued", "scheduled", "cancelled"}),
 }
 #: schedule types of jobs launched by a person or a program, not by the scheduler
+#: attribute name -> column of every column of a job (what an UPDATE ... RETURNING reads back)
+_JOB_COLUMNS = {prop.key: prop.columns[0] for prop in sa.inspect(Job).column_attrs}
 ADHOC_TYPES = frozenset({"adhoc", "adhoc-api", "adhoc-web", "adhoc-cli"})
 OVERRIDES_CONTEXT = "jobs.overrides"
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -90,12 +95,26 @@ def transition(
         allowed = allowed & frozenset(expected)
     if not allowed:
         return False
-    result = session.execute(
+    update = (
         sa.update(Job)
         .where(Job.id == job_id, Job.state.in_(sorted(allowed)))
         .values(state=target, updated_at=now(), **values)
-        .execution_options(synchronize_session=False)
     )
+    if session.get_bind().dialect.update_returning:
+        # the moved row comes back with the UPDATE and refreshes the session's copy
+        # (if it has one): one statement where a re-read would be a second one
+        row = session.execute(
+            update.returning(*_JOB_COLUMNS.values()),
+            execution_options={"synchronize_session": False},
+        ).one_or_none()
+        if row is None:
+            return False
+        job = session.identity_map.get(identity_key(Job, job_id))
+        if job is not None:
+            for key, value in row._mapping.items():
+                set_committed_value(job, key, value)
+        return True
+    result = session.execute(update.execution_options(synchronize_session=False))
     moved = bool(getattr(result, "rowcount", 0) == 1)
     if moved:
         job = session.get(Job, job_id)
@@ -206,6 +225,7 @@ def launch(
     if at is not None and at.tzinfo is None:
         raise ValidationError("job not launched", ["at: give a time with a time zone"])
     when = (at or now()).astimezone(dt.UTC)
+    due = when <= now()
     with transaction(session):
         job = create(
             session,
@@ -229,11 +249,29 @@ def launch(
                 "overrides": sorted(overrides or {}),
             },
         )
-    if when <= now():
+        if due:
+            # queued in the same commit as its creation (what enqueue() would do next)
+            transition(session, job.id, "queued", expected={"scheduled"}, queued_at=now())
+    if due:
         # on QueueUnavailable the job stays queued; the scheduler re-delivers (invariant 1)
         with contextlib.suppress(queue.QueueUnavailable):
-            enqueue(session, job, redis=redis)
+            queue.enqueue(_client(session, redis), job.id, job.queue)
     return job
+
+
+#: (process, REDIS_URL) -> the client jobs delivers with when the caller gives none
+_clients: dict[tuple[int, str], Redis] = {}
+
+
+def _client(session: Session, redis: Redis | None) -> Redis:
+    """The caller's Redis client, else one per process and URL (not a new connection per job)."""
+    if redis is not None:
+        return redis
+    key = (os.getpid(), settings_of(session).redis_url)
+    client = _clients.get(key)
+    if client is None:
+        client = _clients[key] = queue.connect(key[1])
+    return client
 
 
 def enqueue(session: Session, job: Job, *, redis: Redis | None = None) -> bool:
@@ -249,8 +287,7 @@ def enqueue(session: Session, job: Job, *, redis: Redis | None = None) -> bool:
         )
     if not moved and job.state != "queued":
         return False
-    client = redis if redis is not None else queue.connect(settings_of(session).redis_url)
-    return queue.enqueue(client, job.id, job.queue)
+    return queue.enqueue(_client(session, redis), job.id, job.queue)
 
 
 # -- cancellation ------------------------------------------------------------
@@ -345,18 +382,23 @@ def claim(session: Session, job_id: int, *, worker: str, lease: dt.timedelta) ->
 
     Committed at once, so that two workers given the same job cannot both win.
     """
-    stamp = now()
     with transaction(session):
-        return transition(
-            session,
-            job_id,
-            "running",
-            expected={"queued", "waiting"},
-            started_at=stamp,
-            heartbeat_at=stamp,
-            lease_expires_at=stamp + lease,
-            worker=worker,
-        )
+        return claim_uncommitted(session, job_id, worker=worker, lease=lease)
+
+
+def claim_uncommitted(session: Session, job_id: int, *, worker: str, lease: dt.timedelta) -> bool:
+    """:func:`claim` in the caller's transaction (the caller commits, or rolls back)."""
+    stamp = now()
+    return transition(
+        session,
+        job_id,
+        "running",
+        expected={"queued", "waiting"},
+        started_at=stamp,
+        heartbeat_at=stamp,
+        lease_expires_at=stamp + lease,
+        worker=worker,
+    )
 
 
 # -- the end of a job ----------------------------------------------------------
@@ -398,35 +440,54 @@ def finish(
     ``failed`` and ``lost`` as failures); releases the schedule. False, and no
     change, when the job was not in an expected state (someone else ended it).
     """
+    with transaction(session):
+        return finish_uncommitted(
+            session, job_id, state, exit_code=exit_code, expected=expected, **values
+        )
+
+
+def finish_uncommitted(
+    session: Session,
+    job_id: int,
+    state: str,
+    *,
+    exit_code: int | None = None,
+    expected: Iterable[str] = ("running",),
+    **values: Any,
+) -> bool:
+    """:func:`finish` in the caller's transaction (the caller commits, or rolls back).
+
+    For callers that record more of a job's end in the same commit (the
+    executor frees the slot and wakes the next job with it).
+    """
     if state not in FINAL_STATES:
         raise ValueError(f"{state!r} is not a final state")
-    with transaction(session):
-        moved = transition(
-            session,
-            job_id,
-            state,
-            expected=expected,
-            finished_at=now(),
-            exit_code=exit_code,
-            lease_expires_at=None,
-            **values,
+    moved = transition(
+        session,
+        job_id,
+        state,
+        expected=expected,
+        finished_at=now(),
+        exit_code=exit_code,
+        lease_expires_at=None,
+        **values,
+    )
+    if not moved:
+        return False
+    job = get(session, job_id)
+    counter = {
+        "success": RunTemplate.success_count,
+        "failed": RunTemplate.failure_count,
+        "lost": RunTemplate.failure_count,
+    }.get(state)
+    if counter is not None:
+        session.execute(
+            sa.update(RunTemplate)
+            .where(RunTemplate.id == job.run_template_id)
+            .values({counter: counter + 1})
+            .execution_options(synchronize_session=False)
         )
-        if not moved:
-            return False
-        job = get(session, job_id)
-        counter = {
-            "success": RunTemplate.success_count,
-            "failed": RunTemplate.failure_count,
-            "lost": RunTemplate.failure_count,
-        }.get(state)
-        if counter is not None:
-            session.execute(
-                sa.update(RunTemplate)
-                .where(RunTemplate.id == job.run_template_id)
-                .values({counter: counter + 1})
-                .execution_options(synchronize_session=False)
-            )
-        release_schedule(session, job)
+    release_schedule(session, job)
     return True
 
 

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from multiflexi.core import jobs, queue
 from multiflexi.core.audit import Actor
@@ -144,16 +144,21 @@ def _take_slot(
     return None
 
 
-def _free_slots(session: Session, job_id: int, name: str | None = None) -> int:
-    """Delete the job's slot rows (one named slot, or all); how many were freed."""
+def _delete_slots(session: Session, job_id: int, name: str | None = None) -> int:
+    """Delete the job's slot rows (one named slot, or all) in the caller's transaction."""
     query = sa.delete(Lease).where(
         Lease.holder == _holder(job_id), Lease.name.like(f"{SLOT_PREFIX}%")
     )
     if name is not None:
         query = query.where(Lease.name == name)
-    with transaction(session):
-        result = session.execute(query.execution_options(synchronize_session=False))
+    result = session.execute(query.execution_options(synchronize_session=False))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _free_slots(session: Session, job_id: int, name: str | None = None) -> int:
+    """Delete the job's slot rows (one named slot, or all), committed; how many were freed."""
+    with transaction(session):
+        return _delete_slots(session, job_id, name)
 
 
 def slots_in_use(session: Session, run_template_id: int) -> int:
@@ -192,8 +197,11 @@ def _deliver(redis: Redis | None, session: Session, job: Job) -> None:
         pass
 
 
-def wake_next(session: Session, run_template_id: int, *, redis: Redis | None = None) -> int | None:
-    """Move the oldest waiting job of a run template back to the queue; its id, if any."""
+def _requeue_next(session: Session, run_template_id: int) -> int | None:
+    """In the caller's transaction: the oldest waiting job of a run template made ``queued``.
+
+    Its id (the caller delivers it after the commit), or None when none waits.
+    """
     candidates = session.scalars(
         sa.select(Job.id)
         .where(Job.run_template_id == run_template_id, Job.state == "waiting")
@@ -201,17 +209,115 @@ def wake_next(session: Session, run_template_id: int, *, redis: Redis | None = N
         .limit(5)
     ).all()
     for job_id in candidates:
-        with transaction(session):
-            moved = jobs.transition(
-                session, job_id, "queued", expected={"waiting"}, queued_at=now()
-            )
-        if moved:
-            _deliver(redis, session, jobs.get(session, job_id))
+        if jobs.transition(session, job_id, "queued", expected={"waiting"}, queued_at=now()):
             return job_id
     return None
 
 
+def wake_next(session: Session, run_template_id: int, *, redis: Redis | None = None) -> int | None:
+    """Move the oldest waiting job of a run template back to the queue; its id, if any."""
+    with transaction(session):
+        job_id = _requeue_next(session, run_template_id)
+    if job_id is not None:
+        _deliver(redis, session, jobs.get(session, job_id))
+    return job_id
+
+
 # -- start ------------------------------------------------------------------------
+
+
+def _insert_slot_if_free(
+    session: Session, name: str, job_id: int, stamp: dt.datetime, lease: dt.timedelta
+) -> bool | None:
+    """Insert the slot row in the caller's transaction if nobody holds it: True/False.
+
+    None when the database has no ``INSERT ... ON CONFLICT DO NOTHING`` (then the
+    caller takes slots the portable way, one committed transaction each).
+    """
+    dialect = session.get_bind().dialect
+    if not dialect.insert_returning:
+        return None
+    if dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    elif dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
+    else:
+        return None
+    row = {
+        "name": name,
+        "holder": _holder(job_id),
+        "acquired_at": stamp,
+        "expires_at": stamp + lease,
+    }
+    table = Lease.__table__
+    taken = session.execute(
+        insert(table)
+        .values(row)
+        .on_conflict_do_nothing(index_elements=["name"])
+        .returning(table.c.name)  # a row back: inserted (rowcount is not reliable here)
+    ).first()
+    return taken is not None
+
+
+#: run template id -> the slot this process took last (it freed it itself when its job
+#: ended, so it is the likeliest free one); only the order of the attempts, never which
+_last_slot: dict[int, str] = {}
+
+
+def _slot_order(run_template: RunTemplate) -> list[str]:
+    names = _slot_names(run_template)
+    last = _last_slot.get(run_template.id)
+    if last in names:
+        names.remove(last)
+        names.insert(0, last)
+    return names
+
+
+def _take_slot_and_claim(
+    session: Session, run_template: RunTemplate, job_id: int, *, worker: str, lease: dt.timedelta
+) -> tuple[str | None, bool]:
+    """Take a free slot and claim the job in one transaction: (slot, claimed).
+
+    ``(None, False)``: every slot is taken. ``(slot, False)``: the job was not ours
+    (nothing is left behind: the slot is rolled back with the failed claim).
+    """
+    stamp = now()
+    names = _slot_order(run_template)
+    slot = None
+    try:
+        for name in names:
+            taken = _insert_slot_if_free(session, name, job_id, stamp, lease)
+            if taken is None:  # no ON CONFLICT here: the portable way
+                session.rollback()
+                return _take_slot_then_claim(session, run_template, job_id, worker, lease)
+            if taken:
+                slot = name
+                break
+        if slot is None:
+            session.commit()  # nothing written; ends the read
+            return None, False
+        claimed = jobs.claim_uncommitted(session, job_id, worker=worker, lease=lease)
+        if claimed:
+            session.commit()
+            _last_slot[run_template.id] = slot
+        else:
+            session.rollback()
+        return slot, claimed
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def _take_slot_then_claim(
+    session: Session, run_template: RunTemplate, job_id: int, worker: str, lease: dt.timedelta
+) -> tuple[str | None, bool]:
+    slot = _take_slot(session, run_template, job_id, lease)
+    if slot is None:
+        return None, False
+    if jobs.claim(session, job_id, worker=worker, lease=lease):
+        return slot, True
+    _free_slots(session, job_id, slot)
+    return slot, False
 
 
 def start(
@@ -228,33 +334,64 @@ def start(
     :attr:`Start.NOT_OURS`. With every slot taken the job is parked ``waiting``
     and started by a later delivery when a slot frees.
     """
-    job = session.get(Job, job_id)
+    return begin(session, job_id, worker=worker, lease=lease, redis=redis)[0]
+
+
+def begin(
+    session: Session,
+    job_id: int,
+    *,
+    worker: str,
+    lease: dt.timedelta,
+    redis: Redis | None = None,
+) -> tuple[Start, Job | None]:
+    """:func:`start`, and the job it read, current after the claim.
+
+    The job is read once, with its run template, application and company
+    loaded (the executor runs it from these); the slot and the claim are one
+    transaction. Expired slots (of a worker that died) are looked for only
+    when no slot is free.
+    """
+    job = session.scalars(
+        sa.select(Job)
+        .where(Job.id == job_id)
+        .options(
+            joinedload(Job.run_template).joinedload(RunTemplate.application),
+            joinedload(Job.run_template).joinedload(RunTemplate.company),
+        ),
+        execution_options={"populate_existing": True},
+    ).one_or_none()
     if job is None:
-        return Start.NOT_OURS
-    session.refresh(job)
+        return Start.NOT_OURS, None
     if job.state not in ("queued", "waiting"):
-        return Start.NOT_OURS
+        return Start.NOT_OURS, None
     run_template = job.run_template
-    session.refresh(run_template)
-    _reap_expired_slots(session, run_template.id, redis=redis, wake=False)
-    for parked in (False, True):
-        slot = _take_slot(session, run_template, job_id, lease)
+    rt_id = run_template.id
+    reaped = False
+    parked = False
+    while True:
+        slot, claimed = _take_slot_and_claim(
+            session, run_template, job_id, worker=worker, lease=lease
+        )
         if slot is not None:
-            if jobs.claim(session, job_id, worker=worker, lease=lease):
-                return Start.RUNNING
-            _free_slots(session, job_id, slot)
-            wake_next(session, run_template.id, redis=redis)
-            return Start.NOT_OURS
+            if claimed:
+                return Start.RUNNING, job
+            wake_next(session, rt_id, redis=redis)
+            return Start.NOT_OURS, None
+        if not reaped:
+            reaped = True
+            if _reap_expired_slots(session, rt_id, redis=redis, wake=False):
+                continue
         if parked:
-            return Start.WAITING
+            return Start.WAITING, None
         # park first, then look once more: a slot freed in between is not missed
+        parked = True
         with transaction(session):
             moved = jobs.transition(session, job_id, "waiting", expected={"queued"})
         if not moved:
             session.refresh(job)
             if job.state != "waiting":
-                return Start.NOT_OURS
-    return Start.WAITING  # pragma: no cover - the loop always returns
+                return Start.NOT_OURS, None
 
 
 def record_process(session: Session, job_id: int, **values: object) -> None:
@@ -377,22 +514,21 @@ def _described(row: ApplicationExitCode | None, exit_code: int | None) -> tuple[
     return None, FAILURE_SEVERITY
 
 
-def _store_artifacts(session: Session, job_id: int, files: Iterable[ArtifactFile]) -> None:
-    with transaction(session):
-        for item in files:
-            session.add(
-                Artifact(
-                    job_id=job_id,
-                    name=item.name,
-                    type=item.type,
-                    content_type=item.content_type,
-                    size=item.size,
-                    sha256=item.sha256,
-                    content=item.content,
-                    path=item.path,
-                    note=item.note,
-                )
+def _add_artifacts(session: Session, job_id: int, files: Iterable[ArtifactFile]) -> None:
+    for item in files:
+        session.add(
+            Artifact(
+                job_id=job_id,
+                name=item.name,
+                type=item.type,
+                content_type=item.content_type,
+                size=item.size,
+                sha256=item.sha256,
+                content=item.content,
+                path=item.path,
+                note=item.note,
             )
+        )
 
 
 def artifact_from_bytes(
@@ -426,8 +562,8 @@ def conclude(
     description of the exit code. Then the slot is freed, the next waiting job
     of the run template is woken, and a retry is scheduled when due.
     """
+    # run template and application of a job never change: the session's copy will do
     job = jobs.get(session, job_id)
-    session.refresh(job)
     final = state or ("success" if exit_code == 0 else "failed")
     row = _exit_code_row(session, job.application_id, exit_code)
     documented, severity = _described(row, exit_code)
@@ -437,18 +573,23 @@ def conclude(
         severity = FAILURE_SEVERITY
     text = "; ".join(part for part in (description, documented) if part) or None
     files = list(artifacts)
-    if files:
-        _store_artifacts(session, job_id, files)
-    recorded = jobs.finish(
-        session,
-        job_id,
-        final,
-        exit_code=exit_code,
-        exit_description=text,
-        severity=severity,
-    )
-    _free_slots(session, job_id)
-    wake_next(session, job.run_template_id, redis=redis)
+    # one commit: artifacts, the outcome with its bookkeeping (jobs.finish's), the slot
+    # freed and the next waiting job moved back to the queue
+    with transaction(session):
+        if files:
+            _add_artifacts(session, job_id, files)
+        recorded = jobs.finish_uncommitted(
+            session,
+            job_id,
+            final,
+            exit_code=exit_code,
+            exit_description=text,
+            severity=severity,
+        )
+        _delete_slots(session, job_id)
+        woken = _requeue_next(session, job.run_template_id)
+    if woken is not None:
+        _deliver(redis, session, jobs.get(session, woken))
     retry_id = None
     if recorded and retry and final in ("failed", "lost"):
         retry_job = schedule_retry(session, job_id, redis=redis)
@@ -614,6 +755,7 @@ __all__ = [
     "Outcome",
     "Start",
     "artifact_from_bytes",
+    "begin",
     "conclude",
     "describe",
     "heartbeat",

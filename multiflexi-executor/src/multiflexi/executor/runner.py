@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import dataclasses
+import functools
 import logging
 import mimetypes
 import os
@@ -23,7 +24,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -100,10 +101,83 @@ class RunResult:
         return data
 
 
+def _libc() -> Any:
+    with contextlib.suppress(Exception):
+        return ctypes.CDLL(None, use_errno=True)
+    return None
+
+
+_LIBC = _libc()
+
+
 def _set_parent_death_signal() -> None:  # pragma: no cover - runs in the child
     """Let the kernel kill the job if its worker dies (kill -9) before it can."""
     with contextlib.suppress(Exception):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+@functools.cache
+def _pdeathsig_wrapper() -> tuple[str, ...] | None:
+    """``setpriv --pdeathsig KILL --`` when util-linux's setpriv here supports it (once a process).
+
+    It sets the same parent-death signal and then execs the job's program (same
+    pid, same process group). Python starts a process much faster without a
+    ``preexec_fn`` (vfork instead of fork: no copy of the worker's page tables).
+    """
+    path = shutil.which("setpriv")
+    if path is None:
+        return None
+    wrapper = (path, "--pdeathsig", "KILL", "--")
+    try:
+        probe = subprocess.run(
+            [*wrapper, path, "--version"], capture_output=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return wrapper if probe.returncode == 0 else None
+
+
+def _findable(program: str, env: Mapping[str, str] | None, cwd: str | Path | None) -> bool:
+    """Whether exec will run ``program`` as Popen would find it (on the job's PATH).
+
+    Only a binary or a ``#!`` script counts: for anything else exec fails, and
+    setpriv's execvp would instead hand the file to /bin/sh.
+    """
+    if os.sep in program:
+        found: str | None = str(Path(cwd or ".", program))
+    else:
+        found = shutil.which(program, path=os.pathsep.join(os.get_exec_path(env)))
+    if found is None or not os.path.isfile(found) or not os.access(found, os.X_OK):
+        return False
+    try:
+        with open(found, "rb") as handle:
+            magic = handle.read(4)
+    except OSError:
+        return False
+    return magic == b"\x7fELF" or magic.startswith(b"#!")
+
+
+def _popen(
+    argv: list[str], env: Mapping[str, str] | None, cwd: str | Path | None
+) -> subprocess.Popen[bytes]:
+    """Start the job's process in its own session, killed by the kernel if the worker dies."""
+    wrapper = _pdeathsig_wrapper()
+    # a program exec cannot find goes the direct way, so that the error stays Popen's own
+    if wrapper is not None and argv and _findable(argv[0], env, cwd):
+        command, preexec = [*wrapper, *argv], None
+    else:
+        command, preexec = argv, _set_parent_death_signal
+    return subprocess.Popen(
+        command,
+        env=env,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        preexec_fn=preexec,
+        close_fds=True,
+    )
 
 
 def _exit_code(returncode: int) -> int:
@@ -124,14 +198,14 @@ def run(
 ) -> RunResult:
     """Run one delivered job (the body of ``tasks.run_job``)."""
     with context.sessions() as session:
-        started = lifecycle.start(
+        started, job = lifecycle.begin(
             session, job_id, worker=context.worker, lease=context.options.lease, redis=context.redis
         )
-        if started is not Start.RUNNING:
+        if started is not Start.RUNNING or job is None:
             log.info("job %s: %s", job_id, started.value)
             return RunResult(job_id, started)
         try:
-            return _Run(context, session, job_id, echo, timeout).execute()
+            return _Run(context, session, job, echo, timeout).execute()
         except BaseException as exc:
             # whatever broke, the job must not stay running
             session.rollback()
@@ -154,15 +228,18 @@ class _Run:
         self,
         context: ExecutorContext,
         session: Session,
-        job_id: int,
+        job: Job,
         echo: Echo | None,
         timeout: float | None,
     ):
         self.context = context
         self.session = session
+        job_id = job.id
         self.job_id = job_id
-        self.job: Job = session.get_one(Job, job_id)
-        session.refresh(self.job)
+        # lifecycle.begin read the job with its run template, application and company,
+        # and the claim refreshed it: these copies are current (and held, so that the
+        # session's weak identity map keeps them for the whole run)
+        self.job: Job = job
         self.run_template = self.job.run_template
         self.application = self.run_template.application
         self.work_dir = Path(context.settings.tmp_dir) / f"job-{job_id}"
@@ -231,17 +308,7 @@ class _Run:
         assert self.environment is not None
         env = self.environment
         try:
-            process = subprocess.Popen(
-                launch.argv,
-                env=launch.env,
-                cwd=launch.cwd,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                start_new_session=True,
-                preexec_fn=_set_parent_death_signal,
-                close_fds=True,
-            )
+            process = _popen(launch.argv, launch.env, launch.cwd)
         except OSError as exc:
             code = 127 if isinstance(exc, FileNotFoundError) else 126
             what = "command not found" if code == 127 else "cannot execute"
@@ -456,8 +523,8 @@ class _Run:
             redis=self.context.redis,
         )
         if outcome.recorded:
+            # the recorded outcome refreshed the session's copy of the job
             job = self.session.get_one(Job, self.job_id)
-            self.session.refresh(job)
             actions.run_all(
                 self.session,
                 job,
