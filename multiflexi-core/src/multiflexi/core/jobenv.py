@@ -100,6 +100,20 @@ def assemble(
 
 
 def configured_names(session: Session, run_template: RunTemplate) -> set[str]:
-    """Names that some configured layer gives a non-empty value (for required fields)."""
-    env = assemble(session, run_template)
-    return {entry.name for entry in env if entry.value != "" and entry.source != "system"}
+    """Names that some configured layer gives a value (for required fields).
+
+    Read from the stored rows without unsealing anything: this runs on every
+    launch and activation, and a sealed value is a given value.
+    """
+    names = {f.name for f in run_template.application.fields if f.default_value not in (None, "")}
+    names |= {v.name for v in run_template.company.environment if v.key_id or v.value != ""}
+    for binding in run_template.credential_bindings:
+        credential = binding.credential
+        names |= {v.name for v in credential.values}
+        names |= {
+            f.keyword
+            for f in credentials.fields_of(credential.credential_type)
+            if f.default not in (None, "")
+        }
+    names |= {v.name for v in run_template.values if v.key_id or v.value != ""}
+    return names
