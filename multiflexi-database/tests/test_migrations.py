@@ -329,3 +329,44 @@ def downgrade_to_base(url):
     from multiflexi.database import downgrade
 
     downgrade(url, "base")
+
+
+def test_job_counts_are_filled_from_the_jobs_already_present(
+    engine: sa.Engine, empty_database: str
+):
+    from multiflexi.database.tables import job_counts, jobs, run_templates
+
+    upgrade(empty_database, "70a0d8714a8a")
+    due = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)
+    with engine.begin() as connection:
+        for slug in ("acme", "globex", "idle"):
+            connection.execute(companies.insert().values(name=slug.title(), slug=slug))
+        ids = dict(connection.execute(sa.select(companies.c.slug, companies.c.id)).all())
+        app_id = connection.execute(
+            applications.insert().values(name="probe", executable="probe")
+        ).inserted_primary_key[0]
+        for slug, number in (("acme", 3), ("globex", 1)):
+            template_id = connection.execute(
+                run_templates.insert().values(
+                    company_id=ids[slug], application_id=app_id, name=f"{slug} probe"
+                )
+            ).inserted_primary_key[0]
+            for _ in range(number):
+                connection.execute(
+                    jobs.insert().values(
+                        run_template_id=template_id,
+                        company_id=ids[slug],
+                        application_id=app_id,
+                        scheduled_at=due,
+                    )
+                )
+
+    upgrade(empty_database)
+
+    with engine.connect() as connection:
+        rows = connection.execute(sa.select(job_counts.c.company_id, job_counts.c.total)).all()
+    counts = {company_id: total for company_id, total in rows}
+    assert counts == {ids["acme"]: 3, ids["globex"]: 1, ids["idle"]: 0}
+    # and the revision goes down again without leaving the table behind
+    downgrade(empty_database, "70a0d8714a8a")
+    assert "job_counts" not in table_names(engine)

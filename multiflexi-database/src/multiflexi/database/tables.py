@@ -613,6 +613,7 @@ jobs = Table(
     ),
     Column("app_version", String(64), nullable=True),
     Column("block_reason", Text, nullable=True),
+    Column("blocked_at", UTCDateTime(), nullable=True, comment="when a credential check held it"),
     Column("cancel_requested", Boolean, nullable=False, default=False, server_default=false()),
     Column("output_lines", Integer, nullable=False, default=0, server_default="0"),
     created_at(),
@@ -628,6 +629,14 @@ jobs = Table(
         "state IN (" + ", ".join(f"'{s}'" for s in JOB_STATES) + ")",
         name="state",
     ),
+)
+
+job_counts = Table(
+    "job_counts",
+    metadata,
+    Column("company_id", Integer, fk("companies.id"), primary_key=True),
+    Column("total", BigInteger, nullable=False, default=0, server_default="0"),
+    comment="number of jobs per company, kept by the core where jobs are created and deleted",
 )
 
 job_output_lines = Table(
