@@ -96,8 +96,10 @@ def test_a_worker_killed_mid_job_leaves_a_lost_job_and_the_schedule_goes_on(
     worker = start_worker(environ)  # MULTIFLEXI_JOB_LEASE=3
     try:
         wait_for(started.exists, 30, "the job to start")
-        app_pid = fresh(session, job.id).pid
+        # a running process has its pid stored within runner.PROCESS_FACTS_AFTER
+        app_pid = wait_for(lambda: fresh(session, job.id).pid, 5, "the pid to be stored")
         assert alive(app_pid)
+        assert fresh(session, job.id).state == "running"
         worker.kill()
         worker.wait()
         killed_at = time.monotonic()

@@ -8,7 +8,7 @@ overrides), unseals the secrets, and hands them to
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from sqlalchemy.orm import Session
 
@@ -99,21 +99,28 @@ def assemble(
     )
 
 
-def configured_names(session: Session, run_template: RunTemplate) -> set[str]:
-    """Names that some configured layer gives a value (for required fields).
+def unfilled(session: Session, run_template: RunTemplate, names: Iterable[str]) -> set[str]:
+    """Those of ``names`` that no configured layer gives a value (for required fields).
 
-    Read from the stored rows without unsealing anything: this runs on every
-    launch and activation, and a sealed value is a given value.
+    Read from the stored rows without unsealing anything (a sealed value is a given
+    value): this runs on every launch and activation. The layers are looked at from
+    the cheapest and likeliest (application defaults, the run template's own values)
+    and the looking stops as soon as every name is filled.
     """
-    names = {f.name for f in run_template.application.fields if f.default_value not in (None, "")}
-    names |= {v.name for v in run_template.company.environment if v.key_id or v.value != ""}
-    for binding in run_template.credential_bindings:
+    left = set(names)
+    left -= {f.name for f in run_template.application.fields if f.default_value not in (None, "")}
+    if left:
+        left -= {v.name for v in run_template.values if v.key_id or v.value != ""}
+    if left:
+        left -= {v.name for v in run_template.company.environment if v.key_id or v.value != ""}
+    for binding in run_template.credential_bindings if left else ():
         credential = binding.credential
-        names |= {v.name for v in credential.values}
-        names |= {
+        left -= {v.name for v in credential.values}
+        left -= {
             f.keyword
             for f in credentials.fields_of(credential.credential_type)
             if f.default not in (None, "")
         }
-    names |= {v.name for v in run_template.values if v.key_id or v.value != ""}
-    return names
+        if not left:
+            break
+    return left

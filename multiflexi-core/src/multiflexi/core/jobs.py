@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -53,6 +54,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 #: schedule types of jobs launched by a person or a program, not by the scheduler
 #: attribute name -> column of every column of a job (what an UPDATE ... RETURNING reads back)
 _JOB_COLUMNS = {prop.key: prop.columns[0] for prop in sa.inspect(Job).column_attrs}
+_JOB_TABLE: sa.Table = Job.__table__  # type: ignore[assignment]
 ADHOC_TYPES = frozenset({"adhoc", "adhoc-api", "adhoc-web", "adhoc-cli"})
 OVERRIDES_CONTEXT = "jobs.overrides"
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -95,18 +97,14 @@ def transition(
         allowed = allowed & frozenset(expected)
     if not allowed:
         return False
-    update = (
-        sa.update(Job)
-        .where(Job.id == job_id, Job.state.in_(sorted(allowed)))
-        .values(state=target, updated_at=now(), **values)
-    )
-    if session.get_bind().dialect.update_returning:
+    returning = bool(session.get_bind().dialect.update_returning)
+    update = _transition_statement(target, tuple(sorted(allowed)), tuple(sorted(values)), returning)
+    params = {"job_id": job_id, "v_updated_at": now()}
+    params.update({f"v_{key}": value for key, value in values.items()})
+    if returning:
         # the moved row comes back with the UPDATE and refreshes the session's copy
         # (if it has one): one statement where a re-read would be a second one
-        row = session.execute(
-            update.returning(*_JOB_COLUMNS.values()),
-            execution_options={"synchronize_session": False},
-        ).one_or_none()
+        row = session.execute(update, params).one_or_none()
         if row is None:
             return False
         job = session.identity_map.get(identity_key(Job, job_id))
@@ -114,13 +112,37 @@ def transition(
             for key, value in row._mapping.items():
                 set_committed_value(job, key, value)
         return True
-    result = session.execute(update.execution_options(synchronize_session=False))
+    result = session.execute(update, params)
     moved = bool(getattr(result, "rowcount", 0) == 1)
     if moved:
         job = session.get(Job, job_id)
         if job is not None:
             session.refresh(job)
     return moved
+
+
+@functools.cache
+def _transition_statement(
+    target: str, allowed: tuple[str, ...], keys: tuple[str, ...], returning: bool
+) -> sa.Update:
+    """The guarded UPDATE of :func:`transition`, built once per shape (parameters bound late).
+
+    Building a statement costs several times what executing a cached one does; the
+    executor runs a few transitions per job.
+    """
+    table = _JOB_TABLE
+    update = (
+        table.update()
+        .where(table.c.id == sa.bindparam("job_id"), table.c.state.in_(allowed))
+        .values(
+            state=target,
+            updated_at=sa.bindparam("v_updated_at"),
+            **{key: sa.bindparam(f"v_{key}") for key in keys},
+        )
+    )
+    if returning:
+        update = update.returning(*(table.c[column.key] for column in _JOB_COLUMNS.values()))
+    return update
 
 
 # -- creation and launch -----------------------------------------------------
@@ -171,8 +193,13 @@ def create(
     retry_of_id: int | None = None,
     parent_job_id: int | None = None,
     task_id: int | None = None,
+    queued: bool = False,
 ) -> Job:
-    """Add a job in state ``scheduled`` to the caller's transaction (not committed)."""
+    """Add a job to the caller's transaction (not committed).
+
+    It is ``scheduled``, or with ``queued`` already ``queued`` (a job due now, to be
+    delivered to RQ after the commit: one INSERT instead of an INSERT and an UPDATE).
+    """
     if scheduled_at.tzinfo is None:
         raise ValidationError("job not created", ["at: give a time with a time zone"])
     overrides = dict(overrides or {})
@@ -183,7 +210,8 @@ def create(
         company_id=run_template.company_id,
         application_id=run_template.application_id,
         task_id=task_id,
-        state="scheduled",
+        state="queued" if queued else "scheduled",
+        queued_at=now() if queued else None,
         schedule_type=schedule_type,
         scheduled_at=scheduled_at.astimezone(dt.UTC),
         executor=run_template.executor,
@@ -235,7 +263,9 @@ def launch(
             actor=actor,
             overrides=overrides,
             secret_overrides=secret_overrides,
+            queued=due,
         )
+        job_id, queue_name = job.id, job.queue
         audit.record(
             session,
             actor,
@@ -249,13 +279,11 @@ def launch(
                 "overrides": sorted(overrides or {}),
             },
         )
-        if due:
-            # queued in the same commit as its creation (what enqueue() would do next)
-            transition(session, job.id, "queued", expected={"scheduled"}, queued_at=now())
     if due:
-        # on QueueUnavailable the job stays queued; the scheduler re-delivers (invariant 1)
+        # delivered after the commit (a worker must find the row); on QueueUnavailable the
+        # job stays queued and the scheduler re-delivers it (invariant 1)
         with contextlib.suppress(queue.QueueUnavailable):
-            queue.enqueue(_client(session, redis), job.id, job.queue)
+            queue.enqueue(_client(session, redis), job_id, queue_name, new=True)
     return job
 
 
@@ -412,15 +440,40 @@ def claim_uncommitted(session: Session, job_id: int, *, worker: str, lease: dt.t
 # Whatever ends a scheduler-made job (finish, lost, cancel, missed) releases it.
 
 
+_RUN_TEMPLATES: sa.Table = RunTemplate.__table__  # type: ignore[assignment]
+_RELEASE_SCHEDULE = (
+    _RUN_TEMPLATES.update()
+    .where(
+        _RUN_TEMPLATES.c.id == sa.bindparam("run_template_id"),
+        _RUN_TEMPLATES.c.next_schedule == sa.bindparam("at"),
+    )
+    .values(next_schedule=None)
+)
+
+
+def _count(column: str) -> sa.Update:
+    table = _RUN_TEMPLATES
+    return (
+        table.update()
+        .where(table.c.id == sa.bindparam("run_template_id"))
+        .values({column: table.c[column] + 1, "updated_at": sa.bindparam("stamp")})
+    )
+
+
+#: final state -> the UPDATE counting it on the run template (built once: one per job)
+_COUNT_OUTCOME = {
+    "success": _count("success_count"),
+    "failed": _count("failure_count"),
+    "lost": _count("failure_count"),
+}
+
+
 def release_schedule(session: Session, job: Job) -> None:
     """Clear the run template's next_schedule if it points at this (scheduler-made) job."""
     if job.schedule_type in ADHOC_TYPES:
         return
     session.execute(
-        sa.update(RunTemplate)
-        .where(RunTemplate.id == job.run_template_id, RunTemplate.next_schedule == job.scheduled_at)
-        .values(next_schedule=None)
-        .execution_options(synchronize_session=False)
+        _RELEASE_SCHEDULE, {"run_template_id": job.run_template_id, "at": job.scheduled_at}
     )
 
 
@@ -475,18 +528,9 @@ def finish_uncommitted(
     if not moved:
         return False
     job = get(session, job_id)
-    counter = {
-        "success": RunTemplate.success_count,
-        "failed": RunTemplate.failure_count,
-        "lost": RunTemplate.failure_count,
-    }.get(state)
+    counter = _COUNT_OUTCOME.get(state)
     if counter is not None:
-        session.execute(
-            sa.update(RunTemplate)
-            .where(RunTemplate.id == job.run_template_id)
-            .values({counter: counter + 1})
-            .execution_options(synchronize_session=False)
-        )
+        session.execute(counter, {"run_template_id": job.run_template_id, "stamp": now()})
     release_schedule(session, job)
     return True
 

@@ -26,11 +26,12 @@ import contextlib
 import dataclasses
 import datetime as dt
 import enum
+import functools
 import hashlib
 import secrets
 import signal
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -146,13 +147,20 @@ def _take_slot(
 
 def _delete_slots(session: Session, job_id: int, name: str | None = None) -> int:
     """Delete the job's slot rows (one named slot, or all) in the caller's transaction."""
-    query = sa.delete(Lease).where(
-        Lease.holder == _holder(job_id), Lease.name.like(f"{SLOT_PREFIX}%")
-    )
+    params = {"holder": _holder(job_id), "prefix": f"{SLOT_PREFIX}%"}
     if name is not None:
-        query = query.where(Lease.name == name)
-    result = session.execute(query.execution_options(synchronize_session=False))
+        params["name"] = name
+    result = session.execute(_slot_delete(name is not None), params)
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+@functools.cache
+def _slot_delete(one: bool) -> sa.Delete:
+    table: sa.Table = Lease.__table__  # type: ignore[assignment]
+    query = table.delete().where(
+        table.c.holder == sa.bindparam("holder"), table.c.name.like(sa.bindparam("prefix"))
+    )
+    return query.where(table.c.name == sa.bindparam("name")) if one else query
 
 
 def _free_slots(session: Session, job_id: int, name: str | None = None) -> int:
@@ -197,17 +205,22 @@ def _deliver(redis: Redis | None, session: Session, job: Job) -> None:
         pass
 
 
+_JOBS: sa.Table = Job.__table__  # type: ignore[assignment]
+#: the oldest waiting jobs of a run template (built once: the executor asks after every job)
+_WAITING = (
+    sa.select(_JOBS.c.id)
+    .where(_JOBS.c.run_template_id == sa.bindparam("run_template_id"), _JOBS.c.state == "waiting")
+    .order_by(_JOBS.c.id)
+    .limit(5)
+)
+
+
 def _requeue_next(session: Session, run_template_id: int) -> int | None:
     """In the caller's transaction: the oldest waiting job of a run template made ``queued``.
 
     Its id (the caller delivers it after the commit), or None when none waits.
     """
-    candidates = session.scalars(
-        sa.select(Job.id)
-        .where(Job.run_template_id == run_template_id, Job.state == "waiting")
-        .order_by(Job.id)
-        .limit(5)
-    ).all()
+    candidates = session.scalars(_WAITING, {"run_template_id": run_template_id}).all()
     for job_id in candidates:
         if jobs.transition(session, job_id, "queued", expected={"waiting"}, queued_at=now()):
             return job_id
@@ -235,13 +248,7 @@ def _insert_slot_if_free(
     caller takes slots the portable way, one committed transaction each).
     """
     dialect = session.get_bind().dialect
-    if not dialect.insert_returning:
-        return None
-    if dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    elif dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
-    else:
+    if not dialect.insert_returning or dialect.name not in ("sqlite", "postgresql"):
         return None
     row = {
         "name": name,
@@ -249,14 +256,23 @@ def _insert_slot_if_free(
         "acquired_at": stamp,
         "expires_at": stamp + lease,
     }
-    table = Lease.__table__
-    taken = session.execute(
+    return session.execute(_slot_insert(dialect.name), row).first() is not None
+
+
+@functools.cache
+def _slot_insert(dialect: str) -> sa.Insert:
+    """``INSERT ... ON CONFLICT DO NOTHING RETURNING name`` of a slot row, built once."""
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
+    table: sa.Table = Lease.__table__  # type: ignore[assignment]
+    return (
         insert(table)
-        .values(row)
+        .values({c: sa.bindparam(c) for c in ("name", "holder", "acquired_at", "expires_at")})
         .on_conflict_do_nothing(index_elements=["name"])
         .returning(table.c.name)  # a row back: inserted (rowcount is not reliable here)
-    ).first()
-    return taken is not None
+    )
 
 
 #: run template id -> the slot this process took last (it freed it itself when its job
@@ -394,8 +410,15 @@ def begin(
                 return Start.NOT_OURS, None
 
 
+#: the columns :func:`record_process` and :func:`conclude` store about a job's process
+PROCESS_FACTS = frozenset({"pid", "command", "environment"})
+
+
 def record_process(session: Session, job_id: int, **values: object) -> None:
     """Store facts about the running process (pid, command, environment), committed."""
+    unknown = set(values) - PROCESS_FACTS
+    if unknown:
+        raise ValueError(f"not process facts: {sorted(unknown)}")
     with transaction(session):
         session.execute(
             sa.update(Job)
@@ -554,14 +577,20 @@ def conclude(
     artifacts: Iterable[ArtifactFile] = (),
     redis: Redis | None = None,
     retry: bool = True,
+    facts: Mapping[str, Any] | None = None,
 ) -> Outcome:
     """Record the end of a running job and do what follows from it.
 
     ``state`` defaults to ``success`` for exit code 0 and ``failed`` otherwise.
     ``description`` (a timeout, an interruption) is put before the manifest's
-    description of the exit code. Then the slot is freed, the next waiting job
-    of the run template is woken, and a retry is scheduled when due.
+    description of the exit code. ``facts`` are process columns not stored yet
+    (``pid``, ``command``, ``environment``: see :func:`record_process`), stored with
+    the outcome. Then the slot is freed, the next waiting job of the run template
+    is woken, and a retry is scheduled when due.
     """
+    unknown = set(facts or ()) - PROCESS_FACTS
+    if unknown:
+        raise ValueError(f"not process facts: {sorted(unknown)}")
     # run template and application of a job never change: the session's copy will do
     job = jobs.get(session, job_id)
     final = state or ("success" if exit_code == 0 else "failed")
@@ -585,6 +614,7 @@ def conclude(
             exit_code=exit_code,
             exit_description=text,
             severity=severity,
+            **(facts or {}),
         )
         _delete_slots(session, job_id)
         woken = _requeue_next(session, job.run_template_id)

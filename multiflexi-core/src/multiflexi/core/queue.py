@@ -83,12 +83,20 @@ def holds(redis: Redis, job_id: int) -> bool:
     return status is not None and str(getattr(status, "value", status)) in HELD_STATES
 
 
-def enqueue(redis: Redis, job_id: int, queue_name: str = DEFAULT_QUEUE) -> bool:
-    """Deliver the job to its queue; False when RQ already holds it."""
+def enqueue(
+    redis: Redis, job_id: int, queue_name: str = DEFAULT_QUEUE, *, new: bool = False
+) -> bool:
+    """Deliver the job to its queue; False when RQ already holds it.
+
+    ``new``: the job was created just now and never delivered, so RQ cannot hold
+    it and the look (one round trip) is skipped. A stale delivery with the same id
+    (Redis kept from an older database) would at worst run the claim twice, and the
+    claim lets only one through (ARCHITECTURE.md invariant 2).
+    """
     from redis.exceptions import RedisError
     from rq import Queue
 
-    if holds(redis, job_id):
+    if not new and holds(redis, job_id):
         return False
     try:
         Queue(queue_name, connection=redis).enqueue(

@@ -379,8 +379,11 @@ def missing_required(session: Session, run_template: RunTemplate) -> list[str]:
     """Required application fields that no layer of the environment fills."""
     from multiflexi.core import jobenv  # jobenv reads run templates: import at call time
 
-    present = jobenv.configured_names(session, run_template)
-    return [f.name for f in run_template.application.fields if f.required and f.name not in present]
+    required = [f.name for f in run_template.application.fields if f.required]
+    if not required:
+        return []
+    unfilled = jobenv.unfilled(session, run_template, required)
+    return [name for name in required if name in unfilled]
 
 
 def _require_complete(session: Session, run_template: RunTemplate, summary: str) -> None:

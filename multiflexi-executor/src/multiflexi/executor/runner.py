@@ -49,6 +49,9 @@ log = logging.getLogger("multiflexi.executor")
 READ_SIZE = 64 * 1024
 #: after the main process ended, how long stragglers may keep its pipes open
 DRAIN_SECONDS = 2.0
+#: a process still running after this many seconds has its pid, command and (redacted)
+#: environment stored at once; a shorter one has them stored with its outcome
+PROCESS_FACTS_AFTER = 0.5
 PR_SET_PDEATHSIG = 1
 
 
@@ -252,6 +255,8 @@ class _Run:
         self.publisher = publisher
         self.sink = OutputSink(self._store, publisher=publisher, echo=echo)
         self.environment: JobEnvironment | None = None
+        #: pid, command and environment of the process, until they are stored
+        self.process_facts: dict[str, Any] = {}
         limits = [t for t in (self.run_template.timeout or self.application.timeout, timeout) if t]
         self.timeout: float | None = min(limits) if limits else None
         self.cli_timeout = timeout
@@ -313,13 +318,13 @@ class _Run:
             code = 127 if isinstance(exc, FileNotFoundError) else 126
             what = "command not found" if code == 127 else "cannot execute"
             return self._end(None, code, f"{what}: {env.mask(launch.argv[0])} ({exc.strerror})")
-        lifecycle.record_process(
-            self.session,
-            self.job_id,
-            pid=process.pid,
-            command=[env.mask(arg) for arg in launch.argv],
-            environment=env.redacted(),
-        )
+        # facts about the process: stored once it has run for PROCESS_FACTS_AFTER seconds,
+        # or with the outcome when it ends sooner (one commit less for short jobs)
+        self.process_facts = {
+            "pid": process.pid,
+            "command": [env.mask(arg) for arg in launch.argv],
+            "environment": env.redacted(),
+        }
         reason, killed = self._watch(process, launch)
         code = _exit_code(process.returncode)
         if reason == "reaped":
@@ -364,6 +369,7 @@ class _Run:
         begin = time.monotonic()
         deadline = begin + self.timeout if self.timeout else None
         next_beat = begin + options.heartbeat_interval
+        facts_at = begin + PROCESS_FACTS_AFTER
         reason: str | None = None
         term_at: float | None = None
         killed = False
@@ -399,6 +405,9 @@ class _Run:
                         _killpg(process.pid, signal.SIGKILL)
                         if stamp - exited_at > 2 * DRAIN_SECONDS:
                             break
+                if self.process_facts and stamp >= facts_at and exited_at is None:
+                    lifecycle.record_process(self.session, self.job_id, **self.process_facts)
+                    self.process_facts = {}
                 if stamp >= next_beat:
                     next_beat = stamp + options.heartbeat_interval
                     beat = lifecycle.heartbeat(
@@ -521,7 +530,9 @@ class _Run:
             description=description,
             artifacts=files,
             redis=self.context.redis,
+            facts=self.process_facts,
         )
+        self.process_facts = {}
         if outcome.recorded:
             # the recorded outcome refreshed the session's copy of the job
             job = self.session.get_one(Job, self.job_id)
