@@ -8,11 +8,12 @@ import subprocess
 import time
 
 
-def _median_ms(argv: list[str], runs: int = 10) -> float:
+def median_ms(argv: list[str], runs: int = 10, env: dict[str, str] | None = None) -> float:
+    """Median wall time of running ``argv`` to its end, in milliseconds."""
     samples = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run(argv, check=True, capture_output=True)
+        subprocess.run(argv, check=True, capture_output=True, env=env)
         samples.append((time.perf_counter() - start) * 1000)
     return round(statistics.median(samples), 1)
 
@@ -23,7 +24,7 @@ def cli_version_startup() -> dict:
         raise SystemExit("bench: multiflexi-cli is not installed in this environment")
     return {
         "unit": "ms",
-        "value": _median_ms([exe, "--version"]),
+        "value": median_ms([exe, "--version"]),
         "params": {"runs": 10, "statistic": "median", "argv": ["multiflexi-cli", "--version"]},
     }
 
