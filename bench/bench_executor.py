@@ -8,6 +8,7 @@ worker`` processes.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import signal
@@ -132,6 +133,24 @@ def _final_count(session: Any, ids: list[int]) -> int:
     )
 
 
+@dataclasses.dataclass
+class Run:
+    """One throughput run: jobs per second, and CPU milliseconds per job by side."""
+
+    jobs_per_s: float
+    #: the enqueuing process (MultiFlexi: core launch; plain: Queue.enqueue) per job
+    enqueue_cpu_ms: float
+    #: the worker processes with the processes they ran, per job
+    worker_cpu_ms: float
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a live process and of its children it has waited for."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # utime stime cutime cstime are fields 14-17 of proc(5); fields[0] here is field 3
+    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
 def _idle_workers(redis_url: str, count: int) -> None:
     from redis import Redis
     from rq import Worker
@@ -142,7 +161,7 @@ def _idle_workers(redis_url: str, count: int) -> None:
         time.sleep(0.05)
 
 
-def _plain_rq(jobs: int, worker_class: str) -> float:
+def _plain_rq(jobs: int, worker_class: str) -> Run:
     """Jobs per second of 2 plain `rq worker` processes running /bin/true through subprocess."""
     from redis import Redis
     from rq import Queue
@@ -164,19 +183,24 @@ def _plain_rq(jobs: int, worker_class: str) -> float:
         try:
             _idle_workers(url, 2)
             queue = Queue("plain", connection=Redis.from_url(url))
+            workers_cpu = sum(_cpu_seconds(w.pid) for w in workers)
             begin = time.perf_counter()
+            cpu = time.process_time()
             for _ in range(jobs):
                 queue.enqueue("bench_executor.plain_true", result_ttl=3600)
+            enqueue_cpu = time.process_time() - cpu
             registry = queue.finished_job_registry
             while registry.count + queue.failed_job_registry.count < jobs:
                 time.sleep(0.02)
-            return jobs / (time.perf_counter() - begin)
+            elapsed = time.perf_counter() - begin
+            workers_cpu = sum(_cpu_seconds(w.pid) for w in workers) - workers_cpu
+            return Run(jobs / elapsed, enqueue_cpu * 1000 / jobs, workers_cpu * 1000 / jobs)
         finally:
             for worker in workers:
                 _stop(worker)
 
 
-def _throughput(database: str, count: int) -> float:
+def _throughput(database: str, count: int) -> Run:
     """Jobs/s of 2 ``multiflexi-executor worker`` processes: first launch to last job final."""
     from multiflexi.core import audit, jobs
 
@@ -186,14 +210,32 @@ def _throughput(database: str, count: int) -> float:
         try:
             _idle_workers(environ["REDIS_URL"], 2)
             actor = audit.Actor("bench", source="bench")
+            workers_cpu = sum(_cpu_seconds(w.pid) for w in workers)
             begin = time.perf_counter()
+            cpu = time.process_time()
             ids = [jobs.launch(session, rt_id, actor=actor).id for _ in range(count)]
+            launch_cpu = time.process_time() - cpu
             while _final_count(session, ids) < count:
                 time.sleep(0.05)
-            return count / (time.perf_counter() - begin)
+            elapsed = time.perf_counter() - begin
+            workers_cpu = sum(_cpu_seconds(w.pid) for w in workers) - workers_cpu
+            return Run(count / elapsed, launch_cpu * 1000 / count, workers_cpu * 1000 / count)
         finally:
             for worker in workers:
                 _stop(worker)
+
+
+def _cpu_params(ours: Run, plain: Run) -> dict[str, Any]:
+    """Where the CPU goes, per job: what bounds the throughput when the cores are busy."""
+    return {
+        "cpu_ms_per_job": {
+            "multiflexi_launch": round(ours.enqueue_cpu_ms, 2),
+            "multiflexi_workers": round(ours.worker_cpu_ms, 2),
+            "plain_rq_enqueue": round(plain.enqueue_cpu_ms, 2),
+            "plain_rq_workers": round(plain.worker_cpu_ms, 2),
+        },
+        "cores": os.cpu_count(),
+    }
 
 
 def executor_throughput() -> dict[str, Any]:
@@ -206,16 +248,17 @@ def executor_throughput() -> dict[str, Any]:
     forking = _plain_rq(count, "rq.Worker")
     return {
         "unit": "jobs/s",
-        "value": round(ours, 1),
+        "value": round(ours.jobs_per_s, 1),
         "baseline_name": "plain RQ SimpleWorker x2, subprocess.run(['/bin/true'])",
-        "baseline_value": round(plain, 1),
+        "baseline_value": round(plain.jobs_per_s, 1),
         "params": {
-            "plain_rq_forking_worker_jobs_per_s": round(forking, 1),
+            "plain_rq_forking_worker_jobs_per_s": round(forking.jobs_per_s, 1),
             "jobs": count,
             "workers": 2,
             "database": "SQLite (WAL)",
             "clock": "first launch/enqueue to the last job final",
             "goal": "ratio >= 0.67",
+            **_cpu_params(ours, plain),
         },
     }
 
@@ -227,15 +270,16 @@ def executor_throughput_postgresql() -> dict[str, Any]:
     plain = _plain_rq(count, "rq.worker.SimpleWorker")
     return {
         "unit": "jobs/s",
-        "value": round(ours, 1),
+        "value": round(ours.jobs_per_s, 1),
         "baseline_name": "plain RQ SimpleWorker x2, subprocess.run(['/bin/true'])",
-        "baseline_value": round(plain, 1),
+        "baseline_value": round(plain.jobs_per_s, 1),
         "params": {
             "jobs": count,
             "workers": 2,
             "database": "PostgreSQL (throwaway local server, same machine)",
             "clock": "first launch/enqueue to the last job final",
             "goal": "ratio >= 0.67",
+            **_cpu_params(ours, plain),
         },
     }
 
