@@ -61,6 +61,8 @@ def check(request):
     token = request.values["PROBE_TOKEN"]
     if mode == "raise":
         raise RuntimeError(f"the bank refused {token}")
+    if mode == "exit":
+        raise SystemExit(f"giving up on {token}")
     if mode == "garbage":
         return {"state": "available", "token": token}
     if mode == "slow":
@@ -241,6 +243,7 @@ def test_a_plugin_answers_its_message_is_masked_and_the_answer_is_kept_for_its_t
     ("mode", "message"),
     [
         ("raise", "the check for 'gateprobe' failed (RuntimeError)"),
+        ("exit", "the check for 'gateprobe' failed (SystemExit)"),
         ("garbage", "the check for 'gateprobe' gave no usable answer"),
         ("slow", "the check for 'gateprobe' gave no answer in 0.3 s"),
     ],

@@ -304,6 +304,14 @@ def _masked(text: str, secrets: Iterable[str]) -> str:
     return masked
 
 
+class _Failed(Exception):
+    """A plug-in ended with something that is not an Exception (SystemExit, ...)."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
 def _call(check: CredentialCheck, request: CheckRequest, timeout: float) -> Any:
     """The plug-in's answer; TimeoutError when it takes longer (its thread is left behind)."""
     box: dict[str, Any] = {}
@@ -311,8 +319,10 @@ def _call(check: CredentialCheck, request: CheckRequest, timeout: float) -> Any:
     def target() -> None:
         try:
             box["result"] = check(request)
-        except BaseException as exc:  # handed to the caller
+        except Exception as exc:  # handed to the caller
             box["error"] = exc
+        except BaseException as exc:  # a plug-in's SystemExit must not stop the worker
+            box["error"] = _Failed(type(exc).__name__)
 
     worker = threading.Thread(
         target=target, name=f"credential-check-{request.credential_id}", daemon=True
@@ -343,13 +353,14 @@ def _run(pending: _Pending, timeout: float) -> Availability:
         )
     except Exception as exc:
         # the exception's text may quote a value: only its type is kept
+        kind = exc.kind if isinstance(exc, _Failed) else type(exc).__name__
         log.warning(
             "credential %d: the availability check %r failed (%s)",
             request.credential_id,
             code,
-            type(exc).__name__,
+            kind,
         )
-        return Availability(State.UNKNOWN, f"the check for {code!r} failed ({type(exc).__name__})")
+        return Availability(State.UNKNOWN, f"the check for {code!r} failed ({kind})")
     if not isinstance(result, Availability):
         log.warning(
             "credential %d: the availability check %r answered %s, not an Availability",

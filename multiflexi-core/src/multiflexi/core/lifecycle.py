@@ -339,11 +339,13 @@ def start(
     lease: dt.timedelta,
     redis: Redis | None = None,
 ) -> Start:
-    """Take a slot of the job's run template and claim the job (both committed).
+    """Pass the credential gate, take a slot of the job's run template and claim the job.
 
     A duplicate delivery, or a job someone else claimed or cancelled, is
-    :attr:`Start.NOT_OURS`. With every slot taken the job is parked ``waiting``
-    and started by a later delivery when a slot frees.
+    :attr:`Start.NOT_OURS`. A job a bound credential holds back is
+    :attr:`Start.BLOCKED` (see :func:`hold`; no slot is taken). With every slot
+    taken the job is parked ``waiting`` and started by a later delivery when a slot
+    frees. Everything is committed.
     """
     return begin(session, job_id, worker=worker, lease=lease, redis=redis)[0]
 
