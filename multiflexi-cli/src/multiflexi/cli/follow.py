@@ -17,6 +17,8 @@ from multiflexi.cli.context import App
 
 POLL_SECONDS = 0.5
 EXIT_TIMEOUT = 124
+#: the credential gate held the job back (EX_TEMPFAIL, as in the original MultiFlexi)
+EXIT_BLOCKED = 75
 
 
 def exit_code_of(state: str, exit_code: int | None) -> int:
@@ -40,12 +42,16 @@ def follow_job(
     summary: dict[str, Any] | None = None,
     after: int = 0,
     until_finished: bool = True,
+    stop_when_held: bool = False,
 ) -> int:
     """Print (table) or collect (json, yaml) output lines until the job is final.
 
-    Returns the job's exit code, or 124 when ``timeout`` seconds passed first.
-    In JSON and YAML the result is one object at the end: ``summary`` with the
-    job's ``state``, ``exitcode`` and its ``output`` lines.
+    Returns the job's exit code, or 124 when ``timeout`` seconds passed first, or 75
+    when the credential gate holds the job back: it is ``blocked``, or, with
+    ``stop_when_held`` (a job this command launched), it was held at all (it may be
+    ``scheduled`` again for a later attempt). In JSON and YAML the result is one
+    object at the end: ``summary`` with the job's ``state``, ``exitcode``,
+    ``block_reason`` and its ``output`` lines.
     """
     from multiflexi.core import jobs
 
@@ -86,6 +92,8 @@ def follow_job(
             continue
         if finished or not until_finished:
             break
+        if job.state == "blocked" or (stop_when_held and job.blocked_at is not None):
+            return _held(app, job, summary, collected, streaming)
         time.sleep(POLL_SECONDS)
     code = exit_code_of(job.state, job.exit_code) if finished else 0
     if streaming:
@@ -97,7 +105,31 @@ def follow_job(
             "state": job.state,
             "exitcode": job.exit_code,
             "timed_out": False,
+            "block_reason": job.block_reason,
             "output": collected,
         }
         app.emit(result)
     return code
+
+
+def _held(
+    app: App,
+    job: Any,
+    summary: dict[str, Any] | None,
+    collected: list[dict[str, Any]],
+    streaming: bool,
+) -> int:
+    """The credential gate held the job back: say why (stderr) and answer 75."""
+    if not streaming:
+        result = dict(summary or {"job_id": job.id})
+        result |= {
+            "state": job.state,
+            "exitcode": None,
+            "timed_out": False,
+            "block_reason": job.block_reason,
+            "output": collected,
+        }
+        app.emit(result)
+    then = "it is tried again later" if job.state == "scheduled" else "it will not run as it is"
+    app.error("blocked", f"job {job.id} blocked: {job.block_reason} ({then})", code=EXIT_BLOCKED)
+    return EXIT_BLOCKED

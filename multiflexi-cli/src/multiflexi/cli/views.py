@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from multiflexi.core import models
+    from multiflexi.core.availability import Availability
 
 REDACTED = "***"
 
@@ -145,6 +146,8 @@ def job(item: models.Job) -> dict[str, Any]:
         "attempt": item.attempt,
         "launched_by": item.launched_by,
         "cancel_requested": item.cancel_requested,
+        "block_reason": item.block_reason,
+        "blocked_at": item.blocked_at,
     }
 
 
@@ -252,4 +255,16 @@ def audit_entry(entry: models.AuditEntry) -> dict[str, Any]:
         "company_id": entry.company_id,
         "source": entry.source,
         "details": entry.details,
+    }
+
+
+def availability(credential_id: int, result: Availability) -> dict[str, Any]:
+    """A credential check's answer (state, message, when; never a value)."""
+    return {
+        "credential_id": credential_id,
+        "state": result.state.value,
+        "message": result.message,
+        "checked_at": result.checked_at,
+        "ttl": result.ttl,
+        "satisfied": result.satisfied,
     }

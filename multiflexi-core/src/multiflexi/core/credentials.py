@@ -13,6 +13,7 @@ requirement of the prototype's code.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 from collections.abc import Mapping
 
@@ -347,6 +348,10 @@ def update(
     with transaction(session, f"a credential named {name!r} already exists"):
         if name is not None:
             credential.name = name.strip()
+        if checked:
+            # a change of values alone touches only their rows: the credential's own
+            # updated_at says it changed (availability results are kept per it)
+            credential.updated_at = dt.datetime.now(dt.UTC)
         _store(session, credential, specs, checked)
         missing = _missing(specs, credential)
         if missing:

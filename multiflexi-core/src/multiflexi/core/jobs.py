@@ -6,7 +6,7 @@ A job moves through explicit states (ARCHITECTURE.md section 3)::
                   |  ^        ^
                   v  |        |
                  waiting -----+          scheduled -> missed | cancelled
-                 blocked (a credential is unavailable) -> queued | cancelled
+                 blocked (a credential is not usable) -> queued | scheduled | cancelled
 
 Every change of state is one conditional UPDATE (``... WHERE id = ? AND state IN
 (...)``): when the row is not in a state the change allows, nothing changes and

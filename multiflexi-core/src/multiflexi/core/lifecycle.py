@@ -3,6 +3,12 @@
 These are the rules every executor (and the scheduler's reaper) keeps, whatever
 runs the process:
 
+* **Gate** (in :func:`start`, before anything else): every credential bound to the
+  run template must be usable (:mod:`multiflexi.core.availability`). When one is
+  not, the job is ``blocked`` (``block_reason``, ``blocked_at``, a ``system``
+  output line) and never started: after ``degraded``/``unavailable`` it is
+  ``scheduled`` again ``ttl`` seconds later (the scheduler delivers it then); after
+  ``misconfigured`` it stays ``blocked`` and its run template's schedule goes on.
 * **Start** (:func:`start`): a job runs only while it holds one of its run
   template's ``max_concurrency`` slots. A slot is a row of the ``leases`` table
   named ``slot:rt:<run template>:<n>``; its primary key makes taking it atomic
@@ -37,17 +43,19 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from multiflexi.core import jobs, queue
+from multiflexi.core import availability, jobs, queue
 from multiflexi.core.audit import Actor
 from multiflexi.core.config import settings_of
 from multiflexi.core.errors import Conflict
 from multiflexi.core.models import (
     ApplicationExitCode,
     Artifact,
+    Credential,
     Job,
     JobOutputLine,
     Lease,
     RunTemplate,
+    RunTemplateCredential,
 )
 from multiflexi.core.unit import transaction
 
@@ -62,6 +70,8 @@ MANIFEST_RETRY_ATTEMPTS = 3
 SUCCESS_SEVERITY = "success"
 FAILURE_SEVERITY = "error"
 SLOT_PREFIX = "slot:rt:"
+#: the output stream of the lines the executor itself writes on a job
+SYSTEM_STREAM = "system"
 
 
 class Start(enum.Enum):
@@ -70,6 +80,7 @@ class Start(enum.Enum):
     RUNNING = "running"  # claimed, with a slot: run it
     WAITING = "waiting"  # every slot is taken: parked until one frees
     NOT_OURS = "not-ours"  # not queued/waiting any more (a duplicate delivery): drop it
+    BLOCKED = "blocked"  # a bound credential is not usable: held back, never started
 
 
 @dataclasses.dataclass(frozen=True)
@@ -344,11 +355,13 @@ def start(
     lease: dt.timedelta,
     redis: Redis | None = None,
 ) -> Start:
-    """Take a slot of the job's run template and claim the job (both committed).
+    """Pass the credential gate, take a slot of the job's run template and claim the job.
 
     A duplicate delivery, or a job someone else claimed or cancelled, is
-    :attr:`Start.NOT_OURS`. With every slot taken the job is parked ``waiting``
-    and started by a later delivery when a slot frees.
+    :attr:`Start.NOT_OURS`. A job a bound credential holds back is
+    :attr:`Start.BLOCKED` (see :func:`hold`; no slot is taken). With every slot
+    taken the job is parked ``waiting`` and started by a later delivery when a slot
+    frees. Everything is committed.
     """
     return begin(session, job_id, worker=worker, lease=lease, redis=redis)[0]
 
@@ -363,24 +376,40 @@ def begin(
 ) -> tuple[Start, Job | None]:
     """:func:`start`, and the job it read, current after the claim.
 
-    The job is read once, with its run template, application and company
-    loaded (the executor runs it from these); the slot and the claim are one
-    transaction. Expired slots (of a worker that died) are looked for only
-    when no slot is free.
+    The job is read once, with its run template, application, company and bound
+    credentials loaded (the executor runs it from these). A queued job first
+    passes the credential gate (:func:`hold` when it does not: the job is
+    returned ``blocked`` or deferred, with :attr:`Start.BLOCKED`); then the slot
+    and the claim are one transaction. Expired slots (of a worker that died) are
+    looked for only when no slot is free.
     """
-    job = session.scalars(
-        sa.select(Job)
-        .where(Job.id == job_id)
-        .options(
-            joinedload(Job.run_template).joinedload(RunTemplate.application),
-            joinedload(Job.run_template).joinedload(RunTemplate.company),
-        ),
-        execution_options={"populate_existing": True},
-    ).one_or_none()
+    rt_path = joinedload(Job.run_template)
+    job = (
+        session.scalars(
+            sa.select(Job)
+            .where(Job.id == job_id)
+            .options(
+                rt_path.joinedload(RunTemplate.application),
+                rt_path.joinedload(RunTemplate.company),
+                rt_path.joinedload(RunTemplate.credential_bindings)
+                .joinedload(RunTemplateCredential.credential)
+                .joinedload(Credential.credential_type),
+            ),
+            execution_options={"populate_existing": True},
+        )
+        .unique()
+        .one_or_none()
+    )
     if job is None:
         return Start.NOT_OURS, None
     if job.state not in ("queued", "waiting"):
         return Start.NOT_OURS, None
+    if job.state == "queued":  # a waiting job passed the gate when it was delivered
+        held = availability.gate(session, job.run_template)
+        if held is not None:
+            if hold(session, job, held):
+                return Start.BLOCKED, job
+            return Start.NOT_OURS, None
     run_template = job.run_template
     rt_id = run_template.id
     reaped = False
@@ -408,6 +437,69 @@ def begin(
             session.refresh(job)
             if job.state != "waiting":
                 return Start.NOT_OURS, None
+
+
+def hold(session: Session, job: Job, status: availability.CredentialStatus) -> bool:
+    """Hold a queued job back because a bound credential is not usable (committed).
+
+    The job becomes ``blocked`` with ``block_reason`` (which credential, the state
+    and the check's message: never a value) and ``blocked_at``, and a line of stream
+    ``system`` on its output says so. After ``degraded`` or ``unavailable`` the
+    same job is ``scheduled`` again at now + the answer's ttl, for the scheduler to
+    deliver (a scheduler-made job keeps its run template's outstanding occurrence
+    pointing at it); after ``misconfigured`` it stays ``blocked`` and the run
+    template's schedule goes on as after a finished job. False, and no change, when
+    the job was not queued any more (someone else took or cancelled it).
+    """
+    stamp = now()
+    result = status.availability
+    reason = status.describe()
+    defer = result.state in availability.DEFERRING
+    when = stamp + dt.timedelta(seconds=result.ttl)
+    if defer:
+        line = f"blocked: {reason}; tried again at {when.isoformat(timespec='seconds')}"
+    else:
+        line = f"blocked: {reason}; held until it is fixed (the job will not run)"
+    planned_at = job.scheduled_at
+    with transaction(session):
+        if not jobs.transition(
+            session, job.id, "blocked", expected={"queued"}, block_reason=reason, blocked_at=stamp
+        ):
+            return False
+        if defer:
+            jobs.transition(session, job.id, "scheduled", expected={"blocked"}, scheduled_at=when)
+            if job.schedule_type not in jobs.ADHOC_TYPES:
+                session.execute(
+                    sa.update(RunTemplate)
+                    .where(
+                        RunTemplate.id == job.run_template_id,
+                        RunTemplate.next_schedule == planned_at,
+                    )
+                    .values(next_schedule=when)
+                    .execution_options(synchronize_session=False)
+                )
+        else:
+            jobs.release_schedule(session, job)
+        session.execute(
+            sa.insert(JobOutputLine),
+            [
+                {
+                    "job_id": job.id,
+                    "seq": job.output_lines + 1,
+                    "stream": SYSTEM_STREAM,
+                    "text": line,
+                    "created_at": stamp,
+                }
+            ],
+        )
+        session.execute(
+            sa.update(Job)
+            .where(Job.id == job.id)
+            .values(output_lines=Job.output_lines + 1)
+            .execution_options(synchronize_session=False)
+        )
+    session.refresh(job)
+    return True
 
 
 #: the columns :func:`record_process` and :func:`conclude` store about a job's process
@@ -789,6 +881,7 @@ __all__ = [
     "conclude",
     "describe",
     "heartbeat",
+    "hold",
     "last_seq",
     "reap_lost",
     "record_process",

@@ -475,6 +475,7 @@ class Job(Base):
     launched_by: Mapped[str]
     app_version: Mapped[str | None]
     block_reason: Mapped[str | None]
+    blocked_at: Mapped[dt.datetime | None]
     cancel_requested: Mapped[bool]
     output_lines: Mapped[int]
     created_at: Mapped[dt.datetime]

@@ -13,6 +13,11 @@ against a real Redis the same way; not meant for production use::
 When ``redis-server`` is not installed the calling test is skipped with the
 reason, unless ``MULTIFLEXI_TEST_REQUIRE_SERVICES=1`` (CI) makes it a failure:
 the same rule as :mod:`multiflexi.database.testing`, whose helpers it reuses.
+
+:func:`plugin_distribution` writes a tiny installed distribution (modules and a
+``*.dist-info`` with ``entry_points.txt``) into a folder; put the folder on
+``sys.path`` (or a worker's ``PYTHONPATH``) and its entry points are found like
+those of any installed plug-in.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -123,3 +128,30 @@ def database_bytes(engine: Engine) -> bytes:
         if extra.exists():
             data += extra.read_bytes()
     return data
+
+
+def plugin_distribution(
+    directory: Path,
+    name: str,
+    *,
+    modules: Mapping[str, str],
+    entry_points: Mapping[str, Mapping[str, str]],
+    version: str = "0.1",
+) -> Path:
+    """Write the distribution ``name`` into ``directory`` (made if needed); return it.
+
+    ``modules`` maps a top-level module name to its source text, ``entry_points`` a
+    group to its ``{entry point name: "module:attribute"}``.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    for module, source in modules.items():
+        (directory / f"{module}.py").write_text(source)
+    info = directory / f"{name.replace('-', '_')}-{version}.dist-info"
+    info.mkdir(exist_ok=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    sections = []
+    for group, entries in entry_points.items():
+        lines = "".join(f"{key} = {target}\n" for key, target in entries.items())
+        sections.append(f"[{group}]\n{lines}")
+    (info / "entry_points.txt").write_text("\n".join(sections))
+    return directory

@@ -2,7 +2,8 @@
 
 Exit codes: 0 done; 1 a setting, the database, Redis or the input is wrong (one
 line on stderr); 3 the run template does not exist; for ``run-template`` the
-job's own exit code, or 124 when ``--timeout`` expired.
+job's own exit code, 75 when the credential gate held the job back, or 124 when
+``--timeout`` expired.
 """
 
 from __future__ import annotations
@@ -139,6 +140,15 @@ def _echo(stream: str, text: str) -> None:
         click.echo(text if stream == "stderr" else f"[{stream}] {text}", err=True)
 
 
+def _blocked(job_id: int, reason: str | None, state: str | None) -> NoReturn:
+    """The credential gate held the job back: say why and exit 75 (EX_TEMPFAIL)."""
+    then = "it is tried again later" if state == "scheduled" else "it will not run as it is"
+    fail(
+        f"job {job_id} blocked: {reason or 'a credential is not usable'} ({then})",
+        defaults.BLOCKED_EXIT,
+    )
+
+
 @main.command("run-template")
 @click.argument("rt_id", metavar="ID", type=int)
 @click.option("-E", "--env", "env", multiple=True, metavar="KEY=VALUE", help="One-time override.")
@@ -204,6 +214,8 @@ def run_template(
             limit = timeout if first else remaining
             first = False
             result = runner.run(context, job_id, echo=_echo, timeout=limit)
+            if result.start is Start.BLOCKED:
+                _blocked(job_id, result.block_reason, result.state)
             if result.start is Start.RUNNING:
                 if result.timed_out:
                     sys.exit(defaults.TIMEOUT_EXIT)
@@ -216,6 +228,8 @@ def run_template(
                 printed = line.seq
             if current.state in jobs.FINAL_STATES:
                 sys.exit(current.exit_code if current.exit_code is not None else 1)
+            if current.blocked_at is not None:  # a worker's gate held it back
+                _blocked(job_id, current.block_reason, current.state)
             runnable = current.state == "queued" and not wait_for_worker
         if deadline is not None and time.monotonic() >= deadline:
             fail(f"job {job_id} not finished after {timeout:g} s", defaults.TIMEOUT_EXIT)

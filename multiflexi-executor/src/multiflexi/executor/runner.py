@@ -1,4 +1,4 @@
-"""One job, start to end: claim -> slot -> environment -> back-end -> outcome -> actions.
+"""One job, start to end: gate -> claim -> slot -> environment -> back-end -> outcome -> actions.
 
 The process runs without a shell, in a new session (its own process group), in
 the job's own work directory ``<MULTIFLEXI_TMP>/job-<id>``, with the assembled
@@ -96,11 +96,16 @@ class RunResult:
     outcome: Outcome | None = None
     #: the one-shot timeout ended the job
     timed_out: bool = False
+    #: why the credential gate held the job back (Start.BLOCKED), and its state now
+    block_reason: str | None = None
+    state: str | None = None
 
     def summary(self) -> dict[str, Any]:
         data: dict[str, Any] = {"job_id": self.job_id, "start": self.start.value}
         if self.outcome is not None:
             data |= {"state": self.outcome.state, "exit_code": self.outcome.exit_code}
+        if self.block_reason is not None:
+            data |= {"state": self.state, "block_reason": self.block_reason}
         return data
 
 
@@ -204,6 +209,9 @@ def run(
         started, job = lifecycle.begin(
             session, job_id, worker=context.worker, lease=context.options.lease, redis=context.redis
         )
+        if started is Start.BLOCKED and job is not None:
+            log.info("job %s: blocked: %s (now %s)", job_id, job.block_reason, job.state)
+            return RunResult(job_id, started, block_reason=job.block_reason, state=job.state)
         if started is not Start.RUNNING or job is None:
             log.info("job %s: %s", job_id, started.value)
             return RunResult(job_id, started)
@@ -253,7 +261,10 @@ class _Run:
             else None
         )
         self.publisher = publisher
-        self.sink = OutputSink(self._store, publisher=publisher, echo=echo)
+        # lines stored before the job ran (the credential gate's) keep their numbers
+        self.sink = OutputSink(
+            self._store, first_seq=job.output_lines + 1, publisher=publisher, echo=echo
+        )
         self.environment: JobEnvironment | None = None
         #: pid, command and environment of the process, until they are stored
         self.process_facts: dict[str, Any] = {}

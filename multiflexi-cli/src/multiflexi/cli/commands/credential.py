@@ -13,7 +13,7 @@ COLUMNS = ["id", "name", "company_id", "prototype", "credential_type_id"]
 
 @click.group("credential")
 def group() -> None:
-    """Credentials: list, get (--reveal asks, then shows values; audited), create, update, ..."""
+    """Credentials: list, get (--reveal asks, then shows values; audited), check, create, ..."""
 
 
 @group.command("list")
@@ -127,6 +127,17 @@ def update(
         raise click.UsageError("nothing to change: give --name, --field or --remove-field")
     credentials.update(app.session, object_id, name=name, values=values, actor=app.actor)
     app.emit({"credential_id": object_id, "updated": True})
+
+
+@group.command("check")
+@click.option("--id", "object_id", type=int, required=True, help="Credential id.")
+@pass_app
+def check(app: App, object_id: int) -> None:
+    """Check now whether the credential is usable (state, message; never a value; audited)."""
+    from multiflexi.core import availability
+
+    result = availability.check_credential(app.session, object_id, actor=app.actor)
+    app.emit(views.availability(object_id, result))
 
 
 @group.command("remove")

@@ -238,7 +238,11 @@ def delete(app: App, object_id: int) -> None:
     default=None,
     help="When: now (default), +30m, +2h, +1d, or an ISO time (MULTIFLEXI_TIMEZONE if no zone).",
 )
-@click.option("--wait", is_flag=True, help="Follow the job's output; exit with its exit code.")
+@click.option(
+    "--wait",
+    is_flag=True,
+    help="Follow the job's output; exit with its exit code (75: a credential held it back).",
+)
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0, min_open=True),
@@ -287,7 +291,7 @@ def schedule(
     from multiflexi.cli.follow import follow_job
 
     app.message(f"job {job.id} {job.state}; waiting for it to finish")
-    code = follow_job(app, job.id, timeout=timeout, summary=answer)
+    code = follow_job(app, job.id, timeout=timeout, summary=answer, stop_when_held=True)
     raise SystemExit(code)
 
 

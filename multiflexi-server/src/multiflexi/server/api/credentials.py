@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from flask import Response
 from pydantic import Field
 
-from multiflexi.core import access, credentials
+from multiflexi.core import access, availability, credentials
 from multiflexi.core.models import Credential
 from multiflexi.server.api import blueprint
 from multiflexi.server.api.common import (
@@ -40,6 +40,18 @@ class CredentialOut(Output):
 
 class CredentialPage(Page[CredentialOut]):
     pass
+
+
+class AvailabilityOut(Output):
+    credential_id: int
+    state: Literal["available", "degraded", "unavailable", "misconfigured", "unknown"] = Field(
+        description="available or unknown: a job may run; degraded or unavailable: jobs wait "
+        "and are tried again; misconfigured: jobs are held until it is fixed"
+    )
+    message: str = Field(description="why, for people; never a credential value")
+    ttl: float = Field(description="seconds the answer holds")
+    checked_at: dt.datetime
+    satisfied: bool = Field(description="a job may run with it (available or unknown)")
 
 
 class CredentialQuery(ListQuery):
@@ -166,3 +178,21 @@ def update_credential(credential_id: int, body: CredentialChanges) -> Credential
 def delete_credential(credential_id: int) -> None:
     credential = reach(credential_id, access.WRITE)
     credentials.delete(db(), credential.id, actor=caller())
+
+
+@operation(
+    blueprint,
+    "POST",
+    "/credentials/<int:credential_id>/check",
+    summary="Check whether a credential is usable",
+    tag=TAG,
+    response=AvailabilityOut,
+)
+def check_credential(credential_id: int) -> AvailabilityOut:
+    """Runs the availability check now (the built-in required-field check, then the
+    plug-in installed for the credential's prototype, if any) and answers its state and
+    message, never a value. Needs write access to the credential's company; audited."""
+    result = availability.check_credential(db(), credential_id, actor=caller())
+    return AvailabilityOut.model_validate(
+        {"credential_id": credential_id, "satisfied": result.satisfied, **result.as_dict()}
+    )

@@ -73,7 +73,10 @@ class JobOut(Output):
     launched_by: str
     launched_by_user_id: int | None
     app_version: str | None
-    block_reason: str | None
+    block_reason: str | None = Field(
+        description="why the credential availability gate held the job back (latest time)"
+    )
+    blocked_at: dt.datetime | None = Field(description="when the gate held it back (latest time)")
     cancel_requested: bool
     output_lines: int
     created_at: dt.datetime | None
