@@ -313,11 +313,10 @@ def test_recount_repairs_damaged_and_missing_counters_and_reports_them(
     assert housekeeping.recount_jobs(session, actor=ACTOR) == {}
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # SQLite serialises writers
 def test_concurrent_launches_and_recounts_keep_one_companys_count_exact(
-    engine, settings, make_rt, acme, session, database_url
+    engine, settings, make_rt, acme, session
 ):
-    if not database_url.startswith("postgresql"):
-        pytest.skip("concurrent writers: PostgreSQL (SQLite serialises them)")
     rt = make_rt(acme)
     threads_n, per_thread = 6, 15
     factory = config.session_factory(engine, settings)
