@@ -11,10 +11,11 @@ import pytest
 import sqlalchemy as sa
 from rq import Queue
 
-from multiflexi.core import audit, jobs, lifecycle
+from multiflexi.core import audit, companies, jobs, lifecycle, runtemplates
 from multiflexi.core.lifecycle import Start
 from multiflexi.core.models import Artifact, Job, JobOutputLine, Lease, RunTemplateAction
 from multiflexi.core.testing import database_bytes
+from multiflexi.database import tables as t
 from multiflexi.executor import runner
 
 ACTOR = audit.Actor("tester", source="test")
@@ -293,6 +294,57 @@ def test_a_failing_action_is_logged_and_never_changes_the_outcome(context, sessi
     assert jobs.overrides_of(session, chained)[0]["GREETING"] == "chained hello"
     assert runner.run(context, chained.id).outcome.state == "success"
     assert "greeting=chained hello" in texts(session, chained.id)
+
+
+def job_counts(session):
+    """(the counters of multiflexi.core.jobcounts, the real counts) per company."""
+    session.commit()
+    counters = dict(
+        session.execute(sa.select(t.job_counts.c.company_id, t.job_counts.c.total)).all()
+    )
+    real = dict(
+        session.execute(sa.select(Job.company_id, sa.func.count()).group_by(Job.company_id)).all()
+    )
+    return counters, real
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
+)
+def test_jobs_made_by_retries_and_actions_are_counted_in_their_company(
+    backend, context, session, make_rt, redis
+):
+    rt = make_rt("probe.py", "--exit 1", max_attempts=2, retry_backoff="fixed", retry_min_gap=0)
+    other_company = companies.create(session, name="Globex", actor=ACTOR)
+    target = runtemplates.create(
+        session,
+        company=other_company.id,
+        app_id=rt.application_id,
+        actor=ACTOR,
+        values={"API_TOKEN": "another-token"},
+    )
+    for position, (action, options) in enumerate(
+        [("chain", {"run_template_id": target.id}), ("reschedule", {"delay": 3600})]
+    ):
+        session.add(
+            RunTemplateAction(
+                run_template_id=rt.id,
+                mode="failure",
+                action=action,
+                options=options,
+                position=position,
+            )
+        )
+    session.commit()
+    first = launch(session, rt, redis)
+    runner.run(context, first.id)  # fails: a retry, a chained job in Globex, a rescheduled one
+    retry = session.scalar(sa.select(Job).where(Job.retry_of_id == first.id))
+    runner.run(context, retry.id)  # fails again: no retry left, but chained and rescheduled
+    made = session.scalars(sa.select(Job.schedule_type).where(Job.parent_job_id.is_not(None)))
+    assert sorted(made) == ["chained", "chained", "reschedule", "reschedule", "retry"]
+    counters, real = job_counts(session)
+    assert counters == real == {rt.company_id: 4, other_company.id: 2}
+    assert jobs.list_jobs(session, limit=1, offset=1).total == 6
 
 
 def test_a_command_that_does_not_exist_fails_with_127(context, session, make_rt, redis):

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from multiflexi.core import audit
+from multiflexi.core import audit, jobcounts
 from multiflexi.core.audit import Actor
 from multiflexi.core.errors import Conflict, NotFound, ValidationError
 from multiflexi.core.models import Application, RunTemplate
@@ -102,6 +102,7 @@ def delete(session: Session, ref: int | str, *, actor: Actor, force: bool = Fals
             "delete them first, or force the deletion"
         )
     with transaction(session):
+        jobcounts.delete_jobs_of(session, templates)
         for run_template in templates:
             session.delete(run_template)
         session.flush()

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from multiflexi.core import audit, vault
+from multiflexi.core import audit, jobcounts, vault
 from multiflexi.core.audit import Actor
 from multiflexi.core.errors import Conflict, NotFound, ValidationError
 from multiflexi.core.models import (
@@ -109,6 +109,7 @@ def create(
         company = Company(name=name.strip(), slug=slug, ic=ic, email=email, enabled=enabled)
         session.add(company)
         session.flush()
+        jobcounts.create(session, company.id)
         audit.record(
             session,
             actor,
@@ -156,7 +157,11 @@ def update(
 
 
 def delete(session: Session, ref: int | str, *, actor: Actor) -> None:
-    """Delete a company with everything it owns (run templates, jobs, credentials)."""
+    """Delete a company with everything it owns (run templates, jobs, credentials).
+
+    The database's foreign keys cascade (SQLite included: the core's engines turn
+    them on), which takes the company's job counter row too.
+    """
     company = get(session, ref)
     with transaction(session):
         audit.record(
@@ -339,6 +344,7 @@ def unassign_application(session: Session, ref: int | str, app_id: int, *, actor
                 RunTemplate.company_id == company.id, RunTemplate.application_id == app.id
             )
         ).all()
+        jobcounts.delete_jobs_of(session, templates)
         for run_template in templates:
             session.delete(run_template)
         session.execute(

@@ -1,10 +1,10 @@
-"""Housekeeping: deleting and pruning job history, stale schedules, unregistering manifests.
+"""Housekeeping: deleting and pruning job history, job counters, stale schedules, manifests.
 
 Each function is one audited business action in one transaction, for the
-faces that offer it (the CLI's ``job delete``, ``prune``, ``run-template
-stale`` and ``application remove-json``). Only finished jobs are pruned; a
-job that is still running (or queued) must be cancelled first, so no worker
-ever loses the row it is working on.
+faces that offer it (the CLI's ``job delete``, ``prune``, ``queue fix``,
+``run-template stale`` and ``application remove-json``). Only finished jobs
+are pruned; a job that is still running (or queued) must be cancelled first,
+so no worker ever loses the row it is working on.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from multiflexi.core import apps, audit, jobs
+from multiflexi.core import apps, audit, jobcounts, jobs
 from multiflexi.core.audit import Actor
 from multiflexi.core.errors import InvalidTransition, NotFound, ValidationError
 from multiflexi.core.manifests import Source, parse_manifest
@@ -82,14 +82,19 @@ def delete_job(session: Session, job_id: int, *, actor: Actor) -> None:
             details={"run_template_id": job.run_template_id, "state": job.state},
         )
         session.execute(sa.delete(JobOutputLine).where(JobOutputLine.job_id == job.id))
-        session.execute(
+        deleted = session.execute(
             sa.delete(Job).where(Job.id == job.id).execution_options(synchronize_session=False)
         )
+        jobcounts.add(session, {job.company_id: -_rowcount(deleted)})
     session.expunge(job)
 
 
-def _prunable(keep: int | None, older_than: dt.datetime | None) -> sa.Select[Any]:
-    query = sa.select(Job.id).where(Job.state.in_(sorted(jobs.FINAL_STATES)))
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _prunable(keep: int | None, older_than: dt.datetime | None) -> sa.Select[int, int]:
+    query = sa.select(Job.id, Job.company_id).where(Job.state.in_(sorted(jobs.FINAL_STATES)))
     if keep is not None:
         newest = (
             sa.select(Job.id)
@@ -117,7 +122,8 @@ def prune(
     A finished job is pruned when it is not among the newest ``keep`` finished
     jobs and, with ``older_than``, finished before that time; both limits
     apply when both are given. Run template counters keep counting pruned jobs
-    (they are history, not mistakes). Jobs that are not finished are never touched.
+    (they are history, not mistakes); the companies' job counters (the totals of
+    job lists) lose them. Jobs that are not finished are never touched.
     """
     if keep is None and older_than is None:
         raise ValidationError("nothing to prune", ["give a number of jobs to keep or an age"])
@@ -125,7 +131,8 @@ def prune(
         raise ValidationError("nothing pruned", ["keep: must be 0 or more"])
     if older_than is not None and older_than.tzinfo is None:
         raise ValidationError("nothing pruned", ["older than: give a time with a time zone"])
-    ids = list(session.scalars(_prunable(keep, older_than)))
+    found = session.execute(_prunable(keep, older_than)).all()
+    ids = [job_id for job_id, _company_id in found]
     lines = 0
     if ids:
         lines = (
@@ -139,23 +146,31 @@ def prune(
     result = PruneResult(0 if output_only else len(ids), lines, dry_run)
     if dry_run or not ids:
         return result
+    by_company: dict[int, list[int]] = {}
+    for job_id, company_id in found:
+        by_company.setdefault(company_id, []).append(job_id)
+    removed: dict[int, int] = {}
     with transaction(session):
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            session.execute(sa.delete(JobOutputLine).where(JobOutputLine.job_id.in_(chunk)))
-            if output_only:
-                session.execute(
-                    sa.update(Job)
-                    .where(Job.id.in_(chunk))
-                    .values(output_lines=0)
-                    .execution_options(synchronize_session=False)
-                )
-            else:
-                session.execute(
-                    sa.delete(Job)
-                    .where(Job.id.in_(chunk))
-                    .execution_options(synchronize_session=False)
-                )
+        for company_id, job_ids in sorted(by_company.items()):
+            for start in range(0, len(job_ids), 500):
+                chunk = job_ids[start : start + 500]
+                session.execute(sa.delete(JobOutputLine).where(JobOutputLine.job_id.in_(chunk)))
+                if output_only:
+                    session.execute(
+                        sa.update(Job)
+                        .where(Job.id.in_(chunk))
+                        .values(output_lines=0)
+                        .execution_options(synchronize_session=False)
+                    )
+                else:
+                    deleted = session.execute(
+                        sa.delete(Job)
+                        .where(Job.id.in_(chunk))
+                        .execution_options(synchronize_session=False)
+                    )
+                    # what this transaction really deleted (a concurrent delete is not ours)
+                    removed[company_id] = removed.get(company_id, 0) - _rowcount(deleted)
+        jobcounts.add(session, removed)
         audit.record(
             session,
             actor,
@@ -171,6 +186,33 @@ def prune(
         )
     session.expire_all()
     return result
+
+
+def recount_jobs(session: Session, *, actor: Actor) -> dict[int, tuple[int | None, int]]:
+    """Rebuild every company's job counter from its jobs; returns the corrections.
+
+    The counters (table ``job_counts``, the totals of job lists) are kept exact
+    by every change the core makes to jobs; this repairs them after changes made
+    behind its back (a bulk load, a manual ``DELETE``, a restored backup). Returns
+    company id -> (what the counter said, None when it had none; the real number),
+    only for the companies whose counter was wrong. A repair is audited.
+    """
+    with transaction(session):
+        corrections = jobcounts.recount(session)
+        if corrections:
+            audit.record(
+                session,
+                actor,
+                "recount",
+                "job_counts",
+                details={
+                    "corrections": {
+                        str(company_id): {"was": was, "now": now}
+                        for company_id, (was, now) in corrections.items()
+                    }
+                },
+            )
+    return corrections
 
 
 def stale_run_templates(
@@ -230,6 +272,7 @@ __all__ = [
     "PruneResult",
     "delete_job",
     "prune",
+    "recount_jobs",
     "remove_manifest",
     "stale_run_templates",
 ]

@@ -22,7 +22,7 @@ import functools
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from multiflexi.core import audit, queue, runtemplates, vault
+from multiflexi.core import audit, jobcounts, queue, runtemplates, vault
 from multiflexi.core.audit import Actor
 from multiflexi.core.config import settings_of
 from multiflexi.core.errors import InvalidTransition, NotFound, ValidationError
@@ -199,6 +199,7 @@ def create(
 
     It is ``scheduled``, or with ``queued`` already ``queued`` (a job due now, to be
     delivered to RQ after the commit: one INSERT instead of an INSERT and an UPDATE).
+    The company's job counter counts it in the same transaction (:mod:`.jobcounts`).
     """
     if scheduled_at.tzinfo is None:
         raise ValidationError("job not created", ["at: give a time with a time zone"])
@@ -227,6 +228,7 @@ def create(
     )
     session.add(job)
     session.flush()
+    jobcounts.add(session, {job.company_id: 1})
     return job
 
 
@@ -366,7 +368,12 @@ def list_jobs(
     limit: int = 50,
     offset: int = 0,
 ) -> Page[Job]:
-    """Jobs, newest first; ``since``/``until`` bound the scheduled time."""
+    """Jobs, newest first; ``since``/``until`` bound the scheduled time.
+
+    Filtered by company only (``company_id``, ``company_ids``: the companies a
+    caller may see) or not at all, the total is the sum of the companies' job
+    counters (:mod:`.jobcounts`), not a count of the matching jobs.
+    """
     query = sa.select(Job)
     if state is not None:
         states = [state] if isinstance(state, str) else list(state)
@@ -384,7 +391,14 @@ def list_jobs(
         query = query.where(Job.scheduled_at >= since)
     if until is not None:
         query = query.where(Job.scheduled_at < until)
-    return paginate(session, query, Job.id.desc(), limit, offset)
+    counted: Callable[[], int] | None = None
+    if state is None and run_template_id is None and since is None and until is None:
+        scope: set[int] | None = None if company_id is None else {company_id}
+        if company_ids is not None:
+            scope = set(company_ids) if scope is None else scope & set(company_ids)
+        counted = functools.partial(jobcounts.total, session, scope)
+
+    return paginate(session, query, Job.id.desc(), limit, offset, total=counted)
 
 
 def output(

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from multiflexi.core import audit, companies, fieldtypes, schedules, vault
+from multiflexi.core import audit, companies, fieldtypes, jobcounts, schedules, vault
 from multiflexi.core.audit import Actor
 from multiflexi.core.errors import Conflict, NotFound, ValidationError
 from multiflexi.core.models import (
@@ -294,6 +294,7 @@ def delete(session: Session, rt_id: int, *, actor: Actor) -> None:
             company_id=run_template.company_id,
             details={"name": run_template.name},
         )
+        jobcounts.delete_jobs_of(session, [run_template])
         session.delete(run_template)
 
 

@@ -32,13 +32,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+from collections import Counter
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from multiflexi.core import jobs, queue, schedules
+from multiflexi.core import jobcounts, jobs, queue, schedules
 from multiflexi.core.errors import Conflict, MultiFlexiError, ValidationError
 from multiflexi.core.models import Application, Job, Lease, RunTemplate
 from multiflexi.core.unit import transaction
@@ -279,6 +280,8 @@ def plan(
             marked = _mark_planned(session, planned[0], planned[-1])
             if marked != len(planned):  # pragma: no cover - only without a fence
                 log.error("planned %d job(s) but marked %d run template(s)", len(planned), marked)
+        # the companies' job counters, in the same commit as the rows (one UPDATE)
+        jobcounts.add(session, Counter(row["company_id"] for row in (*missed_rows, *job_rows)))
     session.expire_all()  # the rows changed underneath any loaded objects
     return PlanResult(
         planned=planned,

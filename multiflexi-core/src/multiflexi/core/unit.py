@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
@@ -62,22 +62,27 @@ def paginate(
     order_by: ColumnElement[Any] | InstrumentedAttribute[Any],
     limit: int,
     offset: int,
+    *,
+    total: Callable[[], int] | None = None,
 ) -> Page[Any]:
     """One page of a query in a stable order, with the total number of matches.
 
-    The total is always exact. It is counted only when the page cannot tell it: a
+    The total is always exact. It is looked up only when the page cannot tell it: a
     page shorter than ``limit`` that has items, or that starts at 0, is the end of
-    the list, so the total is ``offset + len(items)``. Otherwise it is a
-    ``COUNT(*)`` over the filtered query, whose cost grows with the number of
-    matches (on PostgreSQL, about 65 ms per million rows on two cores: see
-    bench/bench_api.py).
+    the list, so the total is ``offset + len(items)``. Otherwise it is ``total()``
+    when the caller gives one (a number it keeps exact elsewhere, such as the job
+    counters of :mod:`multiflexi.core.jobcounts`), else a ``COUNT(*)`` over the
+    filtered query, whose cost grows with the number of matches (on PostgreSQL,
+    about 65 ms per million rows on two cores: see bench/bench_api.py).
     """
     limit, offset = clamp(limit, offset)
     items = session.scalars(query.order_by(order_by).limit(limit).offset(offset)).all()
     if len(items) < limit and (items or offset == 0):
         return Page(items, offset + len(items), limit, offset)
-    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    return Page(items, total, limit, offset)
+    if total is not None:
+        return Page(items, total(), limit, offset)
+    counted = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    return Page(items, counted, limit, offset)
 
 
 def apply_changes(target: object, changes: Mapping[str, Any]) -> dict[str, Any]:

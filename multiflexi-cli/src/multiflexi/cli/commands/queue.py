@@ -13,7 +13,7 @@ WAITING_STATES = ("scheduled", "queued", "waiting", "blocked")
 
 @click.group("queue")
 def group() -> None:
-    """The job queue: overview, list, fix (re-deliver what Redis lost)."""
+    """The job queue: overview, list, fix (re-deliver what Redis lost, recount jobs)."""
 
 
 @group.command("overview")
@@ -56,9 +56,26 @@ def list_(app: App, limit: int, offset: int) -> None:
 @group.command("fix")
 @pass_app
 def fix(app: App) -> None:
-    """Deliver again every queued job that Redis no longer holds (after Redis lost its data)."""
-    from multiflexi.core import jobs, queue
+    """Deliver again every queued job that Redis no longer holds (after Redis lost its data).
+
+    Also rebuilds the companies' job counters (the totals of job lists) from the
+    jobs, and reports each one that was wrong (`job_counts_corrected`).
+    """
+    from multiflexi.core import housekeeping, jobs, queue
 
     queue.ping(app.redis)  # an empty answer must not hide that Redis is down
+    corrections = housekeeping.recount_jobs(app.session, actor=app.actor)
     delivered = jobs.redeliver(app.session, app.redis)
-    app.emit({"redelivered": delivered, "count": len(delivered)})
+    for company_id, (was, now) in corrections.items():
+        said = "no counter" if was is None else f"{was} job(s)"
+        app.message(f"job count of company {company_id} corrected: {said} -> {now}")
+    app.emit(
+        {
+            "redelivered": delivered,
+            "count": len(delivered),
+            "job_counts_corrected": [
+                {"company_id": company_id, "was": was, "now": now}
+                for company_id, (was, now) in corrections.items()
+            ],
+        }
+    )
