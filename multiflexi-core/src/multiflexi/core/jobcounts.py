@@ -72,7 +72,7 @@ def _insert_counted(session: Session, company_id: int) -> bool:
 
 _ADD_ONE = (
     _COUNTS.update()
-    .where(_COUNTS.c.company_id == sa.bindparam("company_id"))
+    .where(_COUNTS.c.company_id == sa.bindparam("counted_company"))
     .values(total=_COUNTS.c.total + sa.bindparam("number", type_=sa.BigInteger))
 )
 
@@ -80,7 +80,9 @@ _ADD_ONE = (
 def _update(session: Session, changes: Mapping[int, int]) -> int:
     if len(changes) == 1:  # every launch: a statement built once
         ((company_id, number),) = changes.items()
-        return _rowcount(session.execute(_ADD_ONE, {"company_id": company_id, "number": number}))
+        return _rowcount(
+            session.execute(_ADD_ONE, {"counted_company": company_id, "number": number})
+        )
     statement = (
         sa.update(_COUNTS)
         .where(_COUNTS.c.company_id.in_(sorted(changes)))
