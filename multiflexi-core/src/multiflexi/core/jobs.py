@@ -54,7 +54,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 #: schedule types of jobs launched by a person or a program, not by the scheduler
 #: attribute name -> column of every column of a job (what an UPDATE ... RETURNING reads back)
 _JOB_COLUMNS = {prop.key: prop.columns[0] for prop in sa.inspect(Job).column_attrs}
-_JOB_TABLE: sa.Table = Job.__table__  # type: ignore[assignment]
+_JOB_TABLE: sa.Table = Job.__table__
 ADHOC_TYPES = frozenset({"adhoc", "adhoc-api", "adhoc-web", "adhoc-cli"})
 OVERRIDES_CONTEXT = "jobs.overrides"
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -454,7 +454,7 @@ def claim_uncommitted(session: Session, job_id: int, *, worker: str, lease: dt.t
 # Whatever ends a scheduler-made job (finish, lost, cancel, missed) releases it.
 
 
-_RUN_TEMPLATES: sa.Table = RunTemplate.__table__  # type: ignore[assignment]
+_RUN_TEMPLATES: sa.Table = RunTemplate.__table__
 _RELEASE_SCHEDULE = (
     _RUN_TEMPLATES.update()
     .where(

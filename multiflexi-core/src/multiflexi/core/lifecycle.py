@@ -167,7 +167,7 @@ def _delete_slots(session: Session, job_id: int, name: str | None = None) -> int
 
 @functools.cache
 def _slot_delete(one: bool) -> sa.Delete:
-    table: sa.Table = Lease.__table__  # type: ignore[assignment]
+    table: sa.Table = Lease.__table__
     query = table.delete().where(
         table.c.holder == sa.bindparam("holder"), table.c.name.like(sa.bindparam("prefix"))
     )
@@ -216,7 +216,7 @@ def _deliver(redis: Redis | None, session: Session, job: Job) -> None:
         pass
 
 
-_JOBS: sa.Table = Job.__table__  # type: ignore[assignment]
+_JOBS: sa.Table = Job.__table__
 #: the oldest waiting jobs of a run template (built once: the executor asks after every job)
 _WAITING = (
     sa.select(_JOBS.c.id)
@@ -277,7 +277,7 @@ def _slot_insert(dialect: str) -> sa.Insert:
         from sqlalchemy.dialects.sqlite import insert
     else:
         from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
-    table: sa.Table = Lease.__table__  # type: ignore[assignment]
+    table: sa.Table = Lease.__table__
     return (
         insert(table)
         .values({c: sa.bindparam(c) for c in ("name", "holder", "acquired_at", "expires_at")})
