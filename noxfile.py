@@ -81,8 +81,14 @@ def install_local(
     spec = str(ROOT / f"multiflexi-{dist}")
     if extras:
         spec = f"{spec}[{','.join(extras)}]"
-    env = {"UV_COMPILE_BYTECODE": "1"} if compile_bytecode else None
-    session.install(*paths, spec, env=env)
+    if compile_bytecode:
+        # as a user's `pip install` has it: compiled, and not editable (uv installs
+        # workspace members editable through their [tool.uv.sources], and an editable
+        # package is compiled again on every start when bytecode is not written)
+        reinstall = [f"--reinstall-package=multiflexi-{s}" for s in (*closure(dist), dist)]
+        session.install("--no-sources", *reinstall, *paths, spec, env={"UV_COMPILE_BYTECODE": "1"})
+        return
+    session.install(*paths, spec)
 
 
 @nox.session(python=PYTHON)
