@@ -17,8 +17,6 @@ from multiflexi.cli.context import App
 
 POLL_SECONDS = 0.5
 EXIT_TIMEOUT = 124
-#: the credential gate held the job back (EX_TEMPFAIL, as in the original MultiFlexi)
-EXIT_BLOCKED = 75
 
 
 def exit_code_of(state: str, exit_code: int | None) -> int:
@@ -130,6 +128,8 @@ def _held(
             "output": collected,
         }
         app.emit(result)
-    then = "it is tried again later" if job.state == "scheduled" else "it will not run as it is"
-    app.error("blocked", f"job {job.id} blocked: {job.block_reason} ({then})", code=EXIT_BLOCKED)
-    return EXIT_BLOCKED
+    from multiflexi.core import availability
+
+    note = availability.held_note(job.id, job.block_reason, job.state)
+    app.error("blocked", note, code=availability.HELD_EXIT)
+    return availability.HELD_EXIT

@@ -260,11 +260,4 @@ def audit_entry(entry: models.AuditEntry) -> dict[str, Any]:
 
 def availability(credential_id: int, result: Availability) -> dict[str, Any]:
     """A credential check's answer (state, message, when; never a value)."""
-    return {
-        "credential_id": credential_id,
-        "state": result.state.value,
-        "message": result.message,
-        "checked_at": result.checked_at,
-        "ttl": result.ttl,
-        "satisfied": result.satisfied,
-    }
+    return {"credential_id": credential_id, **result.as_dict()}

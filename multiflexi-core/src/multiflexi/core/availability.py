@@ -96,6 +96,16 @@ STATES = tuple(s.value for s in State)
 SATISFIED = frozenset({State.AVAILABLE, State.UNKNOWN})
 #: the states after which a held job is tried again (after the ttl)
 DEFERRING = frozenset({State.DEGRADED, State.UNAVAILABLE})
+#: exit code of the commands that wait for a job the gate held back (EX_TEMPFAIL, as
+#: in the original MultiFlexi): `multiflexi-executor run-template`, `multiflexi-cli
+#: run-template schedule --wait`
+HELD_EXIT = 75
+
+
+def held_note(job_id: int, reason: str | None, state: str | None) -> str:
+    """One line for a person: which job the gate held back, why, and what happens next."""
+    then = "it is tried again later" if state == "scheduled" else "it will not run as it is"
+    return f"job {job_id} blocked: {reason or 'a credential is not usable'} ({then})"
 
 
 def now() -> dt.datetime:
@@ -143,6 +153,7 @@ class Availability:
             "message": self.message,
             "ttl": self.ttl,
             "checked_at": self.checked_at,
+            "satisfied": self.satisfied,
         }
 
 
@@ -494,6 +505,7 @@ __all__ = [
     "DEFAULT_TTL",
     "DEFERRING",
     "GROUP",
+    "HELD_EXIT",
     "SATISFIED",
     "STATES",
     "Availability",
@@ -507,6 +519,7 @@ __all__ = [
     "check_run_template",
     "clear_cache",
     "gate",
+    "held_note",
     "installed",
     "now",
 ]

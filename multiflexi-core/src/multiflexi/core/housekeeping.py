@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -21,7 +20,7 @@ from multiflexi.core.audit import Actor
 from multiflexi.core.errors import InvalidTransition, NotFound, ValidationError
 from multiflexi.core.manifests import Source, parse_manifest
 from multiflexi.core.models import Application, Job, JobOutputLine, RunTemplate
-from multiflexi.core.unit import transaction
+from multiflexi.core.unit import rowcount, transaction
 
 #: states in which a job may be deleted: nothing works on it and nothing will
 DELETABLE_STATES = frozenset({*jobs.FINAL_STATES, "scheduled", "blocked"})
@@ -85,12 +84,8 @@ def delete_job(session: Session, job_id: int, *, actor: Actor) -> None:
         deleted = session.execute(
             sa.delete(Job).where(Job.id == job.id).execution_options(synchronize_session=False)
         )
-        jobcounts.add(session, {job.company_id: -_rowcount(deleted)})
+        jobcounts.add(session, {job.company_id: -rowcount(deleted)})
     session.expunge(job)
-
-
-def _rowcount(result: Any) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _prunable(keep: int | None, older_than: dt.datetime | None) -> sa.Select[int, int]:
@@ -169,7 +164,7 @@ def prune(
                         .execution_options(synchronize_session=False)
                     )
                     # what this transaction really deleted (a concurrent delete is not ours)
-                    removed[company_id] = removed.get(company_id, 0) - _rowcount(deleted)
+                    removed[company_id] = removed.get(company_id, 0) - rowcount(deleted)
         jobcounts.add(session, removed)
         audit.record(
             session,

@@ -28,13 +28,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from multiflexi.core.models import Company, Job, RunTemplate
+from multiflexi.core.unit import rowcount
 from multiflexi.database import tables as t
 
 _COUNTS = t.job_counts
-
-
-def _rowcount(result: Any) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _insert_counted(session: Session, company_id: int) -> bool:
@@ -67,7 +64,7 @@ def _insert_counted(session: Session, company_id: int) -> bool:
         inserted = session.execute(statement.returning(_COUNTS.c.company_id)).first()
         return inserted is not None
     # SQLAlchemy keeps the rowcount of an INSERT only when asked to
-    return _rowcount(session.execute(statement.execution_options(preserve_rowcount=True))) == 1
+    return rowcount(session.execute(statement.execution_options(preserve_rowcount=True))) == 1
 
 
 _ADD_ONE = (
@@ -80,7 +77,7 @@ _ADD_ONE = (
 def _update(session: Session, changes: Mapping[int, int]) -> int:
     if len(changes) == 1:  # every launch: a statement built once
         ((company_id, number),) = changes.items()
-        return _rowcount(
+        return rowcount(
             session.execute(_ADD_ONE, {"counted_company": company_id, "number": number})
         )
     statement = (
@@ -88,7 +85,7 @@ def _update(session: Session, changes: Mapping[int, int]) -> int:
         .where(_COUNTS.c.company_id.in_(sorted(changes)))
         .values(total=_COUNTS.c.total + sa.case(dict(changes), value=_COUNTS.c.company_id, else_=0))
     )
-    return _rowcount(session.execute(statement))
+    return rowcount(session.execute(statement))
 
 
 def add(session: Session, changes: Mapping[int, int]) -> None:
@@ -178,7 +175,7 @@ def delete_jobs_of(session: Session, run_templates: Iterable[RunTemplate]) -> in
             .where(Job.run_template_id == rt.id)
             .execution_options(synchronize_session=False)
         )
-        removed[rt.company_id] = removed.get(rt.company_id, 0) - _rowcount(result)
+        removed[rt.company_id] = removed.get(rt.company_id, 0) - rowcount(result)
     add(session, removed)
     return -sum(removed.values())
 

@@ -35,7 +35,7 @@ from multiflexi.core.audit import Actor
 from multiflexi.core.config import settings_of
 from multiflexi.core.errors import InvalidTransition, NotFound, ValidationError
 from multiflexi.core.models import Job, JobOutputLine, RunTemplate
-from multiflexi.core.unit import Page, paginate, transaction
+from multiflexi.core.unit import Page, paginate, rowcount, transaction
 from multiflexi.database.tables import JOB_STATES
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ def transition(
                 set_committed_value(job, key, value)
         return True
     result = session.execute(update, params)
-    moved = bool(getattr(result, "rowcount", 0) == 1)
+    moved = rowcount(result) == 1
     if moved:
         job = session.get(Job, job_id)
         if job is not None:

@@ -57,7 +57,7 @@ from multiflexi.core.models import (
     RunTemplate,
     RunTemplateCredential,
 )
-from multiflexi.core.unit import transaction
+from multiflexi.core.unit import rowcount, transaction
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -162,7 +162,7 @@ def _delete_slots(session: Session, job_id: int, name: str | None = None) -> int
     if name is not None:
         params["name"] = name
     result = session.execute(_slot_delete(name is not None), params)
-    return int(getattr(result, "rowcount", 0) or 0)
+    return rowcount(result)
 
 
 @functools.cache
@@ -480,24 +480,7 @@ def hold(session: Session, job: Job, status: availability.CredentialStatus) -> b
                 )
         else:
             jobs.release_schedule(session, job)
-        session.execute(
-            sa.insert(JobOutputLine),
-            [
-                {
-                    "job_id": job.id,
-                    "seq": job.output_lines + 1,
-                    "stream": SYSTEM_STREAM,
-                    "text": line,
-                    "created_at": stamp,
-                }
-            ],
-        )
-        session.execute(
-            sa.update(Job)
-            .where(Job.id == job.id)
-            .values(output_lines=Job.output_lines + 1)
-            .execution_options(synchronize_session=False)
-        )
+        _insert_output(session, job.id, job.output_lines + 1, [(SYSTEM_STREAM, line)], stamp)
     session.refresh(job)
     return True
 
@@ -533,7 +516,7 @@ def heartbeat(session: Session, job_id: int, *, worker: str, lease: dt.timedelta
             .values(heartbeat_at=stamp, lease_expires_at=stamp + lease)
             .execution_options(synchronize_session=False)
         )
-        alive = getattr(result, "rowcount", 0) == 1
+        alive = rowcount(result) == 1
         if alive:
             session.execute(
                 sa.update(Lease)
@@ -555,7 +538,19 @@ def store_output(
     """
     if not lines:
         return first_seq
-    stamp = now()
+    with transaction(session):
+        _insert_output(session, job_id, first_seq, lines, now())
+    return first_seq + len(lines)
+
+
+def _insert_output(
+    session: Session,
+    job_id: int,
+    first_seq: int,
+    lines: Sequence[tuple[str, str]],
+    stamp: dt.datetime,
+) -> None:
+    """:func:`store_output`'s rows and counter, in the caller's transaction."""
     rows = [
         {
             "job_id": job_id,
@@ -566,15 +561,13 @@ def store_output(
         }
         for i, (stream, text) in enumerate(lines)
     ]
-    with transaction(session):
-        session.execute(sa.insert(JobOutputLine), rows)
-        session.execute(
-            sa.update(Job)
-            .where(Job.id == job_id)
-            .values(output_lines=Job.output_lines + len(rows))
-            .execution_options(synchronize_session=False)
-        )
-    return first_seq + len(rows)
+    session.execute(sa.insert(JobOutputLine), rows)
+    session.execute(
+        sa.update(Job)
+        .where(Job.id == job_id)
+        .values(output_lines=Job.output_lines + len(rows))
+        .execution_options(synchronize_session=False)
+    )
 
 
 def last_seq(session: Session, job_id: int) -> int:

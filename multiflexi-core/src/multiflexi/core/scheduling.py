@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 from multiflexi.core import jobcounts, jobs, queue, schedules
 from multiflexi.core.errors import Conflict, MultiFlexiError, ValidationError
 from multiflexi.core.models import Application, Job, Lease, RunTemplate
-from multiflexi.core.unit import transaction
+from multiflexi.core.unit import rowcount, transaction
 from multiflexi.database import tables as t
 
 if TYPE_CHECKING:
@@ -323,7 +323,7 @@ def _mark_planned(session: Session, first_id: int, last_id: int) -> int:
         )
         .values(next_schedule=occurrence, last_schedule=occurrence)
     )
-    return _rowcount(result)
+    return rowcount(result)
 
 
 def _decide(row: Any, zone: str, moment: dt.datetime) -> schedules.Due | str:
@@ -437,7 +437,7 @@ def acquire_lease(
                     expires_at=until,
                 )
             )
-            if _rowcount(taken) == 1:
+            if rowcount(taken) == 1:
                 return True
             exists = session.scalar(sa.select(leases.c.name).where(leases.c.name == name))
             if exists is not None:
@@ -471,7 +471,7 @@ def renew_lease(
         .where(t.leases.c.name == name, t.leases.c.holder == holder)
         .values(expires_at=moment + _seconds(ttl))
     )
-    held = _rowcount(result) == 1
+    held = rowcount(result) == 1
     if commit:
         session.commit()
     return held
@@ -483,7 +483,7 @@ def release_lease(session: Session, name: str, holder: str) -> bool:
         result = session.execute(
             sa.delete(t.leases).where(t.leases.c.name == name, t.leases.c.holder == holder)
         )
-    return _rowcount(result) == 1
+    return rowcount(result) == 1
 
 
 def lease_holder(session: Session, name: str, now: dt.datetime) -> str | None:
@@ -493,10 +493,6 @@ def lease_holder(session: Session, name: str, now: dt.datetime) -> str | None:
     )
     session.commit()
     return holder
-
-
-def _rowcount(result: Any) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 __all__ = [

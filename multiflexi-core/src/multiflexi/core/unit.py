@@ -51,6 +51,11 @@ class Page(Generic[T]):
     offset: int
 
 
+def rowcount(result: Any) -> int:
+    """Rows an UPDATE, DELETE or INSERT changed (0 when the driver does not say)."""
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def clamp(limit: int, offset: int) -> tuple[int, int]:
     """Bring limit and offset into range (1..MAX_LIMIT, >= 0)."""
     return max(1, min(int(limit), MAX_LIMIT)), max(0, int(offset))

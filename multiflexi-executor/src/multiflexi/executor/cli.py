@@ -142,11 +142,9 @@ def _echo(stream: str, text: str) -> None:
 
 def _blocked(job_id: int, reason: str | None, state: str | None) -> NoReturn:
     """The credential gate held the job back: say why and exit 75 (EX_TEMPFAIL)."""
-    then = "it is tried again later" if state == "scheduled" else "it will not run as it is"
-    fail(
-        f"job {job_id} blocked: {reason or 'a credential is not usable'} ({then})",
-        defaults.BLOCKED_EXIT,
-    )
+    from multiflexi.core import availability
+
+    fail(availability.held_note(job_id, reason, state), availability.HELD_EXIT)
 
 
 @main.command("run-template")

@@ -32,9 +32,6 @@ ARTIFACT_INLINE_LIMIT = 16 * 1024 * 1024
 OUTPUT_CHANNEL = "multiflexi:job:{job_id}:output"
 #: exit code of `run-template` when its --timeout expires (GNU timeout's convention)
 TIMEOUT_EXIT = 124
-#: exit code of `run-template` when the credential gate held its job back (EX_TEMPFAIL,
-#: as in the original MultiFlexi)
-BLOCKED_EXIT = 75
 
 
 def _seconds(environ: Mapping[str, str], name: str, default: float, low: float) -> float:

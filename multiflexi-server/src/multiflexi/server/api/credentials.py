@@ -193,6 +193,4 @@ def check_credential(credential_id: int) -> AvailabilityOut:
     plug-in installed for the credential's prototype, if any) and answers its state and
     message, never a value. Needs write access to the credential's company; audited."""
     result = availability.check_credential(db(), credential_id, actor=caller())
-    return AvailabilityOut.model_validate(
-        {"credential_id": credential_id, "satisfied": result.satisfied, **result.as_dict()}
-    )
+    return AvailabilityOut.model_validate({"credential_id": credential_id, **result.as_dict()})
