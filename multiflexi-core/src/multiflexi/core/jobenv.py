@@ -10,20 +10,30 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from multiflexi.core import companies, credentials, environment, fieldtypes, runtemplates
 from multiflexi.core.environment import JobContext, JobEnvironment, Variable
-from multiflexi.core.models import Job, RunTemplate
+from multiflexi.core.models import ApplicationField, Job, RunTemplate
+
+_FIELDS: sa.Table = ApplicationField.__table__
+#: name, default, secret flag and type of an application's fields (read for every job)
+_FIELD_ROWS = (
+    sa.select(_FIELDS.c.name, _FIELDS.c.default_value, _FIELDS.c.secret, _FIELDS.c.type)
+    .where(_FIELDS.c.application_id == sa.bindparam("application_id"))
+    .order_by(_FIELDS.c.position, _FIELDS.c.id)
+)
 
 
-def _application_layer(run_template: RunTemplate) -> list[Variable]:
+def _application_layer(session: Session, run_template: RunTemplate) -> list[Variable]:
     """Declared fields: their defaults, and which names are secret whoever fills them."""
-    layer = []
-    for field in run_template.application.fields:
-        secret = field.secret or fieldtypes.is_secret_type(field.type)
-        layer.append(Variable(field.name, field.default_value, secret))
-    return layer
+    session.flush()  # a plain statement does not flush the session's pending changes
+    rows = session.execute(_FIELD_ROWS, {"application_id": run_template.application_id})
+    return [
+        Variable(name, default, bool(secret) or fieldtypes.is_secret_type(kind))
+        for name, default, secret, kind in rows
+    ]
 
 
 def _pairs(values: Mapping[str, tuple[str, bool]]) -> list[Variable]:
@@ -89,7 +99,7 @@ def assemble(
         secret_names |= stored_secret
     one_time.update(overrides or {})
     return environment.assemble(
-        application=_application_layer(run_template),
+        application=_application_layer(session, run_template),
         company=_pairs(companies.variable_values(session, run_template.company_id)),
         credentials=_credential_layers(session, run_template),
         runtemplate=_pairs(runtemplates.configured_values(session, run_template)),

@@ -34,7 +34,7 @@ from multiflexi.core import audit, jobcounts, queue, runtemplates, vault
 from multiflexi.core.audit import Actor
 from multiflexi.core.config import settings_of
 from multiflexi.core.errors import InvalidTransition, NotFound, ValidationError
-from multiflexi.core.models import Job, JobOutputLine, RunTemplate
+from multiflexi.core.models import Application, Job, JobOutputLine, RunTemplate
 from multiflexi.core.unit import Page, paginate, rowcount, transaction
 from multiflexi.database.tables import JOB_STATES
 
@@ -180,6 +180,20 @@ def _check_overrides(overrides: Mapping[str, str]) -> None:
         raise ValidationError("job not created", errors)
 
 
+_APPLICATIONS: sa.Table = Application.__table__
+_APP_VERSION = sa.select(_APPLICATIONS.c.version).where(
+    _APPLICATIONS.c.id == sa.bindparam("application_id")
+)
+
+
+def _application_version(session: Session, run_template: RunTemplate) -> str | None:
+    """The version of the run template's application (the session's copy when it has one)."""
+    loaded = sa.inspect(run_template).dict.get("application")
+    if loaded is not None:
+        return loaded.version
+    return session.scalar(_APP_VERSION, {"application_id": run_template.application_id})
+
+
 def create(
     session: Session,
     run_template: RunTemplate,
@@ -224,7 +238,7 @@ def create(
         parent_job_id=parent_job_id,
         launched_by_user_id=actor.user_id,
         launched_by=actor.name,
-        app_version=run_template.application.version,
+        app_version=_application_version(session, run_template),
     )
     session.add(job)
     session.flush()

@@ -48,6 +48,7 @@ from multiflexi.core.audit import Actor
 from multiflexi.core.config import settings_of
 from multiflexi.core.errors import Conflict
 from multiflexi.core.models import (
+    ApplicationArtifact,
     ApplicationExitCode,
     Artifact,
     Credential,
@@ -583,16 +584,25 @@ def last_seq(session: Session, job_id: int) -> int:
 # -- outcome ---------------------------------------------------------------------------
 
 
-def _exit_code_row(
-    session: Session, application_id: int, exit_code: int | None
-) -> ApplicationExitCode | None:
+_EXIT_CODES: sa.Table = ApplicationExitCode.__table__
+#: what the manifest says of one exit code, per language (read at the end of every job)
+_EXIT_CODE_ROWS = sa.select(
+    _EXIT_CODES.c.lang,
+    _EXIT_CODES.c.description,
+    _EXIT_CODES.c.severity,
+    _EXIT_CODES.c.retry,
+).where(
+    _EXIT_CODES.c.application_id == sa.bindparam("application_id"),
+    _EXIT_CODES.c.exit_code == sa.bindparam("exit_code"),
+)
+
+
+def _exit_code_row(session: Session, application_id: int, exit_code: int | None) -> sa.Row | None:
+    """The manifest's entry of an exit code (English first, then the language-less one)."""
     if exit_code is None:
         return None
-    rows = session.scalars(
-        sa.select(ApplicationExitCode).where(
-            ApplicationExitCode.application_id == application_id,
-            ApplicationExitCode.exit_code == exit_code,
-        )
+    rows = session.execute(
+        _EXIT_CODE_ROWS, {"application_id": application_id, "exit_code": exit_code}
     ).all()
     by_lang = {row.lang: row for row in rows}
     return by_lang.get("en") or by_lang.get("") or (rows[0] if rows else None)
@@ -612,7 +622,7 @@ def describe(
     return _described(_exit_code_row(session, application_id, exit_code), exit_code)
 
 
-def _described(row: ApplicationExitCode | None, exit_code: int | None) -> tuple[str | None, str]:
+def _described(row: sa.Row | None, exit_code: int | None) -> tuple[str | None, str]:
     if row is not None:
         return row.description or None, row.severity or FAILURE_SEVERITY
     if exit_code == 0:
@@ -637,6 +647,24 @@ def _add_artifacts(session: Session, job_id: int, files: Iterable[ArtifactFile])
                 note=item.note,
             )
         )
+
+
+_ARTIFACT_RULES: sa.Table = ApplicationArtifact.__table__
+_ARTIFACT_RULE_ROWS = (
+    sa.select(
+        _ARTIFACT_RULES.c.pattern,
+        _ARTIFACT_RULES.c.type,
+        _ARTIFACT_RULES.c.name,
+        _ARTIFACT_RULES.c.description,
+    )
+    .where(_ARTIFACT_RULES.c.application_id == sa.bindparam("application_id"))
+    .order_by(_ARTIFACT_RULES.c.position, _ARTIFACT_RULES.c.id)
+)
+
+
+def artifact_rules(session: Session, application_id: int) -> Sequence[sa.Row]:
+    """The manifest's artifact patterns of an application: pattern, type, name, description."""
+    return session.execute(_ARTIFACT_RULE_ROWS, {"application_id": application_id}).all()
 
 
 def artifact_from_bytes(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,8 +15,10 @@ from multiflexi.core.audit import Actor
 from multiflexi.core.errors import Conflict, NotFound, ValidationError
 from multiflexi.core.models import (
     Application,
+    ApplicationField,
     Credential,
     RunTemplate,
+    RunTemplateAction,
     RunTemplateCredential,
     RunTemplateValue,
 )
@@ -367,20 +369,64 @@ def set_values(
     return configure(session, rt_id, actor=actor, values=values)
 
 
+_VALUES: sa.Table = RunTemplateValue.__table__
+#: the stored configuration of one run template, as plain rows (read for every job)
+_VALUE_ROWS = (
+    sa.select(_VALUES.c.name, _VALUES.c.value, _VALUES.c.key_id)
+    .where(_VALUES.c.run_template_id == sa.bindparam("run_template_id"))
+    .order_by(_VALUES.c.name)
+)
+
+
 def configured_values(session: Session, run_template: RunTemplate) -> dict[str, tuple[str, bool]]:
     """name -> (plain value, secret) of the stored configuration, for environment assembly."""
-    result = {}
-    for row in run_template.values:
-        value = vault.unseal(session, row.value, VALUE_CONTEXT) if row.key_id else row.value
-        result[row.name] = (value, row.key_id is not None)
-    return result
+    session.flush()  # a plain statement does not flush the session's pending changes
+    rows = session.execute(_VALUE_ROWS, {"run_template_id": run_template.id})
+    return {
+        name: (vault.unseal(session, value, VALUE_CONTEXT) if key_id else value, key_id is not None)
+        for name, value, key_id in rows
+    }
+
+
+_ACTIONS: sa.Table = RunTemplateAction.__table__
+_ENABLED_ACTION_ROWS = (
+    sa.select(_ACTIONS.c.action, _ACTIONS.c.options)
+    .where(
+        _ACTIONS.c.run_template_id == sa.bindparam("run_template_id"),
+        _ACTIONS.c.enabled.is_(True),
+        _ACTIONS.c.mode.in_(sa.bindparam("modes", expanding=True)),
+    )
+    .order_by(_ACTIONS.c.mode, _ACTIONS.c.position, _ACTIONS.c.id)
+)
+
+
+def enabled_actions(
+    session: Session, run_template_id: int, modes: Sequence[str]
+) -> Sequence[sa.Row]:
+    """The run template's enabled actions of the given modes, in order: (action, options)."""
+    session.flush()  # a plain statement does not flush the session's pending changes
+    return session.execute(
+        _ENABLED_ACTION_ROWS, {"run_template_id": run_template_id, "modes": list(modes)}
+    ).all()
+
+
+_FIELDS: sa.Table = ApplicationField.__table__
+#: the names of an application's required fields (asked at every launch)
+_REQUIRED_FIELD_NAMES = (
+    sa.select(_FIELDS.c.name)
+    .where(_FIELDS.c.application_id == sa.bindparam("application_id"), _FIELDS.c.required.is_(True))
+    .order_by(_FIELDS.c.position, _FIELDS.c.id)
+)
 
 
 def missing_required(session: Session, run_template: RunTemplate) -> list[str]:
     """Required application fields that no layer of the environment fills."""
     from multiflexi.core import jobenv  # jobenv reads run templates: import at call time
 
-    required = [f.name for f in run_template.application.fields if f.required]
+    session.flush()  # a plain statement does not flush the session's pending changes
+    required = session.scalars(
+        _REQUIRED_FIELD_NAMES, {"application_id": run_template.application_id}
+    ).all()
     if not required:
         return []
     unfilled = jobenv.unfilled(session, run_template, required)
@@ -492,6 +538,7 @@ __all__ = [
     "create",
     "credentials",
     "delete",
+    "enabled_actions",
     "ensure_launchable",
     "get",
     "list_run_templates",

@@ -470,7 +470,7 @@ class _Run:
                 found.append(self._artifact(path, "result", "result file of the job"))
                 seen.add(path.resolve())
         patterns = []
-        for item in self.application.artifacts:
+        for item in lifecycle.artifact_rules(self.session, self.application.id):
             try:
                 patterns.append((re.compile(item.pattern), item))
             except re.error:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.orm import Session
 
+from multiflexi.core import runtemplates
 from multiflexi.core.environment import JobEnvironment
 from multiflexi.core.lifecycle import Outcome
 from multiflexi.core.models import Job, RunTemplate
@@ -87,12 +88,13 @@ def run_all(
     output: Callable[[int], str],
 ) -> int:
     """Run the run template's enabled actions for the outcome; how many failed."""
-    run_template = job.run_template
     modes = MODES["success" if outcome.state == "success" else "failure"]
+    rows = runtemplates.enabled_actions(session, job.run_template_id, modes)
+    if not rows:
+        return 0
+    run_template = job.run_template
     failed = 0
-    for row in run_template.actions:
-        if not row.enabled or row.mode not in modes:
-            continue
+    for row in rows:
         context = ActionContext(
             session=session,
             job=job,
