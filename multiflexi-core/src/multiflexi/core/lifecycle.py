@@ -367,6 +367,27 @@ def start(
     return begin(session, job_id, worker=worker, lease=lease, redis=redis)[0]
 
 
+@functools.cache
+def _job_to_run() -> sa.Select:
+    """A job with its run template, application, company and bound credentials (built once).
+
+    Building this statement with its loader options costs about a third of running
+    it; the executor reads it for every job.
+    """
+    rt_path = joinedload(Job.run_template)
+    return (
+        sa.select(Job)
+        .where(Job.id == sa.bindparam("job_id"))
+        .options(
+            rt_path.joinedload(RunTemplate.application),
+            rt_path.joinedload(RunTemplate.company),
+            rt_path.joinedload(RunTemplate.credential_bindings)
+            .joinedload(RunTemplateCredential.credential)
+            .joinedload(Credential.credential_type),
+        )
+    )
+
+
 def begin(
     session: Session,
     job_id: int,
@@ -384,19 +405,9 @@ def begin(
     and the claim are one transaction. Expired slots (of a worker that died) are
     looked for only when no slot is free.
     """
-    rt_path = joinedload(Job.run_template)
     job = (
         session.scalars(
-            sa.select(Job)
-            .where(Job.id == job_id)
-            .options(
-                rt_path.joinedload(RunTemplate.application),
-                rt_path.joinedload(RunTemplate.company),
-                rt_path.joinedload(RunTemplate.credential_bindings)
-                .joinedload(RunTemplateCredential.credential)
-                .joinedload(Credential.credential_type),
-            ),
-            execution_options={"populate_existing": True},
+            _job_to_run(), {"job_id": job_id}, execution_options={"populate_existing": True}
         )
         .unique()
         .one_or_none()
