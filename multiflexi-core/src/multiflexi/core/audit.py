@@ -54,6 +54,10 @@ def redact(details: Mapping[str, Any], secret_names: set[str] | frozenset[str]) 
     }
 
 
+_AUDIT: sa.Table = AuditEntry.__table__
+_INSERT = _AUDIT.insert()
+
+
 def record(
     session: Session,
     actor: Actor,
@@ -63,21 +67,26 @@ def record(
     *,
     company_id: int | None = None,
     details: Mapping[str, Any] | None = None,
-) -> AuditEntry:
-    """Add one audit row to the session's transaction."""
-    entry = AuditEntry(
-        at=dt.datetime.now(dt.UTC),
-        actor=actor.name,
-        user_id=actor.user_id,
-        action=action,
-        entity_type=entity_type,
-        entity_id=None if entity_id is None else str(entity_id),
-        company_id=company_id,
-        details=dict(details) if details else None,
-        source=actor.source,
+) -> None:
+    """Write one audit row in the session's transaction (it commits or rolls back with it).
+
+    A plain INSERT, not an ORM object: audit rows are only ever added, and this runs
+    with every change and every launch.
+    """
+    session.execute(
+        _INSERT,
+        {
+            "at": dt.datetime.now(dt.UTC),
+            "actor": actor.name,
+            "user_id": actor.user_id,
+            "action": action,
+            "entity_type": entity_type,
+            "entity_id": None if entity_id is None else str(entity_id),
+            "company_id": company_id,
+            "details": dict(details) if details else None,
+            "source": actor.source,
+        },
     )
-    session.add(entry)
-    return entry
 
 
 def entries(

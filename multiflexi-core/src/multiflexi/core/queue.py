@@ -21,8 +21,9 @@ if TYPE_CHECKING:  # rq and redis load lazily: the CLI starts faster without the
 
 RUN_JOB = "multiflexi.executor.tasks.run_job"
 DEFAULT_QUEUE = "default"
-#: RQ keeps a finished job's record this long (seconds); ours lives in the database
-RESULT_TTL = 3600
+#: RQ keeps no record of a delivery that ran through (ours lives in the database, with
+#: the outcome): RQ deletes it at once instead of storing a result and a registry entry
+RESULT_TTL = 0
 FAILURE_TTL = 24 * 3600
 #: RQ job states in which RQ still holds a delivery of ours
 HELD_STATES = frozenset({"queued", "started", "deferred", "scheduled"})
