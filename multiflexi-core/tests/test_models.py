@@ -59,3 +59,18 @@ def test_deleting_a_company_removes_its_run_templates_and_jobs(session):
     assert session.scalar(sa.select(sa.func.count()).select_from(m.RunTemplate)) == 0
     assert session.scalar(sa.select(sa.func.count()).select_from(m.Job)) == 0
     assert session.get(m.Application, app.id) is not None
+
+
+def test_every_mapped_table_has_every_column_mapped_under_its_own_name():
+    from multiflexi.database import tables as t
+
+    mappers = {mapper.local_table.name: mapper for mapper in m.Base.registry.mappers}
+    # job_counts is written with Core statements only (multiflexi.core.jobcounts)
+    assert set(mappers) == set(t.metadata.tables) - {"job_counts"}
+    for name, mapper in mappers.items():
+        table = t.metadata.tables[name]
+        assert mapper.local_table is table
+        for column in table.columns:
+            assert mapper.columns[column.key] is column
+            (mapped,) = getattr(mapper.class_, column.key).property.columns
+            assert mapped is column

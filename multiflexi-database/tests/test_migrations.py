@@ -26,7 +26,7 @@ from multiflexi.database import (
 )
 from multiflexi.database import api as database_api
 from multiflexi.database.connect import create_engine_for
-from multiflexi.database.tables import UTCDateTime, applications, companies, leases
+from multiflexi.database.tables import LongBinary, UTCDateTime, applications, companies, leases
 
 FUTURE_REVISION = "f0f0f0f0f0f0"
 
@@ -309,6 +309,38 @@ def test_a_new_revision_is_written_portably_and_runs_on_every_backend(
         assert connection.execute(sa.select(probe_table.c.active)).scalar_one() is True
     downgrade(empty_database, shipped)
     assert "probe_new" not in table_names(engine)
+
+
+@pytest.fixture
+def probe_binary_table() -> Iterator[sa.Table]:
+    """A table with a LongBinary column, added to the metadata for one test."""
+    table = sa.Table(
+        "probe_blob",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("content", LongBinary(), nullable=True),
+    )
+    yield table
+    metadata.remove(table)
+
+
+def test_a_new_revision_writes_a_long_binary_column_portably(
+    empty_database: str, engine: sa.Engine, scratch_history: Path, probe_binary_table: sa.Table
+):
+    shipped = head()
+
+    text = database_api.new_revision("add probe blob table").read_text()
+
+    assert "multiflexi.database.tables" not in text
+    assert 'sa.LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")' in text
+    upgrade(empty_database)
+    content = bytes(range(256)) * 400  # 100 KiB: more than a MySQL BLOB holds
+    with engine.begin() as connection:
+        connection.execute(probe_binary_table.insert().values(id=1, content=content))
+        stored = connection.execute(sa.select(probe_binary_table.c.content)).scalar_one()
+    assert stored == content
+    downgrade(empty_database, shipped)
+    assert "probe_blob" not in table_names(engine)
 
 
 def test_the_quick_check_agrees_with_alembic(tmp_path):

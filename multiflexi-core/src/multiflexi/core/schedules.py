@@ -37,12 +37,15 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import CroniterBadCronError, CroniterBadDateError, CroniterError, croniter
-
 from multiflexi.core.errors import ValidationError
+
+if TYPE_CHECKING:
+    # croniter is imported where a cron expression is first met: the settings import
+    # this module (system_timezone_name), and most commands meet no cron expression
+    from croniter import croniter
 
 UTC = dt.UTC
 
@@ -302,6 +305,8 @@ def _at(seconds: int) -> dt.datetime:
 
 @functools.lru_cache(maxsize=4096)
 def _cron_problem(expression: str) -> str | None:
+    from croniter import CroniterBadCronError, CroniterBadDateError, CroniterError, croniter
+
     text = _CRON_ALIASES.get(expression.strip().lower(), expression.strip())
     fields = text.split()
     if len(fields) != 5:
@@ -318,6 +323,8 @@ def _cron_problem(expression: str) -> str | None:
 
 @functools.lru_cache(maxsize=4096)
 def _cron_template(expression: str) -> croniter:
+    from croniter import croniter
+
     text = _CRON_ALIASES.get(expression.strip().lower(), expression.strip())
     return croniter(text, dt.datetime(2000, 1, 1), ret_type=dt.datetime)
 

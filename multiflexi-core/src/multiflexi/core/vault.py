@@ -7,10 +7,14 @@ ever stored creates the first data key.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy.orm import Session
 
-from multiflexi.core import crypto
 from multiflexi.core.config import settings_of
+
+if TYPE_CHECKING:
+    from multiflexi.core import crypto
 
 _CACHE_KEY = "multiflexi.keyring"
 
@@ -19,6 +23,9 @@ def keyring(session: Session) -> crypto.KeyRing:
     """The session's key ring, created on first use when the database has none yet."""
     ring = session.info.get(_CACHE_KEY)
     if ring is None:
+        # loaded with the first secret (cryptography costs every command start-up time)
+        from multiflexi.core import crypto
+
         master_key = settings_of(session).require_master_key()
         connection = session.connection()
         crypto.init_keyring(connection, master_key)
@@ -34,6 +41,8 @@ def forget(session: Session) -> None:
 
 def seal(session: Session, plaintext: str, context: str) -> tuple[str, str]:
     """(token, key id) of a secret value; ``context`` names the column it goes to."""
+    from multiflexi.core import crypto
+
     token = keyring(session).encrypt(plaintext, context)
     return token, crypto.key_id_of(token)
 

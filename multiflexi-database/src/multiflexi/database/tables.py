@@ -9,7 +9,10 @@ Conventions:
   one (``ENCRYPTED_COLUMNS`` lists every such pair, for key rotation);
 - constraint names come from the naming convention, so migrations are stable
   on SQLite, PostgreSQL and MariaDB alike;
-- indexed strings stay at most 255 characters (MariaDB's utf8mb4 key limit).
+- indexed strings stay at most 255 characters (MariaDB's utf8mb4 key limit);
+- MySQL/MariaDB types are chosen when that dialect asks (:class:`UTCDateTime`,
+  :class:`LongBinary`), so that importing the tables does not load SQLAlchemy's
+  MySQL dialect, which every command on SQLite or PostgreSQL would pay for at start.
 """
 
 from __future__ import annotations
@@ -36,7 +39,6 @@ from sqlalchemy import (
     false,
     true,
 )
-from sqlalchemy.dialects import mysql
 from sqlalchemy.types import DateTime, TypeDecorator, TypeEngine
 
 NAMING_CONVENTION = {
@@ -82,6 +84,8 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name in ("mysql", "mariadb"):
+            from sqlalchemy.dialects import mysql
+
             return dialect.type_descriptor(mysql.DATETIME(fsp=6))
         return dialect.type_descriptor(DateTime(timezone=True))
 
@@ -104,6 +108,25 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)
+
+
+class LongBinary(TypeDecorator[bytes]):
+    """Binary content of any size: ``LargeBinary``, LONGBLOB on MySQL/MariaDB.
+
+    The same column type as ``LargeBinary().with_variant(mysql.LONGBLOB(), "mysql",
+    "mariadb")`` (what the migrations write; MySQL's plain BLOB holds 64 KiB), with
+    the MySQL type made only when that dialect asks for it.
+    """
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name in ("mysql", "mariadb"):
+            from sqlalchemy.dialects import mysql
+
+            return dialect.type_descriptor(mysql.LONGBLOB())
+        return dialect.type_descriptor(LargeBinary())
 
 
 def _now() -> dt.datetime:
@@ -661,9 +684,7 @@ artifacts = Table(
     Column("content_type", String(128), nullable=False, default="application/octet-stream"),
     Column("size", BigInteger, nullable=False, default=0),
     Column("sha256", String(64), nullable=True),
-    Column(
-        "content", LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb"), nullable=True
-    ),
+    Column("content", LongBinary(), nullable=True),
     Column("path", Text, nullable=True, comment="where the content lives when not stored inline"),
     Column("note", Text, nullable=True),
     created_at(),
@@ -716,6 +737,7 @@ __all__ = [
     "INTERVAL_CODES",
     "JOB_STATES",
     "RETRY_BACKOFFS",
+    "LongBinary",
     "UTCDateTime",
     "metadata",
 ]

@@ -24,7 +24,7 @@ from sqlalchemy.schema import DefaultClause
 from sqlalchemy.sql.elements import False_, True_
 
 from multiflexi.database.connect import create_engine_for
-from multiflexi.database.tables import UTCDateTime, metadata
+from multiflexi.database.tables import LongBinary, UTCDateTime, metadata
 
 config = context.config
 
@@ -32,17 +32,20 @@ config = context.config
 UTC_DATETIME_RENDERED = (
     'sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")'
 )
+#: and a LongBinary column
+LONG_BINARY_RENDERED = 'sa.LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")'
 
 
 def render_item(kind: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
-    """Write UTCDateTime and boolean server defaults portably in new revisions.
+    """Write UTCDateTime, LongBinary and boolean server defaults portably in new revisions.
 
-    Autogenerate would otherwise import ``tables.UTCDateTime`` into the revision, and
-    write ``sa.true()`` the way SQLite spells it (``1``), which PostgreSQL refuses.
+    Autogenerate would otherwise import ``tables.UTCDateTime`` (or ``LongBinary``) into
+    the revision, and write ``sa.true()`` the way SQLite spells it (``1``), which
+    PostgreSQL refuses.
     """
-    if kind == "type" and isinstance(obj, UTCDateTime):
+    if kind == "type" and isinstance(obj, UTCDateTime | LongBinary):
         autogen_context.imports.add("from sqlalchemy.dialects import mysql")
-        return UTC_DATETIME_RENDERED
+        return UTC_DATETIME_RENDERED if isinstance(obj, UTCDateTime) else LONG_BINARY_RENDERED
     if kind == "server_default" and isinstance(obj, DefaultClause):
         if isinstance(obj.arg, True_):
             return "sa.true()"
