@@ -51,9 +51,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "running": frozenset({"success", "failed", "lost", "cancelled"}),
     "blocked": frozenset({"queued", "scheduled", "cancelled"}),
 }
-#: schedule types of jobs launched by a person or a program, not by the scheduler
-#: attribute name -> column of every column of a job (what an UPDATE ... RETURNING reads back)
 _JOB_TABLE: sa.Table = Job.__table__
+#: schedule types of jobs launched by a person or a program, not by the scheduler
 ADHOC_TYPES = frozenset({"adhoc", "adhoc-api", "adhoc-web", "adhoc-cli"})
 OVERRIDES_CONTEXT = "jobs.overrides"
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
