@@ -86,6 +86,16 @@ def test_readyz_is_503_naming_redis_when_it_is_down(tmp_path, database_url):
     assert client.get("/healthz").status_code == 200  # alive all the same
 
 
+def test_the_server_address_leads_to_the_api_documentation(tmp_path, database_url, redis_url):
+    client = app_for(tmp_path, database_url, redis_url).test_client()
+    answer = client.get("/")
+    assert answer.status_code == 302
+    assert answer.headers["Location"].endswith("/api/v1/docs")
+    page = client.get("/", follow_redirects=True)
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    assert b"openapi.json" in page.data
+
+
 def test_readyz_is_503_when_the_schema_is_not_at_head(tmp_path, redis_url):
     empty = f"sqlite:///{tmp_path / 'empty.sqlite'}"
     answer = app_for(tmp_path, empty, redis_url).test_client().get("/readyz")

@@ -1,5 +1,8 @@
 """Operations endpoints: /healthz (alive), /readyz (can serve), /metrics (Prometheus).
 
+``/`` (the address ``multiflexi up`` prints) leads to the API's browsable
+documentation at ``/api/v1/docs`` until a web UI answers there.
+
 Registering this blueprint also installs the HTTP request metrics on the app
 (:func:`multiflexi.server.metrics.install`).
 """
@@ -8,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from flask import Blueprint, Flask, Response, current_app
+from flask import Blueprint, Flask, Response, current_app, redirect, url_for
 from flask.blueprints import BlueprintSetupState
+from flask.typing import ResponseReturnValue
 
 from multiflexi.core import config, queue
 from multiflexi.core.errors import ConfigurationError, SchemaMismatch
@@ -23,6 +27,12 @@ blueprint = Blueprint("ops", __name__)
 @blueprint.record_once
 def _install_metrics(state: BlueprintSetupState) -> None:
     metrics.install(cast(Flask, state.app))
+
+
+@blueprint.get("/")
+def index() -> ResponseReturnValue:
+    """Whoever opens the server's address finds the API and its documentation."""
+    return redirect(url_for("api.session_docs"))
 
 
 @blueprint.get("/healthz")
