@@ -13,14 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import sys
 import threading
 import time
 
 import pytest
 
-from multiflexi.core import availability, config, lifecycle, models
-from multiflexi.core.testing import plugin_distribution
+from multiflexi.core import config, lifecycle, models
+from multiflexi.core.testing import credential_check_plugin
 
 SECRET = "probe-KEY-S3cret-90ab"
 PLUGIN_MODULE = "mf_cli_gate_check"
@@ -38,18 +37,15 @@ def check(request):
 
 
 @pytest.fixture
-def plugin(tmp_path, monkeypatch):
-    folder = plugin_distribution(
+def plugin(tmp_path):
+    with credential_check_plugin(
         tmp_path / "plugins",
         "mf-cli-gate",
-        modules={PLUGIN_MODULE: PLUGIN_SOURCE},
-        entry_points={availability.GROUP: {"Probe": f"{PLUGIN_MODULE}:check"}},
-    )
-    monkeypatch.syspath_prepend(str(folder))
-    availability.clear_cache()
-    yield
-    sys.modules.pop(PLUGIN_MODULE, None)
-    availability.clear_cache()
+        module=PLUGIN_MODULE,
+        source=PLUGIN_SOURCE,
+        prototype="Probe",
+    ):
+        yield
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from multiflexi.core.availability import Availability, State
 from multiflexi.core.errors import NotFound, PermissionDenied
 from multiflexi.core.lifecycle import Start
 from multiflexi.core.models import AuditEntry, JobOutputLine
-from multiflexi.core.testing import database_bytes, plugin_distribution
+from multiflexi.core.testing import credential_check_plugin, database_bytes
 
 ACTOR = audit.Actor("tester", source="test")
 LEASE = dt.timedelta(seconds=30)
@@ -73,19 +73,16 @@ def check(request):
 
 
 @pytest.fixture
-def plugin(tmp_path, monkeypatch):
+def plugin(tmp_path):
     """The check plug-in for prototype ``gateprobe``, installed for this test."""
-    folder = plugin_distribution(
+    with credential_check_plugin(
         tmp_path / "plugins",
         "mf-gate-probe",
-        modules={PLUGIN_MODULE: PLUGIN_SOURCE},
-        entry_points={availability.GROUP: {"gateprobe": f"{PLUGIN_MODULE}:check"}},
-    )
-    monkeypatch.syspath_prepend(str(folder))
-    availability.clear_cache()
-    yield
-    sys.modules.pop(PLUGIN_MODULE, None)
-    availability.clear_cache()
+        module=PLUGIN_MODULE,
+        source=PLUGIN_SOURCE,
+        prototype="gateprobe",
+    ):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -8,14 +8,13 @@ credential's planted secret token, which no answer may show.
 from __future__ import annotations
 
 import datetime as dt
-import sys
 
 import pytest
 from helpers import SECRETS
 from redis import Redis
 
-from multiflexi.core import audit, availability, config, jobs, lifecycle
-from multiflexi.core.testing import plugin_distribution
+from multiflexi.core import audit, config, jobs, lifecycle
+from multiflexi.core.testing import credential_check_plugin
 
 PLUGIN_MODULE = "mf_api_gate_check"
 PLUGIN_SOURCE = """
@@ -29,18 +28,15 @@ def check(request):
 
 
 @pytest.fixture
-def plugin(tmp_path, monkeypatch):
-    folder = plugin_distribution(
+def plugin(tmp_path):
+    with credential_check_plugin(
         tmp_path / "plugins",
         "mf-api-gate",
-        modules={PLUGIN_MODULE: PLUGIN_SOURCE},
-        entry_points={availability.GROUP: {"probe_api": f"{PLUGIN_MODULE}:check"}},
-    )
-    monkeypatch.syspath_prepend(str(folder))
-    availability.clear_cache()
-    yield
-    sys.modules.pop(PLUGIN_MODULE, None)
-    availability.clear_cache()
+        module=PLUGIN_MODULE,
+        source=PLUGIN_SOURCE,
+        prototype="probe_api",
+    ):
+        yield
 
 
 def _leaks(text: str) -> list[str]:

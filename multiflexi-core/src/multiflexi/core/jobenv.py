@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from multiflexi.core import companies, credentials, environment, fieldtypes, runtemplates
 from multiflexi.core.environment import JobContext, JobEnvironment, Variable
 from multiflexi.core.models import ApplicationField, Job, RunTemplate
+from multiflexi.core.unit import rows
 
 _FIELDS: sa.Table = ApplicationField.__table__
 #: name, default, secret flag and type of an application's fields (read for every job)
@@ -28,11 +29,10 @@ _FIELD_ROWS = (
 
 def _application_layer(session: Session, run_template: RunTemplate) -> list[Variable]:
     """Declared fields: their defaults, and which names are secret whoever fills them."""
-    session.flush()  # a plain statement does not flush the session's pending changes
-    rows = session.execute(_FIELD_ROWS, {"application_id": run_template.application_id})
+    fields = rows(session, _FIELD_ROWS, {"application_id": run_template.application_id})
     return [
         Variable(name, default, bool(secret) or fieldtypes.is_secret_type(kind))
-        for name, default, secret, kind in rows
+        for name, default, secret, kind in fields
     ]
 
 

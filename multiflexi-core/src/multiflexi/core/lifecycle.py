@@ -58,7 +58,7 @@ from multiflexi.core.models import (
     RunTemplate,
     RunTemplateCredential,
 )
-from multiflexi.core.unit import rowcount, transaction
+from multiflexi.core.unit import rowcount, rows, transaction
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -563,7 +563,7 @@ def _insert_output(
     stamp: dt.datetime,
 ) -> None:
     """:func:`store_output`'s rows and counter, in the caller's transaction."""
-    rows = [
+    batch = [
         {
             "job_id": job_id,
             "seq": first_seq + i,
@@ -573,11 +573,11 @@ def _insert_output(
         }
         for i, (stream, text) in enumerate(lines)
     ]
-    session.execute(sa.insert(JobOutputLine), rows)
+    session.execute(sa.insert(JobOutputLine), batch)
     session.execute(
         sa.update(Job)
         .where(Job.id == job_id)
-        .values(output_lines=Job.output_lines + len(rows))
+        .values(output_lines=Job.output_lines + len(batch))
         .execution_options(synchronize_session=False)
     )
 
@@ -612,11 +612,11 @@ def _exit_code_row(session: Session, application_id: int, exit_code: int | None)
     """The manifest's entry of an exit code (English first, then the language-less one)."""
     if exit_code is None:
         return None
-    rows = session.execute(
-        _EXIT_CODE_ROWS, {"application_id": application_id, "exit_code": exit_code}
-    ).all()
-    by_lang = {row.lang: row for row in rows}
-    return by_lang.get("en") or by_lang.get("") or (rows[0] if rows else None)
+    entries = rows(
+        session, _EXIT_CODE_ROWS, {"application_id": application_id, "exit_code": exit_code}
+    )
+    by_lang = {row.lang: row for row in entries}
+    return by_lang.get("en") or by_lang.get("") or (entries[0] if entries else None)
 
 
 def signal_name(number: int) -> str:
@@ -675,7 +675,7 @@ _ARTIFACT_RULE_ROWS = (
 
 def artifact_rules(session: Session, application_id: int) -> Sequence[sa.Row]:
     """The manifest's artifact patterns of an application: pattern, type, name, description."""
-    return session.execute(_ARTIFACT_RULE_ROWS, {"application_id": application_id}).all()
+    return rows(session, _ARTIFACT_RULE_ROWS, {"application_id": application_id})
 
 
 def artifact_from_bytes(

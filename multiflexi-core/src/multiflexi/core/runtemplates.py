@@ -22,7 +22,7 @@ from multiflexi.core.models import (
     RunTemplateCredential,
     RunTemplateValue,
 )
-from multiflexi.core.unit import Page, apply_changes, paginate, transaction
+from multiflexi.core.unit import Page, apply_changes, paginate, rows, transaction
 
 VALUE_CONTEXT = "run_template_values.value"
 EXECUTORS = ("native", "docker", "podman", "kubernetes")
@@ -380,11 +380,10 @@ _VALUE_ROWS = (
 
 def configured_values(session: Session, run_template: RunTemplate) -> dict[str, tuple[str, bool]]:
     """name -> (plain value, secret) of the stored configuration, for environment assembly."""
-    session.flush()  # a plain statement does not flush the session's pending changes
-    rows = session.execute(_VALUE_ROWS, {"run_template_id": run_template.id})
+    values = rows(session, _VALUE_ROWS, {"run_template_id": run_template.id})
     return {
         name: (vault.unseal(session, value, VALUE_CONTEXT) if key_id else value, key_id is not None)
-        for name, value, key_id in rows
+        for name, value, key_id in values
     }
 
 
@@ -404,10 +403,9 @@ def enabled_actions(
     session: Session, run_template_id: int, modes: Sequence[str]
 ) -> Sequence[sa.Row]:
     """The run template's enabled actions of the given modes, in order: (action, options)."""
-    session.flush()  # a plain statement does not flush the session's pending changes
-    return session.execute(
-        _ENABLED_ACTION_ROWS, {"run_template_id": run_template_id, "modes": list(modes)}
-    ).all()
+    return rows(
+        session, _ENABLED_ACTION_ROWS, {"run_template_id": run_template_id, "modes": list(modes)}
+    )
 
 
 _FIELDS: sa.Table = ApplicationField.__table__
@@ -423,10 +421,8 @@ def missing_required(session: Session, run_template: RunTemplate) -> list[str]:
     """Required application fields that no layer of the environment fills."""
     from multiflexi.core import jobenv  # jobenv reads run templates: import at call time
 
-    session.flush()  # a plain statement does not flush the session's pending changes
-    required = session.scalars(
-        _REQUIRED_FIELD_NAMES, {"application_id": run_template.application_id}
-    ).all()
+    names = rows(session, _REQUIRED_FIELD_NAMES, {"application_id": run_template.application_id})
+    required = [name for (name,) in names]
     if not required:
         return []
     unfilled = jobenv.unfilled(session, run_template, required)

@@ -17,7 +17,8 @@ the same rule as :mod:`multiflexi.database.testing`, whose helpers it reuses.
 :func:`plugin_distribution` writes a tiny installed distribution (modules and a
 ``*.dist-info`` with ``entry_points.txt``) into a folder; put the folder on
 ``sys.path`` (or a worker's ``PYTHONPATH``) and its entry points are found like
-those of any installed plug-in.
+those of any installed plug-in. :func:`credential_check_plugin` does that for a
+credential check plug-in of this process, for the length of a ``with`` block.
 """
 
 from __future__ import annotations
@@ -155,3 +156,35 @@ def plugin_distribution(
         sections.append(f"[{group}]\n{lines}")
     (info / "entry_points.txt").write_text("\n".join(sections))
     return directory
+
+
+@contextlib.contextmanager
+def credential_check_plugin(
+    directory: Path, name: str, *, module: str, source: str, prototype: str
+) -> Iterator[Path]:
+    """A credential check plug-in (``module:check`` for ``prototype``) installed in this process.
+
+    The distribution is written with :func:`plugin_distribution` and put first on
+    ``sys.path`` for the block; the availability cache is cleared when it comes and
+    when it goes, and the module is forgotten afterwards.
+    """
+    import importlib
+    import sys
+
+    from multiflexi.core import availability
+
+    folder = plugin_distribution(
+        directory,
+        name,
+        modules={module: source},
+        entry_points={availability.GROUP: {prototype: f"{module}:check"}},
+    )
+    sys.path.insert(0, str(folder))
+    importlib.invalidate_caches()
+    availability.clear_cache()
+    try:
+        yield folder
+    finally:
+        sys.path.remove(str(folder))
+        sys.modules.pop(module, None)
+        availability.clear_cache()

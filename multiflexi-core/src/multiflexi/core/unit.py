@@ -19,6 +19,18 @@ T = TypeVar("T")
 MAX_LIMIT = 1000
 
 
+def rows(
+    session: Session, statement: sa.Executable, params: Mapping[str, Any] | None = None
+) -> Sequence[sa.Row]:
+    """The rows of a prebuilt plain (Core) statement, in the session's transaction.
+
+    The session's pending changes are flushed first, as an ORM query would do
+    itself: a plain statement does not, and would miss rows added just before.
+    """
+    session.flush()
+    return session.execute(statement, params).all()
+
+
 @contextmanager
 def transaction(
     session: Session, conflict: str = "the change conflicts with existing data"
