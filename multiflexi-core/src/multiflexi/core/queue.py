@@ -21,9 +21,10 @@ if TYPE_CHECKING:  # rq and redis load lazily: the CLI starts faster without the
 
 RUN_JOB = "multiflexi.executor.tasks.run_job"
 DEFAULT_QUEUE = "default"
-#: RQ keeps no record of a delivery that ran through (ours lives in the database, with
-#: the outcome): RQ deletes it at once instead of storing a result and a registry entry
-RESULT_TTL = 0
+#: how long RQ keeps a delivery that ran through (ours lives in the database, with the
+#: outcome). Short, so Redis holds little; not 0: RQ's immediate delete looks through
+#: every registry and costs a worker more (about 1 M instructions a job) than the expiry
+RESULT_TTL = 60
 FAILURE_TTL = 24 * 3600
 #: RQ job states in which RQ still holds a delivery of ours
 HELD_STATES = frozenset({"queued", "started", "deferred", "scheduled"})
