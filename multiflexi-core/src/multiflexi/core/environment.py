@@ -29,7 +29,7 @@ import functools
 import posixpath
 import re
 import shlex
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 
@@ -58,6 +58,57 @@ def system_environment(environ: Mapping[str, str]) -> dict[str, str]:
         for name, value in environ.items()
         if name in INHERITED_NAMES or name.startswith("LC_")
     }
+
+
+def mask_pieces(secrets: Iterable[str]) -> tuple[str, ...]:
+    """What masking looks for, longest first: each secret, and each line of a multi-line one."""
+    pieces: set[str] = set()
+    for value in secrets:
+        pieces.add(value)
+        pieces.update(line.strip("\r") for line in value.splitlines() if line.strip())
+    pieces.discard("")
+    return tuple(sorted(pieces, key=len, reverse=True))
+
+
+def secret_runs(text: str, pieces: Sequence[str], covered: int = 0) -> list[tuple[int, int]]:
+    """The ``[start, stop)`` runs of ``text`` that belong to an occurrence of a piece.
+
+    Overlapping and adjacent occurrences make one run. ``covered``: the first
+    characters of ``text`` are already known to belong to a secret (one that began
+    in text before this one, see the executor's line splitting).
+    """
+    spans: list[tuple[int, int]] = [(0, covered)] if covered > 0 else []
+    for piece in pieces:
+        size = len(piece)
+        start = text.find(piece)
+        while start != -1:
+            spans.append((start, start + size))
+            start = text.find(piece, start + 1)
+    spans.sort()
+    runs: list[tuple[int, int]] = []
+    for start, stop in spans:
+        if runs and start <= runs[-1][1]:
+            if stop > runs[-1][1]:
+                runs[-1] = (runs[-1][0], stop)
+        else:
+            runs.append((start, stop))
+    return runs
+
+
+def mask_runs(text: str, runs: Iterable[tuple[int, int]]) -> str:
+    """``text`` with each run (see :func:`secret_runs`) replaced by one PLACEHOLDER."""
+    pieces: list[str] = []
+    cursor = 0
+    for start, stop in runs:
+        if start >= len(text):
+            break
+        pieces.append(text[cursor:start])
+        pieces.append(PLACEHOLDER)
+        cursor = stop
+    if not pieces:
+        return text
+    pieces.append(text[cursor:])
+    return "".join(pieces)
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,11 +392,7 @@ class JobEnvironment:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_name", {e.name: e for e in self.entries})
-        pieces: set[str] = set()
-        for value in self.secrets():
-            pieces.add(value)
-            pieces.update(line.strip("\r") for line in value.splitlines() if line.strip())
-        object.__setattr__(self, "_masks", tuple(sorted(pieces, key=len, reverse=True)))
+        object.__setattr__(self, "_masks", mask_pieces(self.secrets()))
 
     def __repr__(self) -> str:
         return f"JobEnvironment({list(self.entries)!r})"
@@ -383,30 +430,9 @@ class JobEnvironment:
         Overlapping and adjacent occurrences become one placeholder. A multi-line
         secret is also masked line by line (output is masked one line at a time).
         """
-        spans: list[tuple[int, int]] = []
-        for secret in self._masks:
-            start = text.find(secret)
-            while start != -1:
-                spans.append((start, start + len(secret)))
-                start = text.find(secret, start + 1)
-        if not spans:
+        if not self._masks:
             return text
-        spans.sort()
-        pieces: list[str] = []
-        cursor = 0
-        end = -1
-        for start, stop in spans:
-            if start > end:
-                if end >= 0:
-                    pieces.append(PLACEHOLDER)
-                pieces.append(text[cursor:start])
-                end = stop
-            else:
-                end = max(end, stop)
-            cursor = end
-        pieces.append(PLACEHOLDER)
-        pieces.append(text[cursor:])
-        return "".join(pieces)
+        return mask_runs(text, secret_runs(text, self._masks))
 
     def render_command(self, executable: str, template: str | None) -> list[str]:
         """The argv of the job: the executable and the template, split like a POSIX shell would.
@@ -475,5 +501,8 @@ __all__ = [
     "Variable",
     "assemble",
     "expand",
+    "mask_pieces",
+    "mask_runs",
+    "secret_runs",
     "system_environment",
 ]

@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from multiflexi.core.environment import mask_pieces, mask_runs, secret_runs
 from multiflexi.executor import defaults
 
 if TYPE_CHECKING:
@@ -35,61 +36,77 @@ Store = Callable[[int, list[tuple[str, str]]], int]
 Echo = Callable[[str, str], None]
 
 
-def secret_pieces(secrets: Iterable[str]) -> list[str]:
-    """The texts masking looks for: each secret, and each line of a multi-line secret."""
-    pieces: set[str] = set()
-    for value in secrets:
-        pieces.add(value)
-        pieces.update(line.strip("\r") for line in value.splitlines() if line.strip())
-    return sorted((p for p in pieces if p), key=len, reverse=True)
-
-
 class LineSplitter:
-    """Bytes of one stream in, masked lines out."""
+    """Bytes of one stream in, masked lines out.
+
+    A line longer than ``max_line`` is given out in pieces of at most ``max_line``
+    characters, cut where no secret is (so masking sees each occurrence whole). The
+    text around a cut is only looked at once enough of it has arrived to hold the
+    longest secret. When secret text reaches from a piece's start past its end (a
+    long run of overlapping or adjacent occurrences), the piece is only the
+    placeholder and the rest of the run is remembered as masked for the next piece.
+    """
 
     def __init__(self, mask: Mask, secrets: Iterable[str] = (), max_line: int = defaults.MAX_LINE):
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._pending = ""
         self._mask = mask
-        self._pieces = secret_pieces(secrets)
+        self._pieces = mask_pieces(secrets)
         self._max_line = max_line
+        self._lookahead = max((len(p) for p in self._pieces), default=1) - 1
+        #: the first characters of _pending that continue a secret cut by the last piece
+        self._covered = 0
 
     def feed(self, data: bytes) -> list[str]:
-        text = self._pending + self._decoder.decode(data)
-        parts = text.split("\n")
-        self._pending = parts.pop()
-        lines = [self._mask(part.removesuffix("\r")) for part in parts]
-        while len(self._pending) > self._max_line:
-            cut = self._safe_cut(self._pending, self._max_line)
-            lines.append(self._mask(self._pending[:cut]))
-            self._pending = self._pending[cut:]
+        *whole, rest = (self._pending + self._decoder.decode(data)).split("\n")
+        lines: list[str] = []
+        for part in whole:
+            lines.extend(self._whole(part.removesuffix("\r")))
+        while len(rest) > self._max_line + self._lookahead:  # the text past the cut is here
+            piece, rest = self._cut(rest)
+            lines.append(piece)
+        self._pending = rest
         return lines
 
     def finish(self) -> list[str]:
         """The last line, when the stream ended without a newline."""
         rest = self._pending + self._decoder.decode(b"", final=True)
         self._pending = ""
-        lines = []
+        lines: list[str] = []
         for part in rest.split("\n"):
             if part:
-                lines.append(self._mask(part.removesuffix("\r")))
+                lines.extend(self._whole(part.removesuffix("\r")))
         return lines
 
-    def _safe_cut(self, text: str, cut: int) -> int:
-        """A cut at or before ``cut`` through no secret (after one, if it starts at 0)."""
-        moved = True
-        while moved:
-            moved = False
-            for piece in self._pieces:
-                size = len(piece)
-                start = text.find(piece, max(0, cut - size + 1), cut + size - 1)
-                while start != -1 and start < cut:
-                    if start + size > cut:
-                        cut = start if start > 0 else start + size
-                        moved = True
-                        break
-                    start = text.find(piece, start + 1, cut + size - 1)
-        return cut
+    def _whole(self, text: str) -> list[str]:
+        """The masked pieces of a line that has ended."""
+        lines = []
+        while len(text) > self._max_line:
+            piece, text = self._cut(text)
+            lines.append(piece)
+        if self._covered:
+            covered, self._covered = self._covered, 0
+            lines.append(mask_runs(text, secret_runs(text, self._pieces, covered)))
+        else:
+            lines.append(self._mask(text))
+        return lines
+
+    def _cut(self, text: str) -> tuple[str, str]:
+        """The first piece of an over-long text, masked, and the rest."""
+        runs = secret_runs(text[: self._max_line + self._lookahead], self._pieces, self._covered)
+        cut = self._max_line
+        carry = 0
+        for start, stop in runs:
+            if start >= cut:
+                break
+            if stop > cut:  # the cut would go through a secret
+                if start > 0:
+                    cut = start
+                else:
+                    carry = stop - cut
+                break
+        self._covered = carry
+        return mask_runs(text[:cut], runs), text[cut:]
 
 
 class Publisher:
