@@ -78,6 +78,17 @@ def test_worker_refuses_to_start_with_a_wrong_setting_dead_redis_or_old_schema(e
     assert "Traceback" not in dead.stderr + lease.stderr + schema.stderr
 
 
+def test_worker_refuses_to_start_without_the_master_key_that_opens_the_database(environ, make_rt):
+    make_rt("probe.py")  # its secret value is sealed: the database has encryption keys
+    unset = {k: v for k, v in environ.items() if k != "ENCRYPTION_MASTER_KEY"}
+    wrong_key = "another-master-key-0123456789-abcdefghij"
+    for env in (unset, {**environ, "ENCRYPTION_MASTER_KEY": wrong_key}):
+        result = command(env, "worker", "--burst")
+        assert (result.returncode, result.stderr.count("\n")) == (1, 1), result.stderr
+        assert result.stderr.startswith("multiflexi-executor: ENCRYPTION_MASTER_KEY: ")
+        assert wrong_key not in result.stderr and "Traceback" not in result.stderr
+
+
 def test_env_file_is_read(environ, tmp_path, make_rt):
     rt = make_rt("probe.py", "--exit 4")
     env_file = tmp_path / "multiflexi.env"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import hashlib
 import os
 import threading
 import time
@@ -248,6 +251,76 @@ def test_result_file_and_matching_files_become_artifacts(context, session, make_
         "report",
         "text/csv",
     )
+
+
+@pytest.mark.parametrize("where", ["absolute", "parent"])
+def test_a_result_file_outside_the_work_directory_is_never_collected(
+    context, session, make_rt, redis, where
+):
+    # a file of the worker's host that the job's settings point at (invariant 9)
+    if where == "absolute":
+        outside = Path(context.settings.data_dir) / "worker.env"
+        value = str(outside)
+    else:
+        outside = Path(context.settings.tmp_dir) / "neighbour.env"
+        value = "../neighbour.env"
+    outside.parent.mkdir(parents=True, exist_ok=True)
+    outside.write_text("ENCRYPTION_MASTER_KEY=host-only\n")
+    rt = make_rt("probe.py", "--lines 1", values={"RESULT_FILE": value})
+    job = launch(session, rt, redis)
+    runner.run(context, job.id)
+    assert not session.scalars(sa.select(Artifact).where(Artifact.job_id == job.id)).all()
+    assert any(
+        "RESULT_FILE" in text and "not kept" in text for text in texts(session, job.id, "system")
+    )
+
+
+def test_a_link_out_of_the_work_directory_is_never_collected(context, session, make_rt, redis):
+    outside = Path(context.settings.data_dir) / "worker.env"
+    outside.parent.mkdir(parents=True, exist_ok=True)
+    outside.write_text("ENCRYPTION_MASTER_KEY=host-only\n")
+    rt = make_rt(
+        None,
+        f"-s {outside} report-9.csv",
+        executable="/bin/ln",
+        artifacts=[(r"^report-\d+\.csv$", "report")],
+        values={"RESULT_FILE": "result.json"},
+    )
+    job = launch(session, rt, redis)
+    runner.run(context, job.id)
+    session.expire_all()
+    done = session.get_one(Job, job.id)
+    assert (done.state, done.exit_code) == ("success", 0)
+    assert not session.scalars(sa.select(Artifact).where(Artifact.job_id == job.id)).all()
+
+
+def test_a_big_artifact_is_copied_whole_while_the_lease_is_kept(
+    context, session, make_rt, redis, monkeypatch
+):
+    # 512 MiB of a sparse file: no machine copies and hashes it within one heartbeat interval
+    size = 512 * 1024 * 1024
+    monkeypatch.setattr(
+        context, "options", dataclasses.replace(context.options, lease=dt.timedelta(seconds=0.6))
+    )
+    rt = make_rt(
+        None, f"-s {size} big.bin", executable="/usr/bin/truncate", artifacts=[(r"^big\.bin$", "")]
+    )
+    job = launch(session, rt, redis)
+    copy = Path(context.settings.data_dir) / "artifacts" / f"job-{job.id}" / "big.bin"
+    beats_while_copying: list[bool] = []
+    monkeypatch.setattr(context, "on_heartbeat", lambda: beats_while_copying.append(copy.exists()))
+    runner.run(context, job.id)
+    session.expire_all()
+    assert session.get_one(Job, job.id).state == "success"
+    assert any(beats_while_copying)  # the lease was renewed during the copy
+    (artifact,) = session.scalars(sa.select(Artifact).where(Artifact.job_id == job.id))
+    zeros = hashlib.sha256()
+    block = bytes(1 << 20)
+    for _ in range(size >> 20):
+        zeros.update(block)
+    assert (artifact.size, artifact.sha256) == (size, zeros.hexdigest())
+    assert copy.stat().st_size == size
+    copy.unlink()  # pytest keeps the temporary directories of the last runs
 
 
 def test_a_failing_action_is_logged_and_never_changes_the_outcome(context, session, make_rt, redis):

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from multiflexi.core import audit, crypto, vault
 from multiflexi.core.audit import Actor
 from multiflexi.core.config import settings_of
-from multiflexi.core.errors import MultiFlexiError
+from multiflexi.core.errors import ConfigurationError, DecryptionError, MultiFlexiError
 from multiflexi.core.models import EncryptionKey
 from multiflexi.core.unit import transaction
 from multiflexi.database.tables import ENCRYPTED_COLUMNS, metadata
@@ -81,6 +81,27 @@ def status(session: Session) -> Status:
             for k in keys
         ],
     )
+
+
+def check_master_key(session: Session) -> None:
+    """Refuse, naming the setting, a master key that is unset or does not open the database's keys.
+
+    For a process that will need secrets (an executor worker checks when it starts
+    rather than failing each job). A database without keys yet passes: nothing is
+    sealed.
+    """
+    master = crypto.MasterKey(settings_of(session).require_master_key())
+    try:
+        if session.scalar(sa.select(sa.func.count()).select_from(EncryptionKey)):
+            crypto.KeyRing.load(session.connection(), master)
+    except DecryptionError:
+        raise ConfigurationError(
+            "ENCRYPTION_MASTER_KEY",
+            "does not match the key that encrypted this database's secrets; "
+            "set the one its keys were made with",
+        ) from None
+    finally:
+        session.rollback()
 
 
 def init(session: Session, *, actor: Actor) -> str:

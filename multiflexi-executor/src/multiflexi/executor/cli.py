@@ -73,8 +73,21 @@ def load(env_file: str | None) -> config.Settings:
     settings = config.load_settings(env_file=env_file)
     ExecutorSettings.from_environ(settings.environ)
     config.require_schema(settings)
+    _require_master_key(settings)
     settings.tmp_dir.mkdir(parents=True, exist_ok=True)
     return settings
+
+
+def _require_master_key(settings: config.Settings) -> None:
+    """Jobs read secrets: a missing or wrong ENCRYPTION_MASTER_KEY stops the start, not each job."""
+    from multiflexi.core import encryption
+
+    engine = config.create_engine(settings.database_url)
+    try:
+        with config.session_factory(engine, settings)() as session:
+            encryption.check_master_key(session)
+    finally:
+        engine.dispose()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -271,6 +271,8 @@ class _Run:
         limits = [t for t in (self.run_template.timeout or self.application.timeout, timeout) if t]
         self.timeout: float | None = min(limits) if limits else None
         self.cli_timeout = timeout
+        #: when the job's lease is next renewed (the claim took it just now)
+        self.next_beat = time.monotonic() + context.options.heartbeat_interval
 
     def _store(self, first: int, lines: list[tuple[str, str]]) -> int:
         return lifecycle.store_output(self.session, self.job_id, first, lines)
@@ -379,7 +381,7 @@ class _Run:
             selector.register(fd, selectors.EVENT_READ)
         begin = time.monotonic()
         deadline = begin + self.timeout if self.timeout else None
-        next_beat = begin + options.heartbeat_interval
+        self.next_beat = begin + options.heartbeat_interval
         facts_at = begin + PROCESS_FACTS_AFTER
         reason: str | None = None
         term_at: float | None = None
@@ -388,7 +390,7 @@ class _Run:
         open_fds = set(splitters)
         try:
             while True:
-                wait = min(defaults.BATCH_SECONDS, max(0.0, next_beat - time.monotonic()))
+                wait = min(defaults.BATCH_SECONDS, max(0.0, self.next_beat - time.monotonic()))
                 if open_fds:
                     for key, _ in selector.select(wait):
                         fd = int(key.fd)
@@ -419,14 +421,8 @@ class _Run:
                 if self.process_facts and stamp >= facts_at and exited_at is None:
                     lifecycle.record_process(self.session, self.job_id, **self.process_facts)
                     self.process_facts = {}
-                if stamp >= next_beat:
-                    next_beat = stamp + options.heartbeat_interval
-                    beat = lifecycle.heartbeat(
-                        self.session, self.job_id, worker=self.context.worker, lease=options.lease
-                    )
-                    if self.context.on_heartbeat is not None:
-                        with contextlib.suppress(Exception):
-                            self.context.on_heartbeat()
+                if stamp >= self.next_beat:
+                    beat = self._beat()
                     if reason is None and not beat.alive:
                         reason = "reaped"
                     elif reason is None and beat.cancel_requested:
@@ -466,7 +462,14 @@ class _Run:
         result_file = env["RESULT_FILE"].value if env is not None and "RESULT_FILE" in env else ""
         if result_file and "://" not in result_file and os.path.isabs(result_file):
             path = Path(result_file)
-            if path.is_file():
+            if not self._in_work_dir(path):
+                # a value may name any file the worker can read: only the job's own are kept
+                if os.path.lexists(path):
+                    self._system(
+                        f"RESULT_FILE {self._mask(result_file)} is not a file in the job's "
+                        "work directory: not kept as an artifact"
+                    )
+            elif path.is_file():
                 found.append(self._artifact(path, "result", "result file of the job"))
                 seen.add(path.resolve())
         patterns = []
@@ -477,7 +480,7 @@ class _Run:
                 self._system(f"artifact pattern {item.pattern!r} is not a valid expression")
         if patterns and self.work_dir.is_dir():
             for path in sorted(self.work_dir.rglob("*")):
-                if not path.is_file() or path.is_symlink() or path.resolve() in seen:
+                if not self._in_work_dir(path) or not path.is_file() or path.resolve() in seen:
                     continue
                 for pattern, item in patterns:
                     if pattern.search(path.name):
@@ -485,6 +488,27 @@ class _Run:
                         seen.add(path.resolve())
                         break
         return found
+
+    def _in_work_dir(self, path: Path) -> bool:
+        """Whether ``path`` is a file of the job's work directory itself (not a link out of it)."""
+        try:
+            if path.is_symlink():
+                return False
+            return path.resolve(strict=True).is_relative_to(self.work_dir.resolve(strict=True))
+        except OSError:
+            return False
+
+    def _beat(self) -> lifecycle.Beat:
+        """Renew the job's lease (and RQ's heartbeat of the delivery)."""
+        options = self.context.options
+        self.next_beat = time.monotonic() + options.heartbeat_interval
+        beat = lifecycle.heartbeat(
+            self.session, self.job_id, worker=self.context.worker, lease=options.lease
+        )
+        if self.context.on_heartbeat is not None:
+            with contextlib.suppress(Exception):
+                self.context.on_heartbeat()
+        return beat
 
     def _artifact(self, path: Path, kind: str | None, note: str | None) -> ArtifactFile:
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
@@ -497,13 +521,16 @@ class _Run:
             Path(self.context.settings.data_dir) / "artifacts" / f"job-{self.job_id}" / path.name
         )
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, target)
         import hashlib
 
+        # copied and hashed in one pass; the lease is renewed while a big file takes time
         digest = hashlib.sha256()
-        with target.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
+        with path.open("rb") as source, target.open("wb") as copy:
+            for block in iter(lambda: source.read(1 << 20), b""):
+                copy.write(block)
                 digest.update(block)
+                if time.monotonic() >= self.next_beat:
+                    self._beat()
         return ArtifactFile(
             name=path.name,
             size=size,
