@@ -15,9 +15,12 @@ MULTIFLEXI_TEST_REQUIRE_SERVICES=1 (CI), which makes that a failure.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
+import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -181,3 +184,37 @@ def test_a_timed_out_container_is_stopped_and_removed(podman_env, context, sessi
     while _containers(podman_env) and time.monotonic() < deadline:
         time.sleep(0.5)
     assert not _containers(podman_env)
+
+
+def test_a_starting_worker_removes_the_container_of_a_job_whose_worker_died(
+    podman_env, environ, session, make_rt
+):
+    rt = make_rt(executable="/bin/sh", executor="podman", app_extra={"ociimage": IMAGE})
+    job = jobs.launch(session, rt.id, actor=ACTOR, redis=None)
+    gone = subprocess.Popen(["/bin/true"])
+    gone.wait()
+    dead_worker = f"{socket.gethostname()}:{gone.pid}:1"
+    assert jobs.claim(session, job.id, worker=dead_worker, lease=dt.timedelta(seconds=60))
+    tmp = environ["MULTIFLEXI_TMP"]
+    # as the killed worker's job left it; beside it, a container of another installation
+    ours = f"multiflexi-job-{job.id}-a1b2c3"
+    theirs = f"multiflexi-job-{job.id}-d4e5f6"
+    for name, label in ((ours, tmp), (theirs, "/srv/other-multiflexi/tmp")):
+        started = _podman(
+            podman_env, "run", "-d", "--name", name, "--label", f"io.multiflexi.tmp={label}",
+            IMAGE, "/bin/sleep", "120",
+        )  # fmt: skip
+        assert started.returncode == 0, started.stderr
+
+    result = subprocess.run(
+        [sys.executable, "-m", "multiflexi.executor", "worker", "--burst", "--queue", "none"],
+        env={**podman_env, **environ},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert f"removed podman container {ours}, left by job {job.id}" in result.stderr
+    assert _containers(podman_env) == [theirs]
+    _podman(podman_env, "rm", "-f", theirs)

@@ -74,6 +74,22 @@ def get(session: Session, job_id: int) -> Job:
     return job
 
 
+def whereabouts(session: Session, job_ids: Iterable[int]) -> dict[int, tuple[str, str | None]]:
+    """State and recorded worker of each of these jobs that exists.
+
+    For an executor cleaning up what jobs of a dead worker left on its host
+    (work directories, env files, containers).
+    """
+    ids = sorted(set(job_ids))
+    found: dict[int, tuple[str, str | None]] = {}
+    for start in range(0, len(ids), 500):
+        rows = session.execute(
+            sa.select(Job.id, Job.state, Job.worker).where(Job.id.in_(ids[start : start + 500]))
+        )
+        found.update({job_id: (state, worker) for job_id, state, worker in rows})
+    return found
+
+
 def transition(
     session: Session,
     job_id: int,

@@ -22,6 +22,7 @@ import signal
 import socket
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -106,10 +107,25 @@ def _child(settings: config.Settings, queues: Sequence[str], burst: bool, index:
     os._exit(work(settings, queues, burst=burst, index=index))
 
 
+def _sweep(settings: config.Settings) -> None:
+    """Remove what jobs of dead workers left on this host (see :mod:`leftovers`)."""
+    from multiflexi.executor import leftovers
+
+    engine = config.create_engine(settings.database_url)
+    try:
+        with config.session_factory(engine, settings)() as session:
+            leftovers.sweep(session, Path(settings.tmp_dir), dict(os.environ))
+    except Exception as exc:  # never a reason not to start
+        log.warning("could not look for what dead workers left: %s", exc)
+    finally:
+        engine.dispose()
+
+
 def serve(
     settings: config.Settings, queues: Sequence[str], *, concurrency: int = 1, burst: bool = False
 ) -> int:
     """Run ``concurrency`` worker processes; forward stop signals; restart one that died."""
+    _sweep(settings)
     if concurrency <= 1:
         return work(settings, queues, burst=burst, index=1)
     context = multiprocessing.get_context("fork")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 from collections.abc import Callable
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -20,6 +21,7 @@ from multiflexi.core.errors import MultiFlexiError
 from multiflexi.core.models import Application
 
 GROUP = "multiflexi.executors"
+log = logging.getLogger("multiflexi.executor")
 
 
 class BackendError(MultiFlexiError):
@@ -56,10 +58,38 @@ class Launch:
     stop: Callable[[], None] = _nothing
 
 
+@dataclasses.dataclass(frozen=True)
+class Leftover:
+    """Something a job's process left behind when its worker died (a container, say)."""
+
+    job_id: int
+    description: str
+    remove: Callable[[], None]
+
+
 class Backend(Protocol):
     name: str
 
     def prepare(self, request: LaunchRequest) -> Launch: ...
+
+
+def leftovers(worker_environ: dict[str, str], tmp_dir: Path) -> list[Leftover]:
+    """What the installed back-ends find left behind by jobs of this installation.
+
+    A back-end that can leave something behind has a ``leftovers(worker_environ,
+    tmp_dir)`` method (``tmp_dir``, MULTIFLEXI_TMP, tells this installation's jobs
+    from another's on the same host); one that fails to look is skipped (the next
+    start looks again).
+    """
+    found: list[Leftover] = []
+    for name in available():
+        try:
+            finder = getattr(load(name), "leftovers", None)
+            if finder is not None:
+                found.extend(finder(worker_environ, tmp_dir))
+        except Exception as exc:  # a back-end's tool missing or failing is not fatal
+            log.warning("executor %s: cannot look for leftovers: %s", name, exc)
+    return found
 
 
 def available() -> list[str]:
@@ -85,4 +115,14 @@ def load(name: str) -> Backend:
     )
 
 
-__all__ = ["GROUP", "Backend", "BackendError", "Launch", "LaunchRequest", "available", "load"]
+__all__ = [
+    "GROUP",
+    "Backend",
+    "BackendError",
+    "Launch",
+    "LaunchRequest",
+    "Leftover",
+    "available",
+    "leftovers",
+    "load",
+]
