@@ -9,7 +9,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from multiflexi.core.models import Job
+from multiflexi.core.models import Job, JobOutputLine
 
 SECRET = "s3cr3t-Pa55w0rd-XYZ"  # the API_TOKEN of every run template (conftest)
 
@@ -42,6 +42,30 @@ def test_run_template_gives_up_with_124_after_its_timeout(environ, make_rt, sess
     assert result.returncode == 124
     job = session.scalar(sa.select(Job).where(Job.run_template_id == rt.id))
     assert job.exit_code == 143 and job.exit_description.startswith("timed out after 1 s")
+
+
+def test_run_template_masks_an_override_given_as_secret_and_waits_without_limit_on_0(
+    environ, make_rt, session
+):
+    rt = make_rt("probe.py", "--sleep 0.2")  # prints GREETING
+    once = "one-time-secret-greeting"
+    result = command(
+        environ, "run-template", str(rt.id), "-E", f"GREETING={once}", "--secret", "GREETING",
+        "--timeout", "0",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "greeting=***" in result.stdout.splitlines()
+    assert once not in result.stdout + result.stderr
+    stored = " ".join(
+        session.scalars(
+            sa.select(JobOutputLine.text)
+            .join(Job, Job.id == JobOutputLine.job_id)
+            .where(Job.run_template_id == rt.id)
+        )
+    )
+    assert "greeting=***" in stored and once not in stored
+    typo = command(environ, "run-template", str(rt.id), "-E", "A=1", "--secret", "B")
+    assert typo.returncode == 2 and "--secret B" in typo.stderr
 
 
 def test_run_template_works_without_redis(environ, make_rt):

@@ -164,9 +164,16 @@ def _blocked(job_id: int, reason: str | None, state: str | None) -> NoReturn:
 @click.argument("rt_id", metavar="ID", type=int)
 @click.option("-E", "--env", "env", multiple=True, metavar="KEY=VALUE", help="One-time override.")
 @click.option(
+    "--secret",
+    "secret_names",
+    multiple=True,
+    metavar="KEY",
+    help="Treat this -E value as a secret: masked in the job's output (repeatable).",
+)
+@click.option(
     "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    help="Give up after S seconds (exit 124).",
+    type=click.FloatRange(min=0),
+    help="Give up after S seconds (exit 124); 0 or none: wait as long as the job runs.",
 )
 @click.option("--wait-for-worker", is_flag=True, help="Let a worker run it; only wait and print.")
 @click.pass_obj
@@ -175,11 +182,16 @@ def run_template(
     obj: dict[str, Any],
     rt_id: int,
     env: tuple[str, ...],
+    secret_names: tuple[str, ...],
     timeout: float | None,
     wait_for_worker: bool,
 ) -> None:
     """Launch run template ID now, print its output, exit with its exit code."""
     overrides = _overrides(env)
+    unknown = sorted(set(secret_names) - set(overrides))
+    if unknown:
+        raise click.UsageError(f"--secret {', '.join(unknown)}: no such -E value")
+    timeout = timeout or None  # 0: no limit
     settings = load(obj["env_file"])
     from redis import Redis
 
@@ -201,6 +213,7 @@ def run_template(
             rt_id,
             actor=Actor.cli(),
             overrides=overrides,
+            secret_overrides=secret_names,
             schedule_type="adhoc-cli",
             # Redis down: a client that fails at once; the job stays queued in the database
             redis=redis if redis is not None else _probe_client("unix:///nonexistent/redis.sock"),
