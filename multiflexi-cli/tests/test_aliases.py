@@ -23,6 +23,21 @@ from multiflexi.core import companies, runtemplates
         (["user:list", "--environment", "/x.env"], ["--env-file", "/x.env", "user", "list"]),
         (["company", "create", "--name", "a_b:c"], ["company", "create", "--name", "a_b:c"]),
         (["company", "get", "--", "--x_y"], ["company", "get", "--", "--x_y"]),
+        # an option's value is passed through untouched, whatever it looks like
+        (
+            ["application", "create", "--cmdparams", "--log_level {X}", "--app_version", "1"],
+            ["application", "create", "--cmdparams", "--log_level {X}", "--app_version", "1"],
+        ),
+        (
+            ["company-env:set", "--company_id", "1", "--value", "--my_secret_value"],
+            ["company-env", "set", "--company-id", "1", "--value", "--my_secret_value"],
+        ),
+        (["company-env", "set", "--value=--a_b"], ["company-env", "set", "--value=--a_b"]),
+        (["company:list", "--format", "--x_y"], ["--format", "--x_y", "company", "list"]),
+        # a word that is no option of the command is left as it is (click reports it)
+        (["company", "get", "--no_such_thing"], ["company", "get", "--no_such_thing"]),
+        (["no-such-family", "--company_id", "1"], ["no-such-family", "--company_id", "1"]),
+        (["job", "tail", "--id", "3", "-f", "json"], ["job", "tail", "--id", "3", "-f", "json"]),
     ],
 )
 def test_argv_rewriting(original, ours):
@@ -65,3 +80,36 @@ def test_legacy_text_format_name_means_table(cli, session, actor):
     result = cli("company:list", "--format", "text")
     assert result.exit_code == 0
     assert result.stdout.splitlines()[0].startswith("id")
+
+
+def test_an_option_value_that_looks_like_an_option_is_stored_as_given(cli, session, actor):
+    created = cli.json(
+        "application",
+        "create",
+        "--name",
+        "dashy",
+        "--executable",
+        "prog",
+        "--cmdparams",
+        "--log_level {X}",
+    )
+    got = cli.json("application", "get", "--id", str(created["application_id"]))
+    assert got["cmdparams"] == "--log_level {X}"
+    company = companies.create(session, name="Acme", actor=actor)
+    cli.json(
+        "company-env:set",
+        "--company_id",
+        str(company.id),
+        "--name",
+        "P2",
+        "--value",
+        "--my_secret_value",
+    )
+    listed = cli.json("company-env", "list", "--company-id", str(company.id))
+    assert listed == [{"name": "P2", "value": "--my_secret_value", "secret": False}]
+
+
+def test_an_unknown_underscore_option_is_reported_as_given(cli):
+    result = cli("company", "get", "--no_such_thing")
+    assert result.exit_code == 2
+    assert "--no_such_thing" in result.stderr
