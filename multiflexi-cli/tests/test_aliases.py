@@ -1,5 +1,7 @@
 """The original's spellings keep working: noun:verb, legacy nouns, underscore options."""
 
+import json
+
 import pytest
 
 from multiflexi.cli.main import normalise_argv
@@ -69,8 +71,6 @@ def test_company_app_assign_with_the_originals_options(cli, session, actor, fixt
         "json",
     )
     assert result.exit_code == 0, result.stderr
-    import json
-
     rt_id = json.loads(result.stdout)["runtemplate_id"]
     assert runtemplates.get(session, rt_id).application_id == app_id
 
@@ -113,3 +113,37 @@ def test_an_unknown_underscore_option_is_reported_as_given(cli):
     result = cli("company", "get", "--no_such_thing")
     assert result.exit_code == 2
     assert "--no_such_thing" in result.stderr
+
+
+def test_run_template_commands_take_the_advertised_runtemplate_id(live_cli, session, sleep_rt):
+    rt = str(sleep_rt["rt_id"])
+    # the root help's example: run-template:schedule --runtemplate_id 5
+    help_text = live_cli("--help").stdout
+    assert "run-template:schedule --runtemplate_id" in help_text
+    scheduled = live_cli.json("run-template:schedule", "--runtemplate_id", rt)
+    assert scheduled["runtemplate_id"] == sleep_rt["rt_id"]
+    assert live_cli.json("run-template", "get", "--runtemplate-id", rt)["id"] == sleep_rt["rt_id"]
+    preview = live_cli("run-template", "preview", "--runtemplate-id", rt)
+    assert preview.exit_code == 0, preview.stderr
+
+
+def test_every_run_template_command_about_one_takes_runtemplate_id():
+    from click.testing import CliRunner
+
+    from multiflexi.cli.main import main
+
+    data = json.loads(CliRunner().invoke(main, ["describe"]).stdout)
+    for name, command in data["commands"].items():
+        names = [n for p in command["parameters"] for n in p.get("names", [])]
+        if name.startswith("run-template ") and "--id" in names:
+            assert "--runtemplate-id" in names, name
+
+
+def test_audit_list_takes_the_company_by_slug_like_every_command(cli, session, actor):
+    company = companies.create(session, name="Acme", actor=actor)
+    companies.create(session, name="Other", actor=actor)
+    by_slug = cli.json("audit", "list", "--company", "acme")
+    by_id = cli.json("audit", "list", "--company-id", str(company.id))
+    assert [e["company_id"] for e in by_slug] == [company.id]
+    assert by_slug == by_id
+    assert cli("audit", "list", "--company", "nobody").exit_code == 3

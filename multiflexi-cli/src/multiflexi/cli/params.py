@@ -57,13 +57,22 @@ def id_option(help_text: str = "Id of the object.", *, required: bool = True) ->
     return click.option("--id", "object_id", type=int, required=required, help=help_text)
 
 
-def company_option(*, required: bool = True) -> Callable[[F], F]:
+def runtemplate_id_option(help_text: str = "Run template id.") -> Callable[[F], F]:
+    """The run template a command is about: ``--id``, also ``--runtemplate-id`` (the original's)."""
+    return click.option(
+        "--id", "--runtemplate-id", "object_id", type=int, required=True, help=help_text
+    )
+
+
+def company_option(
+    *, required: bool = True, help_text: str = "Company id or slug."
+) -> Callable[[F], F]:
     return click.option(
         "--company-id",
         "--company",
         "company",
         required=required,
-        help="Company id or slug.",
+        help=help_text,
     )
 
 

@@ -19,6 +19,7 @@ from multiflexi.cli.params import (
     parse_pairs,
     parse_time,
     resolve_app_id,
+    runtemplate_id_option,
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -119,7 +120,7 @@ def list_(
 
 
 @group.command("get")
-@click.option("--id", "object_id", type=int, required=True, help="Run template id.")
+@runtemplate_id_option()
 @pass_app
 def get(app: App, object_id: int) -> None:
     """Show a run template: settings, schedule, configuration (secrets as ***), credentials."""
@@ -166,7 +167,7 @@ def create(
 
 
 @group.command("update")
-@click.option("--id", "object_id", type=int, required=True, help="Run template id.")
+@runtemplate_id_option()
 @click.option("--name", default=None)
 @click.option("--active", type=BOOL, default=None, help="Activate or deactivate.")
 @settings_options
@@ -203,7 +204,7 @@ def update(
 
 
 @group.command("delete")
-@click.option("--id", "object_id", type=int, required=True, help="Run template id.")
+@runtemplate_id_option()
 @pass_app
 def delete(app: App, object_id: int) -> None:
     """Delete a run template with its configuration, bindings and jobs."""
@@ -214,7 +215,7 @@ def delete(app: App, object_id: int) -> None:
 
 
 @group.command("schedule")
-@click.option("--id", "object_id", type=int, required=True, help="Run template id.")
+@runtemplate_id_option()
 @click.option(
     "--env",
     "--config",
@@ -296,7 +297,7 @@ def schedule(
 
 
 @group.command("preview")
-@click.option("--id", "object_id", type=int, required=True, help="Run template id.")
+@runtemplate_id_option()
 @click.option("--count", type=click.IntRange(1, 1000), default=10, show_default=True)
 @pass_app
 def preview(app: App, object_id: int, count: int) -> None:
@@ -308,7 +309,7 @@ def preview(app: App, object_id: int, count: int) -> None:
 
 
 @group.command("assign-credential")
-@click.option("--id", "object_id", type=int, required=True, help="Run template id.")
+@runtemplate_id_option()
 @click.option("--credential-id", type=int, required=True, help="Credential id.")
 @pass_app
 def assign_credential(app: App, object_id: int, credential_id: int) -> None:
@@ -328,7 +329,7 @@ def assign_credential(app: App, object_id: int, credential_id: int) -> None:
 
 
 @group.command("unassign-credential")
-@click.option("--id", "object_id", type=int, required=True, help="Run template id.")
+@runtemplate_id_option()
 @click.option("--credential-id", type=int, required=True, help="Credential id.")
 @pass_app
 def unassign_credential(app: App, object_id: int, credential_id: int) -> None:
@@ -340,7 +341,7 @@ def unassign_credential(app: App, object_id: int, credential_id: int) -> None:
 
 
 @group.command("list-credentials")
-@click.option("--id", "object_id", type=int, required=True, help="Run template id.")
+@runtemplate_id_option()
 @pass_app
 def list_credentials(app: App, object_id: int) -> None:
     """The credentials bound to a run template (values redacted)."""
