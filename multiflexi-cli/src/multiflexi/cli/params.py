@@ -31,8 +31,11 @@ def parse_pairs(
     return result
 
 
-def parse_time(text: str, zone: str, *, now: dt.datetime | None = None) -> dt.datetime:
-    """``now``, ``+30m``/``+2h``/``+1d``, or an ISO 8601 time (without a zone: in ``zone``)."""
+def _time_error(text: str) -> str:
+    return f"{text!r}: use now, +30m, +2h, +1d or an ISO time like 2025-06-01T08:00"
+
+
+def _parse_time(text: str, zone: dt.tzinfo | str, now: dt.datetime | None) -> dt.datetime:
     moment = now or dt.datetime.now(dt.UTC)
     word = text.strip()
     if word.lower() == "now" or word == "":
@@ -41,16 +44,35 @@ def parse_time(text: str, zone: str, *, now: dt.datetime | None = None) -> dt.da
     if relative:
         amount, unit = int(relative.group(1)), relative.group(2)
         return moment + dt.timedelta(**{_UNITS[unit]: amount})
-    try:
-        parsed = dt.datetime.fromisoformat(word)
-    except ValueError:
-        raise click.BadParameter(
-            f"{text!r}: use now, +30m, +2h, +1d or an ISO time like 2025-06-01T08:00",
-            param_hint="'--at'",
-        ) from None
+    parsed = dt.datetime.fromisoformat(word)  # ValueError: not a time
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=ZoneInfo(zone))
+        parsed = parsed.replace(tzinfo=ZoneInfo(zone) if isinstance(zone, str) else zone)
     return parsed
+
+
+def parse_time(text: str, zone: str, *, now: dt.datetime | None = None) -> dt.datetime:
+    """``now``, ``+30m``/``+2h``/``+1d``, or an ISO 8601 time (without a zone: in ``zone``).
+
+    Options read with it check the value with :func:`check_time` first, so a bad
+    value is reported naming the option the user gave.
+    """
+    try:
+        return _parse_time(text, zone, now)
+    except ValueError:
+        raise click.BadParameter(_time_error(text)) from None
+
+
+def check_time(
+    ctx: click.Context | None, param: click.Parameter | None, value: str | None
+) -> str | None:
+    """Option callback: a usage error naming the option when ``value`` is no time."""
+    if value is None:
+        return None
+    try:
+        _parse_time(value, dt.UTC, None)
+    except ValueError:
+        raise click.BadParameter(_time_error(value), ctx=ctx, param=param) from None
+    return value
 
 
 def id_option(help_text: str = "Id of the object.", *, required: bool = True) -> Callable[[F], F]:

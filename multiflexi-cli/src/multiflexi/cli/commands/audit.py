@@ -6,7 +6,7 @@ import click
 
 from multiflexi.cli import views
 from multiflexi.cli.context import App, pass_app
-from multiflexi.cli.params import company_option, pagination, parse_time
+from multiflexi.cli.params import check_time, company_option, pagination, parse_time
 
 
 @click.group("audit")
@@ -19,7 +19,13 @@ def group() -> None:
 @click.option("--entity-id", default=None, help="Id of the object.")
 @company_option(required=False, help_text="Only entries of this company (id or slug).")
 @click.option("--actor", default=None, help="e.g. cli:root or a user's login.")
-@click.option("--since", default=None, help="Only entries at or after this ISO time.")
+@click.option(
+    "--since",
+    default=None,
+    callback=check_time,
+    help="Only entries at or after this ISO time, like 2025-06-01T08:00 (MULTIFLEXI_TIMEZONE "
+    "when it has no zone).",
+)
 @pagination()
 @pass_app
 def list_(

@@ -14,6 +14,7 @@ from multiflexi.cli.params import (
     BOOL,
     app_options,
     boolean_choice,
+    check_time,
     company_option,
     pagination,
     parse_pairs,
@@ -237,6 +238,7 @@ def delete(app: App, object_id: int) -> None:
     "--schedule-time",
     "at",
     default=None,
+    callback=check_time,
     help="When: now (default), +30m, +2h, +1d, or an ISO time (MULTIFLEXI_TIMEZONE if no zone).",
 )
 @click.option(
