@@ -213,3 +213,64 @@ def test_a_bad_time_is_a_usage_error(live_cli, session, sleep_rt, bad):
     result = live_cli("run-template", "schedule", "--id", str(sleep_rt["rt_id"]), "--at", bad)
     assert result.exit_code == 2
     assert count(session, models.Job) == 0
+
+
+def test_schedule_with_redis_down_records_the_job_and_says_it_is_not_delivered(
+    cli, session, sleep_rt
+):
+    result = cli("--format", "json", "run-template", "schedule", "--id", str(sleep_rt["rt_id"]))
+    assert result.exit_code == 1
+    answer = json.loads(result.stdout)  # the job exists: a script must not launch it again
+    assert answer["state"] == "queued"
+    error = json.loads(result.stderr)
+    assert (error["kind"], error["exit_code"]) == ("queue_unavailable", 1)
+    assert f"job {answer['job_id']} is recorded (queued) but not delivered" in error["message"]
+    assert "REDIS_URL" in error["message"]
+    assert "when Redis is reachable again" in error["message"]
+    assert [(j.id, j.state) for j in session.query(models.Job)] == [(answer["job_id"], "queued")]
+
+
+def test_schedule_with_redis_down_is_one_line_on_stderr_in_a_table(cli, sleep_rt):
+    result = cli("run-template", "schedule", "--id", str(sleep_rt["rt_id"]))
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("Error: job ")
+    assert "REDIS_URL" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_schedule_wait_with_redis_down_fails_at_once(cli, session, sleep_rt):
+    started = time.monotonic()
+    result = cli(
+        "--format",
+        "json",
+        "run-template",
+        "schedule",
+        "--id",
+        str(sleep_rt["rt_id"]),
+        "--wait",
+        "--timeout",
+        "20",
+    )
+    assert result.exit_code == 1
+    assert time.monotonic() - started < 15
+    answer = json.loads(result.stdout)
+    assert (answer["state"], answer["exitcode"], answer["timed_out"]) == ("queued", None, False)
+    assert answer["output"] == []
+    assert json.loads(result.stderr)["kind"] == "queue_unavailable"
+
+
+def test_schedule_for_later_needs_no_redis(cli, sleep_rt):
+    result = cli(
+        "--format",
+        "json",
+        "run-template",
+        "schedule",
+        "--id",
+        str(sleep_rt["rt_id"]),
+        "--at",
+        "+2h",
+    )
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["state"] == "scheduled"
+    assert result.stderr == ""

@@ -262,7 +262,14 @@ def schedule(
     wait: bool,
     timeout: float | None,
 ) -> None:
-    """Launch a run template now or at a time; prints {"job_id": N, ...}."""
+    """Launch a run template now or at a time; prints {"job_id": N, ...}.
+
+    A job due now goes to the executors through Redis (REDIS_URL). When Redis
+    cannot be reached the job is still recorded (queued) and the scheduler
+    delivers it once Redis is reachable again: the answer is printed, the reason
+    goes to stderr and the exit code is 1 (with --wait at once, without waiting).
+    A job for a later time (--at) needs no Redis now.
+    """
     from multiflexi.core import jobs
 
     if timeout is not None and not wait:
@@ -288,6 +295,21 @@ def schedule(
         "executor": job.executor,
         "state": job.state,
     }
+    undelivered = _undelivered(app, job.state)
+    if undelivered is not None:
+        # the job exists (a script must not launch it again): the answer, then the error
+        if not wait:
+            app.emit(answer)
+        elif app.fmt != "table":
+            app.emit(
+                answer | {"exitcode": None, "timed_out": False, "block_reason": None, "output": []}
+            )
+        app.error(
+            "queue_unavailable",
+            f"job {job.id} is recorded ({job.state}) but not delivered: {undelivered}; "
+            "the scheduler delivers it when Redis is reachable again",
+        )
+        raise SystemExit(1)
     if not wait:
         app.emit(answer)
         return
@@ -296,6 +318,23 @@ def schedule(
     app.message(f"job {job.id} {job.state}; waiting for it to finish")
     code = follow_job(app, job.id, timeout=timeout, summary=answer, stop_when_held=True)
     raise SystemExit(code)
+
+
+def _undelivered(app: App, state: str) -> str | None:
+    """Why a job due now did not reach RQ (Redis unreachable, naming REDIS_URL), else None.
+
+    The core keeps such a job ``queued`` and says nothing (the scheduler delivers it
+    later); the CLI asks Redis itself. A job for later needs no Redis now.
+    """
+    if state != "queued":
+        return None
+    from multiflexi.core import queue
+
+    try:
+        queue.ping(app.redis)
+    except queue.QueueUnavailable as exc:
+        return exc.message
+    return None
 
 
 @group.command("preview")
