@@ -274,3 +274,31 @@ def test_schedule_for_later_needs_no_redis(cli, sleep_rt):
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["state"] == "scheduled"
     assert result.stderr == ""
+
+
+def test_schedule_wait_timeout_in_json_has_every_documented_key(live_cli, sleep_rt):
+    result = live_cli(
+        "--format",
+        "json",
+        "run-template",
+        "schedule",
+        "--id",
+        str(sleep_rt["rt_id"]),
+        "--wait",
+        "--timeout",
+        "1",
+    )
+    assert result.exit_code == 124
+    data = json.loads(result.stdout)
+    assert set(data) == {
+        "job_id",
+        "runtemplate_id",
+        "scheduled",
+        "executor",
+        "state",
+        "exitcode",
+        "timed_out",
+        "block_reason",
+        "output",
+    }
+    assert (data["timed_out"], data["block_reason"]) == (True, None)

@@ -220,16 +220,19 @@ def import_json(app: App, path: Path) -> None:
 )
 @pass_app
 def export_json(app: App, object_id: int, path: Path | None) -> None:
-    """Write an application's manifest (current format) to stdout or a file."""
+    """Write an application's manifest (current format) to stdout, or to a file.
+
+    With --file it prints {"exported": true, "file": ...} (as the original did).
+    """
     from multiflexi.core import manifests
 
     document = manifests.export_manifest(app.session, object_id)
     text = json.dumps(document, indent=4, ensure_ascii=False) + "\n"
     if path is None:
         click.echo(text, nl=False)
-    else:
-        path.write_text(text, encoding="utf-8")
-        app.message(f"application {object_id} written to {path}")
+        return
+    path.write_text(text, encoding="utf-8")
+    app.emit({"exported": True, "file": str(path)})
 
 
 @group.command("validate-json")
