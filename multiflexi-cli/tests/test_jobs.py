@@ -158,8 +158,23 @@ def test_job_list_filters_by_state(live_cli, session, sleep_rt):
         now_id,
     ]
     result = live_cli("job", "list", "--state", "sleeping")
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a bad option value is a usage error
     assert "sleeping" in result.stderr
+    several = live_cli.json("job", "list", "--state", "Scheduled,queued", "--state", "failed")
+    assert [j["id"] for j in several] == [later_id, now_id]
+
+
+def test_job_list_state_is_a_usage_error_listing_the_cores_states(cli):
+    from multiflexi.core import jobs
+
+    result = cli("--format", "json", "job", "list", "--state", "bogus")
+    assert result.exit_code == 2
+    error = json.loads(result.stderr)
+    assert (error["kind"], error["exit_code"]) == ("usage", 2)
+    assert all(f"'{state}'" in error["message"] for state in jobs.STATES)
+    described = cli.json("describe")["commands"]["job list"]["parameters"]
+    choices = next(p["choices"] for p in described if p["name"] == "state")
+    assert choices[: len(jobs.STATES)] == list(jobs.STATES)
 
 
 def test_cancel_then_delete(live_cli, session, sleep_rt):

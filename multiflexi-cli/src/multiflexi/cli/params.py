@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -77,6 +77,46 @@ def check_time(
 
 def id_option(help_text: str = "Id of the object.", *, required: bool = True) -> Callable[[F], F]:
     return click.option("--id", "object_id", type=int, required=required, help=help_text)
+
+
+class LazyChoice(click.Choice[Any]):
+    """A :class:`click.Choice` whose choices are loaded on first use, from the core.
+
+    The choices come from modules that import SQLAlchemy; loading them only when a
+    value is checked (or the command's own help is shown) keeps the family's import,
+    ``--help`` and ``--version`` light. ``separator`` also accepts several choices in
+    one word (``failed,lost``); the value is then a tuple of choices.
+    """
+
+    def __init__(
+        self,
+        load: Callable[[], Iterable[str]],
+        *,
+        case_sensitive: bool = False,
+        separator: str | None = None,
+    ) -> None:
+        self._load = load
+        self._loaded: tuple[str, ...] | None = None
+        self.case_sensitive = case_sensitive
+        self.separator = separator
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        if self._loaded is None:
+            self._loaded = tuple(self._load())
+        return self._loaded
+
+    @choices.setter
+    def choices(self, value: Iterable[str]) -> None:
+        self._loaded = tuple(value)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if self.separator is None or not isinstance(value, str):
+            return super().convert(value, param, ctx)
+        words = [w.strip() for w in value.split(self.separator) if w.strip()]
+        if not words:
+            self.fail(f"{value!r} names no choice", param, ctx)
+        return tuple(super(LazyChoice, self).convert(w, param, ctx) for w in words)
 
 
 def runtemplate_id_option(help_text: str = "Run template id.") -> Callable[[F], F]:
