@@ -147,3 +147,63 @@ def test_audit_list_takes_the_company_by_slug_like_every_command(cli, session, a
     assert [e["company_id"] for e in by_slug] == [company.id]
     assert by_slug == by_id
     assert cli("audit", "list", "--company", "nobody").exit_code == 3
+
+
+def test_credential_type_create_takes_the_originals_class(cli, sleep_rt, fixtures):
+    cli.json("credential-prototype", "import-json", "--file", str(fixtures["prototype"]))
+    created = cli.json(
+        "credential-type:create",
+        "--company_id",
+        str(sleep_rt["company_id"]),
+        "--name",
+        "probe",
+        "--class",
+        "Probe",
+    )
+    got = cli.json("credential-type", "get", "--id", str(created["credential_type_id"]))
+    assert got["prototype_code"] == "Probe"
+
+
+@pytest.mark.parametrize("option", ["--plaintext", "--password"])
+def test_user_create_takes_a_password_on_the_command_line_with_a_warning(cli, session, option):
+    from multiflexi.core import users
+
+    secret = "pw-on-the-line-0815"
+    result = cli("--format", "json", "user:create", "--login", "ops", option, secret)
+    assert result.exit_code == 0, result.stderr
+    assert "warning: a password on the command line is visible" in result.stderr
+    assert "--ask-password" in result.stderr
+    assert secret not in result.stdout + result.stderr
+    assert users.authenticate(session, "ops", secret).login == "ops"
+    changed = cli("user", "update", "--login", "ops", option, secret + "-new")
+    assert changed.exit_code == 0, changed.stderr
+    session.expire_all()
+    assert users.authenticate(session, "ops", secret + "-new").login == "ops"
+
+
+def test_a_password_hash_is_refused_as_a_password(cli, session):
+    bcrypt = "$2y$10$abcdefghijklmnopqrstuuN5bq3s1oF2G4k7x0t8vQwK1Zb9m2Lq"
+    result = cli("user", "create", "--login", "ops", "--password", bcrypt)
+    assert result.exit_code == 2
+    assert "not a hash" in result.stderr
+    assert bcrypt not in result.stderr
+    both = cli("user", "create", "--login", "ops", "--password", "x" * 12, "--ask-password")
+    assert both.exit_code == 2
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_the_originals_short_e_names_the_env_file(cli, tmp_path, where):
+    import multiflexi.database as database
+
+    other = tmp_path / "other.sqlite"
+    database.upgrade(f"sqlite:///{other}")
+    env_file = tmp_path / "multiflexi.env"
+    env_file.write_text(f"DATABASE_URL=sqlite:///{other}\n")
+    del cli.env["DATABASE_URL"]
+    cli.json("-e", str(env_file), "company", "create", "--name", "Elsewhere")
+    args = (
+        ["-e", str(env_file), "company", "list"]
+        if where == "before"
+        else ["company:list", "-e", str(env_file)]
+    )
+    assert [c["name"] for c in cli.json(*args)] == ["Elsewhere"]

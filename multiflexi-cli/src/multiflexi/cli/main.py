@@ -9,8 +9,8 @@ CLI's spellings, generically for every command:
   older nouns such as ``runtemplate`` or ``crprototype``);
 - ``--company_id`` for ``--company-id`` (an option of the command spelled with
   underscores; option values are never changed);
-- ``--format``/``-f FORMAT``, ``--env-file`` and ``--verbose`` after the command,
-  where the original had them, as well as before it.
+- ``--format``/``-f FORMAT``, ``--env-file``/``-e FILE``/``--environment FILE`` and
+  ``--verbose`` after the command, where the original had them, as well as before it.
 """
 
 from __future__ import annotations
@@ -272,6 +272,7 @@ def _fail(fmt: str, kind: str, message: str, code: int, errors: Sequence[str] = 
     "else table.",
 )
 @click.option(
+    "-e",
     "--env-file",
     type=click.Path(dir_okay=False),
     default=None,

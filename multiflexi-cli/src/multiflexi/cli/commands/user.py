@@ -13,9 +13,27 @@ from multiflexi.cli.params import BOOL, boolean_choice, pagination
 COLUMNS = ["id", "login", "email", "enabled", "is_admin", "last_login_at"]
 
 
-def _password(password_stdin: bool, ask: bool) -> str | None:
-    if password_stdin and ask:
-        raise click.UsageError("give --password-stdin or --ask-password, not both")
+#: how password hashes start (bcrypt of the original, argon2): not a password
+HASH_PREFIXES = ("$2a$", "$2b$", "$2y$", "$argon2")
+
+
+def _password(password_stdin: bool, ask: bool, given: str | None = None) -> str | None:
+    if sum((password_stdin, ask, given is not None)) > 1:
+        raise click.UsageError(
+            "give one of --password-stdin, --ask-password or --plaintext/--password"
+        )
+    if given is not None:
+        if given.startswith(HASH_PREFIXES):
+            raise click.UsageError(
+                "--password takes the password itself, not a hash (MultiFlexi hashes it); "
+                "give it with --ask-password or --password-stdin"
+            )
+        click.echo(
+            "warning: a password on the command line is visible to other users (ps) and in "
+            "the shell history; prefer --ask-password or --password-stdin",
+            err=True,
+        )
+        return given
     if password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
     if ask:
@@ -25,6 +43,15 @@ def _password(password_stdin: bool, ask: bool) -> str | None:
 
 
 def password_options(func: click.decorators.FC) -> click.decorators.FC:
+    func = click.option(
+        "--plaintext",
+        "--password",
+        "password",
+        default=None,
+        metavar="PASSWORD",
+        help="The password itself (the original's spelling). Other users see it in ps: "
+        "prefer --ask-password or --password-stdin.",
+    )(func)
     func = click.option("--ask-password", is_flag=True, help="Ask for the password (hidden).")(func)
     func = click.option(
         "--password-stdin", is_flag=True, help="Read the password from the first line of stdin."
@@ -88,6 +115,7 @@ def create(
     admin: bool,
     password_stdin: bool,
     ask_password: bool,
+    password: str | None,
 ) -> None:
     """Create a user; prints {"user_id": N}. Without a password it can only use tokens."""
     from multiflexi.core import users
@@ -96,7 +124,7 @@ def create(
         app.session,
         login,
         actor=app.actor,
-        password=_password(password_stdin, ask_password),
+        password=_password(password_stdin, ask_password, password),
         email=email,
         first_name=first_name,
         last_name=last_name,
@@ -129,12 +157,13 @@ def update(
     unlock: bool,
     password_stdin: bool,
     ask_password: bool,
+    password: str | None,
 ) -> None:
     """Change a user's properties or password."""
     from multiflexi.core import users
 
     user_id = _user(app, object_id, login)
-    password = _password(password_stdin, ask_password)
+    new_password = _password(password_stdin, ask_password, password)
     users.update(
         app.session,
         user_id,
@@ -145,8 +174,8 @@ def update(
         enabled=boolean_choice(enabled),
         is_admin=boolean_choice(admin),
     )
-    if password is not None:
-        users.set_password(app.session, user_id, password, actor=app.actor)
+    if new_password is not None:
+        users.set_password(app.session, user_id, new_password, actor=app.actor)
     if unlock:
         users.unlock(app.session, user_id, actor=app.actor)
     app.emit({"user_id": user_id, "updated": True})
