@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -179,3 +180,19 @@ def resolve_app_id(session: Any, app_id: int | None, app_uuid: str | None) -> in
 
         return apps.get(session, app_uuid).id
     raise click.UsageError("give --app-id or --app-uuid")
+
+
+def read_secret(label: str, *, hide: bool = True, confirm: bool = False) -> str:
+    """A value the user types (hidden on a terminal), else one line of a piped stdin.
+
+    On a terminal it asks (``confirm``: twice). When stdin is not a terminal
+    (``echo "$VALUE" | multiflexi-cli ...``) it reads one line, without a prompt and
+    without Python's GetPassWarning; an empty stdin is a usage error naming ``label``.
+    """
+    if not sys.stdin.isatty():
+        line = sys.stdin.readline()
+        if not line:
+            raise click.UsageError(f"{label}: no value (stdin is not a terminal and is empty)")
+        return line.rstrip("\r\n")
+    value: str = click.prompt(label, hide_input=hide, confirmation_prompt=confirm, err=True)
+    return value

@@ -8,7 +8,7 @@ import click
 
 from multiflexi.cli import views
 from multiflexi.cli.context import App, pass_app
-from multiflexi.cli.params import BOOL, boolean_choice, pagination
+from multiflexi.cli.params import BOOL, boolean_choice, pagination, read_secret
 
 COLUMNS = ["id", "login", "email", "enabled", "is_admin", "last_login_at"]
 
@@ -37,8 +37,7 @@ def _password(password_stdin: bool, ask: bool, given: str | None = None) -> str 
     if password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
     if ask:
-        value: str = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
-        return value
+        return read_secret("Password", confirm=True)
     return None
 
 
@@ -52,7 +51,11 @@ def password_options(func: click.decorators.FC) -> click.decorators.FC:
         help="The password itself (the original's spelling). Other users see it in ps: "
         "prefer --ask-password or --password-stdin.",
     )(func)
-    func = click.option("--ask-password", is_flag=True, help="Ask for the password (hidden).")(func)
+    func = click.option(
+        "--ask-password",
+        is_flag=True,
+        help="Ask for the password (hidden, twice); a piped stdin gives it in one line.",
+    )(func)
     func = click.option(
         "--password-stdin", is_flag=True, help="Read the password from the first line of stdin."
     )(func)
