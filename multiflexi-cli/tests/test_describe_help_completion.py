@@ -142,3 +142,27 @@ def _documented_commands():
 def test_the_readme_documents_the_json_keys_of_every_command(cli):
     missing = sorted(set(_describe(cli)["commands"]) - _documented_commands())
     assert missing == []
+
+
+def _walk(command, path):
+    import click
+
+    yield path, command
+    if isinstance(command, click.Group):
+        ctx = click.Context(command)
+        for name in command.list_commands(ctx):
+            yield from _walk(command.get_command(ctx, name), [*path, name])
+
+
+def test_every_command_and_option_has_a_help_text():
+    import click
+
+    missing = []
+    for path, command in _walk(main, ["multiflexi-cli"]):
+        where = " ".join(path)
+        if not (command.help or command.short_help or "").strip():
+            missing.append(where)
+        for param in command.params:
+            if isinstance(param, click.Option) and not (param.help or "").strip():
+                missing.append(f"{where} {'/'.join(param.opts)}")
+    assert missing == []

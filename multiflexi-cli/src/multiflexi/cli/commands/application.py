@@ -67,11 +67,11 @@ def get(app: App, object_id: int | None, uuid: str | None, name: str | None) -> 
 @click.option("--name", required=True, help="Application name.")
 @click.option("--executable", required=True, help="Program to run.")
 @click.option("--description", default="", help="What it does.")
-@click.option("--title", default=None)
-@click.option("--uuid", default=None)
+@click.option("--title", default=None, help="Title shown to people (default: the name).")
+@click.option("--uuid", default=None, help="Its uuid (default: a new one).")
 @click.option("--appversion", "--version", "version", default=None, help="Its version.")
 @click.option("--cmdparams", default=None, help="Command-line template with {VAR} macros.")
-@click.option("--homepage", default=None)
+@click.option("--homepage", default=None, help="URL of its home page.")
 @pass_app
 def create(
     app: App,
@@ -113,10 +113,10 @@ def create(
 
 @group.command("update")
 @click.option("--id", "object_id", type=int, required=True, help="Application id.")
-@click.option("--enabled", type=BOOL, default=None)
-@click.option("--title", default=None)
-@click.option("--description", default=None)
-@click.option("--homepage", default=None)
+@click.option("--enabled", type=BOOL, default=None, help="Enable or disable it.")
+@click.option("--title", default=None, help="New title.")
+@click.option("--description", default=None, help="New description.")
+@click.option("--homepage", default=None, help="New home page URL.")
 @click.option("--ociimage", default=None, help="OCI image for container executors.")
 @click.option("--timeout", type=int, default=None, help="Seconds after which a run is stopped.")
 @pass_app

@@ -101,6 +101,7 @@ def import_json(app: App, path: Path) -> None:
     "path",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     required=True,
+    help="The *.credprototype.json file to check.",
 )
 @pass_app
 def validate_json(app: App, path: Path) -> None:
@@ -125,7 +126,13 @@ def validate_json(app: App, path: Path) -> None:
 
 @group.command("export-json")
 @click.option("--id", "object_id", type=int, required=True, help="Prototype id.")
-@click.option("--file", "path", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option(
+    "--file",
+    "path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write here instead of stdout.",
+)
 @pass_app
 def export_json(app: App, object_id: int, path: Path | None) -> None:
     """Write a prototype as JSON to stdout, or to a file.

@@ -38,6 +38,7 @@ def settings_options(func: F) -> F:
             "--retry-backoff",
             type=click.Choice(["none", "fixed", "linear", "exponential"]),
             default=None,
+            help="How the gap between retries grows.",
         ),
         click.option("--max-attempts", type=int, default=None, help="Attempts per occurrence."),
         click.option("--max-concurrency", type=int, default=None, help="Jobs running at once."),
@@ -47,6 +48,7 @@ def settings_options(func: F) -> F:
             "--executor",
             type=click.Choice(["native", "docker", "podman", "kubernetes"], case_sensitive=False),
             default=None,
+            help="Where its jobs run.",
         ),
         click.option("--timezone", default=None, help="IANA zone of the schedule."),
         click.option("--delay", type=int, default=None, help="Seconds added to each occurrence."),
@@ -137,7 +139,13 @@ def get(app: App, object_id: int) -> None:
 @click.option("--name", default=None, help="Name (default: the application's).")
 @company_option()
 @app_options
-@click.option("--active", type=BOOL, default="true", show_default=True)
+@click.option(
+    "--active",
+    type=BOOL,
+    default="true",
+    show_default=True,
+    help="Whether it may be launched and scheduled.",
+)
 @settings_options
 @pass_app
 def create(
@@ -169,7 +177,7 @@ def create(
 
 @group.command("update")
 @runtemplate_id_option()
-@click.option("--name", default=None)
+@click.option("--name", default=None, help="New name.")
 @click.option("--active", type=BOOL, default=None, help="Activate or deactivate.")
 @settings_options
 @pass_app
@@ -339,7 +347,13 @@ def _undelivered(app: App, state: str) -> str | None:
 
 @group.command("preview")
 @runtemplate_id_option()
-@click.option("--count", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option(
+    "--count",
+    type=click.IntRange(1, 1000),
+    default=10,
+    show_default=True,
+    help="How many occurrences.",
+)
 @pass_app
 def preview(app: App, object_id: int, count: int) -> None:
     """The next occurrences of the run template's schedule (UTC)."""

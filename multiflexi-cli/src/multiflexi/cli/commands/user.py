@@ -100,11 +100,17 @@ def get(app: App, object_id: int | None, login: str | None) -> None:
 
 
 @group.command("create")
-@click.option("--login", required=True)
-@click.option("--email", default="")
-@click.option("--firstname", "--first-name", "first_name", default="")
-@click.option("--lastname", "--last-name", "last_name", default="")
-@click.option("--enabled", type=BOOL, default="true", show_default=True)
+@click.option("--login", required=True, help="Login name (letters, digits, . _ @ -).")
+@click.option("--email", default="", help="E-mail address.")
+@click.option("--firstname", "--first-name", "first_name", default="", help="First name.")
+@click.option("--lastname", "--last-name", "last_name", default="", help="Last name.")
+@click.option(
+    "--enabled",
+    type=BOOL,
+    default="true",
+    show_default=True,
+    help="Enable the account (or create it disabled).",
+)
 @click.option("--admin", is_flag=True, help="A global administrator.")
 @password_options
 @pass_app
@@ -140,10 +146,10 @@ def create(
 @group.command("update")
 @click.option("--id", "object_id", type=int, default=None, help="User id.")
 @click.option("--login", default=None, help="User login (to find the user).")
-@click.option("--email", default=None)
-@click.option("--firstname", "--first-name", "first_name", default=None)
-@click.option("--lastname", "--last-name", "last_name", default=None)
-@click.option("--enabled", type=BOOL, default=None)
+@click.option("--email", default=None, help="New e-mail address (empty: none).")
+@click.option("--firstname", "--first-name", "first_name", default=None, help="New first name.")
+@click.option("--lastname", "--last-name", "last_name", default=None, help="New last name.")
+@click.option("--enabled", type=BOOL, default=None, help="Enable or disable the user.")
 @click.option("--admin", type=BOOL, default=None, help="Make or unmake a global administrator.")
 @click.option("--unlock", is_flag=True, help="Lift a lock-out after failed logins.")
 @password_options
