@@ -113,3 +113,38 @@ def test_credential_prototype_validate_json_rejects_a_bad_file(cli, tmp_path):
     result = cli("--format", "json", "credential-prototype", "validate-json", "--file", str(bad))
     assert result.exit_code == 1
     assert json.loads(result.stdout)["valid"] is False
+
+
+def test_credential_prototype_import_answers_with_the_originals_key(cli, fixtures):
+    imported = cli.json("credential-prototype", "import-json", "--file", str(fixtures["prototype"]))
+    assert imported["credential_prototype_id"] == imported["prototype_id"]
+    assert set(imported) == {"file", "credential_prototype_id", "prototype_id", "created"}
+
+
+def test_export_json_to_a_file_answers_exported_and_the_file(cli, fixtures, tmp_path):
+    app_id = cli.json("application", "import-json", "--file", str(fixtures["sleep"]))[
+        "application_id"
+    ]
+    out = tmp_path / "export.app.json"
+    answer = cli.json("application", "export-json", "--id", str(app_id), "--file", str(out))
+    assert answer == {"exported": True, "file": str(out)}
+    assert json.loads(out.read_text())["name"] == "Sleep"
+    proto_id = cli.json(
+        "credential-prototype", "import-json", "--file", str(fixtures["prototype"])
+    )["credential_prototype_id"]
+    proto_out = tmp_path / "p.credprototype.json"
+    answer = cli.json(
+        "credential-prototype", "export-json", "--id", str(proto_id), "--file", str(proto_out)
+    )
+    assert answer == {"exported": True, "file": str(proto_out)}
+    assert json.loads(proto_out.read_text())["code"] == "Probe"
+
+
+def test_credential_prototype_validate_json_has_the_same_keys_valid_or_not(cli, fixtures, tmp_path):
+    bad = tmp_path / "x.credprototype.json"
+    bad.write_text(json.dumps({"code": "x"}))
+    result = cli("--format", "json", "credential-prototype", "validate-json", "--file", str(bad))
+    good = cli.json("credential-prototype", "validate-json", "--file", str(fixtures["prototype"]))
+    assert (
+        set(json.loads(result.stdout)) == set(good) == {"file", "valid", "violations", "warnings"}
+    )

@@ -119,3 +119,50 @@ def test_bash_accepts_the_generated_script(cli, tmp_path):
     script = tmp_path / "c.bash"
     script.write_text(cli("completion", "bash").stdout)
     assert subprocess.run(["bash", "-n", str(script)], check=False).returncode == 0
+
+
+def _documented_commands():
+    """The commands named in the first column of the README's table of JSON keys."""
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("### JSON keys", 1)[1].split("\n## ", 1)[0]
+    found = set()
+    for line in table.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if not line.startswith("| ") or cells[0] in ("Command", ""):
+            continue
+        family, _, verbs = cells[0].partition(" ")
+        if not verbs:
+            found.add(family)
+        found.update(f"{family} {verb.strip()}" for verb in verbs.split("/") if verb.strip())
+    return found
+
+
+def test_the_readme_documents_the_json_keys_of_every_command(cli):
+    missing = sorted(set(_describe(cli)["commands"]) - _documented_commands())
+    assert missing == []
+
+
+def _walk(command, path):
+    import click
+
+    yield path, command
+    if isinstance(command, click.Group):
+        ctx = click.Context(command)
+        for name in command.list_commands(ctx):
+            yield from _walk(command.get_command(ctx, name), [*path, name])
+
+
+def test_every_command_and_option_has_a_help_text():
+    import click
+
+    missing = []
+    for path, command in _walk(main, ["multiflexi-cli"]):
+        where = " ".join(path)
+        if not (command.help or command.short_help or "").strip():
+            missing.append(where)
+        for param in command.params:
+            if isinstance(param, click.Option) and not (param.help or "").strip():
+                missing.append(f"{where} {'/'.join(param.opts)}")
+    assert missing == []

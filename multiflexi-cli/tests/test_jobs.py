@@ -158,8 +158,23 @@ def test_job_list_filters_by_state(live_cli, session, sleep_rt):
         now_id,
     ]
     result = live_cli("job", "list", "--state", "sleeping")
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a bad option value is a usage error
     assert "sleeping" in result.stderr
+    several = live_cli.json("job", "list", "--state", "Scheduled,queued", "--state", "failed")
+    assert [j["id"] for j in several] == [later_id, now_id]
+
+
+def test_job_list_state_is_a_usage_error_listing_the_cores_states(cli):
+    from multiflexi.core import jobs
+
+    result = cli("--format", "json", "job", "list", "--state", "bogus")
+    assert result.exit_code == 2
+    error = json.loads(result.stderr)
+    assert (error["kind"], error["exit_code"]) == ("usage", 2)
+    assert all(f"'{state}'" in error["message"] for state in jobs.STATES)
+    described = cli.json("describe")["commands"]["job list"]["parameters"]
+    choices = next(p["choices"] for p in described if p["name"] == "state")
+    assert choices[: len(jobs.STATES)] == list(jobs.STATES)
 
 
 def test_cancel_then_delete(live_cli, session, sleep_rt):
@@ -213,3 +228,92 @@ def test_a_bad_time_is_a_usage_error(live_cli, session, sleep_rt, bad):
     result = live_cli("run-template", "schedule", "--id", str(sleep_rt["rt_id"]), "--at", bad)
     assert result.exit_code == 2
     assert count(session, models.Job) == 0
+
+
+def test_schedule_with_redis_down_records_the_job_and_says_it_is_not_delivered(
+    cli, session, sleep_rt
+):
+    result = cli("--format", "json", "run-template", "schedule", "--id", str(sleep_rt["rt_id"]))
+    assert result.exit_code == 1
+    answer = json.loads(result.stdout)  # the job exists: a script must not launch it again
+    assert answer["state"] == "queued"
+    error = json.loads(result.stderr)
+    assert (error["kind"], error["exit_code"]) == ("queue_unavailable", 1)
+    assert f"job {answer['job_id']} is recorded (queued) but not delivered" in error["message"]
+    assert "REDIS_URL" in error["message"]
+    assert "when Redis is reachable again" in error["message"]
+    assert [(j.id, j.state) for j in session.query(models.Job)] == [(answer["job_id"], "queued")]
+
+
+def test_schedule_with_redis_down_is_one_line_on_stderr_in_a_table(cli, sleep_rt):
+    result = cli("run-template", "schedule", "--id", str(sleep_rt["rt_id"]))
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("Error: job ")
+    assert "REDIS_URL" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_schedule_wait_with_redis_down_fails_at_once(cli, session, sleep_rt):
+    started = time.monotonic()
+    result = cli(
+        "--format",
+        "json",
+        "run-template",
+        "schedule",
+        "--id",
+        str(sleep_rt["rt_id"]),
+        "--wait",
+        "--timeout",
+        "20",
+    )
+    assert result.exit_code == 1
+    assert time.monotonic() - started < 15
+    answer = json.loads(result.stdout)
+    assert (answer["state"], answer["exitcode"], answer["timed_out"]) == ("queued", None, False)
+    assert answer["output"] == []
+    assert json.loads(result.stderr)["kind"] == "queue_unavailable"
+
+
+def test_schedule_for_later_needs_no_redis(cli, sleep_rt):
+    result = cli(
+        "--format",
+        "json",
+        "run-template",
+        "schedule",
+        "--id",
+        str(sleep_rt["rt_id"]),
+        "--at",
+        "+2h",
+    )
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["state"] == "scheduled"
+    assert result.stderr == ""
+
+
+def test_schedule_wait_timeout_in_json_has_every_documented_key(live_cli, sleep_rt):
+    result = live_cli(
+        "--format",
+        "json",
+        "run-template",
+        "schedule",
+        "--id",
+        str(sleep_rt["rt_id"]),
+        "--wait",
+        "--timeout",
+        "1",
+    )
+    assert result.exit_code == 124
+    data = json.loads(result.stdout)
+    assert set(data) == {
+        "job_id",
+        "runtemplate_id",
+        "scheduled",
+        "executor",
+        "state",
+        "exitcode",
+        "timed_out",
+        "block_reason",
+        "output",
+    }
+    assert (data["timed_out"], data["block_reason"]) == (True, None)

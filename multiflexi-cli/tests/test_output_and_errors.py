@@ -105,3 +105,21 @@ def test_audit_list_shows_who_did_what_through_the_cli(cli):
     assert [(e["action"], e["entity_id"]) for e in entries] == [("create", str(company_id))]
     assert entries[0]["actor"].startswith("cli:")
     assert entries[0]["source"] == "cli"
+
+
+def test_a_bad_time_names_the_option_that_was_given(cli):
+    result = cli("audit", "list", "--since", "garbage")
+    assert result.exit_code == 2
+    assert "'--since'" in result.stderr
+    assert "--at" not in result.stderr
+    assert "garbage" in result.stderr
+    as_json = cli("--format", "json", "audit", "list", "--since", "garbage")
+    error = json.loads(as_json.stderr)
+    assert (error["kind"], error["exit_code"]) == ("usage", 2)
+    assert "'--since'" in error["message"]
+
+
+def test_a_bad_schedule_time_names_the_originals_option_too(cli, sleep_rt):
+    result = cli("run-template:schedule", "--id", str(sleep_rt["rt_id"]), "--schedule_time", "x")
+    assert result.exit_code == 2
+    assert "'--schedule-time'" in result.stderr

@@ -95,3 +95,102 @@ def test_completion_through_the_environment_variable(env):
     )
     assert done.returncode == 0
     assert "_multiflexi_cli_completion" in done.stdout
+
+
+def run_without_terminal(env, *args, input=None):
+    """Like run, in a new session: no controlling terminal, as under cron or a CI runner."""
+    return subprocess.run(
+        [_executable(), *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        input=input,
+        timeout=120,
+        check=False,
+        start_new_session=True,
+    )
+
+
+@pytest.fixture
+def company_with_a_credential_type(env, fixtures):
+    assert run(env, "encryption", "init").returncode == 0
+    assert run(env, "company", "create", "--name", "Piped").returncode == 0
+    prototype = run(
+        env, "credential-prototype", "import-json", "--file", str(fixtures["prototype"])
+    )
+    assert prototype.returncode == 0, prototype.stderr
+    created = run(
+        env,
+        "--format",
+        "json",
+        "credential-type",
+        "create",
+        "--company-id",
+        "piped",
+        "--name",
+        "probe",
+        "--prototype",
+        "Probe",
+    )
+    assert created.returncode == 0, created.stderr
+    return json.loads(created.stdout)["credential_type_id"]
+
+
+def test_a_secret_read_from_a_piped_stdin_gives_no_getpass_warning(
+    env, company_with_a_credential_type, session, actor
+):
+    from multiflexi.core import companies, credentials
+
+    done = run_without_terminal(
+        env,
+        "company-env",
+        "set",
+        "--company-id",
+        "piped",
+        "--name",
+        "TOKEN",
+        "--secret",
+        input="piped-s3cret\n",
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert companies.variable_values(session, "piped")["TOKEN"] == ("piped-s3cret", True)
+    done = run_without_terminal(
+        env,
+        "--format",
+        "json",
+        "credential",
+        "create",
+        "--company-id",
+        "piped",
+        "--credential-type-id",
+        str(company_with_a_credential_type),
+        "--name",
+        "main",
+        "--field",
+        "PROBE_ENDPOINT=https://probe.example",
+        input="k-piped-123\n",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Warning" not in done.stderr and "getpass" not in done.stderr
+    assert done.stderr == ""
+    credential_id = json.loads(done.stdout)["credential_id"]
+    revealed = credentials.reveal(session, credential_id, actor=actor)
+    assert revealed["PROBE_API_KEY"] == "k-piped-123"
+
+
+def test_an_empty_piped_stdin_for_a_secret_is_one_line_exit_2(env, company_with_a_credential_type):
+    done = run_without_terminal(
+        env,
+        "company-env",
+        "set",
+        "--company-id",
+        "piped",
+        "--name",
+        "TOKEN",
+        "--secret",
+        input="",
+    )
+    assert done.returncode == 2
+    assert "Value of TOKEN: no value" in done.stderr
+    assert "Traceback" not in done.stderr and "getpass" not in done.stderr

@@ -59,7 +59,9 @@ def top_level(modules: set[str], names: tuple[str, ...]) -> list[str]:
     return sorted(n for n in names if any(m == n or m.startswith(n + ".") for m in modules))
 
 
-@pytest.mark.parametrize("args", [("--version",), ("company", "--help"), ("--help",)])
+@pytest.mark.parametrize(
+    "args", [("--version",), ("company", "--help"), ("job", "--help"), ("--help",)]
+)
 def test_version_and_help_load_neither_sqlalchemy_nor_the_core(env, tmp_path, args):
     out, modules = loaded_by(env, tmp_path, *args)
     assert out

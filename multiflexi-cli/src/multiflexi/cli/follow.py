@@ -76,9 +76,15 @@ def follow_job(
             and time.monotonic() >= deadline
         ):
             result = dict(summary or {"job_id": job_id})
-            result |= {"state": job.state, "exitcode": None, "timed_out": True}
+            result |= {
+                "state": job.state,
+                "exitcode": None,
+                "timed_out": True,
+                "block_reason": job.block_reason,
+                "output": collected,
+            }
             if not streaming:
-                app.emit(result | {"output": collected})
+                app.emit(result)
             app.error(
                 "timeout",
                 f"job {job_id} did not finish within {timeout:g} s (it is {job.state}; "

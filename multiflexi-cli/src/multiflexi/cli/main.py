@@ -7,9 +7,10 @@ CLI's spellings, generically for every command:
 
 - ``run-template:schedule`` for ``run-template schedule`` (and the original's
   older nouns such as ``runtemplate`` or ``crprototype``);
-- ``--company_id`` for ``--company-id`` (any long option with underscores);
-- ``--format``/``-f FORMAT``, ``--env-file`` and ``--verbose`` after the command,
-  where the original had them, as well as before it.
+- ``--company_id`` for ``--company-id`` (an option of the command spelled with
+  underscores; option values are never changed);
+- ``--format``/``-f FORMAT``, ``--env-file``/``-e FILE``/``--environment FILE`` and
+  ``--verbose`` after the command, where the original had them, as well as before it.
 """
 
 from __future__ import annotations
@@ -66,61 +67,109 @@ LEGACY_NAMES: dict[str, str] = {
     "runtemplate": "run-template",
     "appstatus": "status",
 }
-#: global options whose value follows them, accepted anywhere before "--"
-_GLOBAL_WITH_VALUE = ("--format", "--env-file", "--environment")
+#: global options the original also took after the command; moved before it
+_MOVABLE_GLOBALS = frozenset({"--format", "--env-file", "-e", "--verbose"})
+#: the original's name of --env-file
+_ENVIRONMENT = "--environment"
 _SHORT_FORMAT = "-f"
+_HELP_NAMES = frozenset({"-h", "--help"})
 
 
-def normalise_argv(args: Sequence[str]) -> list[str]:
+def _options_of(command: click.Command | None) -> dict[str, click.Option]:
+    """Every name (long and short) of the command's options -> the option."""
+    if command is None:
+        return {}
+    found: dict[str, click.Option] = {}
+    for param in command.params:
+        if isinstance(param, click.Option):
+            for name in [*param.opts, *param.secondary_opts]:
+                found[name] = param
+    return found
+
+
+def _values_taken(option: click.Option | None) -> int:
+    """How many words follow the option as its value (0 for a flag or a help name)."""
+    if option is None or option.is_flag or option.count:
+        return 0
+    return max(option.nargs, 1)
+
+
+def _subcommand(group: click.Command | None, name: str) -> click.Command | None:
+    if not isinstance(group, click.Group):
+        return None
+    return group.get_command(click.Context(group), name)
+
+
+def normalise_argv(args: Sequence[str], root: click.Group | None = None) -> list[str]:
     """Rewrite the original's spellings into ours; move global options to the front.
 
-    ``noun:verb`` becomes ``noun verb``, legacy nouns get their new names,
-    ``--some_option`` becomes ``--some-option``, and ``--format``/``-f FORMAT``,
-    ``--env-file``/``--environment`` and ``--verbose`` given after the command
-    move before it. Nothing after a ``--`` is touched.
+    ``noun:verb`` becomes ``noun verb`` and legacy nouns get their new names. The
+    command being run is looked up (its family module is imported, as running it
+    does anyway) so that only option *names* are rewritten: ``--some_option``
+    becomes ``--some-option`` when that is an option of the command, and the value
+    of an option that takes one is passed through untouched, whatever it looks
+    like (``--cmdparams "--log_level {X}"``). A word that is no option of the
+    command is left as it is (click reports it). ``--format``/``-f FORMAT``,
+    ``--env-file``/``-e``/``--environment`` and ``--verbose`` given after the
+    command move before it. Nothing after a ``--`` is touched.
     """
+    top: click.Group = root if root is not None else main
     front: list[str] = []
     rest: list[str] = []
     words = list(args)
+    globals_ = _options_of(top)
+    command: click.Command | None = top
+    at_root = True
     index = 0
-    seen_command = False
     while index < len(words):
         word = words[index]
         index += 1
         if word == "--":
             rest.extend(words[index - 1 :])
             break
-        if word.startswith("--"):
-            name, eq, value = word.partition("=")
-            name = "--" + name[2:].replace("_", "-")
-            if name == "--environment":
-                name = "--env-file"
-            if name in _GLOBAL_WITH_VALUE or name == "--env-file":
-                if eq:
-                    front.append(f"{name}={value}")
-                elif index < len(words):
-                    front.extend([name, words[index]])
-                    index += 1
-                else:
-                    front.append(name)
-                continue
-            if name == "--verbose" and not eq:
-                front.append(name)
-                continue
-            rest.append(name + eq + value)
-            continue
-        if word == _SHORT_FORMAT and index < len(words):
-            candidate = words[index].lower()
-            if candidate in FORMATS or candidate in FORMAT_ALIASES:
-                front.extend(["--format", candidate])
+        if word.startswith("-") and len(word) > 1:
+            own = _options_of(command)
+            name, eq, value = word.partition("=") if word.startswith("--") else (word, "", "")
+            spelled = name
+            if name.startswith("--") and name not in own and name not in _HELP_NAMES:
+                dashed = "--" + name[2:].replace("_", "-")
+                if dashed in own or dashed in _HELP_NAMES:
+                    spelled = dashed
+                elif dashed == _ENVIRONMENT:
+                    spelled = "--env-file"
+                elif dashed in globals_:
+                    spelled = dashed
+            option = own.get(spelled)
+            target = rest
+            if not at_root and option is None and spelled in _MOVABLE_GLOBALS:
+                option = globals_.get(spelled)
+                target = front
+            elif (
+                option is None
+                and name == _SHORT_FORMAT
+                and index < len(words)
+                and (words[index].lower() in FORMATS or words[index].lower() in FORMAT_ALIASES)
+            ):
+                front.extend(["--format", words[index].lower()])
                 index += 1
                 continue
-        if not seen_command and not word.startswith("-"):
-            seen_command = True
+            target.append(spelled + eq + value)
+            if option is not None and not eq:
+                taken = _values_taken(option)
+                target.extend(words[index : index + taken])
+                index += taken
+            continue
+        if at_root:
+            at_root = False
             noun, colon, verb = word.partition(":")
             noun = LEGACY_NAMES.get(noun, noun)
-            rest.extend([noun, verb] if colon and verb else [noun])
+            names = [noun, verb] if colon and verb else [noun]
+            rest.extend(names)
+            for part in names:
+                command = _subcommand(command, part)
             continue
+        if isinstance(command, click.Group):
+            command = _subcommand(command, word)
         rest.append(word)
     return front + rest
 
@@ -168,7 +217,7 @@ class RootGroup(click.Group):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
-        argv = normalise_argv(sys.argv[1:] if args is None else list(args))
+        argv = normalise_argv(sys.argv[1:] if args is None else list(args), self)
         fmt = detect_format(argv, os.environ)
         if not standalone_mode:
             return super().main(argv, prog_name or PROG, complete_var, False, **extra)
@@ -223,6 +272,7 @@ def _fail(fmt: str, kind: str, message: str, code: int, errors: Sequence[str] = 
     "else table.",
 )
 @click.option(
+    "-e",
     "--env-file",
     type=click.Path(dir_okay=False),
     default=None,

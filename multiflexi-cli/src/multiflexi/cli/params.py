@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -31,8 +32,11 @@ def parse_pairs(
     return result
 
 
-def parse_time(text: str, zone: str, *, now: dt.datetime | None = None) -> dt.datetime:
-    """``now``, ``+30m``/``+2h``/``+1d``, or an ISO 8601 time (without a zone: in ``zone``)."""
+def _time_error(text: str) -> str:
+    return f"{text!r}: use now, +30m, +2h, +1d or an ISO time like 2025-06-01T08:00"
+
+
+def _parse_time(text: str, zone: dt.tzinfo | str, now: dt.datetime | None) -> dt.datetime:
     moment = now or dt.datetime.now(dt.UTC)
     word = text.strip()
     if word.lower() == "now" or word == "":
@@ -41,29 +45,97 @@ def parse_time(text: str, zone: str, *, now: dt.datetime | None = None) -> dt.da
     if relative:
         amount, unit = int(relative.group(1)), relative.group(2)
         return moment + dt.timedelta(**{_UNITS[unit]: amount})
-    try:
-        parsed = dt.datetime.fromisoformat(word)
-    except ValueError:
-        raise click.BadParameter(
-            f"{text!r}: use now, +30m, +2h, +1d or an ISO time like 2025-06-01T08:00",
-            param_hint="'--at'",
-        ) from None
+    parsed = dt.datetime.fromisoformat(word)  # ValueError: not a time
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=ZoneInfo(zone))
+        parsed = parsed.replace(tzinfo=ZoneInfo(zone) if isinstance(zone, str) else zone)
     return parsed
+
+
+def parse_time(text: str, zone: str, *, now: dt.datetime | None = None) -> dt.datetime:
+    """``now``, ``+30m``/``+2h``/``+1d``, or an ISO 8601 time (without a zone: in ``zone``).
+
+    Options read with it check the value with :func:`check_time` first, so a bad
+    value is reported naming the option the user gave.
+    """
+    try:
+        return _parse_time(text, zone, now)
+    except ValueError:
+        raise click.BadParameter(_time_error(text)) from None
+
+
+def check_time(
+    ctx: click.Context | None, param: click.Parameter | None, value: str | None
+) -> str | None:
+    """Option callback: a usage error naming the option when ``value`` is no time."""
+    if value is None:
+        return None
+    try:
+        _parse_time(value, dt.UTC, None)
+    except ValueError:
+        raise click.BadParameter(_time_error(value), ctx=ctx, param=param) from None
+    return value
 
 
 def id_option(help_text: str = "Id of the object.", *, required: bool = True) -> Callable[[F], F]:
     return click.option("--id", "object_id", type=int, required=required, help=help_text)
 
 
-def company_option(*, required: bool = True) -> Callable[[F], F]:
+class LazyChoice(click.Choice[Any]):
+    """A :class:`click.Choice` whose choices are loaded on first use, from the core.
+
+    The choices come from modules that import SQLAlchemy; loading them only when a
+    value is checked (or the command's own help is shown) keeps the family's import,
+    ``--help`` and ``--version`` light. ``separator`` also accepts several choices in
+    one word (``failed,lost``); the value is then a tuple of choices.
+    """
+
+    def __init__(
+        self,
+        load: Callable[[], Iterable[str]],
+        *,
+        case_sensitive: bool = False,
+        separator: str | None = None,
+    ) -> None:
+        self._load = load
+        self._loaded: tuple[str, ...] | None = None
+        self.case_sensitive = case_sensitive
+        self.separator = separator
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        if self._loaded is None:
+            self._loaded = tuple(self._load())
+        return self._loaded
+
+    @choices.setter
+    def choices(self, value: Iterable[str]) -> None:
+        self._loaded = tuple(value)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if self.separator is None or not isinstance(value, str):
+            return super().convert(value, param, ctx)
+        words = [w.strip() for w in value.split(self.separator) if w.strip()]
+        if not words:
+            self.fail(f"{value!r} names no choice", param, ctx)
+        return tuple(super(LazyChoice, self).convert(w, param, ctx) for w in words)
+
+
+def runtemplate_id_option(help_text: str = "Run template id.") -> Callable[[F], F]:
+    """The run template a command is about: ``--id``, also ``--runtemplate-id`` (the original's)."""
+    return click.option(
+        "--id", "--runtemplate-id", "object_id", type=int, required=True, help=help_text
+    )
+
+
+def company_option(
+    *, required: bool = True, help_text: str = "Company id or slug."
+) -> Callable[[F], F]:
     return click.option(
         "--company-id",
         "--company",
         "company",
         required=required,
-        help="Company id or slug.",
+        help=help_text,
     )
 
 
@@ -108,3 +180,19 @@ def resolve_app_id(session: Any, app_id: int | None, app_uuid: str | None) -> in
 
         return apps.get(session, app_uuid).id
     raise click.UsageError("give --app-id or --app-uuid")
+
+
+def read_secret(label: str, *, hide: bool = True, confirm: bool = False) -> str:
+    """A value the user types (hidden on a terminal), else one line of a piped stdin.
+
+    On a terminal it asks (``confirm``: twice). When stdin is not a terminal
+    (``echo "$VALUE" | multiflexi-cli ...``) it reads one line, without a prompt and
+    without Python's GetPassWarning; an empty stdin is a usage error naming ``label``.
+    """
+    if not sys.stdin.isatty():
+        line = sys.stdin.readline()
+        if not line:
+            raise click.UsageError(f"{label}: no value (stdin is not a terminal and is empty)")
+        return line.rstrip("\r\n")
+    value: str = click.prompt(label, hide_input=hide, confirmation_prompt=confirm, err=True)
+    return value

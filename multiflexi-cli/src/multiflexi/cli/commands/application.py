@@ -67,11 +67,11 @@ def get(app: App, object_id: int | None, uuid: str | None, name: str | None) -> 
 @click.option("--name", required=True, help="Application name.")
 @click.option("--executable", required=True, help="Program to run.")
 @click.option("--description", default="", help="What it does.")
-@click.option("--title", default=None)
-@click.option("--uuid", default=None)
+@click.option("--title", default=None, help="Title shown to people (default: the name).")
+@click.option("--uuid", default=None, help="Its uuid (default: a new one).")
 @click.option("--appversion", "--version", "version", default=None, help="Its version.")
 @click.option("--cmdparams", default=None, help="Command-line template with {VAR} macros.")
-@click.option("--homepage", default=None)
+@click.option("--homepage", default=None, help="URL of its home page.")
 @pass_app
 def create(
     app: App,
@@ -113,10 +113,10 @@ def create(
 
 @group.command("update")
 @click.option("--id", "object_id", type=int, required=True, help="Application id.")
-@click.option("--enabled", type=BOOL, default=None)
-@click.option("--title", default=None)
-@click.option("--description", default=None)
-@click.option("--homepage", default=None)
+@click.option("--enabled", type=BOOL, default=None, help="Enable or disable it.")
+@click.option("--title", default=None, help="New title.")
+@click.option("--description", default=None, help="New description.")
+@click.option("--homepage", default=None, help="New home page URL.")
 @click.option("--ociimage", default=None, help="OCI image for container executors.")
 @click.option("--timeout", type=int, default=None, help="Seconds after which a run is stopped.")
 @pass_app
@@ -220,16 +220,19 @@ def import_json(app: App, path: Path) -> None:
 )
 @pass_app
 def export_json(app: App, object_id: int, path: Path | None) -> None:
-    """Write an application's manifest (current format) to stdout or a file."""
+    """Write an application's manifest (current format) to stdout, or to a file.
+
+    With --file it prints {"exported": true, "file": ...} (as the original did).
+    """
     from multiflexi.core import manifests
 
     document = manifests.export_manifest(app.session, object_id)
     text = json.dumps(document, indent=4, ensure_ascii=False) + "\n"
     if path is None:
         click.echo(text, nl=False)
-    else:
-        path.write_text(text, encoding="utf-8")
-        app.message(f"application {object_id} written to {path}")
+        return
+    path.write_text(text, encoding="utf-8")
+    app.emit({"exported": True, "file": str(path)})
 
 
 @group.command("validate-json")

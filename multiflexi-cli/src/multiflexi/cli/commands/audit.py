@@ -6,7 +6,7 @@ import click
 
 from multiflexi.cli import views
 from multiflexi.cli.context import App, pass_app
-from multiflexi.cli.params import pagination, parse_time
+from multiflexi.cli.params import check_time, company_option, pagination, parse_time
 
 
 @click.group("audit")
@@ -17,24 +17,34 @@ def group() -> None:
 @group.command("list")
 @click.option("--entity-type", default=None, help="e.g. company, run_template, credential, job.")
 @click.option("--entity-id", default=None, help="Id of the object.")
-@click.option("--company-id", type=int, default=None, help="Only entries of this company.")
+@company_option(required=False, help_text="Only entries of this company (id or slug).")
 @click.option("--actor", default=None, help="e.g. cli:root or a user's login.")
-@click.option("--since", default=None, help="Only entries at or after this ISO time.")
+@click.option(
+    "--since",
+    default=None,
+    callback=check_time,
+    help="Only entries at or after this ISO time, like 2025-06-01T08:00 (MULTIFLEXI_TIMEZONE "
+    "when it has no zone).",
+)
 @pagination()
 @pass_app
 def list_(
     app: App,
     entity_type: str | None,
     entity_id: str | None,
-    company_id: int | None,
+    company: str | None,
     actor: str | None,
     since: str | None,
     limit: int,
     offset: int,
 ) -> None:
     """Audit entries, newest first."""
-    from multiflexi.core import audit
+    from multiflexi.core import audit, companies
 
+    # an id is taken as it is: the log keeps the entries of a company deleted since
+    company_id = None
+    if company:
+        company_id = int(company) if company.isdigit() else companies.get(app.session, company).id
     page = audit.entries(
         app.session,
         entity_type=entity_type,

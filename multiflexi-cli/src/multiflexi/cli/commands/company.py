@@ -46,7 +46,13 @@ def get(app: App, ref: str | None, slug: str | None) -> None:
 @click.option("--slug", default=None, help="Short code (default: made from the name).")
 @click.option("--ic", default=None, help="Company registration number.")
 @click.option("--email", default=None, help="Contact e-mail.")
-@click.option("--enabled", type=BOOL, default="true", show_default=True)
+@click.option(
+    "--enabled",
+    type=BOOL,
+    default="true",
+    show_default=True,
+    help="Enable the company (or create it disabled).",
+)
 @pass_app
 def create(
     app: App, name: str, slug: str | None, ic: str | None, email: str | None, enabled: str
@@ -68,11 +74,11 @@ def create(
 
 @group.command("update")
 @click.option("--id", "company", required=True, help="Company id or slug.")
-@click.option("--name", default=None)
-@click.option("--slug", default=None)
-@click.option("--ic", default=None)
-@click.option("--email", default=None)
-@click.option("--enabled", type=BOOL, default=None)
+@click.option("--name", default=None, help="New name.")
+@click.option("--slug", default=None, help="New short code.")
+@click.option("--ic", default=None, help="New company registration number.")
+@click.option("--email", default=None, help="New contact e-mail.")
+@click.option("--enabled", type=BOOL, default=None, help="Enable or disable the company.")
 @pass_app
 def update(
     app: App,

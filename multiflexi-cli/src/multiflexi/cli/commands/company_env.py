@@ -6,7 +6,7 @@ import click
 
 from multiflexi.cli import views
 from multiflexi.cli.context import App, pass_app
-from multiflexi.cli.params import company_option
+from multiflexi.cli.params import company_option, read_secret
 
 
 @click.group("company-env")
@@ -31,8 +31,8 @@ def list_(app: App, company: str) -> None:
 @click.option(
     "--value",
     default=None,
-    help="Its value. Omit it to be asked (hidden input), which keeps a secret out of the "
-    "shell history and the process list.",
+    help="Its value. Omit it to be asked (hidden with --secret), or to read one line from "
+    "stdin when it is not a terminal: keeps a secret out of the shell history and ps.",
 )
 @click.option("--secret", is_flag=True, help="Store encrypted; never shown again.")
 @pass_app
@@ -41,7 +41,7 @@ def set_(app: App, company: str, name: str, value: str | None, secret: bool) -> 
     from multiflexi.core import companies
 
     if value is None:
-        value = click.prompt(f"Value of {name}", hide_input=secret, err=True)
+        value = read_secret(f"Value of {name}", hide=secret)
     variable = companies.set_variable(
         app.session, company, name, value, actor=app.actor, secret=secret
     )

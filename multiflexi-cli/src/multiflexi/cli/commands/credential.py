@@ -6,7 +6,7 @@ import click
 
 from multiflexi.cli import views
 from multiflexi.cli.context import App, pass_app
-from multiflexi.cli.params import company_option, pagination, parse_pairs
+from multiflexi.cli.params import company_option, pagination, parse_pairs, read_secret
 
 COLUMNS = ["id", "name", "company_id", "prototype", "credential_type_id"]
 
@@ -66,7 +66,8 @@ def get(app: App, object_id: int, reveal: bool, yes: bool) -> None:
     multiple=True,
     callback=parse_pairs,
     metavar="KEY=VALUE",
-    help="A value (repeatable). Fields left out that are secret are asked for (hidden).",
+    help="A value (repeatable). Required secret fields left out are asked for (hidden), or "
+    "read from stdin, one line each in the type's field order, when it is not a terminal.",
 )
 @click.option("--no-prompt", is_flag=True, help="Never ask; fail when a required field is missing.")
 @pass_app
@@ -86,7 +87,7 @@ def create(
         ctype = credentials.credential_type(app.session, credential_type_id)
         for spec in credentials.fields_of(ctype):
             if spec.secret and spec.required and spec.keyword not in values:
-                values[spec.keyword] = click.prompt(spec.keyword, hide_input=True, err=True)
+                values[spec.keyword] = read_secret(spec.keyword)
     credential = credentials.create(
         app.session,
         company=company,

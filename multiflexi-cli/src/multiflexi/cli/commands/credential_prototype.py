@@ -82,7 +82,13 @@ def import_json(app: App, path: Path) -> None:
         for warning in result.warnings:
             app.message(f"warning: {file.name}: {warning}")
         results.append(
-            {"file": str(file), "prototype_id": result.prototype_id, "created": result.created}
+            {
+                "file": str(file),
+                # the original's key; prototype_id is kept for the scripts of 0.1 (the same id)
+                "credential_prototype_id": result.prototype_id,
+                "prototype_id": result.prototype_id,
+                "created": result.created,
+            }
         )
     app.emit(results if path.is_dir() else results[0])
     if failed:
@@ -95,6 +101,7 @@ def import_json(app: App, path: Path) -> None:
     "path",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     required=True,
+    help="The *.credprototype.json file to check.",
 )
 @pass_app
 def validate_json(app: App, path: Path) -> None:
@@ -105,17 +112,33 @@ def validate_json(app: App, path: Path) -> None:
     try:
         parsed = manifests.parse_credential_prototype(path)
     except ValidationError as exc:
-        app.emit({"file": str(path), "valid": False, "violations": exc.errors or [exc.summary]})
+        app.emit(
+            {
+                "file": str(path),
+                "valid": False,
+                "violations": exc.errors or [exc.summary],
+                "warnings": [],
+            }
+        )
         raise
     app.emit({"file": str(path), "valid": True, "violations": [], "warnings": parsed.warnings})
 
 
 @group.command("export-json")
 @click.option("--id", "object_id", type=int, required=True, help="Prototype id.")
-@click.option("--file", "path", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option(
+    "--file",
+    "path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write here instead of stdout.",
+)
 @pass_app
 def export_json(app: App, object_id: int, path: Path | None) -> None:
-    """Write a prototype as JSON to stdout or a file."""
+    """Write a prototype as JSON to stdout, or to a file.
+
+    With --file it prints {"exported": true, "file": ...} (as the original did).
+    """
     from multiflexi.core import manifests
 
     text = (
@@ -128,6 +151,6 @@ def export_json(app: App, object_id: int, path: Path | None) -> None:
     )
     if path is None:
         click.echo(text, nl=False)
-    else:
-        path.write_text(text, encoding="utf-8")
-        app.message(f"credential prototype {object_id} written to {path}")
+        return
+    path.write_text(text, encoding="utf-8")
+    app.emit({"exported": True, "file": str(path)})

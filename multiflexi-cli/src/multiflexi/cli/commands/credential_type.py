@@ -43,7 +43,13 @@ def get(app: App, object_id: int) -> None:
 @group.command("create")
 @company_option()
 @click.option("--name", required=True, help="Name of the type in the company.")
-@click.option("--prototype", required=True, help="Prototype id, uuid or code.")
+@click.option(
+    "--prototype",
+    "--class",
+    "prototype",
+    required=True,
+    help="Prototype id, uuid or code (--class: the original's name).",
+)
 @pass_app
 def create(app: App, company: str, name: str, prototype: str) -> None:
     """Create a company's credential type from a prototype; prints {"credential_type_id": N}."""

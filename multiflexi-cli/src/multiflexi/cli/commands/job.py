@@ -8,7 +8,7 @@ import click
 
 from multiflexi.cli import views
 from multiflexi.cli.context import App, pass_app
-from multiflexi.cli.params import company_option, pagination
+from multiflexi.cli.params import LazyChoice, company_option, pagination
 
 COLUMNS = ["id", "runtemplate_id", "state", "exitcode", "schedule_type", "scheduled_at"]
 #: the original's --status names -> our states
@@ -19,13 +19,18 @@ STATUS_ALIASES = {
 OUTPUT_PAGE = 10_000
 
 
-def _states(values: tuple[str, ...]) -> list[str] | None:
+def _state_names() -> list[str]:
+    """The core's job states, then the original's names (loaded when --state is checked)."""
+    from multiflexi.core import jobs
+
+    return [*jobs.STATES, *STATUS_ALIASES]
+
+
+def _states(values: tuple[tuple[str, ...], ...]) -> list[str] | None:
     states: list[str] = []
-    for value in values:
-        for word in value.split(","):
-            word = word.strip().lower()
-            if word:
-                states.extend(STATUS_ALIASES.get(word, [word]))
+    for words in values:
+        for word in words:
+            states.extend(STATUS_ALIASES.get(word, [word]))
     return states or None
 
 
@@ -40,8 +45,9 @@ def group() -> None:
     "--status",
     "state",
     multiple=True,
-    help="Only jobs in this state (repeatable or comma-separated): scheduled, queued, "
-    "waiting, running, success, failed, lost, cancelled, blocked, missed; pending too.",
+    type=LazyChoice(_state_names, separator=","),
+    help="Only jobs in this state (repeatable or comma-separated); the original's pending "
+    "(not started yet) and successful work too.",
 )
 @company_option(required=False)
 @click.option("--runtemplate-id", type=int, default=None, help="Only jobs of this run template.")
@@ -49,7 +55,7 @@ def group() -> None:
 @pass_app
 def list_(
     app: App,
-    state: tuple[str, ...],
+    state: tuple[tuple[str, ...], ...],
     company: str | None,
     runtemplate_id: int | None,
     limit: int,

@@ -14,11 +14,13 @@ from multiflexi.cli.params import (
     BOOL,
     app_options,
     boolean_choice,
+    check_time,
     company_option,
     pagination,
     parse_pairs,
     parse_time,
     resolve_app_id,
+    runtemplate_id_option,
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -36,6 +38,7 @@ def settings_options(func: F) -> F:
             "--retry-backoff",
             type=click.Choice(["none", "fixed", "linear", "exponential"]),
             default=None,
+            help="How the gap between retries grows.",
         ),
         click.option("--max-attempts", type=int, default=None, help="Attempts per occurrence."),
         click.option("--max-concurrency", type=int, default=None, help="Jobs running at once."),
@@ -45,6 +48,7 @@ def settings_options(func: F) -> F:
             "--executor",
             type=click.Choice(["native", "docker", "podman", "kubernetes"], case_sensitive=False),
             default=None,
+            help="Where its jobs run.",
         ),
         click.option("--timezone", default=None, help="IANA zone of the schedule."),
         click.option("--delay", type=int, default=None, help="Seconds added to each occurrence."),
@@ -119,7 +123,7 @@ def list_(
 
 
 @group.command("get")
-@click.option("--id", "object_id", type=int, required=True, help="Run template id.")
+@runtemplate_id_option()
 @pass_app
 def get(app: App, object_id: int) -> None:
     """Show a run template: settings, schedule, configuration (secrets as ***), credentials."""
@@ -135,7 +139,13 @@ def get(app: App, object_id: int) -> None:
 @click.option("--name", default=None, help="Name (default: the application's).")
 @company_option()
 @app_options
-@click.option("--active", type=BOOL, default="true", show_default=True)
+@click.option(
+    "--active",
+    type=BOOL,
+    default="true",
+    show_default=True,
+    help="Whether it may be launched and scheduled.",
+)
 @settings_options
 @pass_app
 def create(
@@ -166,8 +176,8 @@ def create(
 
 
 @group.command("update")
-@click.option("--id", "object_id", type=int, required=True, help="Run template id.")
-@click.option("--name", default=None)
+@runtemplate_id_option()
+@click.option("--name", default=None, help="New name.")
 @click.option("--active", type=BOOL, default=None, help="Activate or deactivate.")
 @settings_options
 @pass_app
@@ -203,7 +213,7 @@ def update(
 
 
 @group.command("delete")
-@click.option("--id", "object_id", type=int, required=True, help="Run template id.")
+@runtemplate_id_option()
 @pass_app
 def delete(app: App, object_id: int) -> None:
     """Delete a run template with its configuration, bindings and jobs."""
@@ -214,7 +224,7 @@ def delete(app: App, object_id: int) -> None:
 
 
 @group.command("schedule")
-@click.option("--id", "object_id", type=int, required=True, help="Run template id.")
+@runtemplate_id_option()
 @click.option(
     "--env",
     "--config",
@@ -236,6 +246,7 @@ def delete(app: App, object_id: int) -> None:
     "--schedule-time",
     "at",
     default=None,
+    callback=check_time,
     help="When: now (default), +30m, +2h, +1d, or an ISO time (MULTIFLEXI_TIMEZONE if no zone).",
 )
 @click.option(
@@ -259,7 +270,14 @@ def schedule(
     wait: bool,
     timeout: float | None,
 ) -> None:
-    """Launch a run template now or at a time; prints {"job_id": N, ...}."""
+    """Launch a run template now or at a time; prints {"job_id": N, ...}.
+
+    A job due now goes to the executors through Redis (REDIS_URL). When Redis
+    cannot be reached the job is still recorded (queued) and the scheduler
+    delivers it once Redis is reachable again: the answer is printed, the reason
+    goes to stderr and the exit code is 1 (with --wait at once, without waiting).
+    A job for a later time (--at) needs no Redis now.
+    """
     from multiflexi.core import jobs
 
     if timeout is not None and not wait:
@@ -285,6 +303,21 @@ def schedule(
         "executor": job.executor,
         "state": job.state,
     }
+    undelivered = _undelivered(app, job.state)
+    if undelivered is not None:
+        # the job exists (a script must not launch it again): the answer, then the error
+        if not wait:
+            app.emit(answer)
+        elif app.fmt != "table":
+            app.emit(
+                answer | {"exitcode": None, "timed_out": False, "block_reason": None, "output": []}
+            )
+        app.error(
+            "queue_unavailable",
+            f"job {job.id} is recorded ({job.state}) but not delivered: {undelivered}; "
+            "the scheduler delivers it when Redis is reachable again",
+        )
+        raise SystemExit(1)
     if not wait:
         app.emit(answer)
         return
@@ -295,9 +328,32 @@ def schedule(
     raise SystemExit(code)
 
 
+def _undelivered(app: App, state: str) -> str | None:
+    """Why a job due now did not reach RQ (Redis unreachable, naming REDIS_URL), else None.
+
+    The core keeps such a job ``queued`` and says nothing (the scheduler delivers it
+    later); the CLI asks Redis itself. A job for later needs no Redis now.
+    """
+    if state != "queued":
+        return None
+    from multiflexi.core import queue
+
+    try:
+        queue.ping(app.redis)
+    except queue.QueueUnavailable as exc:
+        return exc.message
+    return None
+
+
 @group.command("preview")
-@click.option("--id", "object_id", type=int, required=True, help="Run template id.")
-@click.option("--count", type=click.IntRange(1, 1000), default=10, show_default=True)
+@runtemplate_id_option()
+@click.option(
+    "--count",
+    type=click.IntRange(1, 1000),
+    default=10,
+    show_default=True,
+    help="How many occurrences.",
+)
 @pass_app
 def preview(app: App, object_id: int, count: int) -> None:
     """The next occurrences of the run template's schedule (UTC)."""
@@ -308,7 +364,7 @@ def preview(app: App, object_id: int, count: int) -> None:
 
 
 @group.command("assign-credential")
-@click.option("--id", "object_id", type=int, required=True, help="Run template id.")
+@runtemplate_id_option()
 @click.option("--credential-id", type=int, required=True, help="Credential id.")
 @pass_app
 def assign_credential(app: App, object_id: int, credential_id: int) -> None:
@@ -328,7 +384,7 @@ def assign_credential(app: App, object_id: int, credential_id: int) -> None:
 
 
 @group.command("unassign-credential")
-@click.option("--id", "object_id", type=int, required=True, help="Run template id.")
+@runtemplate_id_option()
 @click.option("--credential-id", type=int, required=True, help="Credential id.")
 @pass_app
 def unassign_credential(app: App, object_id: int, credential_id: int) -> None:
@@ -340,7 +396,7 @@ def unassign_credential(app: App, object_id: int, credential_id: int) -> None:
 
 
 @group.command("list-credentials")
-@click.option("--id", "object_id", type=int, required=True, help="Run template id.")
+@runtemplate_id_option()
 @pass_app
 def list_credentials(app: App, object_id: int) -> None:
     """The credentials bound to a run template (values redacted)."""

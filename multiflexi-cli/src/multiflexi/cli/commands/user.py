@@ -8,24 +8,54 @@ import click
 
 from multiflexi.cli import views
 from multiflexi.cli.context import App, pass_app
-from multiflexi.cli.params import BOOL, boolean_choice, pagination
+from multiflexi.cli.params import BOOL, boolean_choice, pagination, read_secret
 
 COLUMNS = ["id", "login", "email", "enabled", "is_admin", "last_login_at"]
 
 
-def _password(password_stdin: bool, ask: bool) -> str | None:
-    if password_stdin and ask:
-        raise click.UsageError("give --password-stdin or --ask-password, not both")
+#: how password hashes start (bcrypt of the original, argon2): not a password
+HASH_PREFIXES = ("$2a$", "$2b$", "$2y$", "$argon2")
+
+
+def _password(password_stdin: bool, ask: bool, given: str | None = None) -> str | None:
+    if sum((password_stdin, ask, given is not None)) > 1:
+        raise click.UsageError(
+            "give one of --password-stdin, --ask-password or --plaintext/--password"
+        )
+    if given is not None:
+        if given.startswith(HASH_PREFIXES):
+            raise click.UsageError(
+                "--password takes the password itself, not a hash (MultiFlexi hashes it); "
+                "give it with --ask-password or --password-stdin"
+            )
+        click.echo(
+            "warning: a password on the command line is visible to other users (ps) and in "
+            "the shell history; prefer --ask-password or --password-stdin",
+            err=True,
+        )
+        return given
     if password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
     if ask:
-        value: str = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
-        return value
+        return read_secret("Password", confirm=True)
     return None
 
 
 def password_options(func: click.decorators.FC) -> click.decorators.FC:
-    func = click.option("--ask-password", is_flag=True, help="Ask for the password (hidden).")(func)
+    func = click.option(
+        "--plaintext",
+        "--password",
+        "password",
+        default=None,
+        metavar="PASSWORD",
+        help="The password itself (the original's spelling). Other users see it in ps: "
+        "prefer --ask-password or --password-stdin.",
+    )(func)
+    func = click.option(
+        "--ask-password",
+        is_flag=True,
+        help="Ask for the password (hidden, twice); a piped stdin gives it in one line.",
+    )(func)
     func = click.option(
         "--password-stdin", is_flag=True, help="Read the password from the first line of stdin."
     )(func)
@@ -70,11 +100,17 @@ def get(app: App, object_id: int | None, login: str | None) -> None:
 
 
 @group.command("create")
-@click.option("--login", required=True)
-@click.option("--email", default="")
-@click.option("--firstname", "--first-name", "first_name", default="")
-@click.option("--lastname", "--last-name", "last_name", default="")
-@click.option("--enabled", type=BOOL, default="true", show_default=True)
+@click.option("--login", required=True, help="Login name (letters, digits, . _ @ -).")
+@click.option("--email", default="", help="E-mail address.")
+@click.option("--firstname", "--first-name", "first_name", default="", help="First name.")
+@click.option("--lastname", "--last-name", "last_name", default="", help="Last name.")
+@click.option(
+    "--enabled",
+    type=BOOL,
+    default="true",
+    show_default=True,
+    help="Enable the account (or create it disabled).",
+)
 @click.option("--admin", is_flag=True, help="A global administrator.")
 @password_options
 @pass_app
@@ -88,6 +124,7 @@ def create(
     admin: bool,
     password_stdin: bool,
     ask_password: bool,
+    password: str | None,
 ) -> None:
     """Create a user; prints {"user_id": N}. Without a password it can only use tokens."""
     from multiflexi.core import users
@@ -96,7 +133,7 @@ def create(
         app.session,
         login,
         actor=app.actor,
-        password=_password(password_stdin, ask_password),
+        password=_password(password_stdin, ask_password, password),
         email=email,
         first_name=first_name,
         last_name=last_name,
@@ -109,10 +146,10 @@ def create(
 @group.command("update")
 @click.option("--id", "object_id", type=int, default=None, help="User id.")
 @click.option("--login", default=None, help="User login (to find the user).")
-@click.option("--email", default=None)
-@click.option("--firstname", "--first-name", "first_name", default=None)
-@click.option("--lastname", "--last-name", "last_name", default=None)
-@click.option("--enabled", type=BOOL, default=None)
+@click.option("--email", default=None, help="New e-mail address (empty: none).")
+@click.option("--firstname", "--first-name", "first_name", default=None, help="New first name.")
+@click.option("--lastname", "--last-name", "last_name", default=None, help="New last name.")
+@click.option("--enabled", type=BOOL, default=None, help="Enable or disable the user.")
 @click.option("--admin", type=BOOL, default=None, help="Make or unmake a global administrator.")
 @click.option("--unlock", is_flag=True, help="Lift a lock-out after failed logins.")
 @password_options
@@ -129,12 +166,13 @@ def update(
     unlock: bool,
     password_stdin: bool,
     ask_password: bool,
+    password: str | None,
 ) -> None:
     """Change a user's properties or password."""
     from multiflexi.core import users
 
     user_id = _user(app, object_id, login)
-    password = _password(password_stdin, ask_password)
+    new_password = _password(password_stdin, ask_password, password)
     users.update(
         app.session,
         user_id,
@@ -145,8 +183,8 @@ def update(
         enabled=boolean_choice(enabled),
         is_admin=boolean_choice(admin),
     )
-    if password is not None:
-        users.set_password(app.session, user_id, password, actor=app.actor)
+    if new_password is not None:
+        users.set_password(app.session, user_id, new_password, actor=app.actor)
     if unlock:
         users.unlock(app.session, user_id, actor=app.actor)
     app.emit({"user_id": user_id, "updated": True})
