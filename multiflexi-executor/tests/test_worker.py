@@ -5,9 +5,11 @@ The workers are real ``python -m multiflexi.executor worker`` processes.
 
 from __future__ import annotations
 
+import collections
 import itertools
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -66,10 +68,15 @@ def stop(process, timeout=30):
         process.wait()
 
 
-@pytest.mark.postgresql
-def test_two_workers_never_run_one_run_template_twice_at_once(environ, session, make_rt, redis):
+@pytest.mark.parametrize(
+    ("backend", "count"),
+    [("sqlite", 50), pytest.param("postgresql", 200, marks=pytest.mark.postgresql)],
+)
+def test_two_workers_never_run_one_run_template_twice_at_once(
+    backend, count, environ, session, make_rt, redis
+):
     rt = make_rt(executable="/bin/sh", args='-c "sleep 0.005"')
-    ids = [jobs.launch(session, rt.id, actor=ACTOR, redis=redis).id for _ in range(200)]
+    ids = [jobs.launch(session, rt.id, actor=ACTOR, redis=redis).id for _ in range(count)]
     workers = [start_worker(environ, "--burst") for _ in range(2)]
     try:
         for worker in workers:
@@ -79,10 +86,13 @@ def test_two_workers_never_run_one_run_template_twice_at_once(environ, session, 
             stop(worker)
     session.expire_all()
     done = session.scalars(sa.select(Job).where(Job.id.in_(ids)).order_by(Job.started_at)).all()
-    assert [j.state for j in done] == ["success"] * 200
+    assert [j.state for j in done] == ["success"] * count
     for before, after in itertools.pairwise(done):
         assert before.finished_at <= after.started_at, (before.id, after.id)
     assert {j.worker.rsplit(":", 2)[0] for j in done} == {os.uname().nodename}
+    # both workers took their share: the recorded worker of each job is one of the two
+    ran = collections.Counter(j.worker for j in done)
+    assert set(ran) == {f"{socket.gethostname()}:{w.pid}:1" for w in workers}, ran
 
 
 def test_a_worker_killed_mid_job_leaves_a_lost_job_and_the_schedule_goes_on(
