@@ -14,12 +14,12 @@ import pytest
 import sqlalchemy as sa
 from rq import Queue
 
-from multiflexi.core import audit, companies, jobs, lifecycle, runtemplates
+from multiflexi.core import audit, companies, jobs, lifecycle, runtemplates, scheduling
 from multiflexi.core.lifecycle import Start
 from multiflexi.core.models import Artifact, Job, JobOutputLine, Lease, RunTemplateAction
 from multiflexi.core.testing import database_bytes
 from multiflexi.database import tables as t
-from multiflexi.executor import runner
+from multiflexi.executor import defaults, runner
 
 ACTOR = audit.Actor("tester", source="test")
 SECRET = "s3cr3t-Pa55w0rd-XYZ"  # the API_TOKEN of every run template (conftest)
@@ -428,3 +428,88 @@ def test_a_command_that_does_not_exist_fails_with_127(context, session, make_rt,
     session.refresh(done)
     assert (done.state, done.exit_code) == ("failed", 127)
     assert done.exit_description.startswith("command not found: /nonexistent/app")
+
+
+def test_a_secret_written_in_two_halves_is_stored_masked(
+    context, session, engine_bytes, make_rt, redis
+):
+    half = len(SECRET) // 2
+    # the halves reach the runner in two reads: the line is masked once it is whole
+    rt = make_rt("emit.py", f"text=token= secret=:{half} pause=0.5 secret={half}: 'text= ok' nl")
+    job = launch(session, rt, redis)
+    pubsub = redis.pubsub()
+    pubsub.subscribe(f"multiflexi:job:{job.id}:output")
+    runner.run(context, job.id)
+    assert texts(session, job.id) == ["token=*** ok"]
+    published = []
+    while (message := pubsub.get_message(timeout=0.5)) is not None:
+        if message["type"] == "message":
+            published.append(message["data"].decode())
+    assert any("token=*** ok" in m for m in published)
+    stored = engine_bytes()
+    for part in (SECRET, SECRET[:half], SECRET[half:]):
+        assert part.encode() not in stored
+        assert not any(part in m for m in published)
+
+
+def test_a_line_longer_than_the_limit_is_stored_whole_in_order_and_masked(
+    context, session, engine_bytes, make_rt, redis
+):
+    limit = defaults.MAX_LINE  # 32 KiB: a longer unfinished line is stored in pieces
+    assert limit == 32 * 1024
+    # the secret straddles the limit and the line arrives in two reads (40 KB, then 70 KB)
+    head, tail = limit - 8, 7000
+    rt = make_rt(
+        "emit.py",
+        f"text=before nl fill={head}:a secret=: fill={tail}:b pause=0.3 fill=70000:c nl "
+        "text=after nl",
+    )
+    job = launch(session, rt, redis)
+    runner.run(context, job.id)
+    done = jobs.get(session, job.id)
+    session.refresh(done)
+    assert done.state == "success"
+    out = texts(session, job.id)
+    assert (out[0], out[-1]) == ("before", "after")
+    assert "".join(out[1:-1]) == "a" * head + "***" + "b" * tail + "c" * 70000
+    assert done.output_lines == len(out)
+    assert SECRET.encode() not in engine_bytes()
+
+
+def test_the_applications_own_timeout_stops_the_job(context, session, make_rt, redis, tmp_path):
+    started = tmp_path / "started"
+    rt = make_rt("probe.py", f"--started {started} --sleep 30", app_extra={"timeout": 1})
+    assert rt.timeout is None  # the run template sets none: the application's applies
+    job = launch(session, rt, redis)
+    begin = time.monotonic()
+    runner.run(context, job.id)
+    assert time.monotonic() - begin < 10
+    assert started.exists()
+    done = jobs.get(session, job.id)
+    session.refresh(done)
+    assert (done.state, done.exit_code) == ("failed", 143)  # 128 + SIGTERM
+    assert done.exit_description.startswith("timed out after 1 s; process group stopped (SIGTERM)")
+    assert not alive(done.pid)
+
+
+def test_a_successful_scheduled_job_counts_and_its_schedule_goes_on(
+    context, session, make_rt, redis
+):
+    rt = make_rt("probe.py", interval_code="h")
+    now = dt.datetime.now(dt.UTC)
+    (first,) = scheduling.plan(session, now).planned
+    job = jobs.get(session, first)
+    session.refresh(rt)
+    assert rt.next_schedule == rt.last_schedule == job.scheduled_at > now
+    assert scheduling.deliver_due(session, redis, job.scheduled_at) == [job.id]
+    assert runner.run(context, job.id).outcome.state == "success"
+    session.refresh(rt)
+    assert (rt.success_count, rt.failure_count) == (1, 0)
+    # the occurrence that ran stays the last one planned; the next one is free to plan
+    assert (rt.last_schedule, rt.next_schedule) == (job.scheduled_at, None)
+    (second,) = scheduling.plan(session, now).planned
+    following = jobs.get(session, second)
+    assert (following.state, following.schedule_type) == ("scheduled", "hourly")
+    assert following.scheduled_at > job.scheduled_at
+    session.refresh(rt)
+    assert rt.next_schedule == rt.last_schedule == following.scheduled_at

@@ -5,9 +5,13 @@ The workers are real ``python -m multiflexi.executor worker`` processes.
 
 from __future__ import annotations
 
+import collections
+import datetime as dt
 import itertools
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -15,8 +19,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from rq import Queue
+from rq.job import Job as RQJob
 
-from multiflexi.core import audit, jobs, lifecycle
+from multiflexi.core import audit, jobs, lifecycle, queue, scheduling
 from multiflexi.core.models import Job, JobOutputLine, Lease, RunTemplate
 
 ACTOR = audit.Actor("tester", source="test")
@@ -66,10 +72,15 @@ def stop(process, timeout=30):
         process.wait()
 
 
-@pytest.mark.postgresql
-def test_two_workers_never_run_one_run_template_twice_at_once(environ, session, make_rt, redis):
+@pytest.mark.parametrize(
+    ("backend", "count"),
+    [("sqlite", 50), pytest.param("postgresql", 200, marks=pytest.mark.postgresql)],
+)
+def test_two_workers_never_run_one_run_template_twice_at_once(
+    backend, count, environ, session, make_rt, redis
+):
     rt = make_rt(executable="/bin/sh", args='-c "sleep 0.005"')
-    ids = [jobs.launch(session, rt.id, actor=ACTOR, redis=redis).id for _ in range(200)]
+    ids = [jobs.launch(session, rt.id, actor=ACTOR, redis=redis).id for _ in range(count)]
     workers = [start_worker(environ, "--burst") for _ in range(2)]
     try:
         for worker in workers:
@@ -79,20 +90,25 @@ def test_two_workers_never_run_one_run_template_twice_at_once(environ, session, 
             stop(worker)
     session.expire_all()
     done = session.scalars(sa.select(Job).where(Job.id.in_(ids)).order_by(Job.started_at)).all()
-    assert [j.state for j in done] == ["success"] * 200
+    assert [j.state for j in done] == ["success"] * count
     for before, after in itertools.pairwise(done):
         assert before.finished_at <= after.started_at, (before.id, after.id)
     assert {j.worker.rsplit(":", 2)[0] for j in done} == {os.uname().nodename}
+    # both workers took their share: the recorded worker of each job is one of the two
+    ran = collections.Counter(j.worker for j in done)
+    assert set(ran) == {f"{socket.gethostname()}:{w.pid}:1" for w in workers}, ran
 
 
 def test_a_worker_killed_mid_job_leaves_a_lost_job_and_the_schedule_goes_on(
     environ, session, make_rt, redis, tmp_path
 ):
     started = tmp_path / "started"
-    rt = make_rt("probe.py", f"--started {started} --sleep 60")
-    job = jobs.launch(session, rt.id, actor=ACTOR, redis=redis, schedule_type="hourly")
-    session.execute(sa.update(RunTemplate).values(next_schedule=job.scheduled_at))
-    session.commit()
+    rt = make_rt("probe.py", f"--started {started} --sleep 60", interval_code="h")
+    # the scheduler daemon's pass: plan the next occurrence, deliver it when it is due
+    now = dt.datetime.now(dt.UTC)
+    (planned,) = scheduling.plan(session, now).planned
+    job = fresh(session, planned)
+    assert scheduling.deliver_due(session, redis, job.scheduled_at) == [job.id]
     worker = start_worker(environ)  # MULTIFLEXI_JOB_LEASE=3
     try:
         wait_for(started.exists, 30, "the job to start")
@@ -114,8 +130,15 @@ def test_a_worker_killed_mid_job_leaves_a_lost_job_and_the_schedule_goes_on(
     run_template = session.get(RunTemplate, rt.id)
     assert (run_template.next_schedule, run_template.failure_count) == (None, 1)
     assert session.scalar(sa.select(sa.func.count()).select_from(Lease)) == 0
-    # the run template runs again; a worker stopped while it runs records it interrupted
-    again = jobs.launch(session, rt.id, actor=ACTOR, redis=redis)
+    # the scheduler plans the run template's next occurrence and delivers it when due
+    result = scheduling.plan(session, now)
+    (next_id,) = result.planned
+    assert result.missed == 0
+    again = fresh(session, next_id)
+    assert (again.run_template_id, again.schedule_type) == (rt.id, "hourly")
+    assert again.scheduled_at > job.scheduled_at
+    assert scheduling.deliver_due(session, redis, again.scheduled_at) == [again.id]
+    # a worker stopped while it runs records it interrupted
     worker = start_worker(environ, "--burst")  # MULTIFLEXI_STOP_GRACE=1
     try:
         started.unlink()
@@ -142,6 +165,142 @@ def test_sigterm_lets_the_job_finish_within_the_grace_period(
     finally:
         stop(worker)
     assert fresh(session, job.id).state == "success"
+
+
+def stdout_of(session, job_id):
+    session.rollback()  # see what the worker committed since
+    return session.scalars(
+        sa.select(JobOutputLine.text)
+        .where(JobOutputLine.job_id == job_id, JobOutputLine.stream == "stdout")
+        .order_by(JobOutputLine.seq)
+    ).all()
+
+
+def test_a_stopped_worker_takes_no_new_job_and_records_its_running_ones_interrupted(
+    environ, session, make_rt, redis, tmp_path
+):
+    ran = tmp_path / "ran"
+    rt = make_rt("probe.py", f"--append {ran} --sleep 30", max_concurrency=4)
+    ids = [jobs.launch(session, rt.id, actor=ACTOR, redis=redis).id for _ in range(4)]
+    worker = start_worker(environ, "--concurrency", "2")  # MULTIFLEXI_STOP_GRACE=1
+    try:
+        wait_for(lambda: ran.exists() and len(ran.read_text().splitlines()) == 2, 30, "2 jobs")
+        signalled = dt.datetime.now(dt.UTC)
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=15) == 0
+    finally:
+        stop(worker)
+    assert len(ran.read_text().splitlines()) == 2  # no third process was started
+    session.expire_all()
+    by_state = collections.defaultdict(list)
+    for job in session.scalars(sa.select(Job).where(Job.id.in_(ids))):
+        by_state[job.state].append(job)
+    assert sorted(by_state) == ["failed", "queued"], by_state
+    interrupted, waiting = by_state["failed"], by_state["queued"]
+    assert len(interrupted) == len(waiting) == 2
+    grace = dt.timedelta(seconds=float(environ["MULTIFLEXI_STOP_GRACE"]))
+    for job in interrupted:
+        assert job.exit_code == 143
+        assert job.exit_description.startswith("interrupted: the worker was stopped")
+        # the running jobs had their grace period, and not much more
+        assert signalled + grace <= job.finished_at < signalled + grace + dt.timedelta(seconds=5)
+    for job in waiting:  # never started, still delivered: the next worker takes them
+        assert (job.started_at, job.worker, job.pid) == (None, None, None)
+        assert queue.holds(redis, job.id)
+
+
+def test_two_deliveries_of_one_job_taken_by_two_workers_at_once_run_it_once(
+    environ, session, make_rt, redis, tmp_path
+):
+    ran, go = tmp_path / "ran", tmp_path / "go"
+    rt = make_rt("probe.py", f"--append {ran} --wait {go}")
+    job = jobs.launch(session, rt.id, actor=ACTOR, redis=redis)
+    # a second delivery of the same job under its own RQ id, as lifecycle's wake-ups make
+    deliveries = [queue.rq_job_id(job.id), f"{queue.rq_job_id(job.id)}-wake-test"]
+    Queue(job.queue, connection=redis).enqueue(
+        queue.RUN_JOB, job.id, job_id=deliveries[1], job_timeout=-1, result_ttl=600
+    )
+    workers = [start_worker(environ, "--burst") for _ in range(2)]
+    try:
+
+        def one_declined():
+            status = {d: RQJob.fetch(d, connection=redis).get_status().value for d in deliveries}
+            return sorted(status.values()) == ["finished", "started"] and status
+
+        status = wait_for(one_declined, 30, "one delivery to run the job and the other to end")
+        # while the job runs in one worker, the other worker took the other delivery
+        assert fresh(session, job.id).state == "running"
+        go.touch()
+        for worker in workers:
+            assert worker.wait(timeout=30) == 0
+    finally:
+        for worker in workers:
+            stop(worker)
+    assert len(ran.read_text().splitlines()) == 1  # the application ran once
+    done = fresh(session, job.id)
+    assert done.state == "success"
+    assert stdout_of(session, job.id).count("greeting=hello") == 1
+    results = {d: RQJob.fetch(d, connection=redis) for d in deliveries}
+    declined = next(d for d in deliveries if status[d] == "finished")
+    taken = next(d for d in deliveries if d != declined)
+    assert results[declined].return_value() == {"job_id": job.id, "start": "not-ours"}
+    assert results[taken].return_value()["start"] == "running"
+    assert results[taken].worker_name == done.worker
+    assert {r.worker_name for r in results.values()} == {
+        f"{socket.gethostname()}:{w.pid}:1" for w in workers
+    }
+
+
+def test_output_is_stored_and_published_while_the_job_runs(
+    environ, session, make_rt, redis, tmp_path
+):
+    go = tmp_path / "go"
+    rt = make_rt("probe.py", f"--wait {go}")
+    job = jobs.launch(session, rt.id, actor=ACTOR, redis=redis)
+    pubsub = redis.pubsub()
+    pubsub.subscribe(f"multiflexi:job:{job.id}:output")
+    live: list[dict] = []
+
+    def published(predicate):
+        while (message := pubsub.get_message(timeout=0.05)) is not None:
+            if message["type"] == "message":
+                live.append(json.loads(message["data"]))
+        return any(predicate(m) for m in live)
+
+    def greeted(message):
+        return any(line["text"] == "greeting=hello" for line in message.get("lines", ()))
+
+    worker = start_worker(environ, "--burst")
+    try:
+        wait_for(lambda: "greeting=hello" in stdout_of(session, job.id), 30, "the line stored")
+        wait_for(lambda: published(greeted), 10, "the line published")
+        # the job has not ended: it waits for the file this test has not created yet
+        assert fresh(session, job.id).state == "running"
+        assert not any(m.get("end") for m in live)
+        go.touch()
+        assert worker.wait(timeout=30) == 0
+    finally:
+        stop(worker)
+    assert fresh(session, job.id).state == "success"
+    wait_for(lambda: published(lambda m: m.get("end")), 10, "the end published")
+    assert live[-1] == {"job_id": job.id, "end": True, "state": "success", "exit_code": 0}
+
+
+def test_a_secret_that_overlaps_itself_is_masked_and_the_job_ends(environ, session, make_rt, redis):
+    rt = make_rt("emit.py", "repeat=20000:ab", values={"API_TOKEN": "abab"})
+    job = jobs.launch(session, rt.id, actor=ACTOR, redis=redis)
+    worker = start_worker(environ, "--burst")
+    try:
+        # guarded: a hanging worker is killed, the test fails instead of the suite hanging
+        wait_for(lambda: fresh(session, job.id).state in jobs.FINAL_STATES, 15, "the job to end")
+        assert worker.wait(timeout=10) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    assert fresh(session, job.id).state == "success"
+    out = stdout_of(session, job.id)
+    assert out and set("".join(out)) == {"*"}  # masked, no piece of the secret left
 
 
 def test_a_job_printing_200_megabytes_is_stored_whole_in_bounded_memory(

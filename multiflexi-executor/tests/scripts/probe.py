@@ -1,6 +1,10 @@
 """A test application: prints what it sees, then exits with the code it is told.
 
 probe.py [--exit N] [--sleep S] [--lines N] [--stderr] [--secret] [--result TEXT] [--file NAME]
+         [--append PATH] [--started PATH] [--wait PATH]
+
+After printing: --append adds a line "ran <pid>" to PATH, --started creates PATH,
+--wait waits until PATH exists (at most 60 s, else exit 3), then --sleep and --exit.
 """
 
 import os
@@ -31,7 +35,16 @@ if value("--file"):
     with open(value("--file"), "w") as handle:
         handle.write("artifact")
 sys.stdout.flush()
+if value("--append"):
+    with open(value("--append"), "a") as handle:
+        handle.write(f"ran {os.getpid()}\n")
 if value("--started"):
     open(value("--started"), "w").close()
+if value("--wait"):
+    deadline = time.monotonic() + 60
+    while not os.path.exists(value("--wait")):
+        if time.monotonic() > deadline:
+            sys.exit(3)
+        time.sleep(0.02)
 time.sleep(float(value("--sleep", "0")))
 sys.exit(int(value("--exit", "0")))
