@@ -333,3 +333,23 @@ def test_a_job_printing_200_megabytes_is_stored_whole_in_bounded_memory(
     )
     assert (last.seq, last.text[-10:]) == (count, f"{count - 1:010d}")
     assert peak < 150 * 1024, f"worker peak RSS {peak} kB"
+
+
+def test_the_workers_of_a_killed_supervisor_stop(environ, redis):
+    from rq import Worker
+
+    supervisor = start_worker(environ, "--concurrency", "2")
+    try:
+        names = wait_for(
+            lambda: len(found := [w.name for w in Worker.all(connection=redis)]) == 2 and found,
+            60,
+            "two worker processes",
+        )
+        pids = [int(name.split(":")[1]) for name in names]
+        assert supervisor.pid not in pids and all(alive(pid) for pid in pids)
+        supervisor.kill()
+        supervisor.wait()
+        # orphans would take jobs with nobody to restart or stop them
+        wait_for(lambda: not any(alive(pid) for pid in pids), 15, "the workers to stop")
+    finally:
+        stop(supervisor)

@@ -3,7 +3,8 @@
 Each worker process is a thin subclass of RQ's SimpleWorker: RQ hands it the
 job id and the runner starts the application as a child process itself, so a
 fork per job (RQ's default horse) would only cost time. ``--concurrency N``
-starts N such processes under one supervisor. The worker's identity,
+starts N such processes under one supervisor; when the supervisor dies, even
+by SIGKILL, its workers get SIGTERM and stop as below. The worker's identity,
 ``<hostname>:<pid>:<n>``, is its RQ name and is recorded on every job it runs.
 
 Stopping (SIGTERM or SIGINT): a worker takes no new job; a running job may
@@ -15,6 +16,8 @@ failure actions apply. A second signal stops the running job at once.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import multiprocessing
 import os
@@ -36,6 +39,7 @@ from multiflexi.executor.runner import ExecutorContext
 
 log = logging.getLogger("multiflexi.executor")
 RESTART_PAUSE = 1.0
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def identity(index: int) -> str:
@@ -103,7 +107,18 @@ def work(settings: config.Settings, queues: Sequence[str], *, burst: bool, index
     return 0
 
 
-def _child(settings: config.Settings, queues: Sequence[str], burst: bool, index: int) -> None:
+def _stop_with_parent(parent: int) -> None:
+    """Have the kernel send SIGTERM (a graceful stop) when the supervisor dies, even by SIGKILL."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # it died before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _child(
+    settings: config.Settings, queues: Sequence[str], burst: bool, index: int, parent: int
+) -> None:
+    _stop_with_parent(parent)
     os._exit(work(settings, queues, burst=burst, index=index))
 
 
@@ -134,7 +149,9 @@ def serve(
 
     def launch(index: int) -> None:
         process = context.Process(
-            target=_child, args=(settings, list(queues), burst, index), name=f"worker-{index}"
+            target=_child,
+            args=(settings, list(queues), burst, index, os.getpid()),
+            name=f"worker-{index}",
         )
         process.start()
         children[index] = process
