@@ -174,6 +174,36 @@ def test_a_cancelled_or_successful_job_is_not_retried(session, rt, redis):
     assert session.scalar(sa.select(sa.func.count()).select_from(Job)) == 1
 
 
+def test_a_lost_jobs_failure_actions_go_to_an_executor_or_the_output_says_why_not(
+    session, rt, redis
+):
+    from redis import Redis
+
+    from multiflexi.core.models import RunTemplateAction
+
+    session.add(RunTemplateAction(run_template_id=rt.id, mode="failure", action="deactivate"))
+    session.commit()
+    short = dt.timedelta(seconds=1)
+    later = lifecycle.now() + dt.timedelta(seconds=2)
+    first, second = launch(session, rt, redis), launch(session, rt, redis)
+    assert lifecycle.start(session, first.id, worker="dead", lease=short) is Start.RUNNING
+    assert lifecycle.reap_lost(session, later, redis=redis) == [first.id]
+    queued = Queue(first.queue, connection=redis).jobs
+    assert [(j.func_name, j.args) for j in queued if j.id.endswith("-actions")] == [
+        (queue.RUN_ACTIONS, (first.id,))
+    ]
+    # Redis gone when the reaper finds the second one: recorded, and said on the job
+    assert lifecycle.start(session, second.id, worker="dead", lease=short) is Start.RUNNING
+    down = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=1)
+    assert lifecycle.reap_lost(session, later, redis=down) == [second.id]
+    lines = session.scalars(
+        sa.select(JobOutputLine.text).where(
+            JobOutputLine.job_id == second.id, JobOutputLine.stream == "system"
+        )
+    ).all()
+    assert any(line.startswith("failure actions not run: REDIS_URL") for line in lines), lines
+
+
 def test_the_reaper_marks_expired_jobs_lost_frees_the_slot_and_starts_the_next(session, rt, redis):
     # a scheduler-made job whose worker dies, and a job waiting for its slot
     lost_job = launch(session, rt, redis, schedule_type="hourly")

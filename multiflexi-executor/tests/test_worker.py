@@ -167,11 +167,11 @@ def test_sigterm_lets_the_job_finish_within_the_grace_period(
     assert fresh(session, job.id).state == "success"
 
 
-def stdout_of(session, job_id):
+def stdout_of(session, job_id, stream="stdout"):
     session.rollback()  # see what the worker committed since
     return session.scalars(
         sa.select(JobOutputLine.text)
-        .where(JobOutputLine.job_id == job_id, JobOutputLine.stream == "stdout")
+        .where(JobOutputLine.job_id == job_id, JobOutputLine.stream == stream)
         .order_by(JobOutputLine.seq)
     ).all()
 
@@ -353,3 +353,27 @@ def test_the_workers_of_a_killed_supervisor_stop(environ, redis):
         wait_for(lambda: not any(alive(pid) for pid in pids), 15, "the workers to stop")
     finally:
         stop(supervisor)
+
+
+def test_a_lost_jobs_failure_actions_run_on_a_worker(environ, session, make_rt, redis):
+    from multiflexi.core.models import RunTemplateAction
+
+    rt = make_rt("probe.py")
+    session.add(RunTemplateAction(run_template_id=rt.id, mode="failure", action="deactivate"))
+    session.commit()
+    job = jobs.launch(session, rt.id, actor=ACTOR, redis=None)
+    # its worker took it and died: nothing renews the lease
+    assert jobs.claim(session, job.id, worker="gone-host:1:1", lease=dt.timedelta(seconds=1))
+    later = lifecycle.now() + dt.timedelta(minutes=5)
+    assert lifecycle.reap_lost(session, later, redis=redis) == [job.id]
+    assert fresh(session, job.id).state == "lost"
+
+    worker = start_worker(environ, "--burst")
+    assert worker.wait(timeout=60) == 0
+    session.expire_all()
+    assert session.get(RunTemplate, rt.id).active is False  # the failure action ran
+    assert stdout_of(session, job.id, "action") == [
+        f"deactivate: run template {rt.id} is inactive now",
+        "action deactivate: done",
+    ]
+    assert fresh(session, job.id).state == "lost"  # and changed nothing of the outcome

@@ -43,7 +43,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from multiflexi.core import availability, jobs, queue
+from multiflexi.core import availability, jobs, queue, runtemplates
 from multiflexi.core.audit import Actor
 from multiflexi.core.config import settings_of
 from multiflexi.core.errors import Conflict
@@ -851,6 +851,26 @@ def _reap_expired_slots(
     return freed
 
 
+def _deliver_actions(session: Session, job: Job, redis: Redis | None) -> None:
+    """A lost job's failure actions run on an executor (they live there), when it has any.
+
+    With Redis down they are not run: the job's output says so.
+    """
+    if not runtemplates.enabled_actions(session, job.run_template_id, runtemplates.FAILURE_MODES):
+        return
+    try:
+        client = redis if redis is not None else queue.connect(settings_of(session).redis_url)
+        queue.enqueue_actions(client, job.id, job.queue)
+    except (queue.QueueUnavailable, RuntimeError) as exc:
+        session.refresh(job)
+        store_output(
+            session,
+            job.id,
+            job.output_lines + 1,
+            [(SYSTEM_STREAM, f"failure actions not run: {exc}")],
+        )
+
+
 def reap_lost(
     session: Session, at: dt.datetime | None = None, *, redis: Redis | None = None
 ) -> list[int]:
@@ -858,7 +878,8 @@ def reap_lost(
 
     Each goes through :func:`multiflexi.core.jobs.finish` (counted as a failure,
     its schedule released), its slot is freed, the next waiting job of its run
-    template is woken and the retry policy applies. Expired slots of ended jobs
+    template is woken, the retry policy applies and its failure actions are handed
+    to an executor (``queue.RUN_ACTIONS``). Expired slots of ended jobs
     are freed too, and a run template with a free slot and waiting jobs gets one
     woken (a wake-up lost with a crashed worker is made good here).
     """
@@ -882,6 +903,7 @@ def reap_lost(
         )
         if outcome.recorded:
             lost.append(job_id)
+            _deliver_actions(session, job, redis)
     _reap_expired_slots(session, None, redis=redis, wake=True)
     waiting = session.scalars(
         sa.select(Job.run_template_id).where(Job.state == "waiting").distinct()

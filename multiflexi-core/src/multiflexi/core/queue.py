@@ -20,6 +20,8 @@ if TYPE_CHECKING:  # rq and redis load lazily: the CLI starts faster without the
     from redis import Redis
 
 RUN_JOB = "multiflexi.executor.tasks.run_job"
+#: the actions of a job that ended without its worker (lost): an executor runs them
+RUN_ACTIONS = "multiflexi.executor.tasks.run_actions"
 DEFAULT_QUEUE = "default"
 #: how long RQ keeps a delivery that ran through (ours lives in the database, with the
 #: outcome). Short, so Redis holds little; not 0: RQ's immediate delete looks through
@@ -113,6 +115,25 @@ def enqueue(
     except (RedisError, OSError) as exc:
         raise _unavailable(redis, exc) from None
     return True
+
+
+def enqueue_actions(redis: Redis, job_id: int, queue_name: str = DEFAULT_QUEUE) -> None:
+    """Have an executor run the failure actions of a job its worker could not finish."""
+    from redis.exceptions import RedisError
+    from rq import Queue
+
+    try:
+        Queue(queue_name, connection=redis).enqueue(
+            RUN_ACTIONS,
+            job_id,
+            job_id=f"{rq_job_id(job_id)}-actions",
+            job_timeout=-1,
+            result_ttl=RESULT_TTL,
+            failure_ttl=FAILURE_TTL,
+            description=f"MultiFlexi job {job_id}: actions",
+        )
+    except (RedisError, OSError) as exc:
+        raise _unavailable(redis, exc) from None
 
 
 def depths(redis: Redis, names: list[str] | None = None) -> dict[str, int]:

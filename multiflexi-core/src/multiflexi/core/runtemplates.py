@@ -399,6 +399,11 @@ _ENABLED_ACTION_ROWS = (
 )
 
 
+#: the action modes that run after a success, and after anything else
+SUCCESS_MODES = ("success",)
+FAILURE_MODES = ("failure", "fail")
+
+
 def enabled_actions(
     session: Session, run_template_id: int, modes: Sequence[str]
 ) -> Sequence[sa.Row]:

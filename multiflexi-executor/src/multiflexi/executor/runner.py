@@ -232,6 +232,53 @@ def run(
             raise
 
 
+def run_actions(context: ExecutorContext, job_id: int) -> int:
+    """The failure actions of a job that ended ``lost`` (its worker died); how many failed.
+
+    The reaper (core) hands them over: actions live in the executor. They get the
+    recorded outcome, no environment (the job's died with its worker), and log on
+    the job's output like those of a job that ended here.
+    """
+    with context.sessions() as session:
+        job = session.get(Job, job_id)
+        if job is None or job.state != "lost":
+            return 0
+        outcome = lifecycle.Outcome(
+            state=job.state,
+            exit_code=job.exit_code,
+            description=job.exit_description,
+            severity=job.severity or lifecycle.FAILURE_SEVERITY,
+            recorded=True,
+        )
+        sink = OutputSink(
+            lambda first, lines: lifecycle.store_output(session, job_id, first, lines),
+            first_seq=job.output_lines + 1,
+        )
+        failed = actions.run_all(
+            session,
+            job,
+            outcome,
+            environment=None,
+            redis=context.redis,
+            log=lambda text: sink.add("action", text),
+            output=lambda limit: _stdout_text(session, sink, job_id, limit),
+        )
+        sink.flush()
+        return failed
+
+
+def _stdout_text(session: Session, sink: OutputSink, job_id: int, limit: int) -> str:
+    """The job's stdout as stored (masked), at most ``limit`` characters."""
+    sink.flush()
+    lines = session.scalars(
+        sa.select(JobOutputLine.text)
+        .where(JobOutputLine.job_id == job_id, JobOutputLine.stream == "stdout")
+        .order_by(JobOutputLine.seq)
+        .limit(max(1, limit // 8))
+    ).all()
+    return "\n".join(lines)[:limit]
+
+
 class _Run:
     """The state of one running job."""
 
@@ -542,14 +589,7 @@ class _Run:
         )
 
     def _stdout_text(self, limit: int) -> str:
-        self.sink.flush()
-        lines = self.session.scalars(
-            sa.select(JobOutputLine.text)
-            .where(JobOutputLine.job_id == self.job_id, JobOutputLine.stream == "stdout")
-            .order_by(JobOutputLine.seq)
-            .limit(max(1, limit // 8))
-        ).all()
-        return "\n".join(lines)[:limit]
+        return _stdout_text(self.session, self.sink, self.job_id, limit)
 
     def _end(self, state: str | None, code: int | None, description: str | None) -> RunResult:
         if code is None and description:

@@ -49,3 +49,8 @@ def current() -> runner.ExecutorContext:
 def run_job(job_id: int) -> dict[str, Any]:
     """Run the job if it is ours to run (a duplicate delivery does nothing)."""
     return runner.run(current(), int(job_id)).summary()
+
+
+def run_actions(job_id: int) -> int:
+    """Run the failure actions of a job the reaper found lost; how many failed."""
+    return runner.run_actions(current(), int(job_id))

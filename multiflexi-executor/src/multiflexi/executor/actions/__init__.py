@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from redis import Redis
 
 GROUP = "multiflexi.actions"
-MODES = {"success": ("success",), "failure": ("failure", "fail")}
+MODES = {"success": runtemplates.SUCCESS_MODES, "failure": runtemplates.FAILURE_MODES}
 
 
 class ActionError(Exception):
