@@ -18,6 +18,7 @@ from multiflexi.core.models import (
     Company,
     CompanyApplication,
     CompanyVariable,
+    Credential,
     RunTemplate,
 )
 from multiflexi.core.unit import Page, apply_changes, paginate, rows, transaction
@@ -160,7 +161,9 @@ def delete(session: Session, ref: int | str, *, actor: Actor) -> None:
     """Delete a company with everything it owns (run templates, jobs, credentials).
 
     The database's foreign keys cascade (SQLite included: the core's engines turn
-    them on), which takes the company's job counter row too.
+    them on), which takes the company's job counter row too. The credentials go
+    first: a credential type in use may not be deleted (ON DELETE RESTRICT), and
+    MariaDB checks that row by row while it cascades from the company.
     """
     company = get(session, ref)
     with transaction(session):
@@ -171,6 +174,11 @@ def delete(session: Session, ref: int | str, *, actor: Actor) -> None:
             "company",
             company.id,
             details={"name": company.name, "slug": company.slug},
+        )
+        session.execute(
+            sa.delete(Credential)
+            .where(Credential.company_id == company.id)
+            .execution_options(synchronize_session=False)
         )
         session.delete(company)
 
