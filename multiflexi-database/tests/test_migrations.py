@@ -540,3 +540,74 @@ def test_credentials_survive_the_credential_type_restriction_migration(
     with enforcing_engine.begin() as connection:
         connection.execute(credential_types.delete().where(credential_types.c.id == ids["type"]))
     assert count_rows(enforcing_engine, "credentials") == 0
+
+
+def test_check_names_the_database_that_has_no_schema(empty_database: str, engine: sa.Engine):
+    url = sa.make_url(empty_database)
+    engine.connect().close()  # SQLite: the file exists, empty
+    status = check(empty_database)
+    if url.get_backend_name() == "sqlite":
+        expected = f"the SQLite file {url.database}"
+    else:
+        expected = f"the database {url.database!r} on {url.host}:{url.port}"
+    assert status.message == (
+        f"{expected} has no MultiFlexi schema yet: run `multiflexi-database upgrade`"
+    )
+    assert url.password is None or url.password not in status.message
+
+
+MISSING_FILE_CASES = [
+    (
+        {"DB_CONNECTION": "sqlite", "DB_DATABASE": "{tmp}/typo/x.sqlite"},
+        "the SQLite file {tmp}/typo/x.sqlite (named by DB_DATABASE) does not exist, "
+        "nor does its directory {tmp}/typo: check DB_DATABASE",
+    ),
+    (
+        {"DB_CONNECTION": "sqlite", "DB_DATABASE": "{tmp}/x.sqlite"},
+        "the SQLite file {tmp}/x.sqlite (named by DB_DATABASE) does not exist: check "
+        "DB_DATABASE, or run `multiflexi-database upgrade` to create a new database there",
+    ),
+    (
+        {"DB_CONNECTION": "sqlite"},
+        "the SQLite file {tmp}/data/multiflexi.sqlite (the default in the data directory: "
+        "DB_CONNECTION=sqlite, DB_DATABASE is not set) does not exist, nor does its directory "
+        "{tmp}/data: check DB_DATABASE (not set) and MULTIFLEXI_DATA_DIR",
+    ),
+    (
+        {"DATABASE_URL": "sqlite:///{tmp}/x.sqlite"},
+        "the SQLite file {tmp}/x.sqlite (named by DATABASE_URL) does not exist: check "
+        "DATABASE_URL, or run `multiflexi-database upgrade` to create a new database there",
+    ),
+    (
+        {},
+        "the SQLite file {tmp}/data/multiflexi.sqlite (the default in the data directory: "
+        "neither DATABASE_URL nor DB_CONNECTION is set) does not exist yet: "
+        "run `multiflexi-database upgrade` to create it",
+    ),
+]
+
+
+@pytest.mark.parametrize(("environ", "message"), MISSING_FILE_CASES)
+def test_check_of_a_missing_sqlite_file_names_it_and_the_setting_that_chose_it(
+    tmp_path: Path, environ: dict[str, str], message: str
+):
+    from multiflexi.database import database_settings
+
+    env = {k: v.format(tmp=tmp_path) for k, v in environ.items()}
+    settings = database_settings({"MULTIFLEXI_DATA_DIR": str(tmp_path / "data"), **env})
+
+    status = check(settings)
+
+    assert (status.state, status.ok, status.current) == ("empty", False, None)
+    assert status.message == message.format(tmp=tmp_path)
+    assert list(tmp_path.iterdir()) == []  # nothing was created
+
+
+def test_check_of_a_missing_sqlite_file_by_url_names_the_file(tmp_path: Path):
+    status = check(f"sqlite:///{tmp_path / 'x.sqlite'}")
+    assert status.state == "empty"
+    assert status.message == (
+        f"the SQLite file {tmp_path / 'x.sqlite'} does not exist: check the database setting, "
+        "or run `multiflexi-database upgrade` to create a new database there"
+    )
+    assert not (tmp_path / "x.sqlite").exists()

@@ -142,7 +142,7 @@ def _current(ctx: Context) -> int:
 
 
 def _check(ctx: Context) -> int:
-    status = api.check(ctx.settings.url)
+    status = api.check(ctx.settings)
     if status.ok:
         print(f"ok: {status.message}")
         return 0

@@ -20,7 +20,14 @@ from sqlalchemy.pool import NullPool
 
 from multiflexi.database.errors import DatabaseUnavailable, Problem
 
-__all__ = ["CONNECT_TIMEOUT", "connect", "create_engine_for", "describe_failure"]
+__all__ = [
+    "CONNECT_TIMEOUT",
+    "connect",
+    "create_engine_for",
+    "describe_failure",
+    "missing_sqlite_file",
+    "where",
+]
 
 #: seconds to wait for a server before calling it unreachable
 CONNECT_TIMEOUT = 10
@@ -115,7 +122,7 @@ def _parse(url: str | URL) -> URL:
 def describe_failure(exc: BaseException, url: URL) -> DatabaseUnavailable:
     """Classify why opening ``url`` failed, with a one-line, password-free message."""
     backend = url.get_backend_name()
-    where = _where(url)
+    place = where(url)
     if isinstance(exc, NoSuchModuleError):
         return DatabaseUnavailable("driver", f"unknown database driver {url.drivername!r}")
     if isinstance(exc, ImportError):
@@ -130,13 +137,13 @@ def describe_failure(exc: BaseException, url: URL) -> DatabaseUnavailable:
     problem = _classify(original, detail)
     if problem == "authentication":
         user = url.username or "(no user)"
-        message = f"login refused for user {user!r} on {where}: {detail}"
+        message = f"login refused for user {user!r} on {place}: {detail}"
     elif problem == "database":
-        message = f"cannot open database {url.database!r} on {where}: {detail}"
+        message = f"cannot open database {url.database!r} on {place}: {detail}"
     elif problem == "unreachable":
-        message = f"cannot reach the database server at {where}: {detail}"
+        message = f"cannot reach the database server at {place}: {detail}"
     else:
-        message = f"cannot use the database at {where}: {detail}"
+        message = f"cannot use the database at {place}: {detail}"
     if backend == "sqlite":
         message = f"cannot open the SQLite database {url.database or ':memory:'!r}: {detail}"
     return DatabaseUnavailable(problem, message)
@@ -153,7 +160,8 @@ def _classify(original: BaseException, detail: str) -> Problem:
     return "other"
 
 
-def _where(url: URL) -> str:
+def where(url: URL) -> str:
+    """Where a database is, password-free: the SQLite path, or ``host:port``."""
     if url.get_backend_name() == "sqlite":
         return url.database or ":memory:"
     host = url.host or str(url.query.get("host") or url.query.get("unix_socket") or "localhost")
