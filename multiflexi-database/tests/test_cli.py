@@ -235,3 +235,21 @@ def test_check_of_a_mistyped_db_database_names_the_file_and_creates_nothing(tmp_
         f"nor does its directory {typo.parent}: check DB_DATABASE"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_one_character_password_is_not_masked_all_over_the_message(tmp_path: Path):
+    port = str(free_port())  # nothing listens there
+    env = {
+        "DB_CONNECTION": "pgsql",
+        "DB_HOST": "127.0.0.1",
+        "DB_PORT": port,
+        "DB_DATABASE": "multiflexi",
+        "DB_USERNAME": "multiflexi",
+        "DB_PASSWORD": "o",
+    }
+    line = assert_one_line_error(run("check", env=env, data_dir=tmp_path), "DB_HOST/DB_PORT")
+    assert line == (
+        "multiflexi-database: error: DB_HOST/DB_PORT: cannot reach the database server at "
+        f'127.0.0.1:{port}: connection failed: connection to server at "127.0.0.1", '
+        f"port {port} failed: Connection refused"
+    )
