@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from multiflexi.core import audit, jobcounts, vault
+from multiflexi.core import audit, fieldtypes, jobcounts, vault
 from multiflexi.core.audit import Actor
 from multiflexi.core.errors import Conflict, NotFound, ValidationError
 from multiflexi.core.models import (
@@ -222,12 +222,17 @@ def set_variable(
     actor: Actor,
     secret: bool = False,
 ) -> CompanyVariable:
-    """Create or replace one variable; a secret one is stored sealed."""
+    """Create or replace one variable; a secret one is stored sealed.
+
+    A variable whose name says it is a secret (``*_PASSWORD``, ``*_TOKEN``, ``*_API_KEY``,
+    see :func:`multiflexi.core.fieldtypes.is_secret_name`) is secret whatever ``secret`` says.
+    """
     if not _VARIABLE_RE.match(name or ""):
         raise ValidationError(
             "variable not set", [f"name: {name!r} is not an environment variable name"]
         )
     company = get(session, ref)
+    secret = secret or fieldtypes.is_secret_name(name)
     with transaction(session):
         variable = next((v for v in company.environment if v.name == name), None)
         if variable is None:

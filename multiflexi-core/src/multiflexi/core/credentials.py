@@ -115,7 +115,7 @@ def fields_of(ctype: CredentialType) -> list[FieldSpec]:
                 f.keyword,
                 f.type,
                 f.required,
-                f.secret or fieldtypes.is_secret_type(f.type),
+                fieldtypes.is_secret_field(f.keyword, f.type, f.secret),
                 f.default_value,
                 f.description,
                 f.options,
@@ -125,7 +125,7 @@ def fields_of(ctype: CredentialType) -> list[FieldSpec]:
             own.keyword,
             own.type,
             own.required,
-            own.secret or fieldtypes.is_secret_type(own.type),
+            fieldtypes.is_secret_field(own.keyword, own.type, own.secret),
             own.default_value,
             own.description,
         )

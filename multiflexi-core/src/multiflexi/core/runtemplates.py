@@ -354,7 +354,7 @@ def _store_values(
     for name, value in checked.items():
         field = app.field(name)
         assert field is not None
-        secret = field.secret or fieldtypes.is_secret_type(field.type)
+        secret = fieldtypes.is_secret_field(name, field.type, field.secret)
         row = existing.get(name)
         if value is None:
             if row is not None:
