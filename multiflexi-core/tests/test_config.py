@@ -118,3 +118,46 @@ def test_require_schema_names_the_setting_of_an_unreachable_database(tmp_path):
         config.require_schema(settings)
     assert info.value.variable == "DATABASE_URL"
     assert "Xs3cretPW" not in str(info.value)
+
+
+def test_require_schema_names_a_missing_sqlite_file_and_the_setting_that_chose_it(tmp_path):
+    from multiflexi.core.errors import SchemaMismatch
+
+    typo = tmp_path / "typo" / "x.sqlite"
+    settings = load(tmp_path, DB_CONNECTION="sqlite", DB_DATABASE=str(typo))
+    with pytest.raises(SchemaMismatch) as info:
+        config.require_schema(settings)
+    assert str(info.value) == (
+        f"the SQLite file {typo} (named by DB_DATABASE) does not exist, "
+        f"nor does its directory {typo.parent}: check DB_DATABASE"
+    )
+    assert not typo.parent.exists()  # nothing was created
+
+    present = tmp_path / "present.sqlite"
+    settings = load(tmp_path, DB_CONNECTION="sqlite", DB_DATABASE=str(present))
+    with pytest.raises(SchemaMismatch) as info:
+        config.require_schema(settings)
+    assert str(info.value) == (
+        f"the SQLite file {present} (named by DB_DATABASE) does not exist: check DB_DATABASE, "
+        "or run `multiflexi-database upgrade` to create a new database there"
+    )
+    sa.create_engine(f"sqlite:///{present}").connect().close()  # an empty database file
+    with pytest.raises(SchemaMismatch) as info:
+        config.require_schema(settings)
+    assert str(info.value) == (
+        f"the SQLite file {present} (named by DB_DATABASE) has no MultiFlexi schema yet: "
+        "run `multiflexi-database upgrade`"
+    )
+
+
+def test_require_schema_says_when_db_connection_sqlite_took_the_data_dir_default(tmp_path):
+    from multiflexi.core.errors import SchemaMismatch
+
+    settings = load(tmp_path, DB_CONNECTION="sqlite")
+    with pytest.raises(SchemaMismatch) as info:
+        config.require_schema(settings)
+    assert str(info.value).startswith(
+        f"the SQLite file {tmp_path / 'multiflexi.sqlite'} (the default in the data directory: "
+        "DB_CONNECTION=sqlite, DB_DATABASE is not set) does not exist: "
+        "check DB_DATABASE (not set) and MULTIFLEXI_DATA_DIR"
+    )

@@ -3,8 +3,14 @@
 import pytest
 
 from multiflexi.core import audit, companies, credentials
-from multiflexi.core.errors import NotFound, ValidationError
-from multiflexi.core.models import Credential, CredentialPrototype, CredentialPrototypeField
+from multiflexi.core.errors import Conflict, NotFound, ValidationError
+from multiflexi.core.models import (
+    Credential,
+    CredentialPrototype,
+    CredentialPrototypeField,
+    CredentialType,
+    CredentialValue,
+)
 from multiflexi.core.testing import count, database_bytes
 
 ACTOR = audit.Actor("tester", source="test")
@@ -120,3 +126,59 @@ def test_unknown_prototype_and_field_are_clear_errors(session, company, prototyp
             values={"FIO_TOKEN": "t", "WHAT": "?"},
             actor=ACTOR,
         )
+
+
+def test_a_credential_type_in_use_is_not_deleted_nor_its_credentials(session, company, prototype):
+    ctype = credentials.create_type(
+        session, company=company.id, name="Fio", prototype_ref="fio", actor=ACTOR
+    )
+    for name in ("main", "savings"):
+        credentials.create(
+            session,
+            company=company.id,
+            credential_type_id=ctype.id,
+            name=name,
+            values={"FIO_TOKEN": f"{name}-token"},
+            actor=ACTOR,
+        )
+
+    with pytest.raises(
+        Conflict,
+        match=rf"credential type {ctype.id} \(Fio\) is used by 2 credentials; delete them first",
+    ):
+        credentials.delete_type(session, ctype.id, actor=ACTOR)
+
+    session.expire_all()
+    assert count(session, CredentialType) == 1
+    assert count(session, Credential) == 2
+    assert count(session, CredentialValue) == 2
+    assert audit.entries(session, entity_type="credential_type").items[0].action == "create"
+
+    # once no credential uses it, it goes
+    for credential in credentials.list_credentials(session, company_id=company.id).items:
+        credentials.delete(session, credential.id, actor=ACTOR)
+    credentials.delete_type(session, ctype.id, actor=ACTOR)
+    assert count(session, CredentialType) == 0
+
+
+def test_deleting_a_company_takes_its_credential_types_and_credentials(session, company, prototype):
+    other = companies.create(session, name="Globex", actor=ACTOR)
+    for owner in (company, other):
+        ctype = credentials.create_type(
+            session, company=owner.id, name="Fio", prototype_ref="fio", actor=ACTOR
+        )
+        credentials.create(
+            session,
+            company=owner.id,
+            credential_type_id=ctype.id,
+            name="main",
+            values={"FIO_TOKEN": "t0ken"},
+            actor=ACTOR,
+        )
+
+    companies.delete(session, company.id, actor=ACTOR)
+
+    session.expire_all()
+    assert [c.company_id for c in session.query(Credential)] == [other.id]
+    assert [t.company_id for t in session.query(CredentialType)] == [other.id]
+    assert count(session, CredentialValue) == 1

@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+import sqlalchemy as sa
 
 from multiflexi.core import audit, companies, credentials, runtemplates
 from multiflexi.core.errors import Conflict, NotFound, ValidationError
@@ -230,3 +231,86 @@ def test_configure_changes_settings_values_and_activation_together(session, comp
     entries = audit.entries(session, entity_type="run_template").items
     assert entries[0].action == "update"
     assert entries[0].details == {"changed": ["active", "interval_code"], "values": ["ENDPOINT"]}
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("+3h", "+3h"),
+        ("+30m", "+30m"),
+        ("+90s", "+90s"),
+        ("+03h", "+3h"),
+        ("08:00", "08:00"),
+        ("8:05", "08:05"),
+        (" 23:59 ", "23:59"),
+        ("", None),
+    ],
+)
+def test_a_deadline_offset_is_stored_in_the_form_the_schedule_reads(
+    session, company, app, given, stored
+):
+    rt = make(session, company, app, deadline_offset=given)
+    assert runtemplates.get(session, rt.id).deadline_offset == stored
+    runtemplates.update(session, rt.id, {"deadline_offset": "+1h"}, actor=ACTOR)
+    runtemplates.update(session, rt.id, {"deadline_offset": given}, actor=ACTOR)
+    session.expire_all()
+    assert runtemplates.get(session, rt.id).deadline_offset == stored
+
+
+BAD_DEADLINE_OFFSETS = [
+    ("zz", "is not a deadline offset: use +<n>h, +<n>m or +<n>s"),
+    ("+3", "is not a deadline offset"),
+    ("3h", "is not a deadline offset"),
+    ("+3d", "is not a deadline offset"),
+    ("+3 hours", "is not a deadline offset"),
+    ("-1h", "is not a deadline offset"),
+    ("08:00:00", "is not a deadline offset"),
+    ("+0m", "is no time after the window starts"),
+    ("+8785h", "is more than 366 days after the window starts"),
+    ("24:00", "is not a time of day"),
+    ("8:60", "is not a time of day"),
+]
+
+
+@pytest.mark.parametrize(("bad", "problem"), BAD_DEADLINE_OFFSETS)
+def test_a_bad_deadline_offset_is_refused_on_create(session, company, app, bad, problem):
+    with pytest.raises(ValidationError) as info:
+        make(session, company, app, deadline_offset=bad)
+    assert f"deadline_offset: {bad!r} {problem}" in str(info.value)
+    assert count(session, RunTemplate) == 0
+
+
+@pytest.mark.parametrize(("bad", "problem"), BAD_DEADLINE_OFFSETS)
+def test_a_bad_deadline_offset_is_refused_on_update(session, company, app, bad, problem):
+    rt = make(session, company, app, deadline_offset="+2h")
+    with pytest.raises(ValidationError) as info:
+        runtemplates.update(
+            session, rt.id, {"deadline_offset": bad, "note": "changed"}, actor=ACTOR
+        )
+    assert f"deadline_offset: {bad!r} {problem}" in str(info.value)
+    session.expire_all()
+    again = runtemplates.get(session, rt.id)
+    assert (again.deadline_offset, again.note) == ("+2h", None)
+
+
+def test_a_deadline_offset_that_is_not_text_is_refused(session, company, app):
+    with pytest.raises(ValidationError, match=r"deadline_offset: use \+<n>h"):
+        make(session, company, app, deadline_offset=3)
+    assert count(session, RunTemplate) == 0
+
+
+def test_a_run_template_with_an_old_unreadable_deadline_offset_can_still_be_changed(
+    session, company, app
+):
+    """A value stored before the check does not lock the run template: it can be paused,
+    changed otherwise, and the offset corrected."""
+    rt = make(session, company, app)
+    session.execute(
+        sa.update(RunTemplate).where(RunTemplate.id == rt.id).values(deadline_offset="zz")
+    )
+    session.commit()
+    runtemplates.set_active(session, rt.id, False, actor=ACTOR)
+    runtemplates.update(session, rt.id, {"deadline_offset": "07:30"}, actor=ACTOR)
+    session.expire_all()
+    again = runtemplates.get(session, rt.id)
+    assert (again.active, again.deadline_offset) == (False, "07:30")

@@ -434,3 +434,16 @@ def test_system_zone_prefers_tz_then_etc_timezone_then_the_localtime_link(tmp_pa
     localtime.symlink_to("/usr/share/zoneinfo/Europe/Lisbon")
     assert system_timezone_name({}, absent, localtime) == "Europe/Lisbon"
     assert system_timezone_name({}, absent, absent) == "UTC"
+
+
+def test_deadline_offsets_read_as_a_duration_or_a_time_of_day():
+    from multiflexi.core.schedules import deadline_offset
+
+    assert deadline_offset("+3h") == dt.timedelta(hours=3)
+    assert deadline_offset("+30m") == dt.timedelta(minutes=30)
+    assert deadline_offset("+45s") == dt.timedelta(seconds=45)
+    assert deadline_offset("8:00") == dt.time(8, 0)
+    assert deadline_offset("23:59") == dt.time(23, 59)
+    for bad in ("zz", "", "+", "+1x", "1:2", "12:345", "+1h30m"):
+        with pytest.raises(ValueError, match="is not a deadline offset: use"):
+            deadline_offset(bad)

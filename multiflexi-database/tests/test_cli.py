@@ -59,8 +59,9 @@ def test_upgrade_check_current_history_and_downgrade_on_the_default_sqlite(tmp_p
     before = run("check", data_dir=data)
     assert before.code == 3
     assert before.err.strip() == (
-        "multiflexi-database: the database has no MultiFlexi schema yet: "
-        "run `multiflexi-database upgrade`"
+        f"multiflexi-database: the SQLite file {data / 'multiflexi.sqlite'} (the default in the "
+        "data directory: neither DATABASE_URL nor DB_CONNECTION is set) does not exist yet: "
+        "run `multiflexi-database upgrade` to create it"
     )
     assert not data.exists()  # checking created nothing
 
@@ -219,4 +220,36 @@ def test_an_unknown_revision_is_one_line(tmp_path: Path):
     assert result.err.strip() == (
         "multiflexi-database: error: unknown revision 'nonesuch' "
         "(see `multiflexi-database history`)"
+    )
+
+
+def test_check_of_a_mistyped_db_database_names_the_file_and_creates_nothing(tmp_path: Path):
+    typo = tmp_path / "typo" / "x.sqlite"
+    env = {"DB_CONNECTION": "sqlite", "DB_DATABASE": str(typo)}
+
+    result = run("check", env=env, data_dir=tmp_path / "data")
+
+    assert result.code == 3
+    assert result.err.strip() == (
+        f"multiflexi-database: the SQLite file {typo} (named by DB_DATABASE) does not exist, "
+        f"nor does its directory {typo.parent}: check DB_DATABASE"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_one_character_password_is_not_masked_all_over_the_message(tmp_path: Path):
+    port = str(free_port())  # nothing listens there
+    env = {
+        "DB_CONNECTION": "pgsql",
+        "DB_HOST": "127.0.0.1",
+        "DB_PORT": port,
+        "DB_DATABASE": "multiflexi",
+        "DB_USERNAME": "multiflexi",
+        "DB_PASSWORD": "o",
+    }
+    line = assert_one_line_error(run("check", env=env, data_dir=tmp_path), "DB_HOST/DB_PORT")
+    assert line == (
+        "multiflexi-database: error: DB_HOST/DB_PORT: cannot reach the database server at "
+        f'127.0.0.1:{port}: connection failed: connection to server at "127.0.0.1", '
+        f"port {port} failed: Connection refused"
     )

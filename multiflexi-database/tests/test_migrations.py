@@ -7,6 +7,7 @@ import itertools
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -402,3 +403,211 @@ def test_job_counts_are_filled_from_the_jobs_already_present(
     # and the revision goes down again without leaving the table behind
     downgrade(empty_database, "70a0d8714a8a")
     assert "job_counts" not in table_names(engine)
+
+
+@pytest.fixture
+def enforcing_engine(engine: sa.Engine) -> sa.Engine:
+    """The engine, with SQLite enforcing foreign keys as the core's engines do."""
+    if engine.dialect.name == "sqlite":
+
+        def foreign_keys_on(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.execute("PRAGMA foreign_keys=ON")
+
+        sa.event.listen(engine, "connect", foreign_keys_on)
+    return engine
+
+
+def add_credential(connection: sa.Connection, slug: str) -> dict[str, int]:
+    """A company with a credential type, a credential of it (with a value) bound to a run
+    template; returns the ids."""
+    from multiflexi.database.tables import (
+        credential_types,
+        credential_values,
+        credentials,
+        run_template_credentials,
+        run_templates,
+    )
+
+    ids: dict[str, int] = {}
+    ids["company"] = connection.execute(
+        companies.insert().values(name=slug.title(), slug=slug)
+    ).inserted_primary_key[0]
+    ids["type"] = connection.execute(
+        credential_types.insert().values(company_id=ids["company"], name=f"{slug} bank")
+    ).inserted_primary_key[0]
+    ids["credential"] = connection.execute(
+        credentials.insert().values(
+            company_id=ids["company"], credential_type_id=ids["type"], name="main"
+        )
+    ).inserted_primary_key[0]
+    connection.execute(
+        credential_values.insert().values(credential_id=ids["credential"], name="TOKEN", value="x")
+    )
+    app_id = connection.execute(
+        applications.insert().values(name=f"{slug} probe", executable="probe")
+    ).inserted_primary_key[0]
+    ids["run_template"] = connection.execute(
+        run_templates.insert().values(company_id=ids["company"], application_id=app_id, name="rt")
+    ).inserted_primary_key[0]
+    connection.execute(
+        run_template_credentials.insert().values(
+            run_template_id=ids["run_template"], credential_id=ids["credential"]
+        )
+    )
+    return ids
+
+
+def count_rows(engine: sa.Engine, table_name: str) -> int:
+    with engine.connect() as connection:
+        return connection.execute(
+            sa.select(sa.func.count()).select_from(metadata.tables[table_name])
+        ).scalar_one()
+
+
+def test_the_database_refuses_to_delete_a_credential_type_in_use(
+    enforcing_engine: sa.Engine, empty_database: str
+):
+    from multiflexi.database.tables import credential_types, credentials
+
+    upgrade(empty_database)
+    with enforcing_engine.begin() as connection:
+        ids = add_credential(connection, "acme")
+
+    with pytest.raises(IntegrityError), enforcing_engine.begin() as connection:
+        connection.execute(credential_types.delete().where(credential_types.c.id == ids["type"]))
+
+    assert count_rows(enforcing_engine, "credential_types") == 1
+    assert count_rows(enforcing_engine, "credentials") == 1
+    assert count_rows(enforcing_engine, "credential_values") == 1
+    assert count_rows(enforcing_engine, "run_template_credentials") == 1
+    # once no credential uses it, the type goes
+    with enforcing_engine.begin() as connection:
+        connection.execute(credentials.delete().where(credentials.c.id == ids["credential"]))
+        connection.execute(credential_types.delete().where(credential_types.c.id == ids["type"]))
+    assert count_rows(enforcing_engine, "credential_types") == 0
+
+
+def test_deleting_a_company_after_its_credentials_takes_everything_it_owns(
+    enforcing_engine: sa.Engine, empty_database: str
+):
+    """The order the core deletes a company in: its credentials, then the company.
+
+    (MariaDB checks the restriction row by row while it cascades, and may reach the
+    credential types before the credentials: deleting the company alone is refused there.)
+    """
+    from multiflexi.database.tables import credentials
+
+    upgrade(empty_database)
+    with enforcing_engine.begin() as connection:
+        doomed = add_credential(connection, "acme")
+        add_credential(connection, "globex")
+
+    with enforcing_engine.begin() as connection:
+        connection.execute(
+            credentials.delete().where(credentials.c.company_id == doomed["company"])
+        )
+        connection.execute(companies.delete().where(companies.c.id == doomed["company"]))
+
+    for table_name in (
+        "credential_types",
+        "credentials",
+        "credential_values",
+        "run_templates",
+        "run_template_credentials",
+    ):
+        assert count_rows(enforcing_engine, table_name) == 1, table_name
+
+
+def test_credentials_survive_the_credential_type_restriction_migration(
+    enforcing_engine: sa.Engine, empty_database: str
+):
+    from multiflexi.database.tables import credential_types
+
+    upgrade(empty_database, "b3c1f0e2a9d4")
+    with enforcing_engine.begin() as connection:
+        ids = add_credential(connection, "acme")
+
+    upgrade(empty_database, "f660da8b9b74")
+
+    for table_name in ("credential_types", "credentials", "credential_values"):
+        assert count_rows(enforcing_engine, table_name) == 1, table_name
+    assert count_rows(enforcing_engine, "run_template_credentials") == 1
+    with pytest.raises(IntegrityError), enforcing_engine.begin() as connection:
+        connection.execute(credential_types.delete().where(credential_types.c.id == ids["type"]))
+    # and down again: the old rule (cascade) comes back, the rows stay
+    downgrade(empty_database, "b3c1f0e2a9d4")
+    assert count_rows(enforcing_engine, "credential_values") == 1
+    with enforcing_engine.begin() as connection:
+        connection.execute(credential_types.delete().where(credential_types.c.id == ids["type"]))
+    assert count_rows(enforcing_engine, "credentials") == 0
+
+
+def test_check_names_the_database_that_has_no_schema(empty_database: str, engine: sa.Engine):
+    url = sa.make_url(empty_database)
+    engine.connect().close()  # SQLite: the file exists, empty
+    status = check(empty_database)
+    if url.get_backend_name() == "sqlite":
+        expected = f"the SQLite file {url.database}"
+    else:
+        expected = f"the database {url.database!r} on {url.host}:{url.port}"
+    assert status.message == (
+        f"{expected} has no MultiFlexi schema yet: run `multiflexi-database upgrade`"
+    )
+    assert url.password is None or url.password not in status.message
+
+
+MISSING_FILE_CASES = [
+    (
+        {"DB_CONNECTION": "sqlite", "DB_DATABASE": "{tmp}/typo/x.sqlite"},
+        "the SQLite file {tmp}/typo/x.sqlite (named by DB_DATABASE) does not exist, "
+        "nor does its directory {tmp}/typo: check DB_DATABASE",
+    ),
+    (
+        {"DB_CONNECTION": "sqlite", "DB_DATABASE": "{tmp}/x.sqlite"},
+        "the SQLite file {tmp}/x.sqlite (named by DB_DATABASE) does not exist: check "
+        "DB_DATABASE, or run `multiflexi-database upgrade` to create a new database there",
+    ),
+    (
+        {"DB_CONNECTION": "sqlite"},
+        "the SQLite file {tmp}/data/multiflexi.sqlite (the default in the data directory: "
+        "DB_CONNECTION=sqlite, DB_DATABASE is not set) does not exist, nor does its directory "
+        "{tmp}/data: check DB_DATABASE (not set) and MULTIFLEXI_DATA_DIR",
+    ),
+    (
+        {"DATABASE_URL": "sqlite:///{tmp}/x.sqlite"},
+        "the SQLite file {tmp}/x.sqlite (named by DATABASE_URL) does not exist: check "
+        "DATABASE_URL, or run `multiflexi-database upgrade` to create a new database there",
+    ),
+    (
+        {},
+        "the SQLite file {tmp}/data/multiflexi.sqlite (the default in the data directory: "
+        "neither DATABASE_URL nor DB_CONNECTION is set) does not exist yet: "
+        "run `multiflexi-database upgrade` to create it",
+    ),
+]
+
+
+@pytest.mark.parametrize(("environ", "message"), MISSING_FILE_CASES)
+def test_check_of_a_missing_sqlite_file_names_it_and_the_setting_that_chose_it(
+    tmp_path: Path, environ: dict[str, str], message: str
+):
+    from multiflexi.database import database_settings
+
+    env = {k: v.format(tmp=tmp_path) for k, v in environ.items()}
+    settings = database_settings({"MULTIFLEXI_DATA_DIR": str(tmp_path / "data"), **env})
+
+    status = check(settings)
+
+    assert (status.state, status.ok, status.current) == ("empty", False, None)
+    assert status.message == message.format(tmp=tmp_path)
+    assert list(tmp_path.iterdir()) == []  # nothing was created
+
+
+def test_check_of_a_missing_sqlite_file_by_url_names_the_file(tmp_path: Path):
+    status = check(f"sqlite:///{tmp_path / 'x.sqlite'}")
+    assert status.state == "empty"
+    assert status.message == (
+        f"the SQLite file {tmp_path / 'x.sqlite'} does not exist: check the database setting, "
+        "or run `multiflexi-database upgrade` to create a new database there"
+    )
+    assert not (tmp_path / "x.sqlite").exists()

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from multiflexi.core import audit, jobcounts, vault
+from multiflexi.core import audit, fieldtypes, jobcounts, vault
 from multiflexi.core.audit import Actor
 from multiflexi.core.errors import Conflict, NotFound, ValidationError
 from multiflexi.core.models import (
@@ -18,6 +18,7 @@ from multiflexi.core.models import (
     Company,
     CompanyApplication,
     CompanyVariable,
+    Credential,
     RunTemplate,
 )
 from multiflexi.core.unit import Page, apply_changes, paginate, rows, transaction
@@ -160,7 +161,9 @@ def delete(session: Session, ref: int | str, *, actor: Actor) -> None:
     """Delete a company with everything it owns (run templates, jobs, credentials).
 
     The database's foreign keys cascade (SQLite included: the core's engines turn
-    them on), which takes the company's job counter row too.
+    them on), which takes the company's job counter row too. The credentials go
+    first: a credential type in use may not be deleted (ON DELETE RESTRICT), and
+    MariaDB checks that row by row while it cascades from the company.
     """
     company = get(session, ref)
     with transaction(session):
@@ -171,6 +174,11 @@ def delete(session: Session, ref: int | str, *, actor: Actor) -> None:
             "company",
             company.id,
             details={"name": company.name, "slug": company.slug},
+        )
+        session.execute(
+            sa.delete(Credential)
+            .where(Credential.company_id == company.id)
+            .execution_options(synchronize_session=False)
         )
         session.delete(company)
 
@@ -214,12 +222,17 @@ def set_variable(
     actor: Actor,
     secret: bool = False,
 ) -> CompanyVariable:
-    """Create or replace one variable; a secret one is stored sealed."""
+    """Create or replace one variable; a secret one is stored sealed.
+
+    A variable whose name says it is a secret (``*_PASSWORD``, ``*_TOKEN``, ``*_API_KEY``,
+    see :func:`multiflexi.core.fieldtypes.is_secret_name`) is secret whatever ``secret`` says.
+    """
     if not _VARIABLE_RE.match(name or ""):
         raise ValidationError(
             "variable not set", [f"name: {name!r} is not an environment variable name"]
         )
     company = get(session, ref)
+    secret = secret or fieldtypes.is_secret_name(name)
     with transaction(session):
         variable = next((v for v in company.environment if v.name == name), None)
         if variable is None:

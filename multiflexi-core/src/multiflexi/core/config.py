@@ -154,13 +154,25 @@ def require_schema(settings: Settings) -> None:
 
     if _at_head(database, settings.database_url):
         return  # the usual case, answered without loading Alembic
+    chosen = _database_settings(database, settings)
     try:
-        status = database.check(settings.database_url)
+        # with the settings, the message names the file or database and what chose it
+        status = database.check(chosen if chosen is not None else settings.database_url)
     except database.DatabaseUnavailable as failure:
-        explained = database.database_settings(settings.environ).explain(failure)
+        explained = (chosen or database.database_settings(settings.environ)).explain(failure)
         raise ConfigurationError(explained.variable, explained.message) from None
     if not status.ok:
         raise SchemaMismatch(status.message)
+
+
+def _database_settings(database: Any, settings: Settings) -> Any:
+    """The database package's settings of ``settings.database_url``, or None when the
+    URL did not come from ``settings.environ`` (settings made by hand)."""
+    try:
+        chosen = database.database_settings(settings.environ)
+    except database.SettingError:
+        return None
+    return chosen if chosen.url == settings.database_url else None
 
 
 def _at_head(database: Any, url: str) -> bool:

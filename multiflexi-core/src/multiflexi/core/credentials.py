@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from multiflexi.core import audit, companies, fieldtypes, vault
 from multiflexi.core.audit import REDACTED, Actor
-from multiflexi.core.errors import NotFound, ValidationError
+from multiflexi.core.errors import Conflict, NotFound, ValidationError
 from multiflexi.core.models import (
     Credential,
     CredentialPrototype,
@@ -115,7 +115,7 @@ def fields_of(ctype: CredentialType) -> list[FieldSpec]:
                 f.keyword,
                 f.type,
                 f.required,
-                f.secret or fieldtypes.is_secret_type(f.type),
+                fieldtypes.is_secret_field(f.keyword, f.type, f.secret),
                 f.default_value,
                 f.description,
                 f.options,
@@ -125,7 +125,7 @@ def fields_of(ctype: CredentialType) -> list[FieldSpec]:
             own.keyword,
             own.type,
             own.required,
-            own.secret or fieldtypes.is_secret_type(own.type),
+            fieldtypes.is_secret_field(own.keyword, own.type, own.secret),
             own.default_value,
             own.description,
         )
@@ -201,8 +201,24 @@ def create_type(
 
 
 def delete_type(session: Session, type_id: int, *, actor: Actor) -> None:
+    """Delete a credential type that no credential uses; one in use is refused (Conflict).
+
+    Its credentials are never deleted with it: the database refuses too
+    (``credentials.credential_type_id`` is ON DELETE RESTRICT).
+    """
     ctype = credential_type(session, type_id)
-    with transaction(session, "the credential type still has credentials; remove them first"):
+    used = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Credential)
+        .where(Credential.credential_type_id == ctype.id)
+    )
+    in_use = (
+        f"credential type {ctype.id} ({ctype.name}) is used by {used or 'some'} "
+        f"credential{'' if used == 1 else 's'}; delete {'it' if used == 1 else 'them'} first"
+    )
+    if used:
+        raise Conflict(in_use)
+    with transaction(session, in_use):
         audit.record(
             session,
             actor,

@@ -119,3 +119,82 @@ def is_true(value: str | None) -> bool:
 
 def is_secret_type(field_type: str) -> bool:
     return field_type in SECRET_TYPES
+
+
+# -- secret by name --------------------------------------------------------------------
+#
+# Manifests often type an API key or a token as plain ``text`` or ``string``. So a field
+# (or a company variable) is secret by its NAME as well, by a conservative rule:
+#
+# 1. the name is split into words at every character that is not a letter or a digit
+#    (``CSAS_API_KEY`` -> CSAS, API, KEY), upper-cased;
+# 2. it is secret when a word is, or ends with, PASSWORD, PASSWD, PASSPHRASE, SECRET or
+#    TOKEN (``OFFICE365_CLSECRET``, ``KIMAI_TOKEN``), or is PASS, APIKEY or PRIVATEKEY;
+#    plurals do not count (``PROBE_SHOW_SECRETS`` is a switch, not a secret);
+# 3. unless a word after the last such word says the name is about the secret rather
+#    than the secret itself: ``TOKEN_URL``, ``PASSWORD_POLICY``, ``PASSWORD_MIN_LENGTH``,
+#    ``FIO_TOKEN_NAME``, ``PASSWORD_FILE`` (see NOT_SECRET_AFTER);
+# 4. it is also secret when its last two words are API KEY, PRIVATE KEY, ACCESS KEY,
+#    SECRET KEY, MASTER KEY, ENCRYPTION KEY or SIGNING KEY (``AWS_ACCESS_KEY_ID`` is not:
+#    it ends in KEY ID);
+# 5. a field whose type is a yes/no or a choice from listed options is never secret by
+#    its name (its value cannot be a secret, and masking "true" would blank out output).
+
+#: words that make a name secret when a word is, or ends with, one of them
+SECRET_NAME_WORDS = ("PASSWORD", "PASSWD", "PASSPHRASE", "SECRET", "TOKEN")
+#: words that make a name secret only as whole words
+SECRET_NAME_WHOLE_WORDS = frozenset({"PASS", "APIKEY", "PRIVATEKEY"})
+#: last two words that make a name secret
+SECRET_NAME_ENDINGS = frozenset(
+    {
+        ("API", "KEY"),
+        ("PRIVATE", "KEY"),
+        ("ACCESS", "KEY"),
+        ("SECRET", "KEY"),
+        ("MASTER", "KEY"),
+        ("ENCRYPTION", "KEY"),
+        ("SIGNING", "KEY"),
+    }
+)
+#: words that, after a secret word, make the name about the secret, not the secret itself
+NOT_SECRET_AFTER = frozenset(
+    {
+        "URL", "URI", "ENDPOINT", "HOST", "HOSTNAME", "PORT", "SERVER", "DOMAIN",
+        "POLICY", "RULES", "LENGTH", "LEN", "MIN", "MAX", "SIZE", "STRENGTH",
+        "EXPIRY", "EXPIRES", "EXPIRE", "EXPIRATION", "TTL", "LIFETIME", "AGE", "TIMEOUT",
+        "INTERVAL", "TYPE", "KIND", "FORMAT", "ENCODING", "ALGORITHM", "ALG", "MODE",
+        "FILE", "FILENAME", "PATH", "DIR", "DIRECTORY", "LOCATION",
+        "NAME", "USER", "USERNAME", "LOGIN", "ID", "LABEL", "HINT", "FIELD", "HEADER",
+        "PARAM", "PARAMETER", "PREFIX", "SCOPE", "SCOPES", "ISSUER", "AUDIENCE",
+        "PROVIDER", "METHOD", "VERSION", "COUNT", "RESET", "ROTATION", "REGEX", "PATTERN",
+        "ENABLED", "DISABLED", "REQUIRED",
+    }
+)  # fmt: skip
+#: field types whose values are never secret by the field's name
+NEVER_SECRET_BY_NAME_TYPES = frozenset({"bool", "boolean", "checkbox", "switch", "set", "select"})
+_NAME_WORD = re.compile(r"[A-Z0-9]+")
+
+
+def _is_secret_word(word: str) -> bool:
+    return word in SECRET_NAME_WHOLE_WORDS or word.endswith(SECRET_NAME_WORDS)
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a variable named ``name`` holds a secret, by the rule above."""
+    words = _NAME_WORD.findall(name.upper())
+    if tuple(words[-2:]) in SECRET_NAME_ENDINGS:
+        return True
+    last = max((i for i, word in enumerate(words) if _is_secret_word(word)), default=None)
+    if last is None:
+        return False
+    return not any(word in NOT_SECRET_AFTER for word in words[last + 1 :])
+
+
+def is_secret_field(name: str, field_type: str, flagged: bool = False) -> bool:
+    """Whether a field's values are secret: flagged so, of a secret type, or by its name.
+
+    The one rule for encryption at rest, redaction in views and masking in job output.
+    """
+    if flagged or is_secret_type(field_type):
+        return True
+    return field_type not in NEVER_SECRET_BY_NAME_TYPES and is_secret_name(name)

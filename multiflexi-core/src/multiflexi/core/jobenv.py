@@ -28,16 +28,25 @@ _FIELD_ROWS = (
 
 
 def _application_layer(session: Session, run_template: RunTemplate) -> list[Variable]:
-    """Declared fields: their defaults, and which names are secret whoever fills them."""
+    """Declared fields: their defaults, and which names are secret whoever fills them.
+
+    A field is secret when flagged, of a secret type or by its name
+    (:func:`multiflexi.core.fieldtypes.is_secret_field`): a run-template value stored in
+    clear before its field counted as secret is masked in the job's output all the same.
+    """
     fields = rows(session, _FIELD_ROWS, {"application_id": run_template.application_id})
     return [
-        Variable(name, default, bool(secret) or fieldtypes.is_secret_type(kind))
+        Variable(name, default, fieldtypes.is_secret_field(name, kind, bool(secret)))
         for name, default, secret, kind in fields
     ]
 
 
-def _pairs(values: Mapping[str, tuple[str, bool]]) -> list[Variable]:
-    return [Variable(name, value, secret) for name, (value, secret) in values.items()]
+def _pairs(values: Mapping[str, tuple[str, bool]], *, by_name: bool = False) -> list[Variable]:
+    """Variables of a layer; ``by_name``: also secret when the name says so (untyped layers)."""
+    return [
+        Variable(name, value, secret or (by_name and fieldtypes.is_secret_name(name)))
+        for name, (value, secret) in values.items()
+    ]
 
 
 def _credential_layers(
@@ -100,10 +109,13 @@ def assemble(
     one_time.update(overrides or {})
     return environment.assemble(
         application=_application_layer(session, run_template),
-        company=_pairs(companies.variable_values(session, run_template.company_id)),
+        company=_pairs(companies.variable_values(session, run_template.company_id), by_name=True),
         credentials=_credential_layers(session, run_template),
         runtemplate=_pairs(runtemplates.configured_values(session, run_template)),
-        overrides=[Variable(n, v, n in secret_names) for n, v in one_time.items()],
+        overrides=[
+            Variable(n, v, n in secret_names or fieldtypes.is_secret_name(n))
+            for n, v in one_time.items()
+        ],
         context=context_for(run_template, job, work_dir),
         inherited=inherited,
     )

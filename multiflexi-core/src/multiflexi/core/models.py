@@ -119,6 +119,17 @@ class ApplicationField(Base):
 
     application: Mapped[Application] = relationship(back_populates="fields")
 
+    @property
+    def is_secret(self) -> bool:
+        """Whether the field's values are secret: flagged so, of a secret type, or by name.
+
+        What views should redact by (``secret`` is only the manifest's own flag); see
+        :func:`multiflexi.core.fieldtypes.is_secret_field`.
+        """
+        from multiflexi.core import fieldtypes
+
+        return fieldtypes.is_secret_field(self.name, self.type, self.secret)
+
 
 class ApplicationExitCode(Base):
     __table__ = t.application_exit_codes

@@ -130,6 +130,20 @@ def _check_settings(session: Session, merged: Mapping[str, Any]) -> list[str]:
     return errors
 
 
+def _check_deadline_offset(changes: Mapping[str, Any]) -> list[str]:
+    """The problem with a deadline offset being set (a stored one is not checked again)."""
+    if "deadline_offset" not in changes or changes["deadline_offset"] is None:
+        return []
+    offset = changes["deadline_offset"]
+    if not isinstance(offset, str):
+        return [f"deadline_offset: use {schedules.DEADLINE_OFFSET_FORMS}"]
+    try:
+        schedules.normalised_deadline_offset(offset)
+    except ValueError as exc:
+        return [f"deadline_offset: {exc}"]
+    return []
+
+
 def _normalised(changes: Mapping[str, Any], current_code: str | None = None) -> dict[str, Any]:
     """Interval names become codes ("daily" -> "d"); leaving 'c' drops the cron expression."""
     result = dict(changes)
@@ -142,6 +156,11 @@ def _normalised(changes: Mapping[str, Any], current_code: str | None = None) -> 
         result["cron"] = None
     if result.get("cron") == "":
         result["cron"] = None
+    offset = result.get("deadline_offset")
+    if isinstance(offset, str):
+        # a bad one is reported by _check_deadline_offset with the other problems
+        with contextlib.suppress(ValueError):
+            result["deadline_offset"] = schedules.normalised_deadline_offset(offset)
     return result
 
 
@@ -190,7 +209,7 @@ def create(
     if app is None:
         raise NotFound("application", app_id)
     merged = {**_defaults(), **_normalised(settings), "name": name or app.name}
-    errors = _check_settings(session, merged)
+    errors = _check_settings(session, merged) + _check_deadline_offset(settings)
     if errors:
         raise ValidationError("run template not created", errors)
     checked = _checked_values(app, values or {}, "run template not created")
@@ -245,7 +264,7 @@ def configure(
     changes = _normalised(changes, run_template.interval_code)
     errors = _check_settings(
         session, {key: getattr(run_template, key) for key in EDITABLE} | changes
-    )
+    ) + _check_deadline_offset(changes)
     if errors:
         raise ValidationError("run template not changed", errors)
     checked = _checked_values(run_template.application, values or {}, "run template not changed")
@@ -335,7 +354,7 @@ def _store_values(
     for name, value in checked.items():
         field = app.field(name)
         assert field is not None
-        secret = field.secret or fieldtypes.is_secret_type(field.type)
+        secret = fieldtypes.is_secret_field(name, field.type, field.secret)
         row = existing.get(name)
         if value is None:
             if row is not None:

@@ -547,6 +547,60 @@ def due(schedule: Schedule, now: dt.datetime, last_planned: dt.datetime | None) 
     return Due(latest, missed)
 
 
+# --- deadline offsets -------------------------------------------------------------
+
+#: the forms a run template's ``deadline_offset`` takes, for messages
+DEADLINE_OFFSET_FORMS = (
+    "+<n>h, +<n>m or +<n>s (that long after the window starts, e.g. +3h or +30m) "
+    "or HH:MM (that time of day on the window's first day, e.g. 08:00)"
+)
+#: the longest relative deadline offset (as the longest delay)
+MAX_DEADLINE_OFFSET = dt.timedelta(seconds=MAX_DELAY)
+_RELATIVE_DEADLINE = re.compile(r"\+(\d{1,12})([hms])")
+_CLOCK_DEADLINE = re.compile(r"(\d{1,2}):(\d{2})")
+_DEADLINE_UNITS = {"h": 3600, "m": 60, "s": 1}
+
+
+def deadline_offset(text: str) -> dt.timedelta | dt.time:
+    """A run template's deadline offset: a duration after the window start, or a time of day.
+
+    The original's forms (its ``Task::computeDeadline``): ``+<n>h``, ``+<n>m`` or
+    ``+<n>s`` (``n`` a whole number >= 1, at most 366 days in all) give a
+    :class:`~datetime.timedelta`; ``H:MM`` or ``HH:MM`` (00:00 to 23:59) gives a
+    :class:`~datetime.time`. Anything else raises ``ValueError`` saying which forms
+    are accepted (the original silently used the window's end instead).
+    """
+    return _parse_deadline_offset(text)[0]
+
+
+def normalised_deadline_offset(text: str | None) -> str | None:
+    """``text`` checked by :func:`deadline_offset` and written one way (``8:00`` -> ``08:00``,
+    ``+03h`` -> ``+3h``); None or blank means no offset (the deadline is the window's end)."""
+    if text is None or not text.strip():
+        return None
+    return _parse_deadline_offset(text)[1]
+
+
+def _parse_deadline_offset(text: str) -> tuple[dt.timedelta | dt.time, str]:
+    value = text.strip()
+    relative = _RELATIVE_DEADLINE.fullmatch(value)
+    if relative:
+        number, unit = int(relative.group(1)), relative.group(2)
+        seconds = number * _DEADLINE_UNITS[unit]
+        if seconds < 1:
+            raise ValueError(f"{text!r} is no time after the window starts (use at least +1s)")
+        if seconds > MAX_DEADLINE_OFFSET.total_seconds():
+            raise ValueError(f"{text!r} is more than 366 days after the window starts")
+        return dt.timedelta(seconds=seconds), f"+{number}{unit}"
+    clock = _CLOCK_DEADLINE.fullmatch(value)
+    if clock:
+        hour, minute = int(clock.group(1)), int(clock.group(2))
+        if hour > 23 or minute > 59:
+            raise ValueError(f"{text!r} is not a time of day (00:00 to 23:59)")
+        return dt.time(hour, minute), f"{hour:02d}:{minute:02d}"
+    raise ValueError(f"{text!r} is not a deadline offset: use {DEADLINE_OFFSET_FORMS}")
+
+
 # --- words ------------------------------------------------------------------------
 
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -594,19 +648,23 @@ def describe(schedule: Schedule) -> str:
 
 
 __all__ = [
+    "DEADLINE_OFFSET_FORMS",
     "INTERVAL_CRON",
     "INTERVAL_NAMES",
+    "MAX_DEADLINE_OFFSET",
     "MAX_DELAY",
     "MISSED_LIMIT",
     "PREVIEW_LIMIT",
     "Due",
     "Schedule",
+    "deadline_offset",
     "describe",
     "due",
     "interval_code",
     "interval_name",
     "last_at_or_before",
     "next_after",
+    "normalised_deadline_offset",
     "occurrences",
     "preview",
     "system_timezone_name",

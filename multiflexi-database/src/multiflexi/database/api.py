@@ -31,10 +31,11 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import URL, Connection
+from sqlalchemy import URL, Connection, make_url
 
-from multiflexi.database.connect import connect, missing_sqlite_file
+from multiflexi.database.connect import connect, missing_sqlite_file, where
 from multiflexi.database.errors import MigrationError
+from multiflexi.database.settings import DatabaseSettings
 
 __all__ = [
     "MIGRATIONS_DIR",
@@ -155,23 +156,58 @@ def current(url: str | URL) -> str | None:
     return ",".join(sorted(revisions)) if revisions else None
 
 
-def check(url: str | URL) -> SchemaStatus:
-    """Compare the database at ``url`` with this code's head revision."""
+def check(url: str | URL | DatabaseSettings) -> SchemaStatus:
+    """Compare the database at ``url`` with this code's head revision.
+
+    Given the :class:`~multiflexi.database.settings.DatabaseSettings` instead of a
+    bare URL, the message of a database without a schema also says which setting
+    chose it. A missing SQLite file is ``empty`` too (nothing is created), with a
+    message of its own: following the advice to upgrade would create a new, empty
+    database at a mistyped path.
+    """
+    settings = url if isinstance(url, DatabaseSettings) else None
+    address = url.url if isinstance(url, DatabaseSettings) else url
     target = head()
-    if missing_sqlite_file(url):
-        return _status((), target)
-    with connect(url) as connection:
+    if missing_sqlite_file(address):
+        return SchemaStatus("empty", None, target, _missing_file(address, settings))
+    with connect(address) as connection:
         revisions = _revisions_of(connection)
-    return _status(revisions, target)
+    return _status(revisions, target, _described(address, settings))
 
 
-def _status(revisions: tuple[str, ...], target: str) -> SchemaStatus:
+def _described(url: str | URL, settings: DatabaseSettings | None) -> str:
+    """``the SQLite file /path (named by DB_DATABASE)``, ``the database 'mf' on host:5432``."""
+    parsed = make_url(url) if isinstance(url, str) else url
+    if parsed.get_backend_name() == "sqlite":
+        what = f"the SQLite file {parsed.database or ':memory:'}"
+    else:
+        what = f"the database {parsed.database!r} on {where(parsed)}"
+    return f"{what} ({settings.chosen_by})" if settings is not None else what
+
+
+def _missing_file(url: str | URL, settings: DatabaseSettings | None) -> str:
+    path = Path(str((make_url(url) if isinstance(url, str) else url).database))
+    described = _described(url, settings)
+    if settings is not None and settings.origin == "default":
+        return f"{described} does not exist yet: run `{UPGRADE_COMMAND}` to create it"
+    setting = settings.setting if settings is not None else "the database setting"
+    if not path.parent.is_dir():
+        return f"{described} does not exist, nor does its directory {path.parent}: check {setting}"
+    return (
+        f"{described} does not exist: check {setting}, "
+        f"or run `{UPGRADE_COMMAND}` to create a new database there"
+    )
+
+
+def _status(
+    revisions: tuple[str, ...], target: str, described: str = "the database"
+) -> SchemaStatus:
     if not revisions:
         return SchemaStatus(
             "empty",
             None,
             target,
-            f"the database has no MultiFlexi schema yet: run `{UPGRADE_COMMAND}`",
+            f"{described} has no MultiFlexi schema yet: run `{UPGRADE_COMMAND}`",
         )
     shown = ",".join(sorted(revisions))
     known = _known(revisions)

@@ -15,6 +15,7 @@ from sqlalchemy import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from multiflexi.database import __version__, api
+from multiflexi.database.connect import hide_password
 from multiflexi.database.errors import DatabaseUnavailable, MigrationError, SettingError
 from multiflexi.database.settings import (
     DatabaseSettings,
@@ -142,7 +143,7 @@ def _current(ctx: Context) -> int:
 
 
 def _check(ctx: Context) -> int:
-    status = api.check(ctx.settings.url)
+    status = api.check(ctx.settings)
     if status.ok:
         print(f"ok: {status.message}")
         return 0
@@ -164,8 +165,7 @@ def _revision(ctx: Context) -> int:
 
 
 def _fail(message: str, secret: str | None = None) -> int:
-    if secret:
-        message = message.replace(secret, "***")
+    message = hide_password(message, secret)
     line = " ".join(message.split())
     print(f"{PROG}: error: {line}", file=sys.stderr)
     return EXIT_ERROR

@@ -10,8 +10,10 @@ and a message that never contains the password.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.engine import URL, make_url
@@ -20,10 +22,23 @@ from sqlalchemy.pool import NullPool
 
 from multiflexi.database.errors import DatabaseUnavailable, Problem
 
-__all__ = ["CONNECT_TIMEOUT", "connect", "create_engine_for", "describe_failure"]
+__all__ = [
+    "CONNECT_TIMEOUT",
+    "MIN_HIDDEN_LENGTH",
+    "connect",
+    "create_engine_for",
+    "describe_failure",
+    "hide_password",
+    "missing_sqlite_file",
+    "where",
+]
 
 #: seconds to wait for a server before calling it unreachable
 CONNECT_TIMEOUT = 10
+
+#: a password at least this long is hidden wherever it appears in a driver's message;
+#: a shorter one only where it stands as a password (see :func:`hide_password`)
+MIN_HIDDEN_LENGTH = 4
 
 #: the pip extra that brings each backend's driver
 _EXTRAS = {"postgresql": "postgresql", "mysql": "mysql"}
@@ -115,7 +130,7 @@ def _parse(url: str | URL) -> URL:
 def describe_failure(exc: BaseException, url: URL) -> DatabaseUnavailable:
     """Classify why opening ``url`` failed, with a one-line, password-free message."""
     backend = url.get_backend_name()
-    where = _where(url)
+    place = where(url)
     if isinstance(exc, NoSuchModuleError):
         return DatabaseUnavailable("driver", f"unknown database driver {url.drivername!r}")
     if isinstance(exc, ImportError):
@@ -126,17 +141,17 @@ def describe_failure(exc: BaseException, url: URL) -> DatabaseUnavailable:
             "driver", f"the {url.drivername} driver is not installed ({module}){hint}"
         )
     original = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
-    detail = _first_line(str(original), url.password)
-    problem = _classify(original, detail)
+    problem = _classify(original, _first_line(str(original)))
+    detail = _first_line(hide_password(str(original), url.password))
     if problem == "authentication":
         user = url.username or "(no user)"
-        message = f"login refused for user {user!r} on {where}: {detail}"
+        message = f"login refused for user {user!r} on {place}: {detail}"
     elif problem == "database":
-        message = f"cannot open database {url.database!r} on {where}: {detail}"
+        message = f"cannot open database {url.database!r} on {place}: {detail}"
     elif problem == "unreachable":
-        message = f"cannot reach the database server at {where}: {detail}"
+        message = f"cannot reach the database server at {place}: {detail}"
     else:
-        message = f"cannot use the database at {where}: {detail}"
+        message = f"cannot use the database at {place}: {detail}"
     if backend == "sqlite":
         message = f"cannot open the SQLite database {url.database or ':memory:'!r}: {detail}"
     return DatabaseUnavailable(problem, message)
@@ -153,16 +168,46 @@ def _classify(original: BaseException, detail: str) -> Problem:
     return "other"
 
 
-def _where(url: URL) -> str:
+def where(url: URL) -> str:
+    """Where a database is, password-free: the SQLite path, or ``host:port``."""
     if url.get_backend_name() == "sqlite":
         return url.database or ":memory:"
     host = url.host or str(url.query.get("host") or url.query.get("unix_socket") or "localhost")
     return f"{host}:{url.port}" if url.port else host
 
 
-def _first_line(text: str, password: str | None) -> str:
-    if password:
-        text = text.replace(password, "***")
+def hide_password(text: str, password: str | None) -> str:
+    """``text`` (a driver's message) with ``password`` replaced by ``***``.
+
+    Where the password stands as one (a URL's ``user:password@``, a connection string's
+    ``password=...``, plain or URL-encoded) it is always hidden. Anywhere else only when it
+    is at least :data:`MIN_HIDDEN_LENGTH` characters long: a shorter one cannot be told
+    from the text around it, and replacing it there would garble the message ("port 1
+    failed" with the password "1") without hiding anything.
+    """
+    if not password:
+        return text
+    forms = sorted({password, quote(password, safe="")}, key=len, reverse=True)
+    for form in forms:
+        text = text.replace(f":{form}@", ":***@")
+        for quote_mark in ("'", '"'):
+            text = re.sub(
+                rf"(?i)\b(password\s*=\s*){quote_mark}{re.escape(form)}{quote_mark}",
+                rf"\g<1>{quote_mark}***{quote_mark}",
+                text,
+            )
+        text = re.sub(
+            rf"(?i)\b(password\s*=\s*){re.escape(form)}(?=[\s;,&)]|$)",
+            r"\g<1>***",
+            text,
+        )
+    if len(password) >= MIN_HIDDEN_LENGTH:
+        for form in forms:
+            text = text.replace(form, "***")
+    return text
+
+
+def _first_line(text: str) -> str:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     line = lines[0] if lines else "no details"
     if line.startswith("(") and "," in line and line.endswith(")"):

@@ -210,6 +210,9 @@ class DatabaseSettings:
     url: str = field(repr=False)
     origin: Origin
     option: str = "--url"
+    #: with origin ``DB_CONNECTION`` and SQLite: whether DB_DATABASE named the file
+    #: (else it is ``multiflexi.sqlite`` in the data directory)
+    named_file: bool = True
 
     @property
     def masked_url(self) -> str:
@@ -223,6 +226,36 @@ class DatabaseSettings:
 
     def __repr__(self) -> str:
         return f"DatabaseSettings(url={self.masked_url!r}, origin={self.origin!r})"
+
+    @property
+    def chosen_by(self) -> str:
+        """What chose this database, for messages: ``named by DB_DATABASE``, ..."""
+        if self.origin == "DATABASE_URL":
+            return "named by DATABASE_URL"
+        if self.origin == "option":
+            return f"named by {self.option}"
+        if self.origin == "default":
+            return (
+                "the default in the data directory: neither DATABASE_URL nor DB_CONNECTION is set"
+            )
+        if self.backend != "sqlite":
+            return "chosen by DB_CONNECTION, DB_HOST, DB_PORT and DB_DATABASE"
+        if self.named_file:
+            return "named by DB_DATABASE"
+        return "the default in the data directory: DB_CONNECTION=sqlite, DB_DATABASE is not set"
+
+    @property
+    def setting(self) -> str:
+        """The setting that names the database (to check when it is the wrong one)."""
+        if self.origin == "DATABASE_URL":
+            return "DATABASE_URL"
+        if self.origin == "option":
+            return self.option
+        if self.origin == "default":
+            return "MULTIFLEXI_DATA_DIR"
+        if self.backend == "sqlite" and not self.named_file:
+            return "DB_DATABASE (not set) and MULTIFLEXI_DATA_DIR"
+        return "DB_DATABASE"
 
     def variable_for(self, problem: Problem) -> str:
         """The setting a user has to fix for ``problem``."""
@@ -281,7 +314,8 @@ def database_settings(environ: Mapping[str, str] | None = None) -> DatabaseSetti
     if raw_url:
         return DatabaseSettings(_checked_url(raw_url, "DATABASE_URL"), "DATABASE_URL")
     if env.get("DB_CONNECTION", "").strip():
-        return DatabaseSettings(_url_from_db_variables(env), "DB_CONNECTION")
+        named = bool(env.get("DB_DATABASE", "").strip())
+        return DatabaseSettings(_url_from_db_variables(env), "DB_CONNECTION", named_file=named)
     stray = [name for name in DB_VARIABLES if env.get(name, "").strip()]
     if stray:
         raise SettingError(
