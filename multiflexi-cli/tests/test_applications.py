@@ -148,3 +148,20 @@ def test_credential_prototype_validate_json_has_the_same_keys_valid_or_not(cli, 
     assert (
         set(json.loads(result.stdout)) == set(good) == {"file", "valid", "violations", "warnings"}
     )
+
+
+def test_application_get_marks_fields_secret_by_name_and_hides_their_defaults(
+    cli, fixtures, tmp_path
+):
+    # the csas-sharepoint manifest types its key and token as plain text
+    csas = fixtures["apps"] / "Spoje-NET__csas-sharepoint__csas-sharepoint.app.json"
+    doc = json.loads(csas.read_text())
+    doc["environment"]["CSAS_API_KEY"]["defval"] = "k-1234567890"
+    path = tmp_path / "csas.app.json"
+    path.write_text(json.dumps(doc))
+    app_id = cli.json("application", "import-json", "--file", str(path))["application_id"]
+    result = cli("--format", "json", "application", "get", "--id", str(app_id))
+    fields = {f["name"]: f for f in json.loads(result.output)["fields"]}
+    assert fields["CSAS_API_KEY"]["secret"] and fields["CSAS_ACCESS_TOKEN"]["secret"]
+    assert fields["CSAS_API_KEY"]["default"] == "***"
+    assert "k-1234567890" not in result.output

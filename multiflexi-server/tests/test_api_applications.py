@@ -89,3 +89,24 @@ def test_an_application_in_use_is_deleted_only_with_force(world):
     assert deleted.status_code == 200
     assert deleted.get_json()["removed_run_templates"] == 2
     assert world.call("root", "GET", path).status_code == 404
+
+
+def test_a_field_secret_by_its_name_is_marked_secret_and_its_default_hidden(world):
+    doc = manifest(name="Named", uuid=NEW_UUID)
+    doc["environment"] = {
+        **doc["environment"],
+        "SERVICE_API_KEY": {"type": "string", "description": "typed text", "defval": "k-123456"},
+    }
+    created = world.call("root", "POST", "/api/v1/applications", json=doc).get_json()
+    app_id = created["application"]["id"]
+    shown = world.call("root", "GET", f"/api/v1/applications/{app_id}")
+    fields = {f["name"]: f for f in shown.get_json()["fields"]}
+    assert (fields["SERVICE_API_KEY"]["secret"], fields["SERVICE_API_KEY"]["default_value"]) == (
+        True,
+        "***",
+    )
+    assert (fields["REPORT_NAME"]["secret"], fields["REPORT_NAME"]["default_value"]) == (
+        False,
+        "report",
+    )
+    assert "k-123456" not in shown.get_data(as_text=True)

@@ -42,9 +42,9 @@ def application(app: models.Application, *, detail: bool = False) -> dict[str, A
                     "name": f.name,
                     "type": f.type,
                     "description": f.description,
-                    "default": REDACTED if f.secret and f.default_value else f.default_value,
+                    "default": REDACTED if f.is_secret and f.default_value else f.default_value,
                     "required": f.required,
-                    "secret": f.secret,
+                    "secret": f.is_secret,
                 }
                 for f in app.fields
             ],

@@ -10,13 +10,15 @@ import datetime as dt
 from typing import Any
 
 from flask import Response, json
-from pydantic import Field, RootModel
+from pydantic import Field, RootModel, model_validator
 
 from multiflexi.core import access, apps, manifests
 from multiflexi.core.errors import NotFound
 from multiflexi.core.models import Application
+from multiflexi.core.models import ApplicationField as ApplicationFieldRow
 from multiflexi.server.api import blueprint
 from multiflexi.server.api.common import (
+    REDACTED,
     Deleted,
     Input,
     ListQuery,
@@ -41,7 +43,24 @@ class ApplicationField(Output):
     description: str | None
     default_value: str | None
     required: bool
-    secret: bool
+    secret: bool = Field(description="flagged, of a secret type, or secret by its name")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _redacted(cls, data: Any) -> Any:
+        """A secret field's default is shown as ***; ``secret`` is the core's answer."""
+        if isinstance(data, ApplicationFieldRow):
+            secret = data.is_secret
+            return {
+                "name": data.name,
+                "type": data.type,
+                "label": data.label,
+                "description": data.description,
+                "default_value": REDACTED if secret and data.default_value else data.default_value,
+                "required": data.required,
+                "secret": secret,
+            }
+        return data
 
 
 class ExitCode(Output):

@@ -18,7 +18,7 @@ from multiflexi.core.config import settings_of
 from multiflexi.core.errors import MultiFlexiError, ValidationError
 from multiflexi.core.models import Application, Company, Job, RunTemplate
 from multiflexi.server import errors
-from multiflexi.server.api.common import Query, caller, db
+from multiflexi.server.api.common import REDACTED, Query, caller, db
 from multiflexi.server.api.spec import MAX_ID, operation
 from multiflexi.server.compat import blueprint
 
@@ -67,7 +67,7 @@ def app_shape(app: Application) -> dict[str, Any]:
         f.name: {
             "type": f.type,
             "description": f.description or "",
-            "defval": f.default_value,
+            "defval": REDACTED if f.is_secret and f.default_value else f.default_value,
             "required": f.required,
         }
         for f in app.fields
