@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from multiflexi.core import models
     from multiflexi.core.availability import Availability
+    from multiflexi.core.companies import Assignment
 
 REDACTED = "***"
 
@@ -71,6 +72,18 @@ def company(item: models.Company) -> dict[str, Any]:
         "enabled": item.enabled,
         "created_at": item.created_at,
         "updated_at": item.updated_at,
+    }
+
+
+def assignment(item: Assignment) -> dict[str, Any]:
+    return {
+        "company_id": item.company.id,
+        "company_name": item.company.name,
+        "company_slug": item.company.slug,
+        "app_id": item.application.id,
+        "app_name": item.application.name,
+        "app_uuid": item.application.uuid,
+        "assigned_at": item.assigned_at,
     }
 
 

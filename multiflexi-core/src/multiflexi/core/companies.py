@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -10,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from multiflexi.core import audit, fieldtypes, jobcounts, vault
+from multiflexi.core import audit, fieldtypes, jobcounts, lookups, vault
 from multiflexi.core.audit import Actor
 from multiflexi.core.errors import Conflict, NotFound, ValidationError
 from multiflexi.core.models import (
@@ -69,6 +71,31 @@ def get(session: Session, ref: int | str) -> Company:
     if company is None:
         raise NotFound("company", ref)
     return company
+
+
+def get_by_ic(session: Session, ic: str, *, company_ids: set[int] | None = None) -> Company:
+    """The one company with this IC (registration number), of the visible ones.
+
+    NotFound when none has it; :class:`~multiflexi.core.errors.Ambiguous`
+    (listing their ids) when several do: the database does not make IC unique.
+    ``company_ids`` restricts the search to the companies a caller may see.
+    """
+    if not ic.strip():
+        raise ValidationError("cannot look a company up", ["ic: must not be empty"])
+    found = lookups.companies_with_ic(session, ic, company_ids=company_ids)
+    return lookups.one(found, "company with IC", repr(ic.strip()))
+
+
+def get_by_name(session: Session, name: str, *, company_ids: set[int] | None = None) -> Company:
+    """The one company called exactly ``name``, of the visible ones.
+
+    NotFound when none is; :class:`~multiflexi.core.errors.Ambiguous`
+    (listing their ids) when several are: the database does not make names unique.
+    """
+    if not name.strip():
+        raise ValidationError("cannot look a company up", ["name: must not be empty"])
+    found = lookups.companies_named(session, name, company_ids=company_ids)
+    return lookups.one(found, "company named", repr(name))
 
 
 def list_companies(
@@ -295,6 +322,61 @@ def applications(session: Session, ref: int | str) -> list[Application]:
             .order_by(Application.id)
         )
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class Assignment:
+    """An application assigned to a company, with both objects."""
+
+    company: Company
+    application: Application
+    assigned_at: dt.datetime | None
+
+
+def list_assignments(
+    session: Session,
+    *,
+    company: int | str | None = None,
+    app_id: int | None = None,
+    company_ids: set[int] | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> Page[Assignment]:
+    """Application assignments of every company, by company id, then application id.
+
+    ``company`` (id or slug) and ``app_id`` narrow the list; each must exist
+    (NotFound). ``company_ids`` restricts the list to the companies a caller may
+    see; a ``company`` outside them is NotFound, like one that does not exist.
+    """
+    query = sa.select(CompanyApplication)
+    if company is not None:
+        found = get(session, company)
+        if company_ids is not None and found.id not in company_ids:
+            raise NotFound("company", company)
+        query = query.where(CompanyApplication.company_id == found.id)
+    if app_id is not None:
+        query = query.where(CompanyApplication.application_id == _application(session, app_id).id)
+    if company_ids is not None:
+        query = query.where(CompanyApplication.company_id.in_(company_ids))
+    order = (CompanyApplication.company_id, CompanyApplication.application_id)
+    page: Page[CompanyApplication] = paginate(session, query, order, limit, offset)
+    company_of = {
+        c.id: c
+        for c in session.scalars(
+            sa.select(Company).where(Company.id.in_({a.company_id for a in page.items}))
+        )
+    }
+    app_of = {
+        a.id: a
+        for a in session.scalars(
+            sa.select(Application).where(Application.id.in_({a.application_id for a in page.items}))
+        )
+    }
+    items = [
+        Assignment(company_of[a.company_id], app_of[a.application_id], a.created_at)
+        for a in page.items
+    ]
+    return Page(items, page.total, page.limit, page.offset)
 
 
 def is_assigned(session: Session, company_id: int, app_id: int) -> bool:

@@ -63,6 +63,23 @@ class Conflict(MultiFlexiError):
     kind = "conflict"
 
 
+class Ambiguous(Conflict):
+    """A natural key (a company's IC or name, a user's e-mail) matches more than one object.
+
+    The database does not make these keys unique, so a lookup that must answer one
+    object refuses instead of choosing; ``ids`` lists the matches, in id order.
+    """
+
+    kind = "ambiguous"
+
+    def __init__(self, what: str, key: object, ids: Iterable[int]) -> None:
+        self.what = what
+        self.key = key
+        self.ids = list(ids)
+        listed = ", ".join(str(i) for i in self.ids)
+        super().__init__(f"{what} {key} is not unique: ids {listed} match; choose one by id")
+
+
 class InvalidTransition(MultiFlexiError):
     """A job (or other object) is not in a state that allows the requested change."""
 
@@ -88,6 +105,7 @@ class DecryptionError(MultiFlexiError):
 
 
 __all__ = [
+    "Ambiguous",
     "ConfigurationError",
     "Conflict",
     "DecryptionError",

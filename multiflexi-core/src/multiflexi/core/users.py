@@ -22,7 +22,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
-from multiflexi.core import audit
+from multiflexi.core import audit, lookups
 from multiflexi.core.audit import Actor
 from multiflexi.core.errors import Conflict, MultiFlexiError, NotFound, ValidationError
 from multiflexi.core.models import Company, CompanyUser, User
@@ -153,6 +153,18 @@ def get_by_login(session: Session, login: str) -> User:
     if user is None:
         raise NotFound("user", login)
     return user
+
+
+def get_by_email(session: Session, email: str) -> User:
+    """The one user with this e-mail address (letter case ignored), else NotFound.
+
+    E-mail addresses are not unique: when several accounts share one, this raises
+    :class:`~multiflexi.core.errors.Ambiguous` listing their ids instead of choosing.
+    """
+    if not isinstance(email, str) or not email.strip():
+        raise ValidationError("cannot look a user up", ["email: must not be empty"])
+    found = lookups.users_with_email(session, email)
+    return lookups.one(found, "user with e-mail", repr(email.strip()))
 
 
 def list(

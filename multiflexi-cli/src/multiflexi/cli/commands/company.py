@@ -30,15 +30,30 @@ def list_(app: App, limit: int, offset: int) -> None:
 @group.command("get")
 @click.option("--id", "ref", default=None, help="Company id.")
 @click.option("--slug", default=None, help="Company slug.")
+@click.option(
+    "--ic",
+    default=None,
+    help="Company registration number (IC); an error listing the ids when several share it.",
+)
+@click.option(
+    "--name",
+    default=None,
+    help="Exact company name (letter case counts); an error listing the ids when several share it.",
+)
 @pass_app
-def get(app: App, ref: str | None, slug: str | None) -> None:
-    """Show one company (by --id or --slug)."""
+def get(app: App, ref: str | None, slug: str | None, ic: str | None, name: str | None) -> None:
+    """Show one company (by one of --id, --slug, --ic or --name)."""
     from multiflexi.core import companies
 
-    key = ref or slug
-    if not key:
-        raise click.UsageError("give --id or --slug")
-    app.emit(views.company(companies.get(app.session, key)))
+    if sum(bool(v) for v in (ref, slug, ic, name)) != 1:
+        raise click.UsageError("give one of --id, --slug, --ic or --name")
+    if ic:
+        found = companies.get_by_ic(app.session, ic)
+    elif name:
+        found = companies.get_by_name(app.session, name)
+    else:
+        found = companies.get(app.session, str(ref or slug))
+    app.emit(views.company(found))
 
 
 @group.command("create")

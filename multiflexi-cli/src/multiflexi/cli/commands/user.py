@@ -91,12 +91,24 @@ def list_(app: App, limit: int, offset: int) -> None:
 @group.command("get")
 @click.option("--id", "object_id", type=int, default=None, help="User id.")
 @click.option("--login", default=None, help="User login.")
+@click.option(
+    "--email",
+    default=None,
+    help="E-mail address (letter case ignored); an error listing the ids when several "
+    "accounts share it.",
+)
 @pass_app
-def get(app: App, object_id: int | None, login: str | None) -> None:
-    """Show a user (by --id or --login)."""
+def get(app: App, object_id: int | None, login: str | None, email: str | None) -> None:
+    """Show a user (by one of --id, --login or --email)."""
     from multiflexi.core import users
 
-    app.emit(views.user(users.get(app.session, _user(app, object_id, login))))
+    if sum((object_id is not None, bool(login), bool(email))) != 1:
+        raise click.UsageError("give one of --id, --login or --email")
+    if email:
+        found = users.get_by_email(app.session, email)
+    else:
+        found = users.get(app.session, _user(app, object_id, login))
+    app.emit(views.user(found))
 
 
 @group.command("create")

@@ -14,7 +14,7 @@ from typing import Any
 from flask import Response, json
 from pydantic import Field
 
-from multiflexi.core import access, companies, users
+from multiflexi.core import access, companies, lookups, users
 from multiflexi.core.errors import NotFound
 from multiflexi.core.models import Company, CompanyUser, CompanyVariable
 from multiflexi.server.api import blueprint
@@ -23,6 +23,7 @@ from multiflexi.server.api.applications import out as application_out
 from multiflexi.server.api.common import (
     REDACTED,
     Deleted,
+    Id,
     Input,
     ListQuery,
     Output,
@@ -59,6 +60,14 @@ class CompanyPage(Page[CompanyOut]):
 
 class CompanyQuery(ListQuery):
     slug: Text | None = Field(None, max_length=64, description="the one company with this slug")
+    ic: Text | None = Field(
+        None, max_length=32, description="the companies with this IC (not unique: 0 or more)"
+    )
+    name: Text | None = Field(
+        None,
+        max_length=255,
+        description="the companies called exactly this (letter case counts; 0 or more)",
+    )
 
 
 class NewCompany(Input):
@@ -123,6 +132,25 @@ class CompanyApplicationPage(Page[ApplicationOut]):
     pass
 
 
+class AssignmentRowOut(Output):
+    company_id: int
+    company_name: str
+    company_slug: str
+    application_id: int
+    application_name: str
+    application_uuid: str | None
+    assigned_at: dt.datetime | None
+
+
+class AssignmentPage(Page[AssignmentRowOut]):
+    pass
+
+
+class AssignmentQuery(ListQuery):
+    company_id: Id | None = None
+    application_id: Id | None = None
+
+
 def out(company: Company) -> CompanyOut:
     return CompanyOut.model_validate(company)
 
@@ -161,8 +189,20 @@ def member_out(member: CompanyUser) -> MemberOut:
     response=CompanyPage,
 )
 def list_companies(query: CompanyQuery) -> dict[str, Any]:
-    """The companies the caller may see, by id; ``slug`` finds one by its natural key."""
+    """The companies the caller may see, by id; ``slug`` finds one by its natural key.
+
+    ``ic`` and ``name`` are not unique: they answer every visible match, by id.
+    With more than one of ``slug``, ``ic`` and ``name``, a company matches all of them.
+    """
     visible = access.visible_company_ids(caller())
+    if query.ic is not None or query.name is not None:
+        hits = (
+            lookups.companies_with_ic(db(), query.ic, company_ids=visible)
+            if query.ic is not None
+            else lookups.companies_named(db(), query.name or "", company_ids=visible)
+        )
+        hits = [c for c in hits if query.name in (None, c.name) and query.slug in (None, c.slug)]
+        return one_page([out(c) for c in hits], query)
     if query.slug is not None:
         if query.slug.isdigit():
             return one_page([], query)
@@ -390,3 +430,41 @@ def unassign(company_id: int, application_id: int) -> Deleted:
     company = reach(company_id, access.ADMIN)
     removed = companies.unassign_application(db(), company.id, application_id, actor=caller())
     return Deleted(id=application_id, removed_run_templates=removed)
+
+
+@operation(
+    blueprint,
+    "GET",
+    "/company-applications",
+    summary="List application assignments across companies",
+    tag=TAG,
+    query=AssignmentQuery,
+    response=AssignmentPage,
+)
+def list_assignments(query: AssignmentQuery) -> dict[str, Any]:
+    """Of the companies the caller may see, by company id, then application id.
+
+    ``company_id`` and ``application_id`` narrow the list; an unknown (or
+    invisible) company or an unknown application is a 404.
+    """
+    result = companies.list_assignments(
+        db(),
+        company=query.company_id,
+        app_id=query.application_id,
+        company_ids=access.visible_company_ids(caller()),
+        limit=query.limit,
+        offset=query.offset,
+    )
+    return page(result, assignment_out)
+
+
+def assignment_out(item: companies.Assignment) -> AssignmentRowOut:
+    return AssignmentRowOut(
+        company_id=item.company.id,
+        company_name=item.company.name,
+        company_slug=item.company.slug,
+        application_id=item.application.id,
+        application_name=item.application.name,
+        application_uuid=item.application.uuid,
+        assigned_at=item.assigned_at,
+    )

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Response
 from pydantic import Field
 
-from multiflexi.core import access, users
+from multiflexi.core import access, lookups, users
 from multiflexi.core.errors import NotFound
 from multiflexi.core.models import User
 from multiflexi.server.api import blueprint
@@ -53,6 +53,11 @@ class UserPage(Page[UserOut]):
 
 class UserQuery(ListQuery):
     login: Text | None = Field(None, max_length=128, description="the one user with this login")
+    email: Text | None = Field(
+        None,
+        max_length=255,
+        description="the users with this e-mail address (letter case ignored; not unique)",
+    )
     enabled: bool | None = None
     is_admin: bool | None = None
 
@@ -126,8 +131,18 @@ def me() -> MeOut:
     response=UserPage,
 )
 def list_users(query: UserQuery) -> dict[str, Any]:
-    """All users for an administrator; for anyone else only their own account."""
+    """All users for an administrator; for anyone else only their own account.
+
+    ``email`` answers every account with that address, by id (it is not unique).
+    """
     principal = caller()
+    if query.email is not None:
+        hits = [
+            u
+            for u in lookups.users_with_email(db(), query.email)
+            if (principal.is_admin or u.id == principal.user_id) and query.login in (None, u.login)
+        ]
+        return one_page([out(u) for u in hits], query)
     if query.login is not None or not principal.is_admin:
         try:
             found = (
