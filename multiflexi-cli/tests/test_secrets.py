@@ -151,3 +151,22 @@ def test_reveal_confirmed_shows_the_values_and_is_audited(live_cli, planted, ses
     assert [(e.entity_type, e.entity_id, e.actor.startswith("cli:")) for e in reveals] == [
         ("credential", planted["cred"], True)
     ] * 2
+
+
+def test_encryption_seal_encrypts_what_an_older_version_left_in_clear(
+    cli, session, actor, encryption_ready
+):
+    from multiflexi.core import companies
+    from multiflexi.core.models import CompanyVariable
+
+    company = companies.create(session, name="Upgraded", actor=actor)
+    # as a version without the secret-by-name rule stored it
+    session.add(CompanyVariable(company_id=company.id, name="ERP_TOKEN", value="erp-tok-4c2e"))
+    session.commit()
+    assert cli.json("encryption", "status")["plain_secrets"] == 1
+    assert cli.json("encryption", "seal") == {"sealed": 1}
+    assert cli.json("encryption", "status")["plain_secrets"] == 0
+    session.expire_all()
+    stored = session.get(CompanyVariable, session.query(CompanyVariable.id).scalar())
+    assert stored.key_id is not None and "erp-tok-4c2e" not in stored.value
+    assert cli.json("encryption", "seal") == {"sealed": 0}

@@ -209,3 +209,34 @@ def test_credential_fields_and_overrides_named_like_secrets_are_masked(session, 
     assert env["ERP_TOKEN"].secret and env["ONE_TIME_TOKEN"].secret
     assert not env["ERP_USER"].secret
     assert env.mask("erp-token-77aa one-time-99ff robot") == "*** *** robot"
+
+
+def test_values_stored_in_clear_before_the_rule_are_sealed_by_one_call(session, engine, csas):
+    """An upgraded installation: `multiflexi-cli encryption seal` (this function) seals what
+    older versions stored in clear; nothing else changes, and a second call finds nothing."""
+    from multiflexi.core import encryption
+    from multiflexi.core.models import CompanyVariable
+
+    _app, rt = csas
+    old_key = "old-clear-api-key-123"
+    session.query(RunTemplateValue).filter_by(run_template_id=rt.id, name="CSAS_API_KEY").update(
+        {"value": old_key, "key_id": None}
+    )
+    company_id = runtemplates.get(session, rt.id).company_id
+    session.add(
+        CompanyVariable(company_id=company_id, name="ERP_TOKEN", value="old-erp-token-9f8e")
+    )
+    session.add(CompanyVariable(company_id=company_id, name="ERP_URL", value="https://erp"))
+    session.commit()
+    assert encryption.status(session).plain_secrets == 2
+
+    assert encryption.seal_plain_secrets(session, actor=ACTOR) == 2
+
+    data = database_bytes(engine)
+    assert old_key.encode() not in data and b"old-erp-token-9f8e" not in data
+    assert b"https://erp" in data and b"CZ6508000000192000145399" in data  # not secret
+    assert runtemplates.configured_values(session, rt)["CSAS_API_KEY"] == (old_key, True)
+    variables = companies.variable_values(session, company_id)
+    assert variables["ERP_TOKEN"] == ("old-erp-token-9f8e", True)
+    assert encryption.status(session).plain_secrets == 0
+    assert encryption.seal_plain_secrets(session, actor=ACTOR) == 0

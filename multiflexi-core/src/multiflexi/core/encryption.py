@@ -9,15 +9,22 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from multiflexi.core import audit, crypto, vault
+from multiflexi.core import audit, companies, crypto, fieldtypes, runtemplates, vault
 from multiflexi.core.audit import Actor
 from multiflexi.core.config import settings_of
 from multiflexi.core.errors import ConfigurationError, DecryptionError, MultiFlexiError
-from multiflexi.core.models import EncryptionKey
+from multiflexi.core.models import (
+    ApplicationField,
+    CompanyVariable,
+    EncryptionKey,
+    RunTemplate,
+    RunTemplateValue,
+)
 from multiflexi.core.unit import transaction
 from multiflexi.database.tables import ENCRYPTED_COLUMNS, metadata
 
@@ -37,6 +44,8 @@ class Status:
     master_key_set: bool
     master_key_matches: bool | None
     keys: list[KeyStatus]
+    #: values stored in clear that today's rule calls secret (see :func:`seal_plain_secrets`)
+    plain_secrets: int = 0
 
 
 def _sealed_counts(session: Session) -> dict[str, int]:
@@ -69,6 +78,7 @@ def status(session: Session) -> Status:
     return Status(
         master_key_set=bool(settings.master_key),
         master_key_matches=matches,
+        plain_secrets=len(_plain_secrets(session)),
         keys=[
             KeyStatus(
                 k.key_id,
@@ -81,6 +91,66 @@ def status(session: Session) -> Status:
             for k in keys
         ],
     )
+
+
+def _plain_secrets(session: Session) -> list[tuple[Any, str]]:
+    """Run-template values and company variables stored in clear that are secret today.
+
+    Values saved before a field became secret (by its name, see
+    :func:`multiflexi.core.fieldtypes.is_secret_name`, or by a manifest update that
+    made it a password) stay in clear until saved again; these are they.
+    """
+    found: list[tuple[Any, str]] = []
+    values = session.execute(
+        sa.select(RunTemplateValue, ApplicationField)
+        .join(RunTemplate, RunTemplate.id == RunTemplateValue.run_template_id)
+        .outerjoin(
+            ApplicationField,
+            sa.and_(
+                ApplicationField.application_id == RunTemplate.application_id,
+                ApplicationField.name == RunTemplateValue.name,
+            ),
+        )
+        .where(RunTemplateValue.key_id.is_(None), RunTemplateValue.value != "")
+        .order_by(RunTemplateValue.id)
+    ).all()
+    for row, field in values:
+        secret = field.is_secret if field is not None else fieldtypes.is_secret_name(row.name)
+        if secret:
+            found.append((row, runtemplates.VALUE_CONTEXT))
+    variables = session.scalars(
+        sa.select(CompanyVariable)
+        .where(CompanyVariable.key_id.is_(None), CompanyVariable.value != "")
+        .order_by(CompanyVariable.id)
+    ).all()
+    for variable in variables:
+        if variable.secret or fieldtypes.is_secret_name(variable.name):
+            found.append((variable, companies.ENV_CONTEXT))
+    return found
+
+
+def seal_plain_secrets(session: Session, *, actor: Actor) -> int:
+    """Seal the values stored in clear that are secret by today's rule; how many.
+
+    For an upgrade that made more fields secret (``multiflexi-cli encryption seal``);
+    running it again finds nothing. One transaction; an audit row names the count.
+    """
+    with transaction(session):
+        found = _plain_secrets(session)
+        for row, context in found:
+            row.value, row.key_id = vault.seal(session, row.value, context)
+            if isinstance(row, CompanyVariable):
+                row.secret = True
+        if found:
+            audit.record(
+                session,
+                actor,
+                "seal",
+                "encryption_key",
+                vault.keyring(session).active.key_id,
+                details={"values": len(found)},
+            )
+    return len(found)
 
 
 def check_master_key(session: Session) -> None:

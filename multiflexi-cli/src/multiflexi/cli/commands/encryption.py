@@ -9,7 +9,7 @@ from multiflexi.cli.context import App, pass_app
 
 @click.group("encryption")
 def group() -> None:
-    """Encryption keys: status, init (idempotent), rotate."""
+    """Encryption keys: status, init (idempotent), rotate, seal."""
 
 
 @group.command("status")
@@ -23,6 +23,7 @@ def status(app: App) -> None:
         {
             "master_key": "configured" if found.master_key_set else "missing",
             "master_key_matches": found.master_key_matches,
+            "plain_secrets": found.plain_secrets,
             "total_keys": len(found.keys),
             "active_keys": sum(1 for k in found.keys if k.active),
             "keys": [
@@ -62,3 +63,12 @@ def rotate(app: App, yes: bool) -> None:
         click.confirm("Re-encrypt every stored secret under a new key?", abort=True, err=True)
     key_id = encryption.rotate(app.session, actor=app.actor)
     app.emit({"key_id": key_id, "rotated": True})
+
+
+@group.command("seal")
+@pass_app
+def seal(app: App) -> None:
+    """Encrypt the values an older version stored in clear that are secret now (by name)."""
+    from multiflexi.core import encryption
+
+    app.emit({"sealed": encryption.seal_plain_secrets(app.session, actor=app.actor)})
