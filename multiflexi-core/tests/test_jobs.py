@@ -56,6 +56,11 @@ def test_launch_with_redis_down_keeps_the_job_queued_in_the_database(session, rt
     dead = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
     job = jobs.launch(session, rt.id, actor=ACTOR, redis=dead)
     assert jobs.get(session, job.id).state == "queued"
+    assert job.undelivered is not None and job.undelivered.startswith("REDIS_URL")
+
+
+def test_a_delivered_launch_says_nothing_undelivered(session, rt, redis):
+    assert jobs.launch(session, rt.id, actor=ACTOR, redis=redis).undelivered is None
 
 
 def test_overrides_are_sealed_and_given_back(session, engine, rt, redis):

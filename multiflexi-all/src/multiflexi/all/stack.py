@@ -211,13 +211,8 @@ def prepare_database(env_file: Path) -> None:
 def _session(env_file: Path) -> Iterator[Session]:
     from multiflexi.core import config
 
-    settings = config.load_settings(env_file=env_file, environ={})
-    engine = config.create_engine(settings.database_url)
-    try:
-        with config.session_factory(engine, settings)() as session:
-            yield session
-    finally:
-        engine.dispose()
+    with config.one_session(config.load_settings(env_file=env_file, environ={})) as session:
+        yield session
 
 
 def ensure_admin(env_file: Path, environ: Mapping[str, str]) -> tuple[str, str | None]:

@@ -7,9 +7,10 @@ database URL rules belong to multiflexi-database and are reused here.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -132,6 +133,17 @@ def session_factory(engine: Engine, settings: Settings | None = None) -> session
     """Sessions that carry the settings (``session.info["settings"]``) for the core's use."""
     info: dict[str, Any] = {"settings": settings} if settings is not None else {}
     return sessionmaker(bind=engine, expire_on_commit=False, info=info)
+
+
+@contextlib.contextmanager
+def one_session(settings: Settings) -> Iterator[Session]:
+    """A session on an engine of its own, disposed afterwards: one short piece of work."""
+    engine = create_engine(settings.database_url)
+    try:
+        with session_factory(engine, settings)() as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 def settings_of(session: Session) -> Settings:

@@ -16,7 +16,6 @@ workers unable to run one attempt twice.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
 import json
@@ -280,7 +279,8 @@ def launch(
     The run template must be active and completely configured. Overrides are
     one-time environment values for this job only; they are stored sealed.
     When Redis is unreachable the job stays recorded as queued and the
-    scheduler delivers it once Redis is back (the error is not raised).
+    scheduler delivers it once Redis is back (the error is not raised; the
+    returned job's ``undelivered`` says why, naming REDIS_URL).
     """
     run_template = runtemplates.get(session, rt_id)
     runtemplates.ensure_launchable(session, run_template)
@@ -316,8 +316,10 @@ def launch(
     if due:
         # delivered after the commit (a worker must find the row); on QueueUnavailable the
         # job stays queued and the scheduler re-delivers it (invariant 1)
-        with contextlib.suppress(queue.QueueUnavailable):
+        try:
             queue.enqueue(_client(session, redis), job_id, queue_name, new=True)
+        except queue.QueueUnavailable as exc:
+            job.undelivered = exc.message
     return job
 
 

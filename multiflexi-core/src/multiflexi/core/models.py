@@ -487,6 +487,14 @@ class Task(Base):
 class Job(Base):
     __table__ = t.jobs
 
+    #: why a job :func:`multiflexi.core.jobs.launch` made due now did not reach Redis
+    #: (the scheduler delivers it later); None when it did. Not stored (annotated for
+    #: type checkers only: declarative would try to map it).
+    if TYPE_CHECKING:
+        undelivered: str | None
+    else:
+        undelivered = None
+
     if TYPE_CHECKING:
         id: Mapped[int]
         run_template_id: Mapped[int]

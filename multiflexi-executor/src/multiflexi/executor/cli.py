@@ -82,12 +82,8 @@ def _require_master_key(settings: config.Settings) -> None:
     """Jobs read secrets: a missing or wrong ENCRYPTION_MASTER_KEY stops the start, not each job."""
     from multiflexi.core import encryption
 
-    engine = config.create_engine(settings.database_url)
-    try:
-        with config.session_factory(engine, settings)() as session:
-            encryption.check_master_key(session)
-    finally:
-        engine.dispose()
+    with config.one_session(settings) as session:
+        encryption.check_master_key(session)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -50,10 +50,6 @@ def _worker_alive(worker: str | None, hostname: str) -> bool:
     return True
 
 
-def _unlink(path: Path) -> None:
-    path.unlink(missing_ok=True)
-
-
 def sweep(
     session: Session,
     tmp_dir: Path,
@@ -74,7 +70,7 @@ def sweep(
         for entry in (tmp_dir / ".private").iterdir():
             match = _ENV_FILE.fullmatch(entry.name)
             if match:
-                unlink = functools.partial(_unlink, entry)
+                unlink = functools.partial(entry.unlink, missing_ok=True)
                 found.setdefault(int(match[1]), []).append((f"env file {entry}", unlink))
     for leftover in backends.leftovers(worker_environ, tmp_dir):
         found.setdefault(leftover.job_id, []).append((leftover.description, leftover.remove))

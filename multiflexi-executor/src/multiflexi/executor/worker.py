@@ -126,14 +126,11 @@ def _sweep(settings: config.Settings) -> None:
     """Remove what jobs of dead workers left on this host (see :mod:`leftovers`)."""
     from multiflexi.executor import leftovers
 
-    engine = config.create_engine(settings.database_url)
     try:
-        with config.session_factory(engine, settings)() as session:
+        with config.one_session(settings) as session:
             leftovers.sweep(session, Path(settings.tmp_dir), dict(os.environ))
     except Exception as exc:  # never a reason not to start
         log.warning("could not look for what dead workers left: %s", exc)
-    finally:
-        engine.dispose()
 
 
 def serve(

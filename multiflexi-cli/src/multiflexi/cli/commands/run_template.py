@@ -303,7 +303,7 @@ def schedule(
         "executor": job.executor,
         "state": job.state,
     }
-    undelivered = _undelivered(app, job.state)
+    undelivered = job.undelivered
     if undelivered is not None:
         # the job exists (a script must not launch it again): the answer, then the error
         if not wait:
@@ -326,23 +326,6 @@ def schedule(
     app.message(f"job {job.id} {job.state}; waiting for it to finish")
     code = follow_job(app, job.id, timeout=timeout, summary=answer, stop_when_held=True)
     raise SystemExit(code)
-
-
-def _undelivered(app: App, state: str) -> str | None:
-    """Why a job due now did not reach RQ (Redis unreachable, naming REDIS_URL), else None.
-
-    The core keeps such a job ``queued`` and says nothing (the scheduler delivers it
-    later); the CLI asks Redis itself. A job for later needs no Redis now.
-    """
-    if state != "queued":
-        return None
-    from multiflexi.core import queue
-
-    try:
-        queue.ping(app.redis)
-    except queue.QueueUnavailable as exc:
-        return exc.message
-    return None
 
 
 @group.command("preview")
