@@ -151,6 +151,30 @@ def test_a_worker_killed_mid_job_leaves_a_lost_job_and_the_schedule_goes_on(
     assert interrupted.exit_description.startswith("interrupted: the worker was stopped")
 
 
+def test_a_killed_workers_job_dies_with_its_whole_process_group(
+    environ, session, make_rt, redis, tmp_path
+):
+    """kill -9 of a worker stops its job's process and the children that process started."""
+    started, background = tmp_path / "started", tmp_path / "background"
+    rt = make_rt(
+        executable="/bin/sh",
+        args=f'-c "sleep 300 & echo $! > {background}; touch {started}; wait"',
+    )
+    job = jobs.launch(session, rt.id, actor=ACTOR, redis=redis)
+    worker = start_worker(environ)
+    try:
+        wait_for(started.exists, 30, "the job to start")
+        shell = wait_for(lambda: fresh(session, job.id).pid, 5, "the pid to be stored")
+        child = int(background.read_text())
+        assert alive(shell) and alive(child)
+        assert os.getpgid(child) == shell  # the shell's own group
+        worker.kill()
+        worker.wait()
+        wait_for(lambda: not alive(shell) and not alive(child), 5, "the job's group to die")
+    finally:
+        stop(worker)
+
+
 def test_sigterm_lets_the_job_finish_within_the_grace_period(
     environ, session, make_rt, redis, tmp_path
 ):

@@ -12,9 +12,7 @@ grace. A signalled process's exit code is stored as 128 + the signal number.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import dataclasses
-import functools
 import logging
 import mimetypes
 import os
@@ -37,7 +35,7 @@ from multiflexi.core.environment import JobEnvironment
 from multiflexi.core.errors import MultiFlexiError
 from multiflexi.core.lifecycle import ArtifactFile, Outcome, Start
 from multiflexi.core.models import Job, JobOutputLine
-from multiflexi.executor import actions, backends, defaults
+from multiflexi.executor import actions, backends, defaults, guard
 from multiflexi.executor.defaults import ExecutorSettings
 from multiflexi.executor.output import Echo, LineSplitter, OutputSink, Publisher
 
@@ -52,7 +50,6 @@ DRAIN_SECONDS = 2.0
 #: a process still running after this many seconds has its pid, command and (redacted)
 #: environment stored at once; a shorter one has them stored with its outcome
 PROCESS_FACTS_AFTER = 0.5
-PR_SET_PDEATHSIG = 1
 
 
 class StopRequest:
@@ -109,83 +106,26 @@ class RunResult:
         return data
 
 
-def _libc() -> Any:
-    with contextlib.suppress(Exception):
-        return ctypes.CDLL(None, use_errno=True)
-    return None
-
-
-_LIBC = _libc()
-
-
-def _set_parent_death_signal() -> None:  # pragma: no cover - runs in the child
-    """Let the kernel kill the job if its worker dies (kill -9) before it can."""
-    with contextlib.suppress(Exception):
-        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-@functools.cache
-def _pdeathsig_wrapper() -> tuple[str, ...] | None:
-    """``setpriv --pdeathsig KILL --`` when util-linux's setpriv here supports it (once a process).
-
-    It sets the same parent-death signal and then execs the job's program (same
-    pid, same process group). Python starts a process much faster without a
-    ``preexec_fn`` (vfork instead of fork: no copy of the worker's page tables).
-    """
-    path = shutil.which("setpriv")
-    if path is None:
-        return None
-    wrapper = (path, "--pdeathsig", "KILL", "--")
-    try:
-        probe = subprocess.run(
-            [*wrapper, path, "--version"], capture_output=True, timeout=10, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return wrapper if probe.returncode == 0 else None
-
-
-def _findable(program: str, env: Mapping[str, str] | None, cwd: str | Path | None) -> bool:
-    """Whether exec will run ``program`` as Popen would find it (on the job's PATH).
-
-    Only a binary or a ``#!`` script counts: for anything else exec fails, and
-    setpriv's execvp would instead hand the file to /bin/sh.
-    """
-    if os.sep in program:
-        found: str | None = str(Path(cwd or ".", program))
-    else:
-        found = shutil.which(program, path=os.pathsep.join(os.get_exec_path(env)))
-    if found is None or not os.path.isfile(found) or not os.access(found, os.X_OK):
-        return False
-    try:
-        with open(found, "rb") as handle:
-            magic = handle.read(4)
-    except OSError:
-        return False
-    return magic == b"\x7fELF" or magic.startswith(b"#!")
-
-
 def _popen(
     argv: list[str], env: Mapping[str, str] | None, cwd: str | Path | None
 ) -> subprocess.Popen[bytes]:
-    """Start the job's process in its own session, killed by the kernel if the worker dies."""
-    wrapper = _pdeathsig_wrapper()
-    # a program exec cannot find goes the direct way, so that the error stays Popen's own
-    if wrapper is not None and argv and _findable(argv[0], env, cwd):
-        command, preexec = [*wrapper, *argv], None
-    else:
-        command, preexec = argv, _set_parent_death_signal
-    return subprocess.Popen(
-        command,
+    """Start the job's process in its own session; the guard kills its group if the worker dies.
+
+    No ``preexec_fn``: Python then starts the process with vfork, much faster than
+    fork (no copy of the worker's page tables).
+    """
+    process = subprocess.Popen(
+        argv,
         env=env,
         cwd=cwd,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
-        preexec_fn=preexec,
         close_fds=True,
     )
+    guard.watch(process.pid)  # its own session: the group id is its pid
+    return process
 
 
 def _exit_code(returncode: int) -> int:
@@ -496,6 +436,7 @@ class _Run:
                 _killpg(process.pid, signal.SIGKILL)
             process.wait()
             _killpg(process.pid, signal.SIGKILL)  # whatever of the group is left
+            guard.release(process.pid)
             if reason is not None:
                 launch.stop()
         return reason, killed
