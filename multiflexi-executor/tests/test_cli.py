@@ -139,3 +139,22 @@ def test_worker_help_names_its_options(environ):
     result = command(environ, "worker", "--help")
     assert result.returncode == 0
     assert all(option in result.stdout for option in ("--queue", "--concurrency", "--burst"))
+
+
+def test_a_quiet_worker_runs_jobs_without_a_line_per_job(environ, session, make_rt, redis):
+    from multiflexi.core import audit, jobs
+
+    rt = make_rt("probe.py")
+    actor = audit.Actor("tester", source="test")
+    first = jobs.launch(session, rt.id, actor=actor, redis=redis).id
+    loud = command(environ, "worker", "--burst")
+    assert loud.returncode == 0, loud.stderr
+    assert f"job-{first}" in loud.stderr  # INFO, the default: a line for every job
+    second = jobs.launch(session, rt.id, actor=actor, redis=redis).id
+    quiet = command(environ, "worker", "--burst", "--quiet")
+    assert quiet.returncode == 0, quiet.stderr
+    assert f"job-{second}" not in quiet.stderr and "Job OK" not in quiet.stderr
+    session.expire_all()
+    assert [session.get(Job, i).state for i in (first, second)] == ["success", "success"]
+    wrong = command(environ, "worker", "--logging-level", "LOUD")
+    assert wrong.returncode == 2 and "LOUD" in wrong.stderr

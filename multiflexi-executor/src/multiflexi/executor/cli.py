@@ -31,6 +31,7 @@ from multiflexi.executor.runner import Start
 PROG = "multiflexi-executor"
 F = TypeVar("F", bound=Callable[..., Any])
 WAIT_POLL = 0.2
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -116,18 +117,39 @@ def main(ctx: click.Context, env_file: str | None) -> None:
     help="Worker processes.",
 )
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.option(
+    "--logging-level",
+    type=click.Choice(LOG_LEVELS, case_sensitive=False),
+    default="INFO",
+    show_default=True,
+    envvar="MULTIFLEXI_LOG_LEVEL",
+    help="Least severe message logged (env MULTIFLEXI_LOG_LEVEL); INFO logs every job.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Log warnings and errors only.")
 @click.pass_obj
 @one_line_errors
-def worker(obj: dict[str, Any], queues: tuple[str, ...], concurrency: int, burst: bool) -> None:
+def worker(
+    obj: dict[str, Any],
+    queues: tuple[str, ...],
+    concurrency: int,
+    burst: bool,
+    logging_level: str,
+    quiet: bool,
+) -> None:
     """Run worker processes that execute queued jobs."""
     from multiflexi.executor import worker as workers
 
     settings = load(obj["env_file"])
     queue.ping(_probe_client(settings.redis_url))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    level = "WARNING" if quiet else logging_level.upper()
+    logging.basicConfig(level=level, format="%(asctime)s %(name)s %(message)s")
     sys.exit(
         workers.serve(
-            settings, list(queues) or [queue.DEFAULT_QUEUE], concurrency=concurrency, burst=burst
+            settings,
+            list(queues) or [queue.DEFAULT_QUEUE],
+            concurrency=concurrency,
+            burst=burst,
+            logging_level=level,
         )
     )
 

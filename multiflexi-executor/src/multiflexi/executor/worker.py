@@ -80,6 +80,30 @@ class JobWorker(SimpleWorker):
             signal.signal(signal.SIGINT, self._on_stop_signal)
             signal.signal(signal.SIGTERM, self._on_stop_signal)
 
+    def unsubscribe(self) -> None:
+        """RQ's, without a wait of up to a minute when the worker stops.
+
+        RQ's listener thread polls with a 60 s timeout, and redis-py 8 ``stop()``
+        waits for it without limit: once the unsubscribe is read, the thread waits
+        for a new subscription for the rest of those 60 s, so a ``--burst`` worker
+        sometimes took a minute to exit. The thread is a daemon; it is given a
+        second, as RQ meant.
+        """
+        thread = self.pubsub_thread
+        if thread is None:
+            return
+        with contextlib.suppress(Exception):
+            self.pubsub.unsubscribe()
+        try:
+            thread.stop(timeout=1)  # redis-py 8
+        except TypeError:  # older redis-py: stop() only clears the flag
+            thread.stop()
+            thread.join(timeout=1)
+        if not thread.is_alive():
+            with contextlib.suppress(Exception):
+                self.pubsub.close()
+        self.pubsub_thread = None
+
     def execute_job(self, job: RQJob, queue: Queue) -> None:
         execution = self.prepare_execution(job)
 
@@ -94,14 +118,21 @@ class JobWorker(SimpleWorker):
         self.set_state("idle")
 
 
-def work(settings: config.Settings, queues: Sequence[str], *, burst: bool, index: int = 1) -> int:
+def work(
+    settings: config.Settings,
+    queues: Sequence[str],
+    *,
+    burst: bool,
+    index: int = 1,
+    logging_level: str = "INFO",
+) -> int:
     """Run one worker in this process until stopped (with ``burst``: until the queues are empty)."""
     queue.connect.cache_clear()  # never share a connection with a parent process
     context = tasks.make_context(settings, worker=identity(index))
     tasks.use(context)
     worker = JobWorker(queues, context=context)
     try:
-        worker.work(burst=burst, logging_level="INFO")
+        worker.work(burst=burst, logging_level=logging_level)
     finally:
         tasks.use(None)
     return 0
@@ -116,10 +147,15 @@ def _stop_with_parent(parent: int) -> None:
 
 
 def _child(
-    settings: config.Settings, queues: Sequence[str], burst: bool, index: int, parent: int
+    settings: config.Settings,
+    queues: Sequence[str],
+    burst: bool,
+    index: int,
+    parent: int,
+    logging_level: str,
 ) -> None:
     _stop_with_parent(parent)
-    os._exit(work(settings, queues, burst=burst, index=index))
+    os._exit(work(settings, queues, burst=burst, index=index, logging_level=logging_level))
 
 
 def _sweep(settings: config.Settings) -> None:
@@ -134,12 +170,17 @@ def _sweep(settings: config.Settings) -> None:
 
 
 def serve(
-    settings: config.Settings, queues: Sequence[str], *, concurrency: int = 1, burst: bool = False
+    settings: config.Settings,
+    queues: Sequence[str],
+    *,
+    concurrency: int = 1,
+    burst: bool = False,
+    logging_level: str = "INFO",
 ) -> int:
     """Run ``concurrency`` worker processes; forward stop signals; restart one that died."""
     _sweep(settings)
     if concurrency <= 1:
-        return work(settings, queues, burst=burst, index=1)
+        return work(settings, queues, burst=burst, index=1, logging_level=logging_level)
     context = multiprocessing.get_context("fork")
     children: dict[int, multiprocessing.process.BaseProcess] = {}
     stopping = {"at": 0.0}
@@ -147,7 +188,7 @@ def serve(
     def launch(index: int) -> None:
         process = context.Process(
             target=_child,
-            args=(settings, list(queues), burst, index, os.getpid()),
+            args=(settings, list(queues), burst, index, os.getpid(), logging_level),
             name=f"worker-{index}",
         )
         process.start()
