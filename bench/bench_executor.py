@@ -107,7 +107,7 @@ def _run_template(session: Any, executable: str, cmdparams: str | None, **settin
 
 def _worker(environ: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "multiflexi.executor", "worker", *args],
+        [sys.executable, "-m", "multiflexi.executor", "worker", "--quiet", *args],
         env={**os.environ, **environ},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
