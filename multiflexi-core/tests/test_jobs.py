@@ -124,6 +124,34 @@ def test_launch_reads_the_run_template_as_the_database_has_it(session, engine, r
         jobs.launch(session, rt.id, actor=ACTOR, redis=redis)
 
 
+def _columns(job):
+    return {column.key: getattr(job, column.key) for column in Job.__table__.c}
+
+
+@pytest.mark.parametrize("plain_insert", [True, False], ids=["insert-returning", "orm-flush"])
+def test_the_launched_job_is_the_sessions_copy_of_its_row(
+    session, engine, rt, redis, monkeypatch, plain_insert
+):
+    if not plain_insert:  # the path of a dialect without INSERT ... RETURNING (MariaDB)
+        monkeypatch.setattr(jobs, "_RETURNING_DIALECTS", frozenset())
+    job = jobs.launch(session, rt.id, actor=ACTOR, redis=redis)
+    assert sa.inspect(job).persistent
+    assert not sa.inspect(job).expired_attributes
+    assert session.get(Job, job.id) is job
+    seen = _columns(job)
+    assert seen["run_template_id"] == rt.id
+    assert (seen["state"], seen["queue"], seen["app_version"]) == ("queued", "reports", "1.0")
+    assert (seen["cancel_requested"], seen["output_lines"], seen["attempt"]) == (False, 0, 1)
+    with Session(engine) as other:
+        assert _columns(other.get(Job, job.id)) == seen
+        # columns a launch does not write are NULL, not a JSON null
+        unset = sa.select(Job.id).where(Job.command.is_(None), Job.environment.is_(None))
+        assert other.scalars(unset).all() == [job.id]
+    jobs.transition(session, job.id, "running")
+    session.commit()
+    assert job.state == "running"
+
+
 def test_claim_is_won_once(session, rt, redis):
     job = jobs.launch(session, rt.id, actor=ACTOR, redis=redis)
     lease = dt.timedelta(seconds=30)

@@ -25,9 +25,10 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from multiflexi.core import audit, jobcounts, queue, runtemplates, vault
 from multiflexi.core.audit import Actor
@@ -300,11 +301,48 @@ def _create(
     return job
 
 
+#: the defaults of the job table's columns (those :func:`_create` does not set are written)
+_DEFAULTS: dict[str, Any] = {
+    column.key: column.default.arg
+    for column in _JOB_TABLE.c
+    if isinstance(column.default, ScalarElementColumnDefault)
+}
+#: the columns a new job leaves NULL (not written: a None would be a JSON null in a JSON
+#: column), given to the job object so that it reads none of them back
+_ABSENT: dict[str, None] = {
+    column.key: None
+    for column in _JOB_TABLE.c
+    if not column.primary_key and column.key not in _DEFAULTS
+}
+#: the dialects whose new job is a plain INSERT ... RETURNING id (MariaDB's: the ORM's flush)
+_RETURNING_DIALECTS = frozenset({"sqlite", "postgresql"})
+_INSERT_JOB = _JOB_TABLE.insert().returning(_JOB_TABLE.c.id)
+
+
 def _insert(session: Session, values: dict[str, Any]) -> Job:
-    """Insert a job row of the columns in ``values``; the session's (persistent) Job of it."""
-    job = Job(**values)
+    """Insert a job row of every column in ``values``; the session's (persistent) Job of it.
+
+    Where the dialect returns the new id with the INSERT, a plain INSERT and a Job
+    object made persistent from the values it wrote: the same object the ORM's flush
+    leaves, for a fraction of the flush's cost (this runs for every launch).
+    """
+    dialect = session.get_bind().dialect
+    if not (dialect.insert_returning and dialect.name in _RETURNING_DIALECTS):
+        job = Job(**values)
+        session.add(job)
+        session.flush()
+        return job
+    session.flush()  # what the caller added goes first, as the ORM's flush would order it
+    values = {**_DEFAULTS, **values}
+    values["id"] = session.execute(_INSERT_JOB, values).scalar_one()
+    job = Job(**{**_ABSENT, **values})
+    make_transient_to_detached(job)  # every column loaded, nothing to write
+    stale = session.identity_map.get(identity_key(Job, values["id"]))
+    if stale is not None:
+        # a job deleted by a plain DELETE whose id the database gave again: the new row
+        # replaces it in the session, as the ORM's flush does
+        session.expunge(stale)
     session.add(job)
-    session.flush()
     return job
 
 
