@@ -3,12 +3,14 @@
 import datetime as dt
 
 import pytest
+import sqlalchemy as sa
 from redis import Redis
 from rq import Queue
+from sqlalchemy.orm import Session
 
 from multiflexi.core import audit, companies, jobs, queue, runtemplates
-from multiflexi.core.errors import Conflict, InvalidTransition, ValidationError
-from multiflexi.core.models import Job
+from multiflexi.core.errors import Conflict, InvalidTransition, NotFound, ValidationError
+from multiflexi.core.models import Application, ApplicationField, Job, RunTemplate
 from multiflexi.core.testing import count, database_bytes
 
 ACTOR = audit.Actor("tester", source="test")
@@ -87,6 +89,67 @@ def test_inactive_run_template_cannot_be_launched(session, rt, redis):
     with pytest.raises(Conflict):
         jobs.launch(session, rt.id, actor=ACTOR, redis=redis)
     assert count(session, Job) == 0
+
+
+def test_unknown_run_template_cannot_be_launched(session, rt, redis):
+    with pytest.raises(NotFound, match=f"run template {rt.id + 1} not found"):
+        jobs.launch(session, rt.id + 1, actor=ACTOR, redis=redis)
+    assert count(session, Job) == 0
+
+
+def test_a_required_field_nobody_fills_refuses_the_launch(session, rt, redis):
+    # the application gained a required field after the run template was configured
+    app = session.get(Application, rt.application_id)
+    app.fields.append(ApplicationField(name="ERP_TOKEN", type="string", required=True))
+    session.commit()
+    with pytest.raises(ValidationError, match=f"run template {rt.id} cannot run") as info:
+        jobs.launch(session, rt.id, actor=ACTOR, redis=redis)
+    assert info.value.errors == ["ERP_TOKEN: required"]
+    assert count(session, Job) == 0
+
+
+def test_launch_reads_the_run_template_as_the_database_has_it(session, engine, rt, redis):
+    # another process deactivates it and changes its queue; this session's copy is older
+    with Session(engine) as other:
+        other.execute(
+            sa.update(RunTemplate).where(RunTemplate.id == rt.id).values(queue="elsewhere")
+        )
+        other.commit()
+    assert rt.queue == "reports"
+    assert jobs.launch(session, rt.id, actor=ACTOR, redis=redis).queue == "elsewhere"
+    with Session(engine) as other:
+        other.execute(sa.update(RunTemplate).where(RunTemplate.id == rt.id).values(active=False))
+        other.commit()
+    with pytest.raises(Conflict, match="not active"):
+        jobs.launch(session, rt.id, actor=ACTOR, redis=redis)
+
+
+def _columns(job):
+    return {column.key: getattr(job, column.key) for column in Job.__table__.c}
+
+
+@pytest.mark.parametrize("plain_insert", [True, False], ids=["insert-returning", "orm-flush"])
+def test_the_launched_job_is_the_sessions_copy_of_its_row(
+    session, engine, rt, redis, monkeypatch, plain_insert
+):
+    if not plain_insert:  # the path of a dialect without INSERT ... RETURNING (MariaDB)
+        monkeypatch.setattr(jobs, "_RETURNING_DIALECTS", frozenset())
+    job = jobs.launch(session, rt.id, actor=ACTOR, redis=redis)
+    assert sa.inspect(job).persistent
+    assert not sa.inspect(job).expired_attributes
+    assert session.get(Job, job.id) is job
+    seen = _columns(job)
+    assert seen["run_template_id"] == rt.id
+    assert (seen["state"], seen["queue"], seen["app_version"]) == ("queued", "reports", "1.0")
+    assert (seen["cancel_requested"], seen["output_lines"], seen["attempt"]) == (False, 0, 1)
+    with Session(engine) as other:
+        assert _columns(other.get(Job, job.id)) == seen
+        # columns a launch does not write are NULL, not a JSON null
+        unset = sa.select(Job.id).where(Job.command.is_(None), Job.environment.is_(None))
+        assert other.scalars(unset).all() == [job.id]
+    jobs.transition(session, job.id, "running")
+    session.commit()
+    assert job.state == "running"
 
 
 def test_claim_is_won_once(session, rt, redis):

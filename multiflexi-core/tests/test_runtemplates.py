@@ -150,6 +150,24 @@ def test_inactive_run_template_cannot_be_launched(session, company, app):
         runtemplates.ensure_launchable(session, rt)
 
 
+def test_launchable_reads_what_a_launch_needs_under_the_launch_rules(session, company, app):
+    rt = make(session, company, app, queue="reports")
+    row = runtemplates.launchable(session, rt.id)
+    assert (row.id, row.company_id, row.application_id, row.executor, row.queue) == (
+        rt.id,
+        company.id,
+        app.id,
+        "native",
+        "reports",
+    )
+    assert row.app_version == app.version == "1.0"
+    runtemplates.set_active(session, rt.id, False, actor=ACTOR)
+    with pytest.raises(Conflict, match=f"run template {rt.id} is not active"):
+        runtemplates.launchable(session, rt.id)
+    with pytest.raises(NotFound, match=f"run template {rt.id + 1} not found"):
+        runtemplates.launchable(session, rt.id + 1)
+
+
 def test_binding_replaces_a_credential_of_the_same_requirement(session, company, app):
     rt = make(session, company, app)
     ctype = credentials.create_type(
