@@ -401,3 +401,46 @@ def test_a_lost_jobs_failure_actions_run_on_a_worker(environ, session, make_rt, 
         "action deactivate: done",
     ]
     assert fresh(session, job.id).state == "lost"  # and changed nothing of the outcome
+
+
+def test_a_busy_worker_stays_registered_and_suspendable_with_less_redis_traffic(
+    environ, session, make_rt, redis
+):
+    """RQ's worker renews its registration three times a job; ours every few seconds.
+
+    What other tools see stays the same: the worker is listed with a fresh heartbeat
+    while it works, ``rq suspend`` stops it taking jobs and ``rq resume`` lets it go on.
+    """
+    from rq import Worker
+    from rq.suspension import resume, suspend
+
+    rt = make_rt(executable="/bin/true", args="", max_concurrency=2)
+    worker = start_worker(environ)
+    try:
+        wait_for(lambda: Worker.all(connection=redis), 30, "the worker to register")
+        before = redis.info("stats")["total_commands_processed"]
+        ids = [jobs.launch(session, rt.id, actor=ACTOR, redis=redis).id for _ in range(60)]
+        wait_for(lambda: all(fresh(session, i).state == "success" for i in ids), 60, "60 jobs")
+        after = redis.info("stats")["total_commands_processed"]
+        # enqueue, run and record: RQ's own SimpleWorker needs about 70 commands a job
+        # here, most of them renewals of its registration
+        assert (after - before) / len(ids) < 55, (after - before) / len(ids)
+        (listed,) = Worker.all(connection=redis)
+        assert listed.name == fresh(session, ids[-1]).worker
+        assert listed.last_heartbeat is not None
+        age = dt.datetime.now(dt.UTC) - listed.last_heartbeat.replace(tzinfo=dt.UTC)
+        assert age < dt.timedelta(seconds=30), age
+        assert redis.ttl(listed.key) > 60
+
+        # as with RQ's worker, a suspension stops a worker before its next dequeue (a
+        # worker waiting for work takes the one job that wakes it)
+        suspend(redis)
+        time.sleep(1.5)  # a worker looks at most a second after its last look
+        held = [jobs.launch(session, rt.id, actor=ACTOR, redis=redis).id for _ in range(20)]
+        time.sleep(2)
+        assert sum(fresh(session, i).state == "queued" for i in held) >= 19
+        resume(redis)
+        wait_for(lambda: all(fresh(session, i).state == "success" for i in held), 30, "resume")
+    finally:
+        resume(redis)
+        stop(worker)

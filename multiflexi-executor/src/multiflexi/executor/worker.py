@@ -39,6 +39,12 @@ from multiflexi.executor.runner import ExecutorContext
 
 log = logging.getLogger("multiflexi.executor")
 RESTART_PAUSE = 1.0
+#: a worker renews its RQ registration at most this often (RQ's own worker does it
+#: several times per job). The registration lives worker_ttl + 60 s, the longest wait
+#: for work is worker_ttl - 15 s: a renewal this much older still outlives the wait
+HEARTBEAT_EVERY = 5.0
+#: how often a busy worker looks whether ``rq suspend`` suspended the workers
+SUSPENSION_CHECK_EVERY = 1.0
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
@@ -53,6 +59,8 @@ class JobWorker(SimpleWorker):
         super().__init__(list(queues), name=context.worker, connection=context.redis, **kwargs)
         self.context = context
         self._signalled_at = 0.0
+        self._beat_at = float("-inf")
+        self._suspension_checked_at = float("-inf")
 
     def _install_signal_handlers(self) -> None:
         signal.signal(signal.SIGINT, self._on_stop_signal)
@@ -103,6 +111,37 @@ class JobWorker(SimpleWorker):
             with contextlib.suppress(Exception):
                 self.pubsub.close()
         self.pubsub_thread = None
+
+    # -- less Redis chatter per job than RQ's own worker --------------------------------
+    #
+    # Between two jobs RQ's worker renews its registration three times (three round
+    # trips each), writes its state twice and looks for a suspension once. The
+    # registration lives for minutes and only this worker writes its state, so a busy
+    # worker does each at most every few seconds; what other tools see is the same.
+
+    def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
+        stamp = time.monotonic()
+        if pipeline is not None:
+            super().heartbeat(timeout, pipeline=pipeline)
+        elif timeout is None and stamp - self._beat_at < HEARTBEAT_EVERY:
+            return
+        else:
+            with self.connection.pipeline(transaction=False) as batch:
+                super().heartbeat(timeout, pipeline=batch)
+                batch.execute()
+        self._beat_at = stamp
+
+    def set_state(self, state: str, pipeline: Any = None) -> None:
+        if pipeline is None and state == self._state:
+            return
+        super().set_state(state, pipeline=pipeline)
+
+    def check_for_suspension(self, burst: bool) -> None:
+        stamp = time.monotonic()
+        if stamp - self._suspension_checked_at < SUSPENSION_CHECK_EVERY:
+            return
+        self._suspension_checked_at = stamp
+        super().check_for_suspension(burst)
 
     def execute_job(self, job: RQJob, queue: Queue) -> None:
         execution = self.prepare_execution(job)
