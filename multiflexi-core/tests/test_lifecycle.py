@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 from rq import Queue
 
-from multiflexi.core import audit, companies, jobs, lifecycle, queue, runtemplates
+from multiflexi.core import audit, companies, jobs, lifecycle, models, queue, runtemplates
 from multiflexi.core.lifecycle import Start
 from multiflexi.core.models import ApplicationExitCode, Job, JobOutputLine, Lease, RunTemplate
 
@@ -225,3 +225,42 @@ def test_the_reaper_marks_expired_jobs_lost_frees_the_slot_and_starts_the_next(s
     assert session.scalar(sa.select(sa.func.count()).select_from(Lease)) == 0
     assert state(session, waiting_job.id) == "queued"  # the oldest waiting job is delivered
     assert lifecycle.reap_lost(session, later, redis=redis) == []
+
+
+def test_a_job_of_a_bare_run_template_runs_on_few_statements_and_later_rows_count(
+    session, engine, redis
+):
+    """The job read says what the run template, application and company have none of
+    (fields, values, variables, actions, exit codes, artifact patterns): their queries
+    are spared for that job; rows added before the next job are read for it."""
+    app = models.Application(name="bare", executable="/bin/true")
+    session.add(app)
+    session.commit()
+    company = companies.create(session, name="Bare", actor=ACTOR)
+    bare = runtemplates.create(session, company=company.id, app_id=app.id, actor=ACTOR)
+    first = launch(session, bare, redis)
+    session.expunge_all()  # as the executor's own session per job
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement.split(None, 1)[0].upper())
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        started, _ = lifecycle.begin(session, first.id, worker="w", lease=LEASE, redis=redis)
+        assert started is Start.RUNNING
+        outcome = lifecycle.conclude(session, first.id, exit_code=0, redis=redis)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    assert (outcome.state, outcome.description, outcome.severity) == ("success", None, "success")
+    # read, slot, claim; outcome, counter, slot freed, the next waiting job looked for
+    assert statements == ["SELECT", "INSERT", "UPDATE", "UPDATE", "UPDATE", "DELETE", "SELECT"]
+
+    session.add(
+        ApplicationExitCode(application_id=app.id, exit_code=0, lang="en", description="synced")
+    )
+    session.commit()
+    second = launch(session, bare, redis)
+    lifecycle.begin(session, second.id, worker="w", lease=LEASE, redis=redis)
+    outcome = lifecycle.conclude(session, second.id, exit_code=0, redis=redis)
+    assert outcome.description == "synced"

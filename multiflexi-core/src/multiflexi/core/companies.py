@@ -23,7 +23,7 @@ from multiflexi.core.models import (
     Credential,
     RunTemplate,
 )
-from multiflexi.core.unit import Page, apply_changes, paginate, rows, transaction
+from multiflexi.core.unit import Page, apply_changes, known_none, paginate, rows, transaction
 
 SLUG_MAX = 64
 _SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -234,6 +234,8 @@ def variable_values(session: Session, ref: int | str) -> dict[str, tuple[str, bo
     that references it); by slug the company is looked up first.
     """
     company_id = ref if isinstance(ref, int) else get(session, ref).id
+    if known_none(session, "variables", company_id):
+        return {}
     return {
         name: (vault.unseal(session, value, ENV_CONTEXT) if key_id else value, bool(secret))
         for name, value, secret, key_id in rows(session, _VARIABLE_ROWS, {"company_id": company_id})

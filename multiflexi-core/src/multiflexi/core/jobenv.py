@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from multiflexi.core import companies, credentials, environment, fieldtypes, runtemplates
 from multiflexi.core.environment import JobContext, JobEnvironment, Variable
 from multiflexi.core.models import ApplicationField, Job, RunTemplate
-from multiflexi.core.unit import rows
+from multiflexi.core.unit import known_none, rows
 
 _FIELDS: sa.Table = ApplicationField.__table__
 #: name, default, secret flag and type of an application's fields (read for every job)
@@ -34,6 +34,8 @@ def _application_layer(session: Session, run_template: RunTemplate) -> list[Vari
     (:func:`multiflexi.core.fieldtypes.is_secret_field`): a run-template value stored in
     clear before its field counted as secret is masked in the job's output all the same.
     """
+    if known_none(session, "fields", run_template.application_id):
+        return []
     fields = rows(session, _FIELD_ROWS, {"application_id": run_template.application_id})
     return [
         Variable(name, default, fieldtypes.is_secret_field(name, kind, bool(secret)))

@@ -52,16 +52,20 @@ from multiflexi.core.models import (
     Application,
     ApplicationArtifact,
     ApplicationExitCode,
+    ApplicationField,
     Artifact,
     Company,
+    CompanyVariable,
     Credential,
     Job,
     JobOutputLine,
     Lease,
     RunTemplate,
+    RunTemplateAction,
     RunTemplateCredential,
+    RunTemplateValue,
 )
-from multiflexi.core.unit import rowcount, rows, transaction
+from multiflexi.core.unit import known_none, note_none, rowcount, rows, transaction
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -370,17 +374,46 @@ def start(
     return begin(session, job_id, worker=worker, lease=lease, redis=redis)[0]
 
 
+#: (table, its column of the owner's id, what unit.known_none calls its rows) of the
+#: rows a job's run template, application and company may have, in the order of the
+#: job read's flags after the four entities; the first are the bound credentials
+_RT_ROWS: tuple[tuple[sa.Table, str, str], ...] = (
+    (RunTemplateCredential.__table__, "run_template_id", "credentials"),
+    (RunTemplateAction.__table__, "run_template_id", "actions"),
+    (RunTemplateValue.__table__, "run_template_id", "values"),
+)
+_APP_ROWS: tuple[tuple[sa.Table, str, str], ...] = (
+    (ApplicationExitCode.__table__, "application_id", "exit_codes"),
+    (ApplicationArtifact.__table__, "application_id", "artifacts"),
+    (ApplicationField.__table__, "application_id", "fields"),
+)
+_COMPANY_ROWS: tuple[tuple[sa.Table, str, str], ...] = (
+    (CompanyVariable.__table__, "company_id", "variables"),
+)
+
+
+def _exists(table: sa.Table, column: str, ident: Any) -> sa.Label[bool]:
+    return sa.exists().where(table.c[column] == ident).label(f"has_{table.name}")
+
+
 @functools.cache
 def _job_graph() -> sa.Select:
     """A job with its run template, application and company as one row of four entities.
 
-    Plus whether the run template has bound credentials. No eager loading: setting
-    up its loaders costs more than reading the row (the executor reads this for every
-    job); the relationships are filled in from the row (:func:`_read_job`).
+    Plus a flag per kind of row the three may have (``_RT_ROWS``, ``_APP_ROWS``,
+    ``_COMPANY_ROWS``). No eager loading: setting up its loaders costs more than
+    reading the row (the executor reads this for every job).
     """
-    has_bindings = sa.exists().where(RunTemplateCredential.run_template_id == RunTemplate.id)
     return (
-        sa.select(Job, RunTemplate, Application, Company, has_bindings.label("has_bindings"))
+        sa.select(
+            Job,
+            RunTemplate,
+            Application,
+            Company,
+            *(_exists(table, column, RunTemplate.id) for table, column, _ in _RT_ROWS),
+            *(_exists(table, column, Application.id) for table, column, _ in _APP_ROWS),
+            *(_exists(table, column, Company.id) for table, column, _ in _COMPANY_ROWS),
+        )
         .join(Job.run_template)
         .join(RunTemplate.application)
         .join(RunTemplate.company)
@@ -393,19 +426,32 @@ def _read_job(session: Session, job_id: int) -> Job | None:
 
     What a query with joined eager loading of these gives, for about half its cost
     (bound credentials, which most run templates have none of, are read only when the
-    run template has some).
+    run template has some). What the run template, application and company have
+    none of (actions, values, exit codes, artifact patterns, fields, variables) is
+    noted on the session, which then spares their queries for this job
+    (:func:`multiflexi.core.unit.known_none`).
     """
     row = session.execute(
         _job_graph(), {"job_id": job_id}, execution_options={"populate_existing": True}
     ).first()
     if row is None:
         return None
-    job, run_template, application, company, has_bindings = row
+    job, run_template, application, company, *flags = row
     set_committed_value(job, "run_template", run_template)
     set_committed_value(run_template, "application", application)
     set_committed_value(run_template, "company", company)
-    bindings = session.scalars(_bindings(), {"rt_id": run_template.id}) if has_bindings else ()
+    bindings = session.scalars(_bindings(), {"rt_id": run_template.id}) if flags[0] else ()
     set_committed_value(run_template, "credential_bindings", list(bindings))
+    owners = (
+        [run_template.id] * len(_RT_ROWS)
+        + [application.id] * len(_APP_ROWS)
+        + [company.id] * len(_COMPANY_ROWS)
+    )
+    kinds = [kind for _, _, kind in _RT_ROWS + _APP_ROWS + _COMPANY_ROWS]
+    note_none(
+        session,
+        *((kind, owner) for kind, owner, has in zip(kinds, owners, flags, strict=True) if not has),
+    )
     return cast(Job, job)
 
 
@@ -637,7 +683,7 @@ _EXIT_CODE_ROWS = sa.select(
 
 def _exit_code_row(session: Session, application_id: int, exit_code: int | None) -> sa.Row | None:
     """The manifest's entry of an exit code (English first, then the language-less one)."""
-    if exit_code is None:
+    if exit_code is None or known_none(session, "exit_codes", application_id):
         return None
     entries = rows(
         session, _EXIT_CODE_ROWS, {"application_id": application_id, "exit_code": exit_code}
@@ -702,6 +748,8 @@ _ARTIFACT_RULE_ROWS = (
 
 def artifact_rules(session: Session, application_id: int) -> Sequence[sa.Row]:
     """The manifest's artifact patterns of an application: pattern, type, name, description."""
+    if known_none(session, "artifacts", application_id):
+        return ()
     return rows(session, _ARTIFACT_RULE_ROWS, {"application_id": application_id})
 
 

@@ -22,7 +22,7 @@ from multiflexi.core.models import (
     RunTemplateCredential,
     RunTemplateValue,
 )
-from multiflexi.core.unit import Page, apply_changes, paginate, rows, transaction
+from multiflexi.core.unit import Page, apply_changes, known_none, paginate, rows, transaction
 
 VALUE_CONTEXT = "run_template_values.value"
 EXECUTORS = ("native", "docker", "podman", "kubernetes")
@@ -399,6 +399,8 @@ _VALUE_ROWS = (
 
 def configured_values(session: Session, run_template: RunTemplate) -> dict[str, tuple[str, bool]]:
     """name -> (plain value, secret) of the stored configuration, for environment assembly."""
+    if known_none(session, "values", run_template.id):
+        return {}
     values = rows(session, _VALUE_ROWS, {"run_template_id": run_template.id})
     return {
         name: (vault.unseal(session, value, VALUE_CONTEXT) if key_id else value, key_id is not None)
@@ -427,6 +429,8 @@ def enabled_actions(
     session: Session, run_template_id: int, modes: Sequence[str]
 ) -> Sequence[sa.Row]:
     """The run template's enabled actions of the given modes, in order: (action, options)."""
+    if known_none(session, "actions", run_template_id):
+        return ()
     return rows(
         session, _ENABLED_ACTION_ROWS, {"run_template_id": run_template_id, "modes": list(modes)}
     )

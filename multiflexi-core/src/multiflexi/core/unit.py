@@ -31,6 +31,25 @@ def rows(
     return session.execute(statement, params).all()
 
 
+#: ``session.info`` key: (what, id) pairs a reader found to have no rows this session
+_NONE = "multiflexi.none"
+
+
+def note_none(session: Session, *pairs: tuple[str, int]) -> None:
+    """Remember that these (what, id) have no rows, until the next note or the session's end.
+
+    For a reader that learnt it as part of a bigger read (the executor's read of the
+    job it starts): :func:`known_none` then spares the queries for that job. Each
+    note replaces the last, so a long session never trusts an old one.
+    """
+    session.info[_NONE] = frozenset(pairs)
+
+
+def known_none(session: Session, what: str, ident: int) -> bool:
+    """Whether :func:`note_none` said ``what`` of ``ident`` has no rows (no query needed)."""
+    return (what, ident) in session.info.get(_NONE, ())
+
+
 @contextmanager
 def transaction(
     session: Session, conflict: str = "the change conflicts with existing data"
