@@ -147,7 +147,11 @@ def _transition_statement(
     table = _JOB_TABLE
     update = (
         table.update()
-        .where(table.c.id == sa.bindparam("job_id"), table.c.state.in_(allowed))
+        # one bound value per state: a plain IN list is expanded at every execution
+        .where(
+            table.c.id == sa.bindparam("job_id"),
+            table.c.state.in_([sa.literal(state) for state in allowed]),
+        )
         .values(
             state=target,
             updated_at=sa.bindparam("v_updated_at"),
