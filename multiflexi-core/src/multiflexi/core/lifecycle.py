@@ -421,6 +421,10 @@ def _job_graph() -> sa.Select:
     )
 
 
+_REFRESH: Mapping[str, Any] = {"populate_existing": True}
+_NO_OPTIONS: Mapping[str, Any] = {}
+
+
 def _read_job(session: Session, job_id: int) -> Job | None:
     """The job with its run template, application and company, current from the database.
 
@@ -431,9 +435,9 @@ def _read_job(session: Session, job_id: int) -> Job | None:
     noted on the session, which then spares their queries for this job
     (:func:`multiflexi.core.unit.known_none`).
     """
-    row = session.execute(
-        _job_graph(), {"job_id": job_id}, execution_options={"populate_existing": True}
-    ).first()
+    # a session that holds none of the objects has nothing to refresh (that costs more)
+    fresh = _REFRESH if len(session.identity_map) else _NO_OPTIONS
+    row = session.execute(_job_graph(), {"job_id": job_id}, execution_options=fresh).first()
     if row is None:
         return None
     job, run_template, application, company, *flags = row
