@@ -374,46 +374,34 @@ def start(
     return begin(session, job_id, worker=worker, lease=lease, redis=redis)[0]
 
 
-#: (table, its column of the owner's id, what unit.known_none calls its rows) of the
-#: rows a job's run template, application and company may have, in the order of the
-#: job read's flags after the four entities; the first are the bound credentials
-_RT_ROWS: tuple[tuple[sa.Table, str, str], ...] = (
-    (RunTemplateCredential.__table__, "run_template_id", "credentials"),
-    (RunTemplateAction.__table__, "run_template_id", "actions"),
-    (RunTemplateValue.__table__, "run_template_id", "values"),
+#: the rows a job's run template, application and company may have: (their table, its
+#: column of the owner's id, the owner, what unit.known_none calls them), in the order
+#: of the job read's flags after its four entities; the first are the bound credentials
+_OWNED_ROWS: tuple[tuple[sa.Table, str, type[Any], str], ...] = (
+    (RunTemplateCredential.__table__, "run_template_id", RunTemplate, "credentials"),
+    (RunTemplateAction.__table__, "run_template_id", RunTemplate, "actions"),
+    (RunTemplateValue.__table__, "run_template_id", RunTemplate, "values"),
+    (ApplicationExitCode.__table__, "application_id", Application, "exit_codes"),
+    (ApplicationArtifact.__table__, "application_id", Application, "artifacts"),
+    (ApplicationField.__table__, "application_id", Application, "fields"),
+    (CompanyVariable.__table__, "company_id", Company, "variables"),
 )
-_APP_ROWS: tuple[tuple[sa.Table, str, str], ...] = (
-    (ApplicationExitCode.__table__, "application_id", "exit_codes"),
-    (ApplicationArtifact.__table__, "application_id", "artifacts"),
-    (ApplicationField.__table__, "application_id", "fields"),
-)
-_COMPANY_ROWS: tuple[tuple[sa.Table, str, str], ...] = (
-    (CompanyVariable.__table__, "company_id", "variables"),
-)
-
-
-def _exists(table: sa.Table, column: str, ident: Any) -> sa.Label[bool]:
-    return sa.exists().where(table.c[column] == ident).label(f"has_{table.name}")
 
 
 @functools.cache
 def _job_graph() -> sa.Select:
     """A job with its run template, application and company as one row of four entities.
 
-    Plus a flag per kind of row the three may have (``_RT_ROWS``, ``_APP_ROWS``,
-    ``_COMPANY_ROWS``). No eager loading: setting up its loaders costs more than
-    reading the row (the executor reads this for every job).
+    Plus a flag per kind of row the three may have (:data:`_OWNED_ROWS`). No eager
+    loading: setting up its loaders costs more than reading the row (the executor
+    reads this for every job).
     """
+    flags = (
+        sa.exists().where(table.c[column] == owner.id).label(f"has_{kind}")
+        for table, column, owner, kind in _OWNED_ROWS
+    )
     return (
-        sa.select(
-            Job,
-            RunTemplate,
-            Application,
-            Company,
-            *(_exists(table, column, RunTemplate.id) for table, column, _ in _RT_ROWS),
-            *(_exists(table, column, Application.id) for table, column, _ in _APP_ROWS),
-            *(_exists(table, column, Company.id) for table, column, _ in _COMPANY_ROWS),
-        )
+        sa.select(Job, RunTemplate, Application, Company, *flags)
         .join(Job.run_template)
         .join(RunTemplate.application)
         .join(RunTemplate.company)
@@ -446,15 +434,14 @@ def _read_job(session: Session, job_id: int) -> Job | None:
     set_committed_value(run_template, "company", company)
     bindings = session.scalars(_bindings(), {"rt_id": run_template.id}) if flags[0] else ()
     set_committed_value(run_template, "credential_bindings", list(bindings))
-    owners = (
-        [run_template.id] * len(_RT_ROWS)
-        + [application.id] * len(_APP_ROWS)
-        + [company.id] * len(_COMPANY_ROWS)
-    )
-    kinds = [kind for _, _, kind in _RT_ROWS + _APP_ROWS + _COMPANY_ROWS]
+    ids = {RunTemplate: run_template.id, Application: application.id, Company: company.id}
     note_none(
         session,
-        *((kind, owner) for kind, owner, has in zip(kinds, owners, flags, strict=True) if not has),
+        *(
+            (kind, ids[owner])
+            for (_, _, owner, kind), has in zip(_OWNED_ROWS, flags, strict=True)
+            if not has
+        ),
     )
     return cast(Job, job)
 
