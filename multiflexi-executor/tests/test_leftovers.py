@@ -67,3 +67,25 @@ def test_a_starting_worker_removes_the_leftovers_of_ended_jobs_and_of_its_hosts_
         work, env_file = planted[job_id]
         assert work.is_dir() and env_file.read_text() == "API_TOKEN=plain-secret\n"
     assert "plain-secret" not in result.stderr
+
+
+def test_a_starting_worker_removes_the_spare_work_directory_of_a_dead_worker(environ):
+    tmp = Path(environ["MULTIFLEXI_TMP"])
+    tmp.mkdir(parents=True, exist_ok=True)
+    gone = tmp / f".spare-{dead_pid()}"
+    gone.mkdir()
+    (gone / "left.txt").write_text("left behind")
+    alive = tmp / f".spare-{os.getpid()}"  # this test's own process: alive
+    alive.mkdir()
+
+    result = subprocess.run(
+        [sys.executable, "-m", "multiflexi.executor", "worker", "--burst", "--queue", "none"],
+        env={**os.environ, **environ},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert not gone.exists()
+    assert f"removed {gone}, kept by a worker that is gone" in result.stderr
+    assert alive.is_dir()

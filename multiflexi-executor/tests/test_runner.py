@@ -513,3 +513,33 @@ def test_a_successful_scheduled_job_counts_and_its_schedule_goes_on(
     assert following.scheduled_at > job.scheduled_at
     session.refresh(rt)
     assert rt.next_schedule == rt.last_schedule == following.scheduled_at
+
+
+def test_every_job_gets_an_empty_private_work_directory_though_the_last_one_is_reused(
+    context, session, make_rt, redis, tmp_path
+):
+    """A worker keeps the emptied work directory of a job for the next one (a rename
+    costs a fraction of a mkdir): nothing a job left there reaches the next job."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("not the job's")
+    messy = make_rt(
+        executable="/bin/sh",
+        args=(
+            "-c 'mkdir -p sub/deeper && echo secret > sub/deeper/f && echo x > .hidden"
+            f" && echo y > plain && ln -s {outside} link && chmod 755 .'"
+        ),
+    )
+    listing = make_rt(executable="/bin/sh", args="-c 'ls -A; stat -c %a .'")
+    first = launch(session, messy, redis)
+    assert runner.run(context, first.id).outcome.state == "success"
+    tmp_dir = Path(context.settings.tmp_dir)
+    spare = tmp_dir / f".spare-{os.getpid()}"
+    assert spare.is_dir() and list(spare.iterdir()) == []
+    assert not (tmp_dir / f"job-{first.id}").exists()
+    assert (outside / "keep.txt").read_text() == "not the job's"  # the link was not followed
+
+    second = launch(session, listing, redis)
+    assert runner.run(context, second.id).outcome.state == "success"
+    assert texts(session, second.id) == ["700"]  # empty, and private again
+    assert spare.is_dir()

@@ -25,7 +25,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from multiflexi.core import jobs
-from multiflexi.executor import backends
+from multiflexi.executor import backends, workdirs
 
 log = logging.getLogger("multiflexi.executor")
 
@@ -41,8 +41,13 @@ def _worker_alive(worker: str | None, hostname: str) -> bool:
     pid_text = rest.partition(":")[0]
     if host != hostname or not pid_text.isdigit():
         return True  # another host's worker (or unknown): its own start cleans up there
+    return _pid_alive(int(pid_text))
+
+
+def _pid_alive(pid: int) -> bool:
+    """False only when no process of this host has the pid."""
     try:
-        os.kill(int(pid_text), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
@@ -59,9 +64,15 @@ def sweep(
 ) -> list[str]:
     """Remove what finished or lost jobs left here; what was removed, described."""
     here = hostname or socket.gethostname()
+    removed: list[str] = []
     found: dict[int, list[tuple[str, Callable[[], None]]]] = {}
     with contextlib.suppress(FileNotFoundError):
         for entry in tmp_dir.iterdir():
+            spare = workdirs.SPARE.fullmatch(entry.name)
+            if spare and not entry.is_symlink() and not _pid_alive(int(spare[1])):
+                shutil.rmtree(entry, ignore_errors=True)
+                log.info("removed %s, kept by a worker that is gone", entry)
+                removed.append(f"spare work directory {entry}")
             match = _WORK_DIR.fullmatch(entry.name)
             if match and entry.is_dir() and not entry.is_symlink():
                 rmtree = functools.partial(shutil.rmtree, entry, ignore_errors=True)
@@ -75,10 +86,9 @@ def sweep(
     for leftover in backends.leftovers(worker_environ, tmp_dir):
         found.setdefault(leftover.job_id, []).append((leftover.description, leftover.remove))
     if not found:
-        return []
+        return removed
     where = jobs.whereabouts(session, found)
     session.rollback()
-    removed: list[str] = []
     for job_id, items in sorted(found.items()):
         state, worker = where.get(job_id, ("", None))
         if state in _MAY_RUN or (state == "running" and _worker_alive(worker, here)):

@@ -18,7 +18,6 @@ import mimetypes
 import os
 import re
 import selectors
-import shutil
 import signal
 import subprocess
 import time
@@ -35,7 +34,7 @@ from multiflexi.core.environment import JobEnvironment
 from multiflexi.core.errors import MultiFlexiError
 from multiflexi.core.lifecycle import ArtifactFile, Outcome, Start
 from multiflexi.core.models import Job, JobOutputLine
-from multiflexi.executor import actions, backends, defaults, guard
+from multiflexi.executor import actions, backends, defaults, guard, workdirs
 from multiflexi.executor.defaults import ExecutorSettings
 from multiflexi.executor.output import Echo, LineSplitter, OutputSink, Publisher
 
@@ -126,6 +125,14 @@ def _popen(
     )
     guard.watch(process.pid)  # its own session: the group id is its pid
     return process
+
+
+def _pidfd(pid: int) -> int | None:
+    """A descriptor that becomes readable when the process ends (Linux 5.3+), or None."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
 
 
 def _exit_code(returncode: int) -> int:
@@ -273,7 +280,7 @@ class _Run:
     # -- the steps ------------------------------------------------------------------
 
     def execute(self) -> RunResult:
-        self.work_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        workdirs.make(self.work_dir)
         launch: backends.Launch | None = None
         try:
             try:
@@ -307,7 +314,7 @@ class _Run:
             if launch is not None:
                 with contextlib.suppress(Exception):
                     launch.cleanup()
-            shutil.rmtree(self.work_dir, ignore_errors=True)
+            workdirs.release(self.work_dir)
 
     def _spawn_and_watch(self, launch: backends.Launch) -> RunResult:
         assert self.environment is not None
@@ -366,6 +373,10 @@ class _Run:
         selector = selectors.DefaultSelector()
         for fd in splitters:
             selector.register(fd, selectors.EVENT_READ)
+        # the process's end wakes the loop too (no polling for it once its pipes closed)
+        exit_fd = _pidfd(process.pid)
+        if exit_fd is not None:
+            selector.register(exit_fd, selectors.EVENT_READ)
         begin = time.monotonic()
         deadline = begin + self.timeout if self.timeout else None
         self.next_beat = begin + options.heartbeat_interval
@@ -378,9 +389,14 @@ class _Run:
         try:
             while True:
                 wait = min(defaults.BATCH_SECONDS, max(0.0, self.next_beat - time.monotonic()))
-                if open_fds:
+                if open_fds or exit_fd is not None:
                     for key, _ in selector.select(wait):
                         fd = int(key.fd)
+                        if fd == exit_fd:  # the process ended: poll() below reaps it
+                            selector.unregister(fd)
+                            os.close(fd)
+                            exit_fd = None
+                            continue
                         data = os.read(fd, READ_SIZE)
                         stream, splitter = splitters[fd]
                         if data:
@@ -428,6 +444,8 @@ class _Run:
                         launch.stop()
         finally:
             selector.close()
+            if exit_fd is not None:
+                os.close(exit_fd)
             for stream, splitter in splitters.values():
                 self.sink.add_all(stream, splitter.finish())
             process.stdout.close()
