@@ -34,6 +34,8 @@ def test_run_template_prints_the_output_and_exits_with_the_jobs_code(environ, se
     assert "to stderr" in result.stderr
     job = session.scalar(sa.select(Job).where(Job.run_template_id == rt.id))
     assert (job.schedule_type, job.state, job.exit_code) == ("adhoc-cli", "failed", 3)
+    # nothing is left in MULTIFLEXI_TMP: no work directory, no spare kept for a next job
+    assert [p.name for p in Path(environ["MULTIFLEXI_TMP"]).iterdir() if p.name != ".private"] == []
 
 
 def test_run_template_gives_up_with_124_after_its_timeout(environ, make_rt, session):

@@ -16,6 +16,7 @@ import socket
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn, TypeVar
 
@@ -24,7 +25,7 @@ import click
 from multiflexi.core import config, jobs, queue
 from multiflexi.core.audit import Actor
 from multiflexi.core.errors import MultiFlexiError, NotFound
-from multiflexi.executor import __version__, defaults, runner, tasks
+from multiflexi.executor import __version__, defaults, runner, tasks, workdirs
 from multiflexi.executor.defaults import ExecutorSettings
 from multiflexi.executor.runner import Start
 
@@ -255,7 +256,10 @@ def run_template(
             # the first attempt gets the whole --timeout (it is what the job record says)
             limit = timeout if first else remaining
             first = False
-            result = runner.run(context, job_id, echo=_echo, timeout=limit)
+            try:
+                result = runner.run(context, job_id, echo=_echo, timeout=limit)
+            finally:
+                workdirs.discard(Path(settings.tmp_dir))  # no next job to keep it for
             if result.start is Start.BLOCKED:
                 _blocked(job_id, result.block_reason, result.state)
             if result.start is Start.RUNNING:

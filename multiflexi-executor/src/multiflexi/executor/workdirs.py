@@ -7,7 +7,8 @@ process empties the work directory of the job that ended and keeps it under
 (mode 0700 again), or a new one when there is none. Whatever the job left in it
 (files, links, directories, hidden or not) is removed first, and a directory that
 cannot be emptied is removed whole instead. The spare of a worker that died is
-removed by the next worker start on the host (:mod:`leftovers`).
+removed by the next worker start on the host (:mod:`leftovers`); a worker or a
+one-shot ``run-template`` that ends removes its own (:func:`discard`).
 """
 
 from __future__ import annotations
@@ -54,3 +55,8 @@ def release(work_dir: Path) -> None:
                 os.unlink(work_dir)
         else:
             shutil.rmtree(work_dir, ignore_errors=True)
+
+
+def discard(tmp_dir: Path) -> None:
+    """Remove this process's spare (a worker or a one-shot run that ends)."""
+    shutil.rmtree(_spare(tmp_dir), ignore_errors=True)

@@ -34,7 +34,7 @@ from rq.job import Job as RQJob
 from rq.queue import Queue
 
 from multiflexi.core import config, queue
-from multiflexi.executor import tasks
+from multiflexi.executor import tasks, workdirs
 from multiflexi.executor.runner import ExecutorContext
 
 log = logging.getLogger("multiflexi.executor")
@@ -174,6 +174,7 @@ def work(
         worker.work(burst=burst, logging_level=logging_level)
     finally:
         tasks.use(None)
+        workdirs.discard(Path(settings.tmp_dir))
     return 0
 
 
