@@ -34,6 +34,17 @@ def plant(tmp: Path, job_id: int) -> tuple[Path, Path]:
     return work, env_file
 
 
+def start_a_worker(environ) -> subprocess.CompletedProcess[str]:
+    """A worker's start (with its sweep) on a queue nobody uses, until it stops (--burst)."""
+    return subprocess.run(
+        [sys.executable, "-m", "multiflexi.executor", "worker", "--burst", "--queue", "none"],
+        env={**os.environ, **environ},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def test_a_starting_worker_removes_the_leftovers_of_ended_jobs_and_of_its_hosts_dead_workers(
     environ, context, session, make_rt, redis
 ):
@@ -50,13 +61,7 @@ def test_a_starting_worker_removes_the_leftovers_of_ended_jobs_and_of_its_hosts_
     assert jobs.claim(session, elsewhere, worker="another-host:4242:1", lease=LEASE)
     planted = {job_id: plant(tmp, job_id) for job_id in (ended, dead_here, elsewhere, waiting)}
 
-    result = subprocess.run(
-        [sys.executable, "-m", "multiflexi.executor", "worker", "--burst", "--queue", "none"],
-        env={**os.environ, **environ},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = start_a_worker(environ)
 
     assert result.returncode == 0, result.stderr
     for job_id in (ended, dead_here):
@@ -78,13 +83,7 @@ def test_a_starting_worker_removes_the_spare_work_directory_of_a_dead_worker(env
     alive = tmp / f".spare-{os.getpid()}"  # this test's own process: alive
     alive.mkdir()
 
-    result = subprocess.run(
-        [sys.executable, "-m", "multiflexi.executor", "worker", "--burst", "--queue", "none"],
-        env={**os.environ, **environ},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = start_a_worker(environ)
     assert result.returncode == 0, result.stderr
     assert not gone.exists()
     assert f"removed {gone}, kept by a worker that is gone" in result.stderr
