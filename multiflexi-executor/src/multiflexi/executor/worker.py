@@ -32,6 +32,7 @@ from typing import Any
 from rq import SimpleWorker
 from rq.job import Job as RQJob
 from rq.queue import Queue
+from rq.utils import now as rq_now
 
 from multiflexi.core import config, queue
 from multiflexi.executor import tasks, workdirs
@@ -118,6 +119,7 @@ class JobWorker(SimpleWorker):
     # trips each), writes its state twice and looks for a suspension once. The
     # registration lives for minutes and only this worker writes its state, so a busy
     # worker does each at most every few seconds; what other tools see is the same.
+    # The delivery's heartbeat after the job is left out too.
 
     def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
         stamp = time.monotonic()
@@ -130,6 +132,11 @@ class JobWorker(SimpleWorker):
                 super().heartbeat(timeout, pipeline=batch)
                 batch.execute()
         self._beat_at = stamp
+
+    def handle_execution_ended(self, job: RQJob, queue: Queue, heartbeat_ttl: int) -> None:
+        # RQ's also renews the delivery's heartbeat, to cover the time its record takes to
+        # be finalized: here that follows at once (the job's own record is in the database)
+        job.ended_at = rq_now()
 
     def set_state(self, state: str, pipeline: Any = None) -> None:
         if pipeline is None and state == self._state:
