@@ -444,3 +444,42 @@ def test_a_busy_worker_stays_registered_and_suspendable_with_less_redis_traffic(
     finally:
         resume(redis)
         stop(worker)
+
+
+def test_a_delivery_ends_in_rq_as_with_rqs_own_worker(environ, session, make_rt, redis):
+    """The worker records a delivery's end in fewer round trips; what RQ shows is the same.
+
+    The delivery is finished with its result, the worker is idle again with its
+    counts, and an RQ job that someone enqueued to depend on a delivery runs after it.
+    """
+    from rq import Worker
+
+    rt = make_rt(executable="/bin/true", args="")
+    job = jobs.launch(session, rt.id, actor=ACTOR, redis=redis)
+    dependent = Queue(job.queue, connection=redis).enqueue(
+        "time.sleep", 0, job_id="after-the-delivery", depends_on=queue.rq_job_id(job.id)
+    )
+    assert dependent.get_status().value == "deferred"
+    worker = start_worker(environ)
+    try:
+        wait_for(
+            lambda: dependent.get_status(refresh=True).value == "finished", 30, "the dependent"
+        )
+        delivery = RQJob.fetch(queue.rq_job_id(job.id), connection=redis)
+        assert delivery.get_status().value == "finished"
+        assert delivery.return_value() == {
+            "job_id": job.id,
+            "start": "running",
+            "state": "success",
+            "exit_code": 0,
+        }
+        assert fresh(session, job.id).state == "success"
+        (listed,) = Worker.all(connection=redis)
+        wait_for(lambda: listed.get_state() == "idle", 10, "the worker idle")
+        listed.refresh()
+        assert listed.successful_job_count == 2
+        assert listed.failed_job_count == 0
+        assert not redis.lrange(f"rq:queue:{job.queue}", 0, -1)
+        assert not Queue(job.queue, connection=redis).started_job_registry.get_job_ids()
+    finally:
+        stop(worker)

@@ -103,15 +103,20 @@ def enqueue(
     if not new and holds(redis, job_id):
         return False
     try:
-        Queue(queue_name, connection=redis).enqueue(
-            RUN_JOB,
-            job_id,
-            job_id=rq_job_id(job_id),
-            job_timeout=-1,  # the executor enforces the run template's own timeout
-            result_ttl=RESULT_TTL,
-            failure_ttl=FAILURE_TTL,
-            description=f"MultiFlexi job {job_id}",
-        )
+        # in one transaction, one round trip (RQ alone makes two: the queue's entry in
+        # the set of queues, then the delivery)
+        with redis.pipeline() as pipeline:
+            Queue(queue_name, connection=redis).enqueue(
+                RUN_JOB,
+                job_id,
+                job_id=rq_job_id(job_id),
+                job_timeout=-1,  # the executor enforces the run template's own timeout
+                result_ttl=RESULT_TTL,
+                failure_ttl=FAILURE_TTL,
+                description=f"MultiFlexi job {job_id}",
+                pipeline=pipeline,
+            )
+            pipeline.execute()
     except (RedisError, OSError) as exc:
         raise _unavailable(redis, exc) from None
     return True

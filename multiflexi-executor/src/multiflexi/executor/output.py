@@ -117,11 +117,16 @@ class Publisher:
         self._job_id = job_id
         self.channel = defaults.OUTPUT_CHANNEL.format(job_id=job_id)
 
-    def send(self, message: dict[str, Any]) -> None:
+    def send(self, message: dict[str, Any], later: list[tuple[str, str]] | None = None) -> None:
+        """Publish the message now, or put it on ``later`` for whoever publishes that list."""
         if self._redis is None:
             return
+        payload = json.dumps({"job_id": self._job_id, **message})
+        if later is not None:
+            later.append((self.channel, payload))
+            return
         try:
-            self._redis.publish(self.channel, json.dumps({"job_id": self._job_id, **message}))
+            self._redis.publish(self.channel, payload)
         except Exception:
             self._redis = None
 

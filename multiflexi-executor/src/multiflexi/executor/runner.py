@@ -83,6 +83,10 @@ class ExecutorContext:
     stop: StopRequest = dataclasses.field(default_factory=StopRequest)
     #: called with every heartbeat (the RQ worker keeps its own heartbeat with it)
     on_heartbeat: Callable[[], None] | None = None
+    #: set by the RQ worker while it runs a job: the job's end message for live viewers
+    #: (channel, payload) is put here, and the worker publishes it with its own record
+    #: of the delivery's end (one round trip less); None: published at once
+    end_messages: list[tuple[str, str]] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -585,6 +589,7 @@ class _Run:
         self.sink.flush()
         if self.publisher is not None:
             self.publisher.send(
-                {"end": True, "state": outcome.state, "exit_code": outcome.exit_code}
+                {"end": True, "state": outcome.state, "exit_code": outcome.exit_code},
+                later=self.context.end_messages,
             )
         return RunResult(self.job_id, Start.RUNNING, outcome)
