@@ -53,10 +53,9 @@ def system_environment(environ: Mapping[str, str]) -> dict[str, str]:
     Never the database password, the master key, the Redis URL or anything else
     of the worker's own environment.
     """
+    # the names first: the values of the others are never read (os.environ decodes each)
     return {
-        name: value
-        for name, value in environ.items()
-        if name in INHERITED_NAMES or name.startswith("LC_")
+        name: environ[name] for name in environ if name in INHERITED_NAMES or name.startswith("LC_")
     }
 
 

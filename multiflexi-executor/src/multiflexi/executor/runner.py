@@ -307,7 +307,7 @@ class _Run:
                         environment=self.environment,
                         work_dir=self.work_dir,
                         private_dir=self.private_dir,
-                        worker_environ=dict(os.environ),
+                        worker_environ=os.environ,  # read only where needed (a container engine's)
                     )
                 )
             except MultiFlexiError as exc:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Protocol
@@ -40,7 +40,7 @@ class LaunchRequest:
     environment: JobEnvironment
     work_dir: Path
     private_dir: Path  # for files the process must not see (deleted afterwards)
-    worker_environ: dict[str, str]
+    worker_environ: Mapping[str, str]
 
 
 def _nothing() -> None:
@@ -73,7 +73,7 @@ class Backend(Protocol):
     def prepare(self, request: LaunchRequest) -> Launch: ...
 
 
-def leftovers(worker_environ: dict[str, str], tmp_dir: Path) -> list[Leftover]:
+def leftovers(worker_environ: Mapping[str, str], tmp_dir: Path) -> list[Leftover]:
     """What the installed back-ends find left behind by jobs of this installation.
 
     A back-end that can leave something behind has a ``leftovers(worker_environ,

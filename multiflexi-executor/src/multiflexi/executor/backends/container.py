@@ -21,6 +21,7 @@ import secrets
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from multiflexi.core.environment import system_environment
@@ -110,7 +111,7 @@ class ContainerBackend:
             stop=functools.partial(self._remove, env, container),
         )
 
-    def leftovers(self, worker_environ: dict[str, str], tmp_dir: Path) -> list[Leftover]:
+    def leftovers(self, worker_environ: Mapping[str, str], tmp_dir: Path) -> list[Leftover]:
         """The containers of this installation's jobs the engine still has (running or not)."""
         if shutil.which(self.engine) is None:
             return []
@@ -157,7 +158,7 @@ class ContainerBackend:
             )
 
 
-def engine_environment(worker_environ: dict[str, str]) -> dict[str, str]:
+def engine_environment(worker_environ: Mapping[str, str]) -> dict[str, str]:
     """What the engine's command line tool gets: the allow-listed variables and its own."""
     env = system_environment(worker_environ)
     env.update({k: worker_environ[k] for k in ENGINE_VARIABLES if k in worker_environ})
