@@ -188,8 +188,11 @@ class JobWorker(SimpleWorker):
             )
             self.executions[execution.id] = execution
             self.set_state(WorkerStatus.BUSY, pipeline=pipeline)
-            self.heartbeat(heartbeat_ttl, pipeline=pipeline)
-            job.heartbeat(rq_now(), heartbeat_ttl, pipeline=pipeline)
+            if time.monotonic() - self._beat_at >= HEARTBEAT_EVERY:
+                # the registration outlives a renewal this recent by more than a minute;
+                # the job's runner renews it with the job's lease (every 5 s at most)
+                self.heartbeat(heartbeat_ttl, pipeline=pipeline)
+            # (RQ also sets the delivery's last heartbeat: the preparation sets it too)
             job.prepare_for_execution(self.name, pipeline=pipeline)
             pipeline.persist(job.key)
             if len(self.queues) == 1:  # RQ's perform_job asks for this with one queue
