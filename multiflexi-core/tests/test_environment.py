@@ -275,6 +275,27 @@ def test_the_original_dollar_spelling_leaves_no_stray_dollar():
     ]
 
 
+def test_command_lines_are_split_exactly_as_posix_shlex_splits_them():
+    """Without quotes or escapes the split is a fast path; the words are shlex's all the same."""
+    import random
+    import shlex
+
+    alphabet = ["a", "-", "=", "/", ".", "#", "*", ";", "$", "é", " ", "  ", "\t", "\n", "\r",
+                "\x0b", "\x0c", "\xa0", "\u2003", "'", '"', "\\"]  # fmt: skip
+    chance = random.Random(20261206)
+    templates = ["", " ", "one", " lead and trail ", "a\tb\nc\rd", "x\x0by\xa0z", "#not-a-comment"]
+    templates += ["".join(chance.choices(alphabet, k=chance.randint(1, 12))) for _ in range(3000)]
+    env = assemble()
+    for template in templates:
+        try:
+            expected = ["tool", *shlex.split(template)]
+        except ValueError:
+            with pytest.raises(ValidationError):
+                env.render_command("tool", template)
+            continue
+        assert env.render_command("tool", template) == expected, repr(template)
+
+
 def test_the_executable_is_split_and_may_contain_macros():
     env = assemble(application={"PY": "python3.11"})
     assert env.render_command("{PY} src/main.py", None) == ["python3.11", "src/main.py"]
