@@ -63,6 +63,10 @@ class JobWorker(SimpleWorker):
     def __init__(self, queues: Sequence[str], *, context: ExecutorContext, **kwargs: Any):
         super().__init__(list(queues), name=context.worker, connection=context.redis, **kwargs)
         self.context = context
+        # RQ's default (pickle) either way: the queues and jobs it makes with None take it at
+        # once, with the resolved class they check it against a typing Protocol (slow in
+        # Python 3.11, several times a job)
+        self.serializer = None  # type: ignore[assignment]
         self._signalled_at = 0.0
         self._beat_at = float("-inf")
         self._suspension_checked_at = float("-inf")
