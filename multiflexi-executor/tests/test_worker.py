@@ -483,3 +483,40 @@ def test_a_delivery_ends_in_rq_as_with_rqs_own_worker(environ, session, make_rt,
         assert not Queue(job.queue, connection=redis).started_job_registry.get_job_ids()
     finally:
         stop(worker)
+
+
+def test_this_rq_has_what_the_workers_fewer_round_trips_use():
+    """With another rq the worker falls back to RQ's own start and finish: CI must notice."""
+    from multiflexi.executor import worker
+
+    assert worker.LEAN_RQ_PATHS
+
+
+def test_with_rqs_own_start_and_finish_jobs_run_and_end_as_well(environ, session, make_rt, redis):
+    """The fallback for an rq whose internals differ: RQ's own paths, same outcome."""
+    rt = make_rt(executable="/bin/true", args="", max_concurrency=2)
+    ids = [jobs.launch(session, rt.id, actor=ACTOR, redis=redis).id for _ in range(5)]
+    pubsub = redis.pubsub()
+    pubsub.subscribe(f"multiflexi:job:{ids[-1]}:output")
+    code = (
+        "import multiflexi.executor.worker as w; w.LEAN_RQ_PATHS = False; "
+        "from multiflexi.executor.cli import main; main(prog_name='multiflexi-executor')"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, "worker", "--burst", "--quiet"],
+        env={**os.environ, **environ},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert [fresh(session, i).state for i in ids] == ["success"] * 5
+    for job_id in ids:
+        delivery = RQJob.fetch(queue.rq_job_id(job_id), connection=redis)
+        assert delivery.get_status().value == "finished"
+        assert delivery.return_value()["state"] == "success"
+    ends = []
+    while (message := pubsub.get_message(timeout=0.5)) is not None:
+        if message["type"] == "message":
+            ends.append(json.loads(message["data"]))
+    assert {"job_id": ids[-1], "end": True, "state": "success", "exit_code": 0} in ends
