@@ -219,7 +219,13 @@ class JobWorker(SimpleWorker):
             self.perform_job(job, queue, execution)
         finally:
             self.context.on_heartbeat = None
-            self._publish_end_messages(None)
+            left = self._take_end_messages()
+            self.context.end_messages = None
+            if left:  # RQ's own finish ran (a failure, or not the lean paths): publish now
+                with contextlib.suppress(Exception), self.connection.pipeline(False) as batch:
+                    for channel, message in left:
+                        batch.publish(channel, message)
+                    batch.execute()  # best effort, as every live message
         self.set_state(WorkerStatus.IDLE)
 
     def _start(self, job: RQJob) -> Execution:
@@ -253,20 +259,12 @@ class JobWorker(SimpleWorker):
             return
         super().prepare_job_execution(job, remove_from_intermediate_queue)
 
-    def _publish_end_messages(self, pipeline: Any) -> None:
+    def _take_end_messages(self) -> list[tuple[str, str]]:
+        """The end messages the runner left for this worker to publish (now nobody else's)."""
         messages = self.context.end_messages or []
-        self.context.end_messages = None if pipeline is None else []
-        if not messages:
-            return
-        if pipeline is not None:
-            for channel, message in messages:
-                pipeline.publish(channel, message)
-            return
-        # best effort, as every live message
-        with contextlib.suppress(Exception), self.connection.pipeline(False) as batch:
-            for channel, message in messages:
-                batch.publish(channel, message)
-            batch.execute()
+        if messages:
+            self.context.end_messages = []
+        return messages
 
     def handle_job_success(
         self,
@@ -297,7 +295,8 @@ class JobWorker(SimpleWorker):
             job._status = JobStatus.FINISHED
             self.cleanup_execution(job, pipeline=pipeline, execution=execution)
             self.set_state(WorkerStatus.IDLE, pipeline=pipeline)
-            self._publish_end_messages(pipeline)
+            for channel, message in self._take_end_messages():
+                pipeline.publish(channel, message)
             pipeline.scard(job.dependents_key)
             dependents = pipeline.execute()[-1]
         if dependents:  # added by someone else through RQ: enqueued as RQ would
