@@ -9,7 +9,13 @@ from rq import Queue
 from sqlalchemy.orm import Session
 
 from multiflexi.core import audit, companies, jobs, queue, runtemplates
-from multiflexi.core.errors import Conflict, InvalidTransition, NotFound, ValidationError
+from multiflexi.core.errors import (
+    Conflict,
+    InvalidTransition,
+    MissingRequired,
+    NotFound,
+    ValidationError,
+)
 from multiflexi.core.models import Application, ApplicationField, Job, RunTemplate
 from multiflexi.core.testing import count, database_bytes
 
@@ -249,3 +255,52 @@ def test_redeliver_puts_back_what_redis_lost(session, rt, redis):
     assert jobs.redeliver(session, redis) == [made[0].id, made[1].id]
     assert Queue("reports", connection=redis).job_ids == [f"job-{made[0].id}", f"job-{made[1].id}"]
     assert jobs.redeliver(session, redis) == []  # held now: nothing to do
+
+
+def _gain_required_fields(session, rt, *names):
+    """The application gained required fields after the run template was configured."""
+    app = session.get(Application, rt.application_id)
+    for name in names:
+        app.fields.append(ApplicationField(name=name, type="string", required=True))
+    session.commit()
+
+
+def test_one_time_values_fill_required_fields_the_run_template_leaves_empty(
+    session, engine, rt, redis
+):
+    _gain_required_fields(session, rt, "API_TOKEN")
+    job = jobs.launch(
+        session,
+        rt.id,
+        actor=ACTOR,
+        overrides={"API_TOKEN": "tok-one-time-41"},
+        secret_overrides=["API_TOKEN"],
+        redis=redis,
+    )
+    assert job.state == "queued"
+    assert jobs.overrides_of(session, job) == ({"API_TOKEN": "tok-one-time-41"}, {"API_TOKEN"})
+    assert b"tok-one-time-41" not in database_bytes(engine)
+    # the value was for that job only: the run template still lacks it
+    assert runtemplates.missing_required(session, rt) == ["API_TOKEN"]
+
+
+def test_a_launch_still_lacking_required_values_names_every_one(session, rt, redis):
+    _gain_required_fields(session, rt, "API_TOKEN", "ERP_USER", "ERP_BOOK")
+    with pytest.raises(MissingRequired) as info:
+        # an empty one-time value fills nothing
+        jobs.launch(
+            session, rt.id, actor=ACTOR, overrides={"ERP_USER": "u", "ERP_BOOK": ""}, redis=redis
+        )
+    assert info.value.missing == ["API_TOKEN", "ERP_BOOK"]
+    assert info.value.errors == ["API_TOKEN: required", "ERP_BOOK: required"]
+    assert str(info.value) == (
+        f"run template {rt.id} cannot run: API_TOKEN: required; ERP_BOOK: required"
+    )
+    assert count(session, Job) == 0
+
+
+def test_runs_that_are_not_launches_keep_requiring_stored_values(session, rt):
+    _gain_required_fields(session, rt, "API_TOKEN")
+    with pytest.raises(MissingRequired, match="API_TOKEN: required"):
+        runtemplates.ensure_launchable(session, rt)
+    runtemplates.ensure_launchable(session, rt, supplied=["API_TOKEN"])

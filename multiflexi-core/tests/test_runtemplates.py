@@ -332,3 +332,34 @@ def test_a_run_template_with_an_old_unreadable_deadline_offset_can_still_be_chan
     session.expire_all()
     again = runtemplates.get(session, rt.id)
     assert (again.active, again.deadline_offset) == (False, "07:30")
+
+
+def test_a_second_run_template_of_the_same_name_is_refused_naming_the_first(
+    session, company, app
+):
+    first = make(session, company, app, name="nightly")
+    with pytest.raises(Conflict) as info:
+        make(session, company, app, name="nightly")
+    assert str(info.value) == (
+        f"run template 'nightly' of application probe already exists in company "
+        f"{company.slug} (id {first.id}); choose another name or change that one"
+    )
+    assert count(session, RunTemplate) == 1
+    other = make(session, company, app, name="hourly")
+    with pytest.raises(Conflict, match=f"id {first.id}"):
+        runtemplates.update(session, other.id, {"name": "nightly"}, actor=ACTOR)
+    assert runtemplates.get(session, other.id).name == "hourly"
+    # another company may use the name
+    elsewhere = companies.create(session, name="Other", actor=ACTOR)
+    assert make(session, elsewhere, app, name="nightly").name == "nightly"
+
+
+def test_without_a_name_the_applications_name_is_numbered_when_taken(session, company, app):
+    assert [make(session, company, app).name for _ in range(3)] == ["probe", "probe 2", "probe 3"]
+
+
+def test_creating_says_when_it_assigned_the_application(session, company, app):
+    first = make(session, company, app)
+    assert first.assigned_application is True
+    assert companies.is_assigned(session, company.id, app.id)
+    assert make(session, company, app).assigned_application is False

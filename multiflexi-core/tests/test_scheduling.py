@@ -78,7 +78,9 @@ def test_a_new_run_template_gets_one_job_at_its_next_occurrence(session, make_rt
     assert (job.schedule_type, job.launched_by, job.queue) == ("hourly", "scheduler", rt.queue)
     assert job.scheduled_at == dt.datetime(2024, 3, 5, 11, 5, tzinfo=UTC)
     rt = fresh(session, rt)
-    assert rt.next_schedule == rt.last_schedule == job.scheduled_at
+    assert rt.next_schedule == job.scheduled_at
+    # the planned occurrence has not come yet: it is not the last one
+    assert rt.last_schedule is None
 
 
 def test_planning_twice_makes_no_second_job(session, make_rt):
@@ -359,3 +361,44 @@ def test_planning_fenced_by_a_lost_lease_changes_nothing(session, make_rt):
 
     mine = scheduling.LeaseClaim("scheduler", "b", dt.timedelta(seconds=15))
     assert len(scheduling.plan(session, T0, fence=mine).planned) == 1
+
+
+def test_last_schedule_is_never_in_the_future(session, make_rt, redis):
+    rt = make_rt(interval_code="h")
+    now = dt.datetime.now(UTC)
+    scheduling.plan(session, now)
+    (planned,) = jobs_of(session, rt)
+    assert planned.scheduled_at > now
+    rt = fresh(session, rt)
+    assert (rt.next_schedule, rt.last_schedule) == (planned.scheduled_at, None)
+
+    # a launch for later leaves it alone: it is not an occurrence of the schedule
+    jobs.launch(session, rt.id, actor=ACTOR, at=now + dt.timedelta(days=2), redis=redis)
+    assert fresh(session, rt).last_schedule is None
+
+    # the scheduler's job cancelled before its time: given up now, not at its occurrence
+    jobs.cancel(session, planned.id, actor=ACTOR)
+    rt = fresh(session, rt)
+    assert rt.next_schedule is None
+    assert now <= rt.last_schedule <= dt.datetime.now(UTC)
+    # and the occurrence is planned again (as the original's scheduler does)
+    scheduling.plan(session, dt.datetime.now(UTC))
+    (again,) = jobs_of(session, rt, "scheduled")[:1]
+    assert again.schedule_type == "hourly" and again.scheduled_at == planned.scheduled_at
+
+
+def test_the_occurrence_that_ran_becomes_the_last_schedule(session, make_rt, redis):
+    rt = make_rt(interval_code="d")
+    planned_at = dt.datetime(2024, 3, 5, 10, 0, tzinfo=UTC)
+    scheduling.plan(session, planned_at)
+    (job,) = jobs_of(session, rt)
+    jobs.enqueue(session, job, redis=redis)
+    assert jobs.claim(session, job.id, worker="w", lease=dt.timedelta(seconds=30))
+    assert jobs.finish(session, job.id, "success", exit_code=0)
+    rt = fresh(session, rt)
+    assert (rt.last_schedule, rt.next_schedule) == (job.scheduled_at, None)
+    # the next plan goes on from there: the next day, nothing missed
+    result = scheduling.plan(session, job.scheduled_at + dt.timedelta(minutes=1))
+    assert result.missed == 0
+    (following,) = jobs_of(session, rt, "scheduled")
+    assert following.scheduled_at == job.scheduled_at + dt.timedelta(days=1)

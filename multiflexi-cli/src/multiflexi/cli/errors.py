@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 EXIT_ERROR = 1
 EXIT_NOT_FOUND = 3
 
@@ -28,6 +30,15 @@ def describe_exception(exc: BaseException) -> tuple[str, str, list[str], int] | 
     if isinstance(exc, OSError) and exc.filename is not None:
         return "io", f"{exc.filename}: {exc.strerror or exc}", [], EXIT_ERROR
     return None
+
+
+def extra_members(exc: BaseException) -> dict[str, Any]:
+    """Members a script needs beside the message (``missing``: the fields a launch lacks)."""
+    from multiflexi.core.errors import MissingRequired
+
+    if isinstance(exc, MissingRequired):
+        return {"missing": list(exc.missing)}
+    return {}
 
 
 def _first_line(text: str) -> str:

@@ -28,6 +28,15 @@ def exit_code_of(state: str, exit_code: int | None) -> int:
     return 1
 
 
+def ending(job: Any) -> str:
+    """The line that says how a finished job ended, and why when the record says
+    (a command that was not found, a timeout: more than its exit code tells)."""
+    text = f"job {job.id} {job.state} (exit code {job.exit_code})"
+    if job.exit_description:
+        text += f": {job.exit_description}"
+    return text
+
+
 def _print_line(stream: str, text: str) -> None:
     click.echo(text, err=stream == "stderr")
 
@@ -79,6 +88,7 @@ def follow_job(
             result |= {
                 "state": job.state,
                 "exitcode": None,
+                "exit_description": None,
                 "timed_out": True,
                 "block_reason": job.block_reason,
                 "output": collected,
@@ -102,12 +112,13 @@ def follow_job(
     code = exit_code_of(job.state, job.exit_code) if finished else 0
     if streaming:
         if finished:
-            app.message(f"job {job_id} {job.state} (exit code {job.exit_code})")
+            app.message(ending(job))
     else:
         result = dict(summary or {"job_id": job_id})
         result |= {
             "state": job.state,
             "exitcode": job.exit_code,
+            "exit_description": job.exit_description if finished else None,
             "timed_out": False,
             "block_reason": job.block_reason,
             "output": collected,
@@ -129,6 +140,7 @@ def _held(
         result |= {
             "state": job.state,
             "exitcode": None,
+            "exit_description": None,
             "timed_out": False,
             "block_reason": job.block_reason,
             "output": collected,

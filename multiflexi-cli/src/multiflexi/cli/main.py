@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
 import click
@@ -230,13 +230,13 @@ class RootGroup(click.Group):
         except KeyboardInterrupt:
             _fail(fmt, "interrupted", "interrupted", 130)
         except Exception as exc:  # a user error from the core, or a database problem
-            from multiflexi.cli.errors import describe_exception
+            from multiflexi.cli.errors import describe_exception, extra_members
 
             described = describe_exception(exc)
             if described is None:
                 raise
             kind, message, errors, code = described
-            _fail(fmt, kind, message, code, errors)
+            _fail(fmt, kind, message, code, errors, extra_members(exc))
         sys.exit(result if isinstance(result, int) else EXIT_OK)
 
 
@@ -249,10 +249,17 @@ def _report_click(fmt: str, exc: click.ClickException) -> NoReturn:
     _fail(fmt, "error", exc.format_message(), exc.exit_code or EXIT_ERROR)
 
 
-def _fail(fmt: str, kind: str, message: str, code: int, errors: Sequence[str] = ()) -> NoReturn:
+def _fail(
+    fmt: str,
+    kind: str,
+    message: str,
+    code: int,
+    errors: Sequence[str] = (),
+    extra: Mapping[str, Any] | None = None,
+) -> NoReturn:
     from multiflexi.cli.output import report_error
 
-    report_error(fmt, kind, message, code, errors)
+    report_error(fmt, kind, message, code, errors, extra)
     sys.exit(code)
 
 

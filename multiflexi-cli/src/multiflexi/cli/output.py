@@ -140,15 +140,27 @@ def message(text: str) -> None:
     click.echo(text, err=True)
 
 
-def report_error(fmt: str, kind: str, text: str, code: int, errors: Sequence[str] = ()) -> None:
-    """An error on stderr: one line for people, a JSON (or YAML) object for scripts."""
-    document = {
+def report_error(
+    fmt: str,
+    kind: str,
+    text: str,
+    code: int,
+    errors: Sequence[str] = (),
+    extra: Mapping[str, Any] | None = None,
+) -> None:
+    """An error on stderr: one line for people, a JSON (or YAML) object for scripts.
+
+    ``extra``: further members of the object (``missing``: the required fields a
+    launch lacks).
+    """
+    document: dict[str, Any] = {
         "status": "error",
         "kind": kind,
         "message": text,
         "errors": list(errors),
         "exit_code": code,
     }
+    document.update(extra or {})
     if fmt == "json":
         click.echo(json.dumps(document, ensure_ascii=False), err=True)
     elif fmt == "yaml":

@@ -57,6 +57,18 @@ class ValidationError(MultiFlexiError):
         self.summary = message
 
 
+class MissingRequired(ValidationError):
+    """Required configuration fields that nothing fills; ``missing`` names them, in order.
+
+    A launch may give them as one-time values (the original's launch page asks for
+    them); every face shows each name.
+    """
+
+    def __init__(self, message: str, missing: Iterable[str]) -> None:
+        self.missing = list(missing)
+        super().__init__(message, [f"{name}: required" for name in self.missing])
+
+
 class Conflict(MultiFlexiError):
     """The change clashes with existing data (a duplicate slug, a used name, ...)."""
 
@@ -110,6 +122,7 @@ __all__ = [
     "Conflict",
     "DecryptionError",
     "InvalidTransition",
+    "MissingRequired",
     "MultiFlexiError",
     "NotFound",
     "PermissionDenied",

@@ -368,15 +368,18 @@ def launch(
 ) -> Job:
     """Launch a run template now (queued at once) or at a later time (scheduled).
 
-    The run template must be active and completely configured. Overrides are
-    one-time environment values for this job only; they are stored sealed.
+    The run template must be active and completely configured, counting the
+    overrides: one-time environment values for this job only (stored sealed), which
+    fill required fields the run template leaves empty. A launch that still lacks
+    some raises :class:`~multiflexi.core.errors.MissingRequired` naming each.
     When Redis is unreachable the job stays recorded as queued and the
     scheduler delivers it once Redis is back (the error is not raised; the
     returned job's ``undelivered`` says why, naming REDIS_URL).
     """
     # the run template's columns and its application's version in one plain read, with
     # the launch rules of runtemplates.ensure_launchable
-    source = runtemplates.launchable(session, rt_id)
+    supplied = [name for name, value in (overrides or {}).items() if value != ""]
+    source = runtemplates.launchable(session, rt_id, supplied)
     if at is not None and at.tzinfo is None:
         raise ValidationError("job not launched", ["at: give a time with a time zone"])
     when = (at or now()).astimezone(dt.UTC)
@@ -584,23 +587,59 @@ def claim_uncommitted(session: Session, job_id: int, *, worker: str, lease: dt.t
 # -- the end of a job ----------------------------------------------------------
 #
 # The schedule contract shared by the scheduler and the executor:
-#   run_templates.last_schedule  the latest occurrence the scheduler has planned
-#                                (set when it creates the job; never moves back)
 #   run_templates.next_schedule  the occurrence of the outstanding scheduler-made
 #                                job, NULL when there is none (then the scheduler
-#                                plans the next one)
+#                                plans the next one, after last_schedule)
+#   run_templates.last_schedule  the latest occurrence of the run template that has
+#                                come: set when its job is released, never in the
+#                                future (an occurrence given up before its time
+#                                counts as the moment it was given up) and never
+#                                moving back
 # Whatever ends a scheduler-made job (finish, lost, cancel, missed) releases it.
 
 
 _RUN_TEMPLATES: sa.Table = RunTemplate.__table__
+
+
+def _settled(mark: sa.BindParameter[Any]) -> sa.ColumnElement[Any]:
+    """last_schedule moved up to ``mark``, never back."""
+    last = _RUN_TEMPLATES.c.last_schedule
+    return sa.case((sa.or_(last.is_(None), last < mark), mark), else_=last)
+
+
 _RELEASE_SCHEDULE = (
     _RUN_TEMPLATES.update()
     .where(
         _RUN_TEMPLATES.c.id == sa.bindparam("run_template_id"),
         _RUN_TEMPLATES.c.next_schedule == sa.bindparam("at"),
     )
-    .values(next_schedule=None)
+    .values(next_schedule=None, last_schedule=_settled(sa.bindparam("mark")))
 )
+_SETTLE_LAST_SCHEDULE = (
+    _RUN_TEMPLATES.update()
+    .where(
+        _RUN_TEMPLATES.c.id == sa.bindparam("run_template_id"),
+        _RUN_TEMPLATES.c.next_schedule.is_(None),
+    )
+    .values(last_schedule=_settled(sa.bindparam("mark")))
+)
+
+
+def passed(at: dt.datetime, moment: dt.datetime | None = None) -> dt.datetime:
+    """What an occurrence ``at`` counts as once its job is released: itself, or ``moment``
+    (now) when it was given up before its time (last_schedule is never in the future)."""
+    return min(at, moment or now())
+
+
+def settle_last_schedule(
+    session: Session, run_template_id: int, at: dt.datetime, moment: dt.datetime | None = None
+) -> None:
+    """Record occurrence ``at`` as come (:func:`passed`) on a run template with no
+    outstanding scheduler job (for the scheduler, after it cancelled a stale one)."""
+    session.execute(
+        _SETTLE_LAST_SCHEDULE,
+        {"run_template_id": run_template_id, "mark": passed(at, moment)},
+    )
 
 
 def _count(column: str) -> sa.Update:
@@ -621,11 +660,17 @@ _COUNT_OUTCOME = {
 
 
 def release_schedule(session: Session, job: Job) -> None:
-    """Clear the run template's next_schedule if it points at this (scheduler-made) job."""
+    """Clear the run template's next_schedule if it points at this (scheduler-made) job;
+    its occurrence becomes the last_schedule (now, if it is given up before its time)."""
     if job.schedule_type in ADHOC_TYPES:
         return
     session.execute(
-        _RELEASE_SCHEDULE, {"run_template_id": job.run_template_id, "at": job.scheduled_at}
+        _RELEASE_SCHEDULE,
+        {
+            "run_template_id": job.run_template_id,
+            "at": job.scheduled_at,
+            "mark": passed(job.scheduled_at),
+        },
     )
 
 

@@ -390,6 +390,13 @@ class EncryptionKey(Base):
 class RunTemplate(Base):
     __table__ = t.run_templates
 
+    #: set by :func:`multiflexi.core.runtemplates.create`: True when creating it assigned
+    #: its application to the company (it was not assigned before). Not stored.
+    if TYPE_CHECKING:
+        assigned_application: bool
+    else:
+        assigned_application = False
+
     if TYPE_CHECKING:
         id: Mapped[int]
         company_id: Mapped[int]

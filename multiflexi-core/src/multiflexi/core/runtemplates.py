@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from multiflexi.core import audit, companies, fieldtypes, jobcounts, schedules, vault
 from multiflexi.core.audit import Actor
-from multiflexi.core.errors import Conflict, NotFound, ValidationError
+from multiflexi.core.errors import Conflict, MissingRequired, NotFound, ValidationError
 from multiflexi.core.models import (
     Application,
     ApplicationField,
@@ -194,10 +194,13 @@ def create(
     values: Mapping[str, str | None] | None = None,
     **settings: Any,
 ) -> RunTemplate:
-    """A new run template; the application is assigned to the company if it was not.
+    """A new run template; the application is assigned to the company if it was not
+    (then the run template's ``assigned_application`` is True, for the faces to say so).
 
     Unknown settings, a bad schedule or a value of the wrong type are refused
-    and nothing is created.
+    and nothing is created; so is a second run template of the same name for the
+    same company and application (:class:`Conflict` naming the existing one). Without
+    a ``name`` it is the application's, numbered when that one is taken ("Name 2").
     """
     unknown = sorted(set(settings) - set(EDITABLE))
     if unknown:
@@ -208,18 +211,25 @@ def create(
     app = session.get(Application, app_id)
     if app is None:
         raise NotFound("application", app_id)
-    merged = {**_defaults(), **_normalised(settings), "name": name or app.name}
+    merged = {
+        **_defaults(),
+        **_normalised(settings),
+        "name": name or _default_name(session, owner.id, app),
+    }
     errors = _check_settings(session, merged) + _check_deadline_offset(settings)
     if errors:
         raise ValidationError("run template not created", errors)
     checked = _checked_values(app, values or {}, "run template not created")
+    if name:
+        _refuse_duplicate_name(session, name, owner.id, app, owner.slug)
     with transaction(session):
-        companies.ensure_assigned(session, owner, app)
+        assigned = companies.ensure_assigned(session, owner, app)
         run_template = RunTemplate(
             company_id=owner.id, application_id=app.id, active=active, **merged
         )
         session.add(run_template)
         session.flush()
+        run_template.assigned_application = assigned
         _store_values(session, run_template, app, checked)
         if active:
             _require_complete(session, run_template, "run template not created")
@@ -234,9 +244,52 @@ def create(
                 "name": run_template.name,
                 "application_id": app.id,
                 "values": sorted(checked),
+                "assigned_application": assigned,
             },
         )
     return run_template
+
+
+def _default_name(session: Session, company_id: int, app: Application) -> str:
+    """The application's name, numbered ("Name 2", ...) when the company has a run
+    template of it by that name already: names stay distinct without being asked."""
+    taken = set(
+        session.scalars(
+            sa.select(RunTemplate.name).where(
+                RunTemplate.company_id == company_id, RunTemplate.application_id == app.id
+            )
+        )
+    )
+    candidate, number = app.name, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{app.name} {number}"
+    return candidate
+
+
+def _refuse_duplicate_name(
+    session: Session,
+    name: str,
+    company_id: int,
+    app: Application,
+    company_label: str,
+    rt_id: int | None = None,
+) -> None:
+    """A company's run templates of one application have different names: the name is
+    how people and the Ansible module find one."""
+    query = sa.select(RunTemplate.id).where(
+        RunTemplate.company_id == company_id,
+        RunTemplate.application_id == app.id,
+        RunTemplate.name == name,
+    )
+    if rt_id is not None:
+        query = query.where(RunTemplate.id != rt_id)
+    existing = session.scalar(query.order_by(RunTemplate.id).limit(1))
+    if existing is not None:
+        raise Conflict(
+            f"run template {name!r} of application {app.name} already exists in company "
+            f"{company_label} (id {existing}); choose another name or change that one"
+        )
 
 
 def configure(
@@ -268,6 +321,15 @@ def configure(
     if errors:
         raise ValidationError("run template not changed", errors)
     checked = _checked_values(run_template.application, values or {}, "run template not changed")
+    if "name" in changes and changes["name"] != run_template.name:
+        _refuse_duplicate_name(
+            session,
+            changes["name"],
+            run_template.company_id,
+            run_template.application,
+            run_template.company.slug,
+            run_template.id,
+        )
     with transaction(session):
         changed = apply_changes(run_template, changes)
         if active is not None and run_template.active != active:
@@ -445,22 +507,32 @@ _REQUIRED_FIELD_NAMES = (
 )
 
 
-def missing_required(session: Session, run_template: RunTemplate) -> list[str]:
-    """Required application fields that no layer of the environment fills."""
+def missing_required(
+    session: Session, run_template: RunTemplate, supplied: Iterable[str] = ()
+) -> list[str]:
+    """Required application fields that no layer of the environment fills, in field order.
+
+    ``supplied`` names the one-time values a launch gives (each with a value that is
+    not empty): they fill a required field for that launch, as the original's launch
+    page asks for the missing ones.
+    """
     from multiflexi.core import jobenv  # jobenv reads run templates: import at call time
 
     names = rows(session, _REQUIRED_FIELD_NAMES, {"application_id": run_template.application_id})
-    required = [name for (name,) in names]
+    given = set(supplied)
+    required = [name for (name,) in names if name not in given]
     if not required:
         return []
     unfilled = jobenv.unfilled(session, run_template, required)
     return [name for name in required if name in unfilled]
 
 
-def _require_complete(session: Session, run_template: RunTemplate, summary: str) -> None:
-    missing = missing_required(session, run_template)
+def _require_complete(
+    session: Session, run_template: RunTemplate, summary: str, supplied: Iterable[str] = ()
+) -> None:
+    missing = missing_required(session, run_template, supplied)
     if missing:
-        raise ValidationError(summary, [f"{name}: required" for name in missing])
+        raise MissingRequired(summary, missing)
 
 
 # -- activation and schedule -------------------------------------------------
@@ -547,9 +619,19 @@ def unbind_credential(
     return run_template
 
 
-def ensure_launchable(session: Session, run_template: RunTemplate) -> None:
-    """Refuse a launch of an inactive or incompletely configured run template."""
-    _ensure_launchable(session, run_template.id, run_template.active, lambda: run_template)
+def ensure_launchable(
+    session: Session, run_template: RunTemplate, supplied: Iterable[str] = ()
+) -> None:
+    """Refuse a launch of an inactive or incompletely configured run template.
+
+    ``supplied``: the names of the launch's one-time values (see :func:`missing_required`);
+    a run the launch does not give values to (a chained job, the scheduler's) gives none.
+    The refusal of a missing field is :class:`~multiflexi.core.errors.MissingRequired`,
+    naming every field still missing.
+    """
+    _ensure_launchable(
+        session, run_template.id, run_template.active, lambda: run_template, supplied=supplied
+    )
 
 
 def _ensure_launchable(
@@ -558,6 +640,7 @@ def _ensure_launchable(
     active: bool,
     run_template: Callable[[], RunTemplate],
     has_required: bool = True,
+    supplied: Iterable[str] = (),
 ) -> None:
     """The launch rules, for :func:`ensure_launchable` and :func:`launchable` alike.
 
@@ -568,7 +651,7 @@ def _ensure_launchable(
     if not active:
         raise Conflict(f"run template {rt_id} is not active; activate it first")
     if has_required:
-        _require_complete(session, run_template(), f"run template {rt_id} cannot run")
+        _require_complete(session, run_template(), f"run template {rt_id} cannot run", supplied)
 
 
 _RUN_TEMPLATES: sa.Table = RunTemplate.__table__
@@ -600,21 +683,27 @@ _LAUNCH_ROW = (
 )
 
 
-def launchable(session: Session, rt_id: int) -> sa.Row[Any]:
+def launchable(session: Session, rt_id: int, supplied: Iterable[str] = ()) -> sa.Row[Any]:
     """:func:`get` and :func:`ensure_launchable` in one, for a launch by id.
 
     Returns a plain row of what a job is made of (``id``, ``company_id``,
     ``application_id``, ``executor``, ``queue``, and the application's version as
     ``app_version``), read in one statement when the application has no required
     fields; with required fields, the mapped run template is loaded to look for
-    their values, as :func:`ensure_launchable` does. Raises what those two raise.
+    their values, as :func:`ensure_launchable` does (``supplied``: the launch's one-time
+    values' names, which fill required fields). Raises what those two raise.
     """
     found = rows(session, _LAUNCH_ROW, {"rt_id": rt_id})
     if not found:
         raise NotFound("run template", rt_id)
     row = found[0]
     _ensure_launchable(
-        session, rt_id, bool(row.active), lambda: get(session, rt_id), bool(row.has_required)
+        session,
+        rt_id,
+        bool(row.active),
+        lambda: get(session, rt_id),
+        bool(row.has_required),
+        supplied,
     )
     return row
 

@@ -4,10 +4,10 @@ The daemon (``multiflexi-server scheduler``) calls these in a loop; any other fa
 (a test, a one-shot command) may call them too. The schedule contract shared with
 the executor (see :mod:`multiflexi.core.jobs`):
 
-* ``run_templates.last_schedule`` is the latest occurrence the scheduler planned;
-  it is set when the job is created and never moves back past the present (only an
-  occurrence still in the future whose job :func:`cancel_stale` cancelled is given
-  up, so planning continues from now);
+* ``run_templates.last_schedule`` is the latest occurrence that has come: set when
+  its job is released (:func:`multiflexi.core.jobs.release_schedule`), never in the
+  future (an occurrence whose job was cancelled before its time counts as the moment
+  it was cancelled, so planning continues from then) and never moving back;
 * ``run_templates.next_schedule`` is the occurrence of the outstanding job the
   scheduler made, NULL when there is none. An active run template with an
   interval other than ``n`` and no ``next_schedule`` needs planning.
@@ -129,16 +129,17 @@ def cancel_stale(session: Session, now: dt.datetime) -> list[int]:
     That is a ``scheduled`` job of the scheduler whose run template was deactivated,
     disabled (interval ``n``) or given a new schedule (``next_schedule`` reset): the
     run template is planned afresh, so the old job would be a second outstanding one.
-    Each goes through :func:`multiflexi.core.jobs.finish`. When the cancelled
-    occurrence still lay in the future, the run template's ``last_schedule`` comes
-    back to ``now``: that occurrence was given up before its time, so planning
-    continues from the present (a reactivated run template does not skip tonight's
-    run, a new schedule starts now) and no occurrence that has passed is planned twice.
+    Each goes through :func:`multiflexi.core.jobs.finish`. The cancelled occurrence
+    becomes the run template's ``last_schedule`` (:func:`multiflexi.core.jobs.settle_last_schedule`);
+    one that still lay in the future was given up before its time and counts as
+    ``now``, so planning continues from the present (a reactivated run template does not
+    skip tonight's run, a new schedule starts now) and no occurrence that has passed
+    is planned twice.
     Returns the ids of the cancelled jobs.
     """
     moment = _utc(now)
     stale = session.execute(
-        sa.select(Job.id, Job.run_template_id)
+        sa.select(Job.id, Job.run_template_id, Job.scheduled_at)
         .join(RunTemplate, RunTemplate.id == Job.run_template_id)
         .where(
             Job.state == "scheduled",
@@ -154,22 +155,14 @@ def cancel_stale(session: Session, now: dt.datetime) -> list[int]:
     ).all()
     session.commit()  # end the read transaction before the writes below
     cancelled = []
-    for job_id, rt_id in stale:
+    for job_id, rt_id, at in stale:
         if not jobs.finish(
             session, job_id, "cancelled", expected=("scheduled",), exit_description=STALE_NOTE
         ):
             continue
         cancelled.append(job_id)
         with transaction(session):
-            session.execute(
-                sa.update(t.run_templates)
-                .where(
-                    t.run_templates.c.id == rt_id,
-                    t.run_templates.c.next_schedule.is_(None),
-                    t.run_templates.c.last_schedule > moment,
-                )
-                .values(last_schedule=moment)
-            )
+            jobs.settle_last_schedule(session, rt_id, at, moment)
     if cancelled:
         log.info("cancelled %d outstanding job(s) of changed run templates", len(cancelled))
     return cancelled
@@ -185,8 +178,8 @@ def plan(
     """Create the due job of every active run template that needs one (committed).
 
     A few statements whatever the number of run templates: one read, one bulk
-    insert of the jobs, one bulk update of the run templates (``next_schedule`` and
-    ``last_schedule`` set to the planned occurrence). With ``fence`` the same
+    insert of the jobs, one bulk update of the run templates (``next_schedule`` set to
+    the planned occurrence). With ``fence`` the same
     transaction first renews that lease and raises :class:`LeaseLost`, changing
     nothing, when this holder no longer has it.
     """
@@ -296,7 +289,8 @@ def _mark_planned(session: Session, first_id: int, last_id: int) -> int:
     """Point each run template needing planning at its job just inserted (ids in the range).
 
     One UPDATE with a correlated subquery, whatever the number of run templates:
-    ``next_schedule`` and ``last_schedule`` become the planned occurrence. After
+    ``next_schedule`` becomes the planned occurrence (``last_schedule`` follows when
+    its job is released: it is never in the future). After
     :func:`cancel_stale`, the only scheduled scheduler-made job of a run template
     that needs planning is the one this pass inserted.
     """
@@ -321,7 +315,7 @@ def _mark_planned(session: Session, first_id: int, last_id: int) -> int:
                 )
             ),
         )
-        .values(next_schedule=occurrence, last_schedule=occurrence)
+        .values(next_schedule=occurrence)
     )
     return rowcount(result)
 

@@ -50,6 +50,8 @@ def _for_core_error(exc: errors.MultiFlexiError) -> Response:
     extra: dict[str, Any] = {"kind": exc.kind}
     if isinstance(exc, errors.ValidationError):
         extra["errors"] = exc.errors
+        if isinstance(exc, errors.MissingRequired):
+            extra["missing"] = exc.missing
         return problem(status, title, exc.summary, **extra)
     return problem(status, title, exc.message, **extra)
 

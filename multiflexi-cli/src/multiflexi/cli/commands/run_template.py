@@ -158,7 +158,12 @@ def create(
     config: dict[str, str],
     **settings: Any,
 ) -> None:
-    """Create a run template; prints {"runtemplate_id": N}."""
+    """Create a run template; prints {"runtemplate_id": N, ...}.
+
+    The application is assigned to the company if it was not (the answer says so:
+    "assigned_application": true, and a line on stderr). A second run template of
+    the same name for the same company and application is refused.
+    """
     from multiflexi.core import runtemplates
 
     application_id = resolve_app_id(app.session, app_id, app_uuid)
@@ -172,7 +177,11 @@ def create(
         actor=app.actor,
         **_given(settings),
     )
-    app.emit({"runtemplate_id": rt.id, "created": True})
+    if rt.assigned_application:
+        app.message(f"Application {application_id} assigned to company {company}")
+    app.emit(
+        {"runtemplate_id": rt.id, "created": True, "assigned_application": rt.assigned_application}
+    )
 
 
 @group.command("update")
@@ -232,14 +241,33 @@ def delete(app: App, object_id: int) -> None:
     multiple=True,
     callback=parse_pairs,
     metavar="KEY=VALUE",
-    help="One-time environment value for this job only (repeatable; stored encrypted).",
+    help=(
+        "One-time environment value for this job only (repeatable; stored encrypted). "
+        "The value is visible in the process list (ps) while the command runs: give "
+        "secrets with --env-file or --secret-stdin."
+    ),
+)
+@click.option(
+    "--env-file",
+    "values_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="FILE",
+    help="One-time values from a file of KEY=value lines (as an env file; --env wins).",
+)
+@click.option(
+    "--secret-stdin",
+    "stdin_name",
+    default=None,
+    metavar="KEY",
+    help="Read the one-time value of KEY from stdin (a secret: masked in the job's output).",
 )
 @click.option(
     "--secret",
     "secret_names",
     multiple=True,
     metavar="KEY",
-    help="Treat this --env value as a secret: masked in the job's output (repeatable).",
+    help="Treat this --env or --env-file value as a secret: masked in the job's output.",
 )
 @click.option(
     "--at",
@@ -265,6 +293,8 @@ def schedule(
     app: App,
     object_id: int,
     env: dict[str, str],
+    values_file: str | None,
+    stdin_name: str | None,
     secret_names: tuple[str, ...],
     at: str | None,
     wait: bool,
@@ -272,26 +302,32 @@ def schedule(
 ) -> None:
     """Launch a run template now or at a time; prints {"job_id": N, ...}.
 
+    One-time values (--env, --env-file, --secret-stdin) fill required fields the
+    run template leaves empty; a launch still lacking some is refused, naming each.
+
     A job due now goes to the executors through Redis (REDIS_URL). When Redis
     cannot be reached the job is still recorded (queued) and the scheduler
-    delivers it once Redis is reachable again: the answer is printed, the reason
-    goes to stderr and the exit code is 1 (with --wait at once, without waiting).
+    delivers it once Redis is reachable again: the answer is printed, a warning
+    goes to stderr and the exit code is 0 (a script that retries on failure
+    launches no duplicate); --wait keeps waiting, up to --timeout.
     A job for a later time (--at) needs no Redis now.
     """
     from multiflexi.core import jobs
 
     if timeout is not None and not wait:
         raise click.UsageError("--timeout only goes with --wait")
-    unknown = sorted(set(secret_names) - set(env))
+    overrides = _one_time_values(env, values_file, stdin_name)
+    unknown = sorted(set(secret_names) - set(overrides))
     if unknown:
-        raise click.UsageError(f"--secret {', '.join(unknown)}: no such --env value")
+        raise click.UsageError(f"--secret {', '.join(unknown)}: no such --env or --env-file value")
+    secret = set(secret_names) | ({stdin_name} if stdin_name else set())
     when = parse_time(at, app.settings.timezone) if at else None
     job = jobs.launch(
         app.session,
         object_id,
         actor=app.actor,
-        overrides=env,
-        secret_overrides=secret_names,
+        overrides=overrides,
+        secret_overrides=sorted(secret),
         at=when,
         schedule_type="adhoc-cli",
         redis=app.redis,
@@ -305,19 +341,11 @@ def schedule(
     }
     undelivered = job.undelivered
     if undelivered is not None:
-        # the job exists (a script must not launch it again): the answer, then the error
-        if not wait:
-            app.emit(answer)
-        elif app.fmt != "table":
-            app.emit(
-                answer | {"exitcode": None, "timed_out": False, "block_reason": None, "output": []}
-            )
-        app.error(
-            "queue_unavailable",
-            f"job {job.id} is recorded ({job.state}) but not delivered: {undelivered}; "
-            "the scheduler delivers it when Redis is reachable again",
+        # the job exists and will run: a warning, not a failure (a retry would launch it twice)
+        app.message(
+            f"warning: job {job.id} is recorded ({job.state}); delivery is pending: "
+            f"{undelivered}; the scheduler delivers it when Redis is reachable again"
         )
-        raise SystemExit(1)
     if not wait:
         app.emit(answer)
         return
@@ -326,6 +354,36 @@ def schedule(
     app.message(f"job {job.id} {job.state}; waiting for it to finish")
     code = follow_job(app, job.id, timeout=timeout, summary=answer, stop_when_held=True)
     raise SystemExit(code)
+
+
+def _one_time_values(
+    env: dict[str, str], values_file: str | None, stdin_name: str | None
+) -> dict[str, str]:
+    """The launch's one-time values: the file's, then --env's, then the one read from stdin."""
+    values: dict[str, str] = {}
+    if values_file is not None:
+        from multiflexi.database import read_env_file
+
+        values.update(read_env_file(values_file))
+    values.update(env)
+    if stdin_name is not None:
+        if stdin_name in values:
+            raise click.UsageError(f"--secret-stdin {stdin_name}: also given by --env or --env-file")
+        values[stdin_name] = _read_secret(stdin_name)
+    return values
+
+
+def _read_secret(name: str) -> str:
+    """One value from stdin: typed without echo at a terminal, else all of the input
+    (without the one line end that ``echo`` adds; a multi-line value keeps its lines)."""
+    stream = click.get_text_stream("stdin")
+    if stream.isatty():
+        value: str = click.prompt(name, hide_input=True, err=True)
+        return value
+    value = stream.read().removesuffix("\n").removesuffix("\r")
+    if not value:
+        raise click.UsageError(f"--secret-stdin {name}: stdin gave no value")
+    return value
 
 
 @group.command("preview")

@@ -65,6 +65,11 @@ class RunTemplateOut(Output):
     credential_ids: list[int]
     created_at: dt.datetime | None
     updated_at: dt.datetime | None
+    assigned_application: bool = Field(
+        False,
+        description="in the answer of its creation: true when creating it assigned the "
+        "application to the company (it was not assigned)",
+    )
 
 
 class RunTemplatePage(Page[RunTemplateOut]):
@@ -185,6 +190,7 @@ def out(rt: RunTemplate) -> RunTemplateOut:
         credential_ids=sorted(b.credential_id for b in rt.credential_bindings),
         created_at=rt.created_at,
         updated_at=rt.updated_at,
+        assigned_application=rt.assigned_application,
     )
 
 
@@ -249,8 +255,10 @@ def list_run_templates(query: RunTemplateQuery) -> dict[str, Any]:
     status=201,
 )
 def create_run_template(body: NewRunTemplate) -> Response:
-    """The application is assigned to the company if it was not. An active run template
-    needs every required field; needs write access to the company."""
+    """The application is assigned to the company if it was not (``assigned_application``
+    says so). An active run template needs every required field; a second one of the same
+    name for the same company and application is refused (409). Needs write access to
+    the company."""
     access.require_write(caller(), body.company_id)
     rt = runtemplates.create(
         db(),
@@ -445,7 +453,9 @@ def preview(run_template_id: int, query: PreviewQuery) -> PreviewOut:
 )
 def launch(run_template_id: int, body: LaunchIn) -> Response:
     """Now (queued at once) or ``at`` a later time (scheduled). Answers 202 with the job;
-    the run template must be active and completely configured (409 / 422)."""
+    the run template must be active (409) and completely configured, counting the
+    ``overrides``, which fill required fields it leaves empty (422 names each missing one
+    in ``missing``)."""
     rt = reach(run_template_id, access.WRITE)
     job = jobs.launch(
         db(),

@@ -15,7 +15,7 @@ from pydantic import Field
 
 from multiflexi.core import access, apps, companies, credentials, jobs, runtemplates, status
 from multiflexi.core.config import settings_of
-from multiflexi.core.errors import MultiFlexiError, ValidationError
+from multiflexi.core.errors import MissingRequired, MultiFlexiError, ValidationError
 from multiflexi.core.models import Application, Company, Job, RunTemplate
 from multiflexi.server import errors
 from multiflexi.server.api.common import REDACTED, Query, caller, db
@@ -44,6 +44,8 @@ def _core_error(exc: MultiFlexiError) -> Response:
     extra: dict[str, Any] = {"kind": exc.kind, "error": detail}
     if isinstance(exc, ValidationError):
         extra["errors"] = exc.errors
+    if isinstance(exc, MissingRequired):
+        extra["missing"] = exc.missing
     return errors.problem(status_code, title, detail, **extra)
 
 
