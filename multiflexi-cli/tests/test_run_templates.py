@@ -159,3 +159,26 @@ def test_company_env_secret_is_never_shown(cli, sleep_rt):
     assert [v["name"] for v in cli.json("company-env", "list", "--company-id", company)] == [
         "TOKEN"
     ]
+
+
+def test_a_second_create_of_the_same_name_is_refused_naming_the_first(cli, session, sleep_rt):
+    args = ["--company-id", str(sleep_rt["company_id"]), "--app-id", str(sleep_rt["app_id"])]
+    result = cli("run-template", "create", "--name", "nap", *args)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"Error: run template 'nap' of application Sleep already exists in company acme "
+        f"(id {sleep_rt['rt_id']}); choose another name or change that one"
+    )
+    assert count(session, models.RunTemplate) == 1
+
+
+def test_create_says_when_it_assigned_the_application(cli, sleep_rt):
+    company = cli.json("company", "create", "--name", "Beta")["company_id"]
+    args = ["--company-id", str(company), "--app-id", str(sleep_rt["app_id"])]
+    result = cli("--format", "json", "run-template", "create", *args)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["assigned_application"] is True
+    assert f"Application {sleep_rt['app_id']} assigned to company {company}" in result.stderr
+    again = cli("--format", "json", "run-template", "create", *args)
+    assert json.loads(again.stdout)["assigned_application"] is False
+    assert "assigned" not in again.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -376,7 +377,7 @@ def _one_time_values(
 def _read_secret(name: str) -> str:
     """One value from stdin: typed without echo at a terminal, else all of the input
     (without the one line end that ``echo`` adds; a multi-line value keeps its lines)."""
-    stream = click.get_text_stream("stdin")
+    stream = sys.stdin
     if stream.isatty():
         value: str = click.prompt(name, hide_input=True, err=True)
         return value
