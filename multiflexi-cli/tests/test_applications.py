@@ -165,3 +165,16 @@ def test_application_get_marks_fields_secret_by_name_and_hides_their_defaults(
     assert fields["CSAS_API_KEY"]["secret"] and fields["CSAS_ACCESS_TOKEN"]["secret"]
     assert fields["CSAS_API_KEY"]["default"] == "***"
     assert "k-1234567890" not in result.output
+
+
+def test_a_uuid_not_in_rfc_4122_form_imports_with_a_warning(cli, session, fixtures, tmp_path):
+    loose = "6ed1a4c5-d6d2-4b9c-b6e4-1z5a9f2b8c7d"
+    manifest = json.loads(fixtures["sleep"].read_text()) | {"uuid": loose}
+    path = tmp_path / "loose.multiflexi.app.json"
+    path.write_text(json.dumps(manifest))
+    result = cli("--format", "json", "application", "import-json", "--file", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert f"loose.multiflexi.app.json: uuid: '{loose}' is not an RFC 4122 uuid" in result.stderr
+    app_id = json.loads(result.stdout)["application_id"]
+    assert session.get(models.Application, app_id).uuid == loose
+    assert cli.json("application", "get", "--id", str(app_id))["uuid"] == loose

@@ -249,3 +249,45 @@ def test_an_invalid_prototype_writes_nothing(session, engine):
     with pytest.raises(Conflict):
         import_credential_prototype(session, doc, actor=ACTOR)
     assert row_counts(engine) == counts and snapshot(engine) == before
+
+
+#: a uuid as real manifests have it: uuid-shaped, but with letters beyond a-f
+LOOSE_UUID = "6ed1a4c5-d6d2-4b9c-b6e4-1z5a9f2b8c7d"
+
+
+def test_a_uuid_not_in_rfc_4122_form_imports_with_a_warning_and_round_trips(session, engine):
+    document = json.loads(PROBE.read_text()) | {"uuid": LOOSE_UUID}
+    result = import_manifest(session, document, actor=ACTOR)
+    assert result.warnings == (
+        f"uuid: '{LOOSE_UUID}' is not an RFC 4122 uuid (hex digits only); kept as given",
+    )
+    with fresh(engine) as reader:
+        assert reader.get(models.Application, result.application_id).uuid == LOOSE_UUID
+    exported = export_manifest(session, result.application_id)
+    assert exported["uuid"] == LOOSE_UUID
+    before = snapshot(engine)
+    again = import_manifest(session, exported, actor=ACTOR)
+    assert (again.application_id, again.created) == (result.application_id, False)
+    assert snapshot(engine) == before
+    # the strict check still says it is not a valid uuid
+    from multiflexi.core.manifests import check_manifest
+
+    assert f"uuid: '{LOOSE_UUID}' is not a valid uuid" in check_manifest(document)
+
+
+@pytest.mark.parametrize("bad", ["test-invalid-uuid-12345", "6ed1a4c5-d6d2-4b9c-b6e4-1z5a9f2b8c7"])
+def test_a_uuid_that_is_not_even_uuid_shaped_is_still_refused(session, engine, bad):
+    document = json.loads(PROBE.read_text()) | {"uuid": bad}
+    with pytest.raises(ValidationError, match="is not a valid uuid"):
+        import_manifest(session, document, actor=ACTOR)
+    assert row_counts(engine)["applications"] == 0
+
+
+def test_a_prototype_uuid_not_in_rfc_4122_form_is_kept_with_a_warning(session, engine):
+    document = json.loads(FIOBANK.read_text()) | {"uuid": LOOSE_UUID}
+    result = import_credential_prototype(session, document, actor=ACTOR)
+    assert any("not an RFC 4122 uuid" in w for w in result.warnings)
+    exported = export_credential_prototype(session, result.prototype_id)
+    assert exported["uuid"] == LOOSE_UUID
+    again = import_credential_prototype(session, exported, actor=ACTOR)
+    assert again.prototype_id == result.prototype_id

@@ -110,3 +110,21 @@ def test_a_field_secret_by_its_name_is_marked_secret_and_its_default_hidden(worl
         "report",
     )
     assert "k-123456" not in shown.get_data(as_text=True)
+
+
+def test_a_uuid_not_in_rfc_4122_form_imports_with_a_warning_and_exports_unchanged(world):
+    loose = "6ed1a4c5-d6d2-4b9c-b6e4-1z5a9f2b8c7d"
+    response = world.call(
+        "root", "POST", "/api/v1/applications", json=manifest(name="Loose", uuid=loose)
+    )
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert (
+        f"uuid: '{loose}' is not an RFC 4122 uuid (hex digits only); kept as given"
+        in body["warnings"]
+    )
+    assert body["application"]["uuid"] == loose
+    app_id = body["application"]["id"]
+    exported = world.call("root", "GET", f"/api/v1/applications/{app_id}/manifest")
+    assert exported.status_code == 200
+    assert exported.get_json()["uuid"] == loose

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import re
-import uuid as uuidlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,7 +26,7 @@ from multiflexi.core.manifests.model import (
     Field,
     Manifest,
 )
-from multiflexi.core.manifests.schema import short
+from multiflexi.core.manifests.schema import canonical_uuid, short
 
 #: the largest exit code a database integer column holds
 MAX_EXIT_CODE = 2**31 - 1
@@ -63,7 +62,7 @@ def build_manifest(doc: Mapping[str, Any], problems: Problems) -> Manifest | Non
         name=name,
         description=required_text(doc["description"]),
         executable=executable,
-        uuid=str(uuidlib.UUID(doc["uuid"])) if "uuid" in doc else None,
+        uuid=canonical_uuid(doc["uuid"]) if "uuid" in doc else None,
         title=Localized.optional(doc.get("title")),
         code=extras["code"],
         version=doc.get("version"),

@@ -10,7 +10,6 @@ replaced by its main (English) text must satisfy the schema.
 from __future__ import annotations
 
 import os
-import uuid as uuidlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -26,7 +25,16 @@ from multiflexi.core.manifests.credential_model import (
 )
 from multiflexi.core.manifests.legacy import read_flag, split_names
 from multiflexi.core.manifests.localized import Localized, localized_problem
-from multiflexi.core.manifests.schema import location, readable, schema_violations, short
+from multiflexi.core.manifests.schema import (
+    canonical_uuid,
+    kept_uuid,
+    location,
+    readable,
+    schema_violations,
+    short,
+    tolerating_kept_uuid,
+    uuid_note,
+)
 from multiflexi.core.manifests.source import Source, label, load_object
 
 PROTOTYPE = "credential prototype"
@@ -113,13 +121,16 @@ def parse_credential_prototype(source: Source) -> ParsedPrototype:
     doc, notes = _prototype_document(load_object(source, PROTOTYPE))
     problems = Problems()
     projected = _project_localized(doc, problems)
-    violations = readable([*problems, *schema_violations(projected, "credential-prototype")])
+    violations = tolerating_kept_uuid(
+        doc, readable([*problems, *schema_violations(projected, "credential-prototype")])
+    )
     if violations:
         raise ValidationError(f"{name} is not valid", violations)
     prototype = _build_prototype(doc, problems)
     if prototype is None:
         raise ValidationError(f"{name} is not valid", readable(problems))
-    return ParsedPrototype(prototype, tuple(notes))
+    kept = kept_uuid(doc)
+    return ParsedPrototype(prototype, (*notes, *([uuid_note(kept)] if kept else [])))
 
 
 def parse_credential_type(source: Source) -> ParsedCredentialType:
@@ -253,7 +264,7 @@ def _build_prototype(doc: Mapping[str, Any], problems: Problems) -> CredentialPr
     if problems:
         return None
     return CredentialPrototype(
-        uuid=str(uuidlib.UUID(doc["uuid"])),
+        uuid=canonical_uuid(doc["uuid"]),
         code=doc["code"],
         name=required_text(doc["name"]),
         version=doc["version"],

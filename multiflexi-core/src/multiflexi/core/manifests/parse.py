@@ -10,7 +10,13 @@ from multiflexi.core.errors import ValidationError
 from multiflexi.core.manifests.build import Problems, build_manifest
 from multiflexi.core.manifests.legacy import modernise
 from multiflexi.core.manifests.model import Manifest
-from multiflexi.core.manifests.schema import readable, schema_violations
+from multiflexi.core.manifests.schema import (
+    kept_uuid,
+    readable,
+    schema_violations,
+    tolerating_kept_uuid,
+    uuid_note,
+)
 from multiflexi.core.manifests.source import Source, label, load_object
 
 WHAT = "application manifest"
@@ -87,14 +93,18 @@ def parse_manifest(source: Source) -> ParsedManifest:
     """
     name = label(WHAT, source)
     rewrite = modernise(load_object(source, WHAT))
-    violations = schema_violations(rewrite.document, "application")
+    violations = tolerating_kept_uuid(
+        rewrite.document, schema_violations(rewrite.document, "application")
+    )
     if violations:
         raise ValidationError(f"{name} is not valid", violations)
     problems = Problems()
     manifest = build_manifest(rewrite.document, problems)
     if manifest is None:
         raise ValidationError(f"{name} is not valid", readable(problems))
-    return ParsedManifest(manifest, tuple(rewrite.notes) + _ignored(rewrite.document))
+    kept = kept_uuid(rewrite.document)
+    notes = (*rewrite.notes, *([uuid_note(kept)] if kept else []))
+    return ParsedManifest(manifest, notes + _ignored(rewrite.document))
 
 
 def check_manifest(source: Source) -> list[str]:

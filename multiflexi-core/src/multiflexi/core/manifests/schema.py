@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid as uuidlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from importlib.resources import files
 from typing import Any, Literal
@@ -39,19 +40,52 @@ def load_schema(name: SchemaName) -> dict[str, Any]:
     return schema
 
 
+_UUID_SHAPE = re.compile(r"[0-9A-Za-z]{8}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{12}")
+
+
+def is_uuid(value: str) -> bool:
+    """Whether ``value`` is a uuid in RFC 4122's canonical 8-4-4-4-12 hex form."""
+    try:
+        uuidlib.UUID(value)
+    except ValueError:
+        return False
+    return len(value) == 36 and all(value[i] == "-" for i in (8, 13, 18, 23))
+
+
+def kept_uuid(document: Mapping[str, Any]) -> str | None:
+    """The uuid of a document that is uuid-shaped (8-4-4-4-12 letters and digits) but not
+    RFC 4122 hex, as real manifests have ("...-1z5a9f2b8c7d"): kept as given, with a
+    warning, as the original keeps it. None for a valid, absent or otherwise wrong one."""
+    value = document.get("uuid")
+    if isinstance(value, str) and _UUID_SHAPE.fullmatch(value) and not is_uuid(value):
+        return value
+    return None
+
+
+def uuid_note(value: str) -> str:
+    """The warning for a uuid kept as given (see :func:`kept_uuid`)."""
+    return f"uuid: {short(value)} is not an RFC 4122 uuid (hex digits only); kept as given"
+
+
+def canonical_uuid(value: str) -> str:
+    """An RFC 4122 uuid in lower case; one kept as given (:func:`kept_uuid`) as it is."""
+    return str(uuidlib.UUID(value)) if is_uuid(value) else value
+
+
+def tolerating_kept_uuid(document: Mapping[str, Any], violations: list[str]) -> list[str]:
+    """``violations`` without the uuid's, when the uuid is one kept as given."""
+    if kept_uuid(document) is None:
+        return violations
+    return [line for line in violations if not line.startswith("uuid: ")]
+
+
 def _format_checker() -> FormatChecker:
     """Only the formats we check ourselves, so results never depend on optional packages."""
     checker = FormatChecker(formats=())
 
     @checker.checks("uuid")
     def _is_uuid(instance: object) -> bool:
-        if not isinstance(instance, str):
-            return True
-        try:
-            uuidlib.UUID(instance)
-        except ValueError:
-            return False
-        return len(instance) == 36 and all(instance[i] == "-" for i in (8, 13, 18, 23))
+        return not isinstance(instance, str) or is_uuid(instance)
 
     @checker.checks("uri")
     def _is_uri(instance: object) -> bool:
