@@ -278,7 +278,9 @@ def test_schedule_wait_with_redis_down_follows_the_job_once_it_runs(env, cli, se
     job_id = next_job_id(session)
     # the scheduler's re-delivery, then a worker: played here through the database
     worker = play_executor(env, job_id, lines=[("stdout", "late but done")], exit_code=0)
-    result = cli("run-template", "schedule", "--id", str(sleep_rt["rt_id"]), "--wait", "--timeout", "30")
+    result = cli(
+        "run-template", "schedule", "--id", str(sleep_rt["rt_id"]), "--wait", "--timeout", "30"
+    )
     worker.join(10)
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines() == ["late but done"]
@@ -354,7 +356,9 @@ def fail_to_start(env, job_id, description, delay=0.3):
 WHY = "command not found: sleepx (No such file or directory)"
 
 
-def test_schedule_wait_and_tail_say_why_a_job_failed_to_start(live_cli, live_env, session, sleep_rt):
+def test_schedule_wait_and_tail_say_why_a_job_failed_to_start(
+    live_cli, live_env, session, sleep_rt
+):
     job_id = next_job_id(session)
     worker = fail_to_start(live_env, job_id, WHY)
     result = live_cli(

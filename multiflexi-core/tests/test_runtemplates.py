@@ -334,9 +334,7 @@ def test_a_run_template_with_an_old_unreadable_deadline_offset_can_still_be_chan
     assert (again.active, again.deadline_offset) == (False, "07:30")
 
 
-def test_a_second_run_template_of_the_same_name_is_refused_naming_the_first(
-    session, company, app
-):
+def test_a_second_run_template_of_the_same_name_is_refused_naming_the_first(session, company, app):
     first = make(session, company, app, name="nightly")
     with pytest.raises(Conflict) as info:
         make(session, company, app, name="nightly")

@@ -76,7 +76,11 @@ def test_post_job_of_the_original_gives_them_in_env(world):
 
 def test_a_second_run_template_of_the_same_name_is_a_conflict(world):
     ids = world.ids
-    body = {"company_id": ids["company_a"], "application_id": ids["application"], "name": "probe alpha"}
+    body = {
+        "company_id": ids["company_a"],
+        "application_id": ids["application"],
+        "name": "probe alpha",
+    }
     response = world.call("alice", "POST", "/api/v1/run-templates", json=body)
     assert response.status_code == 409
     assert response.get_json()["detail"] == (

@@ -130,11 +130,11 @@ def cancel_stale(session: Session, now: dt.datetime) -> list[int]:
     disabled (interval ``n``) or given a new schedule (``next_schedule`` reset): the
     run template is planned afresh, so the old job would be a second outstanding one.
     Each goes through :func:`multiflexi.core.jobs.finish`. The cancelled occurrence
-    becomes the run template's ``last_schedule`` (:func:`multiflexi.core.jobs.settle_last_schedule`);
-    one that still lay in the future was given up before its time and counts as
-    ``now``, so planning continues from the present (a reactivated run template does not
-    skip tonight's run, a new schedule starts now) and no occurrence that has passed
-    is planned twice.
+    becomes the run template's ``last_schedule``
+    (:func:`multiflexi.core.jobs.settle_last_schedule`); one that still lay in the
+    future was given up before its time and counts as ``now``, so planning continues
+    from the present (a reactivated run template does not skip tonight's run, a new
+    schedule starts now) and no occurrence that has passed is planned twice.
     Returns the ids of the cancelled jobs.
     """
     moment = _utc(now)

@@ -369,7 +369,9 @@ def _one_time_values(
     values.update(env)
     if stdin_name is not None:
         if stdin_name in values:
-            raise click.UsageError(f"--secret-stdin {stdin_name}: also given by --env or --env-file")
+            raise click.UsageError(
+                f"--secret-stdin {stdin_name}: also given by --env or --env-file"
+            )
         values[stdin_name] = _read_secret(stdin_name)
     return values
 

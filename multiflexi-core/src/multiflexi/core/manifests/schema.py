@@ -40,7 +40,9 @@ def load_schema(name: SchemaName) -> dict[str, Any]:
     return schema
 
 
-_UUID_SHAPE = re.compile(r"[0-9A-Za-z]{8}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{12}")
+_UUID_SHAPE = re.compile(
+    r"[0-9A-Za-z]{8}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{12}"
+)
 
 
 def is_uuid(value: str) -> bool:
