@@ -662,16 +662,17 @@ _COUNT_OUTCOME = {
 def release_schedule(session: Session, job: Job) -> None:
     """Clear the run template's next_schedule if it points at this (scheduler-made) job;
     its occurrence becomes the last_schedule (now, if it is given up before its time: a
-    job that started was due, whatever this host's clock says)."""
+    job that was delivered was due, whatever this host's clock says)."""
     if job.schedule_type in ADHOC_TYPES:
         return
     at = job.scheduled_at
+    delivered = job.queued_at is not None or job.started_at is not None
     session.execute(
         _RELEASE_SCHEDULE,
         {
             "run_template_id": job.run_template_id,
             "at": at,
-            "mark": at if job.started_at is not None else passed(at),
+            "mark": at if delivered else passed(at),
         },
     )
 

@@ -254,7 +254,11 @@ def delete(app: App, object_id: int) -> None:
     type=click.Path(dir_okay=False),
     default=None,
     metavar="FILE",
-    help="One-time values from a file of KEY=value lines (as an env file; --env wins).",
+    help=(
+        "One-time values from a file of KEY=value lines (as an env file; --env wins). "
+        "After the command this is the launch's file; the settings file goes before the "
+        "command or with -e."
+    ),
 )
 @click.option(
     "--secret-stdin",
