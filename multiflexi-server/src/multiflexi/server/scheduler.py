@@ -55,6 +55,10 @@ DEFAULT_CHECK_INTERVAL = 1.0
 DEFAULT_RECHECK_INTERVAL = 30.0
 #: seconds to wait after a pass failed (database or Redis unreachable)
 ERROR_BACKOFF = 2.0
+#: the longest a sleeping scheduler takes to notice :meth:`Scheduler.stop` (no query)
+STOP_LATENCY = 1.0
+#: seconds to wait for Redis to confirm the subscription to the wake channel
+SUBSCRIBE_TIMEOUT = 1.0
 #: a key the leader keeps in Redis; when it is gone, Redis lost its data
 SENTINEL_KEY = "multiflexi:scheduler:alive"
 
@@ -313,6 +317,8 @@ class Scheduler:
         the alarm; one without ends the sleep for a full pass. Every check interval
         the database and Redis are looked at (see the module's description).
         """
+        # subscribed before looking: what is committed after the look is announced to us
+        self._subscribe()
         now = self.clock()
         full_at = (self._passed_at or now) + dt.timedelta(seconds=self.max_sleep)
         plan_now, due = self._look(now)
@@ -360,7 +366,7 @@ class Scheduler:
         """Wait up to ``span`` for a wake message: whether one came, and the time it names."""
         from redis.exceptions import RedisError
 
-        seconds = max(0.0, span.total_seconds())
+        seconds = min(max(0.0, span.total_seconds()), STOP_LATENCY)
         pubsub = self._subscribe()
         if pubsub is None:
             self._wait(seconds)
@@ -382,6 +388,8 @@ class Scheduler:
             try:
                 pubsub = self.redis.pubsub()
                 pubsub.subscribe(scheduling.WAKE_CHANNEL)
+                # Redis's confirmation: from here on no announcement is missed
+                pubsub.get_message(timeout=SUBSCRIBE_TIMEOUT)
                 self._pubsub = pubsub
             except (RedisError, OSError):
                 self._pubsub = None
