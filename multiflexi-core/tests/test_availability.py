@@ -7,6 +7,7 @@ on PostgreSQL.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import sys
@@ -23,6 +24,7 @@ from multiflexi.core import (
     jobs,
     lifecycle,
     manifests,
+    queue,
     runtemplates,
     scheduling,
 )
@@ -267,12 +269,24 @@ def test_an_unavailable_credential_blocks_the_job_and_it_is_scheduled_again_afte
 ):
     rt = make_rt(make_credential("unavailable", ttl=90))
     job = jobs.launch(session, rt.id, actor=ACTOR, redis=redis)
+    # the worker's session speaks to this Redis (the announcement goes to REDIS_URL's)
+    url = redis.connection_pool.connection_kwargs
+    session.info["settings"] = dataclasses.replace(
+        session.info["settings"], redis_url=f"redis://{url['host']}:{url['port']}/0"
+    )
+    listener = redis.pubsub(ignore_subscribe_messages=True)
+    listener.subscribe(queue.WAKE_CHANNEL)
+    listener.get_message(timeout=1)
 
     started, held = lifecycle.begin(session, job.id, worker="w1", lease=LEASE, redis=redis)
 
     assert started is Start.BLOCKED and held.id == job.id
     job = fresh(session, job.id)
     assert job.state == "scheduled"
+    # the scheduler is told when to deliver it again (its alarm, not its next check)
+    announced = listener.get_message(timeout=2)
+    listener.close()
+    assert announced is not None and queue.wake_time(announced["data"]) == job.scheduled_at
     assert job.started_at is None and job.worker is None
     assert job.block_reason == (
         "credential 'main' (gateprobe): unavailable: the bank says token *** is unavailable"

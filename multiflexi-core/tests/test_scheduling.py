@@ -282,8 +282,27 @@ def test_wake_announces_on_the_channel_the_daemon_listens_to(redis):
     assert scheduling.wake(redis) is True
     message = listener.get_message(timeout=2)
     assert message is not None and message["channel"] == scheduling.WAKE_CHANNEL.encode()
+    assert queue.wake_time(message["data"]) is None  # no time: look now
+    due = dt.datetime(2024, 3, 5, 10, 0, 0, 250000, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    assert queue.wake(redis, due) is True
+    message = listener.get_message(timeout=2)
+    assert message is not None and queue.wake_time(message["data"]) == due
     listener.close()
     assert scheduling.wake(Redis.from_url("redis://127.0.0.1:1/0")) is False
+    assert queue.wake_time(b"not a time") is None
+    assert queue.wake_time(b"2024-03-05T10:00:00") is None  # a time without a zone is no time
+
+
+def test_the_next_due_time_and_the_need_to_plan_are_told_apart(session, make_rt):
+    now = T0
+    assert scheduling.next_due(session) is None
+    assert scheduling.needs_planning(session) is False
+    rt = make_rt(interval_code="h")
+    assert scheduling.needs_planning(session) is True
+    assert scheduling.needs_planning(session, exclude=[rt.id]) is False
+    scheduling.plan(session, now)
+    assert scheduling.needs_planning(session) is False
+    assert scheduling.next_due(session) == dt.datetime(2024, 3, 5, 11, 0, tzinfo=UTC)
 
 
 # -- the lease -----------------------------------------------------------------------

@@ -302,7 +302,38 @@ def _create(
     )
     job = _insert(session, values)
     jobcounts.add(session, {values["company_id"]: 1})
+    if not queued:
+        wake_scheduler_at(session, values["scheduled_at"])
     return job
+
+
+#: ``session.info`` key: the earliest due time of the jobs scheduled in the open transaction
+_WAKE_AT = "multiflexi.wake_at"
+
+
+def wake_scheduler_at(session: Session, at: dt.datetime) -> None:
+    """Tell the scheduler, once the caller's transaction commits, that a job is due at ``at``.
+
+    The scheduler sets its alarm to that time instead of finding the job at its next
+    check (:func:`queue.wake`, one message per commit: the earliest time). Nothing is
+    sent when the transaction rolls back; best effort when Redis is unreachable.
+    """
+    pending = session.info.get(_WAKE_AT)
+    session.info[_WAKE_AT] = at if pending is None else min(pending, at)
+    if not sa.event.contains(session, "after_commit", _send_wake):
+        sa.event.listen(session, "after_commit", _send_wake)
+        sa.event.listen(session, "after_rollback", _drop_wake)
+
+
+def _send_wake(session: Session) -> None:
+    at = session.info.pop(_WAKE_AT, None)
+    if at is None or "settings" not in session.info:
+        return
+    queue.wake(_client(session, None), at)
+
+
+def _drop_wake(session: Session) -> None:
+    session.info.pop(_WAKE_AT, None)
 
 
 #: the defaults of the job table's columns (those :func:`_create` does not set are written)
@@ -458,7 +489,9 @@ def enqueue(session: Session, job: Job, *, redis: Redis | None = None) -> bool:
         )
     if not moved and job.state != "queued":
         return False
-    return queue.enqueue(_client(session, redis), job.id, job.queue)
+    # moved from scheduled or blocked just now: never delivered in this state, so RQ
+    # cannot hold it and the look is skipped (a duplicate would meet the claim anyway)
+    return queue.enqueue(_client(session, redis), job.id, job.queue, new=moved)
 
 
 # -- cancellation ------------------------------------------------------------

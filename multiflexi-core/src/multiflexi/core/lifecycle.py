@@ -544,6 +544,7 @@ def hold(session: Session, job: Job, status: availability.CredentialStatus) -> b
             return False
         if defer:
             jobs.transition(session, job.id, "scheduled", expected={"blocked"}, scheduled_at=when)
+            jobs.wake_scheduler_at(session, when)
             if job.schedule_type not in jobs.ADHOC_TYPES:
                 session.execute(
                     sa.update(RunTemplate)

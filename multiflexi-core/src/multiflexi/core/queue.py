@@ -11,6 +11,7 @@ Redis is transport (ARCHITECTURE.md section 3).
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,11 @@ DEFAULT_QUEUE = "default"
 #: every registry and costs a worker more (about 1 M instructions a job) than the expiry
 RESULT_TTL = 60
 FAILURE_TTL = 24 * 3600
+#: Redis channel on which a change that needs the scheduler's attention is announced
+#: (the message: when a job is due, as ISO 8601; anything else means "look now")
+WAKE_CHANNEL = "multiflexi:scheduler:wake"
+#: the message of :func:`wake` without a time
+WAKE_NOW = b"now"
 #: RQ job states in which RQ still holds a delivery of ours
 HELD_STATES = frozenset({"queued", "started", "deferred", "scheduled"})
 
@@ -120,6 +126,35 @@ def enqueue(
     except (RedisError, OSError) as exc:
         raise _unavailable(redis, exc) from None
     return True
+
+
+def wake(redis: Redis, at: dt.datetime | None = None) -> bool:
+    """Tell a running scheduler to look now, or that a job is due at ``at``.
+
+    With ``at`` the scheduler sets its alarm to that time (no poll needed to find
+    the job); without, it makes a pass at once (a run template was created or
+    changed). Best effort: False when Redis cannot be reached (the scheduler's own
+    check finds the change within its check interval anyway).
+    """
+    from redis.exceptions import RedisError
+
+    message = WAKE_NOW if at is None else at.astimezone(dt.UTC).isoformat().encode()
+    try:
+        redis.publish(WAKE_CHANNEL, message)
+    except (RedisError, OSError):
+        return False
+    return True
+
+
+def wake_time(message: bytes | str | None) -> dt.datetime | None:
+    """The due time a :func:`wake` message carries; None for "look now" (or a stranger's)."""
+    if isinstance(message, bytes):
+        message = message.decode(errors="replace")
+    try:
+        at = dt.datetime.fromisoformat(message or "")
+    except ValueError:
+        return None
+    return at if at.tzinfo is not None else None
 
 
 def enqueue_actions(redis: Redis, job_id: int, queue_name: str = DEFAULT_QUEUE) -> None:

@@ -59,7 +59,7 @@ MISSED_ROWS_LIMIT = 100
 #: scheduled jobs handed to RQ per :func:`deliver_due` call
 DELIVERY_BATCH = 1000
 #: Redis channel on which a change that needs the scheduler's attention is announced
-WAKE_CHANNEL = "multiflexi:scheduler:wake"
+WAKE_CHANNEL = queue.WAKE_CHANNEL
 #: schedule types of the jobs the scheduler makes (interval names, ``n`` excepted)
 SCHEDULER_TYPES = frozenset(name for code, name in schedules.INTERVAL_NAMES.items() if code != "n")
 MISSED_NOTE = "missed: not run while the scheduler was away; a later occurrence ran instead"
@@ -345,55 +345,54 @@ def deliver_due(
     moment = _utc(now)
     queue.ping(redis)
     cancel_stale(session, moment)
-    due_ids = session.scalars(
-        sa.select(Job.id)
+    due = session.scalars(
+        sa.select(Job)
         .where(Job.state == "scheduled", Job.scheduled_at <= moment)
         .order_by(Job.scheduled_at, Job.id)
         .limit(max(1, limit))
     ).all()
     session.commit()
-    delivered = []
-    for job_id in due_ids:
-        job = session.get(Job, job_id)
-        if job is not None and jobs.enqueue(session, job, redis=redis):
-            delivered.append(job_id)
-    return delivered
+    return [job.id for job in due if jobs.enqueue(session, job, redis=redis)]
+
+
+def needs_planning(session: Session, *, exclude: Collection[int] = ()) -> bool:
+    """Whether an active run template waits for :func:`plan` to give it its next job.
+
+    ``exclude`` names run templates to leave out (those whose stored schedule
+    :func:`plan` reported invalid), so they do not keep the scheduler busy.
+    """
+    waiting = sa.select(RunTemplate.id).where(_needs_planning())
+    if exclude:
+        waiting = waiting.where(RunTemplate.id.not_in(sorted(exclude)))
+    found = session.scalar(waiting.limit(1)) is not None
+    session.commit()
+    return found
+
+
+def next_due(session: Session) -> dt.datetime | None:
+    """The earliest time a scheduled job is due (possibly past), None when none is scheduled."""
+    earliest: dt.datetime | None = session.scalar(
+        sa.select(sa.func.min(Job.scheduled_at)).where(Job.state == "scheduled")
+    )
+    session.commit()
+    return earliest
 
 
 def next_wakeup(
     session: Session, now: dt.datetime, *, exclude: Collection[int] = ()
 ) -> dt.datetime | None:
-    """When the scheduler has work again: ``now`` if a run template needs planning,
-    else the earliest time of a scheduled job (possibly past), else None.
-
-    ``exclude`` names run templates to leave out of the first test (those whose
-    stored schedule :func:`plan` reported invalid), so they do not keep it busy.
+    """When the scheduler has work again: ``now`` if a run template needs planning
+    (:func:`needs_planning`), else the earliest time of a scheduled job (possibly
+    past, :func:`next_due`), else None.
     """
     moment = _utc(now)
-    waiting = sa.select(RunTemplate.id).where(_needs_planning())
-    if exclude:
-        waiting = waiting.where(RunTemplate.id.not_in(sorted(exclude)))
-    if session.scalar(waiting.limit(1)) is not None:
+    if needs_planning(session, exclude=exclude):
         return moment
-    earliest: dt.datetime | None = session.scalar(
-        sa.select(sa.func.min(Job.scheduled_at)).where(Job.state == "scheduled")
-    )
-    return earliest
+    return next_due(session)
 
 
-def wake(redis: Redis) -> bool:
-    """Tell a running scheduler to look now (after a run template was created or changed).
-
-    Best effort: False when Redis cannot be reached (the scheduler notices within
-    its check interval anyway).
-    """
-    from redis.exceptions import RedisError
-
-    try:
-        redis.publish(WAKE_CHANNEL, b"1")
-    except (RedisError, OSError):
-        return False
-    return True
+#: tell a running scheduler to look now, or when a job is due (:func:`queue.wake`)
+wake = queue.wake
 
 
 # -- the leader lease --------------------------------------------------------------
@@ -501,6 +500,8 @@ __all__ = [
     "cancel_stale",
     "deliver_due",
     "lease_holder",
+    "needs_planning",
+    "next_due",
     "next_wakeup",
     "plan",
     "release_lease",

@@ -1,15 +1,23 @@
 """The scheduler daemon (``multiflexi-server scheduler``).
 
 One instance leads through the ``scheduler`` lease (:mod:`multiflexi.core.scheduling`);
-others wait and take over within the lease time when the leader dies. Each pass of
-the leader plans due jobs, reaps lost jobs, delivers the jobs whose time has come
+others wait and take over within the lease time when the leader dies. A full pass
+of the leader plans due jobs, reaps lost jobs, delivers the jobs whose time has come
 and re-delivers ``queued`` jobs that Redis lost (ARCHITECTURE.md section 3,
 invariant 1): at once when Redis lost its data (a sentinel key is gone), else at
 least every ``recheck_interval`` (checking every queued job against RQ costs a
-round trip per job). Between passes it sleeps until the next due time (at most
-``max_sleep``), looking every ``check_interval`` for a reason to wake early: a
-message on :data:`~multiflexi.core.scheduling.WAKE_CHANNEL`, a run template that
-needs planning, an earlier job, or a sign that Redis lost its data.
+round trip per job).
+
+Between full passes the leader sleeps with an alarm at the next job's due time and
+then only delivers (the time-critical step: no planning or reaping before it), so a
+job is handed to RQ at its time, not at the next check. Whoever schedules a job for
+later announces its time on :data:`~multiflexi.core.queue.WAKE_CHANNEL` after the
+commit (:func:`multiflexi.core.jobs.wake_scheduler_at`), which moves the alarm
+without a database query. Every ``check_interval`` the sleeper also looks itself: for
+a run template that needs planning (then a full pass), an earlier job written by
+someone who did not announce it, a sign that Redis lost its data, and the lease's
+renewal. A full pass comes at least every ``max_sleep``, and at once on a wake
+message without a time.
 """
 
 from __future__ import annotations
@@ -47,6 +55,10 @@ DEFAULT_CHECK_INTERVAL = 1.0
 DEFAULT_RECHECK_INTERVAL = 30.0
 #: seconds to wait after a pass failed (database or Redis unreachable)
 ERROR_BACKOFF = 2.0
+#: the longest a sleeping scheduler takes to notice :meth:`Scheduler.stop` (no query)
+STOP_LATENCY = 1.0
+#: seconds to wait for Redis to confirm the subscription to the wake channel
+SUBSCRIBE_TIMEOUT = 1.0
 #: a key the leader keeps in Redis; when it is gone, Redis lost its data
 SENTINEL_KEY = "multiflexi:scheduler:alive"
 
@@ -125,6 +137,8 @@ class Scheduler:
         self._pubsub: PubSub | None = None
         self._announced_wait = False
         self._redelivered_at: dt.datetime | None = None
+        #: when the last full pass began (the next one is due max_sleep later)
+        self._passed_at: dt.datetime | None = None
 
     # -- control -------------------------------------------------------------------
 
@@ -147,7 +161,9 @@ class Scheduler:
                 if self._pass_once() is None:
                     self._wait(ERROR_BACKOFF)
                     continue
-                self._idle()
+                # deliver at each due time until something needs a full pass
+                while self._idle() and self._deliver_once():
+                    pass
         finally:
             self._close_pubsub()
             self._step_down()
@@ -174,6 +190,7 @@ class Scheduler:
         Raises :class:`~multiflexi.core.scheduling.LeaseLost`, QueueUnavailable
         (after planning and reaping, which need no Redis) or a database error.
         """
+        self._passed_at = now
         result = scheduling.plan(session, now, fence=self.claim)
         self._renewed_at = now
         self._invalid = set(result.invalid)
@@ -225,11 +242,31 @@ class Scheduler:
             log.info("pass: %s", report)
         return report
 
+    def _deliver_once(self) -> bool:
+        """Deliver the jobs whose time has come, nothing else; False when that failed.
+
+        A failure (Redis or the database unreachable) is left to the full pass that
+        follows, which reports it and backs off.
+        """
+        try:
+            with self.sessions() as session:
+                delivered = scheduling.deliver_due(session, self.redis, self.clock())
+        except (queue.QueueUnavailable, SQLAlchemyError):
+            return False
+        if delivered:
+            log.info("delivered %d: %s", len(delivered), ", ".join(map(str, delivered)))
+        return True
+
     # -- the lease -----------------------------------------------------------------
 
     def _lead(self, *, quiet: bool = False) -> bool:
-        """Become (or stay) the leader; False while another instance holds the lease."""
+        """Become (or stay) the leader; False while another instance holds the lease.
+
+        A leader that renewed within a third of the lease time is one still (no query).
+        """
         now = self.clock()
+        if self.leader and not self._renewal_due(now):
+            return True
         try:
             with self.sessions() as session:
                 if self.leader:
@@ -269,56 +306,80 @@ class Scheduler:
 
     # -- sleeping ------------------------------------------------------------------
 
-    def _idle(self) -> None:
-        """Sleep until the next due time (at most max_sleep), waking early when needed."""
+    def _renewal_due(self, now: dt.datetime) -> bool:
+        return self._renewed_at is None or now - self._renewed_at >= self.claim.ttl / 3
+
+    def _idle(self) -> bool:
+        """Sleep until a job is due or a full pass is wanted; True for the first.
+
+        The alarm is the next job's due time, or the next full pass (``max_sleep``
+        after the last one), whichever comes first. A wake message with a time moves
+        the alarm; one without ends the sleep for a full pass. Every check interval
+        the database and Redis are looked at (see the module's description).
+        """
+        # subscribed before looking: what is committed after the look is announced to us
+        self._subscribe()
         now = self.clock()
-        target = now + dt.timedelta(seconds=self.max_sleep)
-        wake = self._next_wakeup(now)
-        if wake is not None and wake < target:
-            target = wake
+        full_at = (self._passed_at or now) + dt.timedelta(seconds=self.max_sleep)
+        plan_now, due = self._look(now)
+        if plan_now:
+            return False
+        alarm = full_at if due is None else min(due, full_at)
+        checked_at = now
         while not self.stopping:
             now = self.clock()
-            if now >= target:
-                return
-            renew_due = self._renewed_at is None or now - self._renewed_at >= self.claim.ttl / 3
-            if renew_due and not self._lead():
-                return
-            left = (target - now).total_seconds()
-            if self._listen(min(self.check_interval, left)):
-                return  # someone asked us to look now
-            now = self.clock()
-            wake = self._next_wakeup(now)
-            if wake is not None and wake < target:
-                target = wake
-            if not self._redis_has_sentinel():
-                return  # Redis lost its data (restart, FLUSHALL): re-deliver now
+            if now >= alarm:
+                return alarm < full_at
+            if self._renewal_due(now) and not self._lead():
+                return False
+            check_at = checked_at + dt.timedelta(seconds=self.check_interval)
+            if now >= check_at:
+                plan_now, due = self._look(now)
+                if plan_now or not self._redis_has_sentinel():
+                    return False  # planning to do, or Redis lost its data: a full pass
+                if due is not None and due < alarm:
+                    alarm = due
+                checked_at = now
+                continue
+            heard, due = self._listen(min(alarm, check_at) - now)
+            if heard and due is None:
+                return False  # someone asked for a pass now
+            if due is not None and due < alarm:
+                alarm = due
+        return False
 
-    def _next_wakeup(self, now: dt.datetime) -> dt.datetime | None:
+    def _look(self, now: dt.datetime) -> tuple[bool, dt.datetime | None]:
+        """Whether a run template needs planning, and the next job's due time (or None)."""
         try:
             with self.sessions() as session:
-                return scheduling.next_wakeup(session, now, exclude=self._invalid)
+                if scheduling.needs_planning(session, exclude=self._invalid):
+                    return True, None
+                return False, scheduling.next_due(session)
         except SQLAlchemyError as exc:
             log.error("database error: %s", first_line(exc))
-            return now + dt.timedelta(seconds=ERROR_BACKOFF)
+            return False, now + dt.timedelta(seconds=ERROR_BACKOFF)
 
     def _wait(self, seconds: float) -> None:
         self._stopping.wait(max(0.0, seconds))
 
-    def _listen(self, seconds: float) -> bool:
-        """Wait up to ``seconds`` for a wake message; True when one came."""
+    def _listen(self, span: dt.timedelta) -> tuple[bool, dt.datetime | None]:
+        """Wait up to ``span`` for a wake message: whether one came, and the time it names."""
         from redis.exceptions import RedisError
 
+        seconds = min(max(0.0, span.total_seconds()), STOP_LATENCY)
         pubsub = self._subscribe()
         if pubsub is None:
             self._wait(seconds)
-            return False
+            return False, None
         try:
             message: Any = pubsub.get_message(ignore_subscribe_messages=True, timeout=seconds)
         except (RedisError, OSError):
             self._close_pubsub()
             self._wait(seconds)
-            return False
-        return message is not None and message.get("type") == "message"
+            return False, None
+        if message is None or message.get("type") != "message":
+            return False, None
+        return True, queue.wake_time(message.get("data"))
 
     def _subscribe(self) -> PubSub | None:
         from redis.exceptions import RedisError
@@ -327,6 +388,8 @@ class Scheduler:
             try:
                 pubsub = self.redis.pubsub()
                 pubsub.subscribe(scheduling.WAKE_CHANNEL)
+                # Redis's confirmation: from here on no announcement is missed
+                pubsub.get_message(timeout=SUBSCRIBE_TIMEOUT)
                 self._pubsub = pubsub
             except (RedisError, OSError):
                 self._pubsub = None
