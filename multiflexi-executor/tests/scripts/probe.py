@@ -1,7 +1,9 @@
 """A test application: prints what it sees, then exits with the code it is told.
 
 probe.py [--exit N] [--sleep S] [--lines N] [--stderr] [--secret] [--result TEXT] [--file NAME]
-         [--append PATH] [--started PATH] [--wait PATH]
+         [--append PATH] [--started PATH] [--wait PATH] [--facts]
+
+--facts prints, as one JSON line, its work directory's mode and owner, its group and umask.
 
 After printing: --append adds a line "ran <pid>" to PATH, --started creates PATH,
 --wait waits until PATH exists (at most 60 s, else exit 3), then --sleep and --exit.
@@ -22,6 +24,16 @@ print("cwd=" + os.getcwd())
 print("env=" + ",".join(sorted(os.environ)))
 print("tmp=" + os.environ.get("MULTIFLEXI_TMP", ""))
 print("greeting=" + os.environ.get("GREETING", ""))
+if "--facts" in args:
+    import json
+    import stat
+
+    info = os.stat(".")
+    mask = os.umask(0)
+    os.umask(mask)
+    facts = {"cwd_mode": f"{stat.S_IMODE(info.st_mode):04o}", "cwd_uid": info.st_uid}
+    facts |= {"cwd_gid": info.st_gid, "gid": os.getgid(), "umask": f"{mask:04o}"}
+    print(json.dumps(facts))
 if "--secret" in args:
     print("token is " + os.environ.get("API_TOKEN", "") + " ok", flush=True)
 if "--stderr" in args:
