@@ -234,8 +234,12 @@ def test_a_job_user_that_could_reach_the_data_stops_the_start(installation, chan
 
 
 @as_root
-def test_a_work_directory_is_the_workers_in_the_jobs_group(installation, redis):
-    """0770, owned by the worker, of the worker process's job group; a spare keeps it so."""
+@pytest.mark.parametrize("switch", ["setpriv", "python"])
+def test_a_work_directory_is_the_workers_in_the_jobs_group(installation, redis, switch):
+    """0770, owned by the worker, of the worker process's job group; a spare keeps it so.
+
+    Without ``setpriv`` on the worker's PATH, Python's own ``user=`` switches (a fork).
+    """
     place = installation
     settings = config.load_settings(
         env_file=place["env_file"], environ={"MULTIFLEXI_JOB_USER": "nobody"}
@@ -243,7 +247,8 @@ def test_a_work_directory_is_the_workers_in_the_jobs_group(installation, redis):
     with config.one_session(settings) as session:
         rt = run_template(session, "probe.py", "--facts")
         ids = [jobs.launch(session, rt, actor=ACTOR, redis=redis).id for _ in range(2)]
-    done = run_worker(place, "--burst", MULTIFLEXI_JOB_USER="nobody")
+    path = {"PATH": "/nonexistent"} if switch == "python" else {}
+    done = run_worker(place, "--burst", MULTIFLEXI_JOB_USER="nobody", **path)
     assert done.returncode == 0, done.stderr
     with config.one_session(settings) as session:
         states = [session.get(Job, i).state for i in ids]
@@ -253,3 +258,4 @@ def test_a_work_directory_is_the_workers_in_the_jobs_group(installation, redis):
     assert facts["cwd_mode"] == "0770" and facts["cwd_uid"] == 0
     assert facts["gid"] == facts["cwd_gid"] != pwd.getpwnam("nobody").pw_gid
     assert facts["umask"] == "0077"
+    assert any(line.startswith("cwd=" + str(Path(settings.tmp_dir))) for line in lines)
