@@ -3,6 +3,7 @@
 probe.py [--exit N] [--sleep S] [--lines N] [--stderr] [--secret] [--result TEXT] [--file NAME]
          [--append PATH] [--started PATH] [--wait PATH] [--facts]
 
+--secret-file NAME writes N (--file-lines, default 3) lines with API_TOKEN into NAME.
 --facts prints, as one JSON line, its work directory's mode and owner, its group and umask.
 
 After printing: --append adds a line "ran <pid>" to PATH, --started creates PATH,
@@ -43,6 +44,10 @@ for i in range(int(value("--lines", "0"))):
 if value("--result"):
     with open(os.environ["RESULT_FILE"], "w") as handle:
         handle.write(value("--result"))
+if value("--secret-file"):
+    with open(value("--secret-file"), "w") as handle:
+        for i in range(int(value("--file-lines", "3"))):
+            handle.write(f"line {i}: token={os.environ.get('API_TOKEN', '')};\n")
 if value("--file"):
     with open(value("--file"), "w") as handle:
         handle.write("artifact")

@@ -36,7 +36,7 @@ from multiflexi.core.environment import JobEnvironment
 from multiflexi.core.errors import MultiFlexiError
 from multiflexi.core.lifecycle import ArtifactFile, Outcome, Start
 from multiflexi.core.models import Job, JobOutputLine
-from multiflexi.executor import actions, backends, defaults, guard, workdirs
+from multiflexi.executor import actions, artifacts, backends, defaults, guard, workdirs
 from multiflexi.executor.defaults import ExecutorSettings
 from multiflexi.executor.jobuser import Credentials
 from multiflexi.executor.output import Echo, LineSplitter, OutputSink, Publisher
@@ -556,30 +556,28 @@ class _Run:
         return beat
 
     def _artifact(self, path: Path, kind: str | None, note: str | None) -> ArtifactFile:
+        """The file as stored: a text file masked like the job's output (see :mod:`artifacts`)."""
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         size = path.stat().st_size
         if size <= defaults.ARTIFACT_INLINE_LIMIT:
+            data = artifacts.masked(path.read_bytes(), self.environment)
             return lifecycle.artifact_from_bytes(
-                path.name, path.read_bytes(), content_type, type=kind, note=note
+                path.name, data, content_type, type=kind, note=note
             )
         target = (
             Path(self.context.settings.data_dir) / "artifacts" / f"job-{self.job_id}" / path.name
         )
         target.parent.mkdir(parents=True, exist_ok=True)
-        import hashlib
 
-        # copied and hashed in one pass; the lease is renewed while a big file takes time
-        digest = hashlib.sha256()
-        with path.open("rb") as source, target.open("wb") as copy:
-            for block in iter(lambda: source.read(1 << 20), b""):
-                copy.write(block)
-                digest.update(block)
-                if time.monotonic() >= self.next_beat:
-                    self._beat()
+        def tick() -> None:  # the lease is renewed while a big file takes time
+            if time.monotonic() >= self.next_beat:
+                self._beat()
+
+        size, sha256 = artifacts.copy(path, target, self.environment, tick)
         return ArtifactFile(
             name=path.name,
             size=size,
-            sha256=digest.hexdigest(),
+            sha256=sha256,
             content_type=content_type,
             path=str(target),
             type=kind,
