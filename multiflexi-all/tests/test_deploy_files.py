@@ -95,9 +95,7 @@ def _table(path):
     """The rows of a sysusers.d or tmpfiles.d file, split into fields (quotes kept together)."""
     import shlex
 
-    return [
-        shlex.split(line) for line in path.read_text().splitlines() if line and line[0] != "#"
-    ]
+    return [shlex.split(line) for line in path.read_text().splitlines() if line and line[0] != "#"]
 
 
 def test_jobs_run_as_a_user_that_owns_nothing_of_multiflexi(written):

@@ -16,11 +16,11 @@ import sqlalchemy as sa
 from rq import Queue
 
 from multiflexi.core import audit, companies, jobs, lifecycle, runtemplates, scheduling
+from multiflexi.core.environment import mask_pieces, mask_runs, secret_runs
 from multiflexi.core.lifecycle import Start
 from multiflexi.core.models import Artifact, Job, JobOutputLine, Lease, RunTemplateAction
 from multiflexi.core.testing import database_bytes
 from multiflexi.database import tables as t
-from multiflexi.core.environment import mask_pieces, mask_runs, secret_runs
 from multiflexi.executor import artifacts, defaults, runner
 
 ACTOR = audit.Actor("tester", source="test")
@@ -576,7 +576,7 @@ def test_a_text_artifact_is_masked_like_the_output(
 def test_a_binary_artifact_is_stored_as_it_is(context, session, make_rt, redis):
     rt = make_rt(
         None,
-        "-c 'import sys; open(\"blob.bin\", \"wb\").write(bytes(range(256)) * 4)'",
+        '-c \'import sys; open("blob.bin", "wb").write(bytes(range(256)) * 4)\'',
         executable=sys.executable,
         artifacts=[(r"\.bin$", "data")],
     )

@@ -83,7 +83,9 @@ def _blocks(source: Path, tick: Callable[[], None]) -> Iterator[bytes]:
             tick()
 
 
-def _masked_blocks(source: Path, pieces: Sequence[str], tick: Callable[[], None]) -> Iterator[bytes]:
+def _masked_blocks(
+    source: Path, pieces: Sequence[str], tick: Callable[[], None]
+) -> Iterator[bytes]:
     decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
 
     def texts() -> Iterator[str]:

@@ -75,8 +75,9 @@ class JobUser:
         if not self.switch:
             return Credentials()
         group = gid_base + (os.getpid() if pid is None else pid)
-        return Credentials(uid=self.uid, gid=group, groups=(self.gid,), home=self.home,
-                           setpriv=self.setpriv)
+        return Credentials(
+            uid=self.uid, gid=group, groups=(self.gid,), home=self.home, setpriv=self.setpriv
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,11 +111,10 @@ class Credentials:
             "--",
         ]
 
-    def popen_arguments(self) -> dict[str, object]:
-        """Python's own switch, where there is no ``setpriv`` (every start a fork)."""
-        if not self.switch or self.setpriv is not None:
-            return {}
-        return {"user": self.uid, "group": self.gid, "extra_groups": list(self.groups)}
+    @property
+    def python_switch(self) -> bool:
+        """Switch with Python's own ``user=`` (no ``setpriv`` here; every start a fork)."""
+        return self.switch and self.setpriv is None
 
     def inherited(self, environ: Mapping[str, str]) -> Mapping[str, str]:
         """The worker's variables a job may inherit from, with the job user's HOME."""

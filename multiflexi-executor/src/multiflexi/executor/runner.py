@@ -131,6 +131,8 @@ def _popen(
     the job user gets ``setpriv`` in front of its command instead (one more exec).
     """
     prefix = credentials.prefix() if credentials is not None else []
+    # no setpriv on the machine: Python's own switch (every start then a fork)
+    own = credentials if credentials is not None and credentials.python_switch else None
     if prefix:
         _require_program(argv[0], env, cwd)  # as Popen would have found out itself
     process = subprocess.Popen(
@@ -143,7 +145,9 @@ def _popen(
         start_new_session=True,
         close_fds=True,
         umask=defaults.JOB_UMASK,
-        **(credentials.popen_arguments() if credentials is not None else {}),  # type: ignore[arg-type]
+        user=own.uid if own is not None else None,
+        group=own.gid if own is not None else None,
+        extra_groups=list(own.groups) if own is not None else None,
     )
     guard.watch(process.pid)  # its own session: the group id is its pid
     return process

@@ -4,11 +4,13 @@ Making a directory is one of the dearest things a short job costs: on ext4 a
 ``mkdir`` took about 0.35 ms of CPU here, a ``rename`` 0.02 ms. So a worker
 process empties the work directory of the job that ended and keeps it under
 ``<MULTIFLEXI_TMP>/.spare-<pid>``; the next job's directory is that one renamed
-(its mode set again when it is emptied), or a new one when there is none. Whatever the job left in it
-(files, links, directories, hidden or not) is removed first, and a directory that
-cannot be emptied is removed whole instead. The spare of a worker that died is
-removed by the next worker start on the host (:mod:`leftovers`); a worker or a
-one-shot ``run-template`` that ends removes its own (:func:`discard`).
+(its mode set again when it was emptied), or a new one when there is none.
+Whatever the job left in it (files, links, directories, hidden or not) is removed
+first, and a directory that cannot be emptied is removed whole instead. The spare
+of a worker that died is removed by the next worker start on the host
+(:mod:`leftovers`); a worker or a one-shot ``run-template`` that ends removes
+its own (:func:`discard`). A job that runs as the job user gets a directory of
+the worker in its job group (see :mod:`jobuser`).
 """
 
 from __future__ import annotations

@@ -388,5 +388,3 @@ def attachment(name: str) -> str:
     name = "".join("_" if ord(c) < 32 or ord(c) == 127 else c for c in name)
     fallback = "".join(c if c.isascii() and c not in '"\\' else "_" for c in name)
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
-
-
