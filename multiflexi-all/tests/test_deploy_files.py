@@ -89,3 +89,33 @@ def test_versions_as_json_says_whether_this_is_the_pinned_set(tmp_path):
     }
     assert data["schema"]["state"] == "empty"
     assert "multiflexi-database upgrade" in data["schema"]["message"]
+
+
+def _table(path):
+    """The rows of a sysusers.d or tmpfiles.d file, split into fields (quotes kept together)."""
+    import shlex
+
+    return [shlex.split(line) for line in path.read_text().splitlines() if line and line[0] != "#"]
+
+
+def test_jobs_run_as_a_user_that_owns_nothing_of_multiflexi(written):
+    users = {row[1]: row for row in _table(written / "multiflexi.sysusers")}
+    assert set(users) == {"multiflexi", "multiflexi-job"}
+    directories = {row[1]: row for row in _table(written / "multiflexi.tmpfiles")}
+    data, jobs_dir = directories["/var/lib/multiflexi"], directories["/var/lib/multiflexi-jobs"]
+    # the data directory is the multiflexi user's alone; the jobs' directories are beside it,
+    # reachable (0711) and not listable, and the job user owns neither
+    assert (data[2], data[3]) == ("0700", "multiflexi")
+    assert (jobs_dir[2], jobs_dir[3]) == ("0711", "root")
+    assert "multiflexi-job" not in {row[3] for row in directories.values()}
+    # the worker starts as root to switch to the job user, with only the capabilities for it
+    worker = unit(written / "multiflexi-executor@.service")["Service"]
+    assert worker["User"] == "root"
+    caps = set(worker["CapabilityBoundingSet"].split())
+    assert {"CAP_SETUID", "CAP_SETGID", "CAP_KILL"} <= caps and "CAP_SYS_ADMIN" not in caps
+    assert "/var/lib/multiflexi-jobs" in worker["ReadWritePaths"].split()
+    for name in ("multiflexi-server.service", "multiflexi-scheduler.service"):
+        assert unit(written / name)["Service"]["User"] == "multiflexi"
+    template = (written / "multiflexi.env").read_text()
+    assert re.search(r"^# MULTIFLEXI_JOB_USER=multiflexi-job$", template, re.M)
+    assert re.search(r"^# MULTIFLEXI_TMP=/var/lib/multiflexi-jobs$", template, re.M)

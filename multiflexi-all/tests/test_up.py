@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -54,7 +55,11 @@ def processes_mentioning(marker: str) -> list[int]:
 
 @pytest.fixture
 def stack(tmp_path):
-    data_dir = tmp_path / "stack-data"
+    # a root stack runs its jobs as the job user, which must reach the jobs' directories
+    # beside the data directory: not under pytest's private tmp_path
+    base = Path(tempfile.mkdtemp(prefix="mf-up-", dir="/tmp"))
+    base.chmod(0o755)
+    data_dir = base / "stack-data"
     port = free_port()
     env = {
         k: v
@@ -93,6 +98,7 @@ def stack(tmp_path):
     for pid in processes_mentioning(str(data_dir)):
         os.kill(pid, signal.SIGKILL)
     log.close()
+    shutil.rmtree(base, ignore_errors=True)
 
 
 def wait_for(condition, timeout: float, what: str, log: Path):
@@ -121,6 +127,13 @@ def test_up_runs_the_demo_and_stops_cleanly(stack):
     assert job["state"] == "success", job
     lines = [line["text"] for line in get(f"{url}/api/v1/jobs/{job['id']}/output")["items"]]
     assert any(f"This is job {job['id']} of Demo company" in line for line in lines), lines
+
+    # a root stack runs jobs as the job user; an ordinary user's says, once, that it cannot
+    workers_log = (data_dir / "workers.log").read_text()
+    if os.geteuid() == 0:
+        assert "jobs run as nobody" in workers_log or "jobs run as multiflexi-job" in workers_log
+    else:
+        assert workers_log.count("the worker's own user") == 1, workers_log
 
     env_file = data_dir / "multiflexi.env"
     assert oct(env_file.stat().st_mode & 0o777) == "0o600"

@@ -23,7 +23,9 @@ def test_defaults_are_an_sqlite_file_in_the_data_dir_and_local_redis(tmp_path):
     assert settings.database_url == f"sqlite:///{tmp_path / 'multiflexi.sqlite'}"
     assert settings.redis_url == "redis://127.0.0.1:6379/0"
     assert settings.timezone == "Europe/Prague"
-    assert settings.tmp_dir == tmp_path / "tmp"
+    # the jobs' work directories are beside the data directory, never inside it
+    assert settings.tmp_dir == tmp_path.with_name(f"{tmp_path.name}-jobs")
+    assert not settings.tmp_dir.is_relative_to(settings.data_dir)
     assert settings.master_key is None
 
 

@@ -7,6 +7,7 @@ session), its own MULTIFLEXI_TMP and a flushed Redis database.
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import sys
 from pathlib import Path
@@ -90,6 +91,9 @@ def environ(tmp_path, database_url, redis_url):
         "MULTIFLEXI_JOB_LEASE": "3",
         "MULTIFLEXI_KILL_GRACE": "1",
         "MULTIFLEXI_STOP_GRACE": "1",
+        # jobs run as the tests' own user here (test_isolation runs them as another one):
+        # the tests' files (this interpreter, tmp_path) are private to that user
+        "MULTIFLEXI_JOB_USER": pwd.getpwuid(os.geteuid()).pw_name,
     }
 
 

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -15,11 +16,12 @@ import sqlalchemy as sa
 from rq import Queue
 
 from multiflexi.core import audit, companies, jobs, lifecycle, runtemplates, scheduling
+from multiflexi.core.environment import mask_pieces, mask_runs, secret_runs
 from multiflexi.core.lifecycle import Start
 from multiflexi.core.models import Artifact, Job, JobOutputLine, Lease, RunTemplateAction
 from multiflexi.core.testing import database_bytes
 from multiflexi.database import tables as t
-from multiflexi.executor import defaults, runner
+from multiflexi.executor import artifacts, defaults, runner
 
 ACTOR = audit.Actor("tester", source="test")
 SECRET = "s3cr3t-Pa55w0rd-XYZ"  # the API_TOKEN of every run template (conftest)
@@ -545,3 +547,53 @@ def test_every_job_gets_an_empty_private_work_directory_though_the_last_one_is_r
     assert runner.run(context, second.id).outcome.state == "success"
     assert texts(session, second.id) == ["700"]  # empty, and private again
     assert spare.is_dir()
+
+
+@pytest.mark.parametrize("where", ["inline", "copied"])
+def test_a_text_artifact_is_masked_like_the_output(
+    context, session, make_rt, redis, monkeypatch, where
+):
+    if where == "copied":  # a file over the inline limit, masked in blocks cut through secrets
+        monkeypatch.setattr(defaults, "ARTIFACT_INLINE_LIMIT", 10)
+        monkeypatch.setattr(artifacts, "BLOCK", 7)
+    rt = make_rt(
+        "probe.py",
+        "--secret-file report-1.csv --file-lines 40",
+        artifacts=[(r"^report-\d+\.csv$", "report")],
+    )
+    job = launch(session, rt, redis)
+    runner.run(context, job.id)
+    (artifact,) = session.scalars(sa.select(Artifact).where(Artifact.job_id == job.id))
+    if where == "inline":
+        stored = artifact.content
+        assert artifact.path is None
+    else:
+        stored = Path(artifact.path).read_bytes()
+        assert artifact.content is None
+    expected = "".join(f"line {i}: token=***;\n" for i in range(40)).encode()
+    assert stored == expected
+    assert (artifact.size, artifact.sha256) == (len(expected), hashlib.sha256(expected).hexdigest())
+
+
+def test_a_binary_artifact_is_stored_as_it_is(context, session, make_rt, redis):
+    rt = make_rt(
+        None,
+        '-c \'import sys; open("blob.bin", "wb").write(bytes(range(256)) * 4)\'',
+        executable=sys.executable,
+        artifacts=[(r"\.bin$", "data")],
+    )
+    job = launch(session, rt, redis)
+    runner.run(context, job.id)
+    (artifact,) = session.scalars(sa.select(Artifact).where(Artifact.job_id == job.id))
+    assert artifact.content == bytes(range(256)) * 4
+
+
+def test_masking_in_blocks_masks_what_masking_the_whole_text_masks():
+    pieces = mask_pieces(["abcab", "x\ny"])
+    text = "abcabcab ab abcabcabcab x\ny -x- y abcab" * 3
+    whole = mask_runs(text, secret_runs(text, pieces))
+    for size in range(1, 20):
+        chunks = [text[i : i + size] for i in range(0, len(text), size)]
+        streamed = "".join(artifacts.mask_stream(chunks, pieces))
+        assert "abcab" not in streamed and "x\ny" not in streamed, size
+        assert streamed.replace("******", "***") == whole.replace("******", "***"), size

@@ -5,8 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from urllib.parse import unquote
+
+import pytest
 
 from multiflexi.core import models
+from multiflexi.core.models import Artifact
 
 
 def test_jobs_filter_by_state_company_run_template_and_time(world):
@@ -89,6 +93,36 @@ def test_artifacts_are_listed_and_downloaded(world):
     assert "report.csv" in download.headers["Content-Disposition"]
     other_job = f"/api/v1/jobs/{ids['job_b']}/artifacts/{ids['artifact_b']}"
     assert world.call("bob", "GET", other_job).status_code == 404
+
+
+@pytest.mark.parametrize("where", ["inline", "file"])
+def test_an_artifact_name_with_a_line_break_or_a_quote_downloads_safely(world, tmp_path, where):
+    name = 'q"uo\\te\r\nSet-Cookie: x=1 žluť.txt'
+    stored = tmp_path / "stored.bin"
+    stored.write_bytes(b"body")
+    with world.session() as session:
+        artifact = Artifact(
+            job_id=world.ids["done_b"],
+            name=name,
+            content_type="text/plain",
+            size=4,
+            content=b"body" if where == "inline" else None,
+            path=None if where == "inline" else str(stored),
+        )
+        session.add(artifact)
+        session.commit()
+        artifact_id = artifact.id
+    download = world.call(
+        "bob", "GET", f"/api/v1/jobs/{world.ids['done_b']}/artifacts/{artifact_id}"
+    )
+    assert download.status_code == 200 and download.data == b"body"
+    header = download.headers["Content-Disposition"]
+    assert "\r" not in header and "\n" not in header
+    assert "Set-Cookie" not in download.headers
+    # the ASCII fallback in quotes, and the real name (control characters as _) in filename*
+    assert header.startswith('attachment; filename="q_uo_te__Set-Cookie: x=1 _lu_.txt"; ')
+    encoded = header.split("filename*=UTF-8''", 1)[1]
+    assert unquote(encoded) == 'q"uo\\te__Set-Cookie: x=1 žluť.txt'
 
 
 def test_cancel_a_scheduled_job_but_not_a_finished_one(world):

@@ -17,6 +17,8 @@ DEPLOY_FILES = (
     "multiflexi-scheduler.service",
     "multiflexi-executor@.service",
     "multiflexi.env",
+    "multiflexi.sysusers",
+    "multiflexi.tmpfiles",
 )
 
 
@@ -121,7 +123,7 @@ def versions_command(fmt: str, env_file: Path | None) -> None:
     help="Write the files into this folder (default: print them).",
 )
 def deploy_files(dest: Path | None) -> None:
-    """The systemd units and the env file template, printed or written to --dest."""
+    """The systemd units, users, directories and env file template, printed or put in --dest."""
     folder = resources.files("multiflexi.all") / "deploy"
     for name in DEPLOY_FILES:
         text = (folder / name).read_text(encoding="utf-8")

@@ -96,6 +96,8 @@ def persistent_secret(
 
 def stack_environment(data_dir: Path, redis_url: str, environ: Mapping[str, str]) -> dict[str, str]:
     """The settings every component of the stack runs with."""
+    from multiflexi.core.config import default_tmp_dir  # jobs' directories: beside data_dir
+
     return {
         "DATABASE_URL": environ.get("DATABASE_URL")
         or f"sqlite:///{data_dir / 'multiflexi.sqlite'}",
@@ -107,7 +109,7 @@ def stack_environment(data_dir: Path, redis_url: str, environ: Mapping[str, str]
             data_dir, SESSION_KEY_FILE, environ, "MULTIFLEXI_SECRET_KEY"
         ),
         "MULTIFLEXI_DATA_DIR": str(data_dir),
-        "MULTIFLEXI_TMP": environ.get("MULTIFLEXI_TMP") or str(data_dir / "tmp"),
+        "MULTIFLEXI_TMP": environ.get("MULTIFLEXI_TMP") or str(default_tmp_dir(data_dir)),
     }
 
 

@@ -57,6 +57,15 @@ class Settings:
         return make_url(self.database_url).render_as_string(hide_password=True)
 
 
+def default_tmp_dir(data_dir: Path) -> Path:
+    """Where jobs' work directories go when MULTIFLEXI_TMP is unset: beside the data directory.
+
+    Never inside it: the data directory (database, keys, settings) stays closed to
+    the user jobs run as, who must reach its own work directory.
+    """
+    return data_dir.with_name(f"{data_dir.name}-jobs")
+
+
 def load_settings(
     env_file: str | os.PathLike[str] | None = None,
     environ: Mapping[str, str] | None = None,
@@ -68,7 +77,7 @@ def load_settings(
     except db_settings.SettingError as exc:
         raise ConfigurationError(exc.variable, exc.message) from None
     data_dir = Path(db_settings.data_dir(merged))
-    tmp_dir = Path(merged.get("MULTIFLEXI_TMP") or data_dir / "tmp")
+    tmp_dir = Path(merged.get("MULTIFLEXI_TMP") or default_tmp_dir(data_dir))
     zone = merged.get("MULTIFLEXI_TIMEZONE") or schedules.system_timezone_name(merged)
     try:
         ZoneInfo(zone)

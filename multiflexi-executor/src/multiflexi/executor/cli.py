@@ -25,7 +25,7 @@ import click
 from multiflexi.core import config, jobs, queue
 from multiflexi.core.audit import Actor
 from multiflexi.core.errors import MultiFlexiError, NotFound
-from multiflexi.executor import __version__, defaults, runner, tasks, workdirs
+from multiflexi.executor import __version__, defaults, jobuser, runner, tasks, workdirs
 from multiflexi.executor.defaults import ExecutorSettings
 from multiflexi.executor.runner import Start
 
@@ -78,6 +78,15 @@ def load(env_file: str | None) -> config.Settings:
     _require_master_key(settings)
     settings.tmp_dir.mkdir(parents=True, exist_ok=True)
     return settings
+
+
+def _job_user(settings: config.Settings, env_file: str | None) -> jobuser.JobUser:
+    """Who jobs run as, checked once at start (a wrong MULTIFLEXI_JOB_USER: one line, exit 1)."""
+    return jobuser.resolve(
+        ExecutorSettings.from_environ(settings.environ),
+        settings,
+        env_file=jobuser.env_file_in_use(env_file, settings.environ),
+    )
 
 
 def _require_master_key(settings: config.Settings) -> None:
@@ -141,6 +150,7 @@ def worker(
     from multiflexi.executor import worker as workers
 
     settings = load(obj["env_file"])
+    job_user = _job_user(settings, obj["env_file"])
     queue.ping(_probe_client(settings.redis_url))
     level = "WARNING" if quiet else logging_level.upper()
     logging.basicConfig(level=level, format="%(asctime)s %(name)s %(message)s")
@@ -151,6 +161,7 @@ def worker(
             concurrency=concurrency,
             burst=burst,
             logging_level=level,
+            job_user=job_user,
         )
     )
 
@@ -212,6 +223,7 @@ def run_template(
         raise click.UsageError(f"--secret {', '.join(unknown)}: no such -E value")
     timeout = timeout or None  # 0: no limit
     settings = load(obj["env_file"])
+    job_user = _job_user(settings, obj["env_file"]) if not wait_for_worker else None
     from redis import Redis
 
     redis: Redis | None = _probe_client(settings.redis_url)
@@ -222,7 +234,10 @@ def run_template(
             raise
         redis = None
     context = tasks.make_context(
-        settings, worker=f"{socket.gethostname()}:{os.getpid()}:cli", redis=redis
+        settings,
+        worker=f"{socket.gethostname()}:{os.getpid()}:cli",
+        redis=redis,
+        job_user=job_user or jobuser.JobUser("", os.geteuid(), os.getegid(), "", switch=False),
     )
     if redis is None:
         context.redis = None

@@ -32,6 +32,15 @@ ARTIFACT_INLINE_LIMIT = 16 * 1024 * 1024
 OUTPUT_CHANNEL = "multiflexi:job:{job_id}:output"
 #: exit code of `run-template` when its --timeout expires (GNU timeout's convention)
 TIMEOUT_EXIT = 124
+#: the user jobs run as when MULTIFLEXI_JOB_USER is unset and the worker is root: this
+#: one when it exists (the deployment files create it), else FALLBACK_JOB_USER
+JOB_USER = "multiflexi-job"
+FALLBACK_JOB_USER = "nobody"
+#: a job's group is this plus its worker process's pid (MULTIFLEXI_JOB_GID_BASE): jobs
+#: of different workers never share a group (0x70000000: a range no distribution uses)
+JOB_GID_BASE = 0x70000000
+#: the umask of every job: what it creates is its own
+JOB_UMASK = 0o077
 
 
 def _seconds(environ: Mapping[str, str], name: str, default: float, low: float) -> float:
@@ -59,6 +68,24 @@ def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigurationError(name, f"must be true or false, not {raw!r}")
 
 
+def _gid_base(environ: Mapping[str, str]) -> int:
+    raw = environ.get("MULTIFLEXI_JOB_GID_BASE", "").strip()
+    if not raw:
+        return JOB_GID_BASE
+    try:
+        value = int(raw, 0)
+    except ValueError:
+        raise ConfigurationError(
+            "MULTIFLEXI_JOB_GID_BASE", f"must be a group id number, not {raw!r}"
+        ) from None
+    # pids reach 2**22: every job group must stay a valid unsigned 32-bit id below 2**32 - 1
+    if not 1000 <= value <= 2**32 - 2 - 2**22:
+        raise ConfigurationError(
+            "MULTIFLEXI_JOB_GID_BASE", f"must be between 1000 and {2**32 - 2 - 2**22}"
+        )
+    return value
+
+
 @dataclasses.dataclass(frozen=True)
 class ExecutorSettings:
     """The executor's own settings (the database, Redis and directories are the core's)."""
@@ -67,6 +94,9 @@ class ExecutorSettings:
     kill_grace: float = KILL_GRACE
     stop_grace: float = STOP_GRACE
     live_output: bool = LIVE_OUTPUT
+    #: MULTIFLEXI_JOB_USER as given ("" when unset); see multiflexi.executor.jobuser
+    job_user: str = ""
+    job_gid_base: int = JOB_GID_BASE
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> ExecutorSettings:
@@ -75,6 +105,8 @@ class ExecutorSettings:
             kill_grace=_seconds(environ, "MULTIFLEXI_KILL_GRACE", KILL_GRACE, 0),
             stop_grace=_seconds(environ, "MULTIFLEXI_STOP_GRACE", STOP_GRACE, 0),
             live_output=_flag(environ, "MULTIFLEXI_LIVE_OUTPUT", LIVE_OUTPUT),
+            job_user=environ.get("MULTIFLEXI_JOB_USER", "").strip(),
+            job_gid_base=_gid_base(environ),
         )
 
     @property

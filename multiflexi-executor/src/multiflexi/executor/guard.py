@@ -54,6 +54,7 @@ class Guard:
     def __init__(self, groups: set[int] | None = None) -> None:
         self._process = subprocess.Popen(
             [sys.executable, "-I", "-S", "-c", PROGRAM],
+            env={},  # the worker's variables (its secrets) stay out of the guard's /proc
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import logging
 import mimetypes
 import os
 import re
 import selectors
+import shutil
 import signal
 import subprocess
 import time
@@ -34,8 +36,9 @@ from multiflexi.core.environment import JobEnvironment
 from multiflexi.core.errors import MultiFlexiError
 from multiflexi.core.lifecycle import ArtifactFile, Outcome, Start
 from multiflexi.core.models import Job, JobOutputLine
-from multiflexi.executor import actions, backends, defaults, guard, workdirs
+from multiflexi.executor import actions, artifacts, backends, defaults, guard, workdirs
 from multiflexi.executor.defaults import ExecutorSettings
+from multiflexi.executor.jobuser import Credentials
 from multiflexi.executor.output import Echo, LineSplitter, OutputSink, Publisher
 
 if TYPE_CHECKING:
@@ -87,6 +90,12 @@ class ExecutorContext:
     #: (channel, payload) is put here, and the worker publishes it with its own record
     #: of the delivery's end (one round trip less); None: published at once
     end_messages: list[tuple[str, str]] | None = None
+    #: who this process's jobs run as (see multiflexi.executor.jobuser); default: the worker
+    credentials: Credentials = dataclasses.field(default_factory=Credentials)
+
+    def __post_init__(self) -> None:
+        #: the worker variables a job may inherit from (the job user's HOME), made once
+        self.inherited: Mapping[str, str] = self.credentials.inherited(os.environ)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,15 +119,24 @@ class RunResult:
 
 
 def _popen(
-    argv: list[str], env: Mapping[str, str] | None, cwd: str | Path | None
+    argv: list[str],
+    env: Mapping[str, str] | None,
+    cwd: str | Path | None,
+    credentials: Credentials | None = None,
 ) -> subprocess.Popen[bytes]:
     """Start the job's process in its own session; the guard kills its group if the worker dies.
 
-    No ``preexec_fn``: Python then starts the process with vfork, much faster than
-    fork (no copy of the worker's page tables).
+    No ``preexec_fn`` and no ``user=``: Python then starts the process with vfork,
+    much faster than fork (no copy of the worker's page tables). A job that runs as
+    the job user gets ``setpriv`` in front of its command instead (one more exec).
     """
+    prefix = credentials.prefix() if credentials is not None else []
+    # no setpriv on the machine: Python's own switch (every start then a fork)
+    own = credentials if credentials is not None and credentials.python_switch else None
+    if prefix:
+        _require_program(argv[0], env, cwd)  # as Popen would have found out itself
     process = subprocess.Popen(
-        argv,
+        prefix + argv,
         env=env,
         cwd=cwd,
         stdin=subprocess.DEVNULL,
@@ -126,9 +144,24 @@ def _popen(
         stderr=subprocess.PIPE,
         start_new_session=True,
         close_fds=True,
+        umask=defaults.JOB_UMASK,
+        user=own.uid if own is not None else None,
+        group=own.gid if own is not None else None,
+        extra_groups=list(own.groups) if own is not None else None,
     )
     guard.watch(process.pid)  # its own session: the group id is its pid
     return process
+
+
+def _require_program(program: str, env: Mapping[str, str] | None, cwd: str | Path | None) -> None:
+    """FileNotFoundError when there is no such program (the job's PATH, its work directory)."""
+    if "/" in program:
+        found = os.path.isfile(os.path.join(cwd or ".", program))
+    else:
+        path = (env or {}).get("PATH") or os.defpath
+        found = shutil.which(program, path=path) is not None
+    if not found:
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), program)
 
 
 def _pidfd(pid: int) -> int | None:
@@ -284,7 +317,8 @@ class _Run:
     # -- the steps ------------------------------------------------------------------
 
     def execute(self) -> RunResult:
-        workdirs.make(self.work_dir)
+        credentials = self.context.credentials
+        workdirs.make(self.work_dir, credentials)
         launch: backends.Launch | None = None
         try:
             try:
@@ -293,7 +327,7 @@ class _Run:
                     self.run_template,
                     job=self.job,
                     work_dir=str(self.work_dir),
-                    inherited=os.environ,
+                    inherited=self.context.inherited,
                 )
                 argv = self.environment.render_command(
                     self.application.executable, self.application.cmdparams
@@ -318,13 +352,18 @@ class _Run:
             if launch is not None:
                 with contextlib.suppress(Exception):
                     launch.cleanup()
-            workdirs.release(self.work_dir)
+            workdirs.release(self.work_dir, credentials)
 
     def _spawn_and_watch(self, launch: backends.Launch) -> RunResult:
         assert self.environment is not None
         env = self.environment
         try:
-            process = _popen(launch.argv, launch.env, launch.cwd)
+            process = _popen(
+                launch.argv,
+                launch.env,
+                launch.cwd,
+                self.context.credentials if launch.as_job_user else None,
+            )
         except OSError as exc:
             code = 127 if isinstance(exc, FileNotFoundError) else 126
             what = "command not found" if code == 127 else "cannot execute"
@@ -521,30 +560,28 @@ class _Run:
         return beat
 
     def _artifact(self, path: Path, kind: str | None, note: str | None) -> ArtifactFile:
+        """The file as stored: a text file masked like the job's output (see :mod:`artifacts`)."""
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         size = path.stat().st_size
         if size <= defaults.ARTIFACT_INLINE_LIMIT:
+            data = artifacts.masked(path.read_bytes(), self.environment)
             return lifecycle.artifact_from_bytes(
-                path.name, path.read_bytes(), content_type, type=kind, note=note
+                path.name, data, content_type, type=kind, note=note
             )
         target = (
             Path(self.context.settings.data_dir) / "artifacts" / f"job-{self.job_id}" / path.name
         )
         target.parent.mkdir(parents=True, exist_ok=True)
-        import hashlib
 
-        # copied and hashed in one pass; the lease is renewed while a big file takes time
-        digest = hashlib.sha256()
-        with path.open("rb") as source, target.open("wb") as copy:
-            for block in iter(lambda: source.read(1 << 20), b""):
-                copy.write(block)
-                digest.update(block)
-                if time.monotonic() >= self.next_beat:
-                    self._beat()
+        def tick() -> None:  # the lease is renewed while a big file takes time
+            if time.monotonic() >= self.next_beat:
+                self._beat()
+
+        size, sha256 = artifacts.copy(path, target, self.environment, tick)
         return ArtifactFile(
             name=path.name,
             size=size,
-            sha256=digest.hexdigest(),
+            sha256=sha256,
             content_type=content_type,
             path=str(target),
             type=kind,

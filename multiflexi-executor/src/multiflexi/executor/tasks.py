@@ -13,20 +13,33 @@ import socket
 from typing import Any
 
 from multiflexi.core import config, queue
-from multiflexi.executor import runner
+from multiflexi.executor import jobuser, runner
 from multiflexi.executor.defaults import ExecutorSettings
 
 _context: runner.ExecutorContext | None = None
 
 
 def make_context(
-    settings: config.Settings, *, worker: str | None = None, redis: Any = None
+    settings: config.Settings,
+    *,
+    worker: str | None = None,
+    redis: Any = None,
+    job_user: jobuser.JobUser | None = None,
 ) -> runner.ExecutorContext:
-    """An executor context over the settings' database (and Redis, for wake-ups and live output)."""
+    """An executor context over the settings' database (and Redis, for wake-ups and live output).
+
+    ``job_user``: who jobs run as, resolved by the caller at start (else here). This
+    process is made non-dumpable: its /proc files are root's alone from now on.
+    """
+    options = ExecutorSettings.from_environ(settings.environ)
+    if job_user is None:
+        job_user = jobuser.resolve(options, settings)
+    jobuser.make_undumpable()
     engine = config.create_engine(settings.database_url)
     return runner.ExecutorContext(
         settings=settings,
-        options=ExecutorSettings.from_environ(settings.environ),
+        options=options,
+        credentials=job_user.credentials(options.job_gid_base),
         sessions=config.session_factory(engine, settings),
         worker=worker or f"{socket.gethostname()}:{os.getpid()}:1",
         redis=redis if redis is not None else queue.connect(settings.redis_url),

@@ -39,7 +39,7 @@ from rq.utils import now as rq_now
 from rq.worker import WorkerStatus
 
 from multiflexi.core import config, queue
-from multiflexi.executor import tasks, workdirs
+from multiflexi.executor import jobuser, tasks, workdirs
 from multiflexi.executor.runner import ExecutorContext
 
 log = logging.getLogger("multiflexi.executor")
@@ -311,10 +311,11 @@ def work(
     burst: bool,
     index: int = 1,
     logging_level: str = "INFO",
+    job_user: jobuser.JobUser | None = None,
 ) -> int:
     """Run one worker in this process until stopped (with ``burst``: until the queues are empty)."""
     queue.connect.cache_clear()  # never share a connection with a parent process
-    context = tasks.make_context(settings, worker=identity(index))
+    context = tasks.make_context(settings, worker=identity(index), job_user=job_user)
     tasks.use(context)
     worker = JobWorker(queues, context=context)
     try:
@@ -340,9 +341,19 @@ def _child(
     index: int,
     parent: int,
     logging_level: str,
+    job_user: jobuser.JobUser | None,
 ) -> None:
     _stop_with_parent(parent)
-    os._exit(work(settings, queues, burst=burst, index=index, logging_level=logging_level))
+    os._exit(
+        work(
+            settings,
+            queues,
+            burst=burst,
+            index=index,
+            logging_level=logging_level,
+            job_user=job_user,
+        )
+    )
 
 
 def _sweep(settings: config.Settings) -> None:
@@ -363,11 +374,32 @@ def serve(
     concurrency: int = 1,
     burst: bool = False,
     logging_level: str = "INFO",
+    job_user: jobuser.JobUser | None = None,
 ) -> int:
-    """Run ``concurrency`` worker processes; forward stop signals; restart one that died."""
+    """Run ``concurrency`` worker processes; forward stop signals; restart one that died.
+
+    ``job_user`` (resolved by the caller when None): who jobs run as; when they run
+    as the worker's own user, one warning says so here, once for all the processes.
+    """
+    if job_user is None:
+        from multiflexi.executor.defaults import ExecutorSettings
+
+        job_user = jobuser.resolve(ExecutorSettings.from_environ(settings.environ), settings)
+    if job_user.note:
+        log.warning("%s", job_user.note)
+    else:
+        log.info("jobs run as %s, each worker's in a group of its own", job_user.name)
+    jobuser.make_undumpable()
     _sweep(settings)
     if concurrency <= 1:
-        return work(settings, queues, burst=burst, index=1, logging_level=logging_level)
+        return work(
+            settings,
+            queues,
+            burst=burst,
+            index=1,
+            logging_level=logging_level,
+            job_user=job_user,
+        )
     context = multiprocessing.get_context("fork")
     children: dict[int, multiprocessing.process.BaseProcess] = {}
     stopping = {"at": 0.0}
@@ -375,7 +407,7 @@ def serve(
     def launch(index: int) -> None:
         process = context.Process(
             target=_child,
-            args=(settings, list(queues), burst, index, os.getpid(), logging_level),
+            args=(settings, list(queues), burst, index, os.getpid(), logging_level, job_user),
             name=f"worker-{index}",
         )
         process.start()

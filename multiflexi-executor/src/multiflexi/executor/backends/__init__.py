@@ -56,6 +56,9 @@ class Launch:
     cwd: str
     cleanup: Callable[[], None] = _nothing
     stop: Callable[[], None] = _nothing
+    #: run it as the job user (the native back-end); False: as the worker (a container
+    #: engine's command line tool, which keeps the container from the worker's files itself)
+    as_job_user: bool = True
 
 
 @dataclasses.dataclass(frozen=True)

@@ -109,6 +109,7 @@ class ContainerBackend:
             cwd=work_dir,
             cleanup=cleanup,
             stop=functools.partial(self._remove, env, container),
+            as_job_user=False,
         )
 
     def leftovers(self, worker_environ: Mapping[str, str], tmp_dir: Path) -> list[Leftover]:

@@ -8,6 +8,7 @@ import datetime as dt
 import time
 from collections.abc import Iterator
 from typing import Any, Literal
+from urllib.parse import quote
 
 from flask import Response, json, request, send_file, stream_with_context
 from pydantic import AwareDatetime, Field
@@ -371,9 +372,19 @@ def download_artifact(job_id: int, artifact_id: int) -> Response:
     name = artifact.name.rsplit("/", 1)[-1] or f"artifact-{artifact.id}"
     if isinstance(data, bytes):
         response = Response(data, mimetype="application/octet-stream")
-        response.headers.set("Content-Disposition", "attachment", filename=name)
         response.headers["X-Artifact-Content-Type"] = artifact.content_type
-        return response
-    return send_file(
-        data, mimetype="application/octet-stream", as_attachment=True, download_name=name
-    )
+    else:
+        response = send_file(data, mimetype="application/octet-stream")
+    response.headers["Content-Disposition"] = attachment(name)
+    return response
+
+
+def attachment(name: str) -> str:
+    """``Content-Disposition`` for any file name (RFC 6266): an ASCII fallback, and RFC 5987's.
+
+    Control characters (a line break) become ``_`` in both; quotes and backslashes,
+    and anything not ASCII, in the fallback.
+    """
+    name = "".join("_" if ord(c) < 32 or ord(c) == 127 else c for c in name)
+    fallback = "".join(c if c.isascii() and c not in '"\\' else "_" for c in name)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
