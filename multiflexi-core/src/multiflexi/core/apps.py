@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from multiflexi.core import audit, jobcounts
+from multiflexi.core import audit, ids, jobcounts
 from multiflexi.core.audit import Actor
 from multiflexi.core.errors import Conflict, NotFound, ValidationError
 from multiflexi.core.models import Application, RunTemplate
@@ -21,8 +21,9 @@ EDITABLE = ("enabled", "title", "description", "homepage", "ociimage", "timeout"
 def get(session: Session, ref: int | str) -> Application:
     """An application by id, uuid or name."""
     app: Application | None
-    if isinstance(ref, int) or ref.isdigit():
-        app = session.get(Application, int(ref))
+    if isinstance(ref, int) or ids.looks_like_id(ref):
+        number = ref if isinstance(ref, int) else ids.parse(ref)
+        app = session.get(Application, number) if ids.is_id(number) else None
     else:
         app = session.scalar(
             sa.select(Application).where(sa.or_(Application.uuid == ref, Application.name == ref))

@@ -8,7 +8,7 @@ import click
 
 from multiflexi.cli import views
 from multiflexi.cli.context import App, pass_app
-from multiflexi.cli.params import BOOL, boolean_choice, pagination, read_secret
+from multiflexi.cli.params import BOOL, ID, boolean_choice, pagination, read_secret
 
 COLUMNS = ["id", "login", "email", "enabled", "is_admin", "last_login_at"]
 
@@ -89,7 +89,7 @@ def list_(app: App, limit: int, offset: int) -> None:
 
 
 @group.command("get")
-@click.option("--id", "object_id", type=int, default=None, help="User id.")
+@click.option("--id", "object_id", type=ID, default=None, help="User id.")
 @click.option("--login", default=None, help="User login.")
 @click.option(
     "--email",
@@ -156,7 +156,7 @@ def create(
 
 
 @group.command("update")
-@click.option("--id", "object_id", type=int, default=None, help="User id.")
+@click.option("--id", "object_id", type=ID, default=None, help="User id.")
 @click.option("--login", default=None, help="User login (to find the user).")
 @click.option("--email", default=None, help="New e-mail address (empty: none).")
 @click.option("--firstname", "--first-name", "first_name", default=None, help="New first name.")
@@ -203,7 +203,7 @@ def update(
 
 
 @group.command("delete")
-@click.option("--id", "object_id", type=int, default=None, help="User id.")
+@click.option("--id", "object_id", type=ID, default=None, help="User id.")
 @click.option("--login", default=None, help="User login.")
 @pass_app
 def delete(app: App, object_id: int | None, login: str | None) -> None:
