@@ -163,7 +163,9 @@ def create(
 @click.option("--lastname", "--last-name", "last_name", default=None, help="New last name.")
 @click.option("--enabled", type=BOOL, default=None, help="Enable or disable the user.")
 @click.option("--admin", type=BOOL, default=None, help="Make or unmake a global administrator.")
-@click.option("--unlock", is_flag=True, help="Lift a lock-out after failed logins.")
+@click.option(
+    "--unlock", is_flag=True, help="Lift the sign-in throttles of its login (all addresses)."
+)
 @password_options
 @pass_app
 def update(

@@ -346,6 +346,15 @@ def _errors_of(op: Operation) -> dict[str, Any]:
     if not op.public or op.body is not None:
         errors["401"] = _problem("Authentication is required, or it failed.")
         errors["403"] = _problem("The caller may see this but not do this.")
+        errors["429"] = {
+            **_problem("Too many failed logins of this login from this address; wait."),
+            "headers": {
+                "Retry-After": {
+                    "description": "seconds until this address may try this login again",
+                    "schema": {"type": "integer", "minimum": 1},
+                }
+            },
+        }
     if op.method != "GET":
         errors["409"] = _problem("The change conflicts with the current state.")
     if op.body is not None:
