@@ -107,3 +107,26 @@ def test_a_slug_still_works_where_an_id_or_a_slug_is_taken(cli, session, actor):
     company = companies.create(session, name="Acme", actor=actor)
     assert cli.json("company", "get", "--id", "acme")["id"] == company.id
     assert cli.json("company", "get", "--id", f"00{company.id}")["slug"] == "acme"
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "low"),
+    [
+        ("run-template", "--timeout", 1),
+        ("run-template", "--max-concurrency", 1),
+        ("run-template", "--max-attempts", 1),
+        ("run-template", "--retry-min-gap", 0),
+        ("application", "--timeout", 1),
+    ],
+)
+def test_a_setting_too_large_for_the_database_is_refused_and_changes_nothing(
+    cli, sleep_rt, command, option, low
+):
+    object_id = sleep_rt["rt_id"] if command == "run-template" else sleep_rt["app_id"]
+    before = cli.json(command, "get", "--id", str(object_id))
+    result = cli(command, "update", "--id", str(object_id), option, TOO_LARGE)
+    assert result.exit_code == 1, result.output
+    assert "must be a whole number" in result.stderr
+    assert f"from {low} to {ids.MAX_ID}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert cli.json(command, "get", "--id", str(object_id)) == before

@@ -67,10 +67,11 @@ def update(
         )
     timeout = changes.get("timeout")
     if timeout is not None and (
-        not isinstance(timeout, int) or isinstance(timeout, bool) or timeout < 1
+        not isinstance(timeout, int) or isinstance(timeout, bool) or not 1 <= timeout <= ids.MAX_ID
     ):
         raise ValidationError(
-            "application not changed", ["timeout: must be a whole number of seconds >= 1"]
+            "application not changed",
+            [f"timeout: must be a whole number of seconds from 1 to {ids.MAX_ID}"],
         )
     app = get(session, ref)
     with transaction(session):
