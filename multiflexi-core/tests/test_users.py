@@ -243,6 +243,7 @@ def test_failures_from_one_address_hold_back_that_address_only_until_the_window_
     assert len(throttled) == 1
     assert throttled[0].details["client"] == STRANGER
     assert throttled[0].details["failed_logins"] == users.MAX_FAILED_LOGINS
+    assert throttled[0].details["until"] == (T0 + throttle.WINDOW).isoformat()
 
 
 def test_unknown_logins_are_throttled_alike_so_a_refusal_reveals_nothing(session):

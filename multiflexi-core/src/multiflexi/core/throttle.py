@@ -29,6 +29,7 @@ import hashlib
 import hmac
 import ipaddress
 import math
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -115,7 +116,14 @@ def check(session: Session, address: str | None, login: str, *, now: dt.datetime
     return int(row.failures)
 
 
-def record_failure(session: Session, address: str | None, login: str, *, now: dt.datetime) -> int:
+class Count(NamedTuple):
+    """The failed logins of a client and login in the current window, and when it ends."""
+
+    failures: int
+    window_ends_at: dt.datetime
+
+
+def record_failure(session: Session, address: str | None, login: str, *, now: dt.datetime) -> Count:
     """Count one failed login; returns the count in the window. Commits on its own.
 
     Concurrent failures of the same client and login (several server processes)
@@ -138,9 +146,11 @@ def record_failure(session: Session, address: str | None, login: str, *, now: dt
                         key=key, login_key=login_key, failures=1, window_ends_at=now + WINDOW
                     )
                 )
-            failures = session.scalar(sa.select(_table.c.failures).where(_table.c.key == key))
+            row = session.execute(
+                sa.select(_table.c.failures, _table.c.window_ends_at).where(_table.c.key == key)
+            ).one()
             session.commit()
-            return int(failures or 1)
+            return Count(int(row.failures), row.window_ends_at)
         except IntegrityError:
             session.rollback()
             if attempt == _RETRIES - 1:
@@ -165,6 +175,7 @@ __all__ = [
     "MAX_FAILURES",
     "UNKNOWN_CLIENT",
     "WINDOW",
+    "Count",
     "LoginThrottled",
     "check",
     "client_of",

@@ -399,10 +399,6 @@ class _VerifiedPasswords:
             self._until.pop(key, None)
             self._until[key] = moment + VERIFIED_TTL
 
-    def clear(self) -> None:
-        with self._lock:
-            self._until.clear()
-
 
 _verified = _VerifiedPasswords()
 
@@ -445,9 +441,9 @@ def authenticate(
         if not remembered:  # remembered from this verification on, not from the last use
             _verified.remember(user, candidate, moment)
         return user
-    failures = throttle.record_failure(session, address, name, now=moment)
+    count = throttle.record_failure(session, address, name, now=moment)
     if user is not None and user.enabled and stored is not None:
-        _count_failure(session, user, failures, address, moment)
+        _count_failure(session, user, count, address)
     raise AuthenticationFailed()
 
 
@@ -473,15 +469,14 @@ def _record_success(
 
 
 def _count_failure(
-    session: Session, user: User, failures: int, address: str | None, moment: dt.datetime
+    session: Session, user: User, count: throttle.Count, address: str | None
 ) -> None:
     with transaction(session):
         # count in SQL, so concurrent attempts cannot overwrite each other's count
         session.execute(
             sa.update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1)
         )
-        if failures == throttle.MAX_FAILURES:  # the throttle holds this client back from now on
-            until = moment + throttle.WINDOW
+        if count.failures == throttle.MAX_FAILURES:  # the throttle holds this client back now
             audit.record(
                 session,
                 Actor(name=user.login, user_id=user.id, source="login"),
@@ -490,8 +485,8 @@ def _count_failure(
                 user.id,
                 details={
                     "client": throttle.client_of(address),
-                    "failed_logins": failures,
-                    "until": until.isoformat(),
+                    "failed_logins": count.failures,
+                    "until": count.window_ends_at.isoformat(),
                 },
             )
     session.expire(user, ["failed_logins"])
