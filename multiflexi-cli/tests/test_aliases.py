@@ -174,11 +174,11 @@ def test_user_create_takes_a_password_on_the_command_line_with_a_warning(cli, se
     assert "warning: a password on the command line is visible" in result.stderr
     assert "--ask-password" in result.stderr
     assert secret not in result.stdout + result.stderr
-    assert users.authenticate(session, "ops", secret).login == "ops"
+    assert users.authenticate(session, "ops", secret, address="192.0.2.10").login == "ops"
     changed = cli("user", "update", "--login", "ops", option, secret + "-new")
     assert changed.exit_code == 0, changed.stderr
     session.expire_all()
-    assert users.authenticate(session, "ops", secret + "-new").login == "ops"
+    assert users.authenticate(session, "ops", secret + "-new", address="192.0.2.10").login == "ops"
 
 
 def test_a_password_hash_is_refused_as_a_password(cli, session):

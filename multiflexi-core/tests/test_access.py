@@ -27,7 +27,9 @@ def two_companies(session):
 def member(session, login, company_id, role):
     user = users.create(session, login, actor=ADMIN, password=f"{login} password")
     users.grant(session, company_id, user.id, role, actor=ADMIN)
-    return access.principal_for(session, users.authenticate(session, login, f"{login} password"))
+    return access.principal_for(
+        session, users.authenticate(session, login, f"{login} password", address="192.0.2.10")
+    )
 
 
 def test_a_viewer_can_read_but_not_write(session, two_companies):

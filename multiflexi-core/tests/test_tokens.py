@@ -36,7 +36,7 @@ def test_wrong_or_malformed_tokens_get_the_same_error_as_a_wrong_password(sessio
     _, plaintext = tokens.create(session, user.id, "deploy", actor=ADMIN)
     flipped = plaintext[:-1] + ("A" if plaintext[-1] != "A" else "B")
     with pytest.raises(AuthenticationFailed) as wrong_password:
-        users.authenticate(session, "tina", "not her password")
+        users.authenticate(session, "tina", "not her password", address="192.0.2.10")
     for bad in (flipped, "", "mfx_", plaintext + "x", "Bearer " + plaintext, plaintext[4:]):
         with pytest.raises(AuthenticationFailed) as caught:
             tokens.authenticate(session, bad)
@@ -102,14 +102,15 @@ def test_a_revoked_token_is_refused_and_revoking_twice_changes_nothing(session, 
         tokens.revoke(session, 999, actor=ADMIN)
 
 
-def test_a_disabled_users_tokens_stop_working_but_a_password_lockout_does_not_stop_them(
+def test_a_disabled_users_tokens_stop_working_but_a_sign_in_throttle_does_not_stop_them(
     session, user
 ):
     _, plaintext = tokens.create(session, user.id, "ci", actor=ADMIN)
     for _ in range(users.MAX_FAILED_LOGINS):
         with pytest.raises(AuthenticationFailed):
-            users.authenticate(session, "tina", "guess")
-    assert users.get(session, user.id).locked_until is not None
+            users.authenticate(session, "tina", "guess", address="192.0.2.10")
+    with pytest.raises(users.LoginThrottled):
+        users.authenticate(session, "tina", "guess", address="192.0.2.10")
     assert tokens.authenticate(session, plaintext).id == user.id
 
     users.update(session, user.id, actor=ADMIN, enabled=False)
@@ -161,9 +162,9 @@ def test_no_password_or_token_in_plain_text_anywhere_in_the_database(session, en
     admin, generated = users.ensure_admin(session, "admin")
     user = users.create(session, "victor", actor=ADMIN, password="victor's first pw")
     users.set_password(session, user.id, "victor's second pw", actor=ADMIN)
-    users.authenticate(session, "victor", "victor's second pw")
+    users.authenticate(session, "victor", "victor's second pw", address="192.0.2.10")
     with pytest.raises(AuthenticationFailed):
-        users.authenticate(session, "victor", "a guessed password")
+        users.authenticate(session, "victor", "a guessed password", address="192.0.2.10")
     secrets = [generated, "victor's first pw", "victor's second pw", "a guessed password"]
     for i in range(3):
         token, plaintext = tokens.create(session, admin.id, f"t{i}", actor=ADMIN)

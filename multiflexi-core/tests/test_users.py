@@ -1,17 +1,25 @@
-"""Accounts, passwords, logins, lock-out, the first administrator and company roles."""
+"""Accounts, passwords, logins, the sign-in throttle, the first administrator and company roles."""
 
 import datetime as dt
+import subprocess
+import sys
+import textwrap
 
 import pytest
+import sqlalchemy as sa
 from argon2 import PasswordHasher
 
-from multiflexi.core import audit, users
+from multiflexi.core import audit, config, throttle, users
 from multiflexi.core import models as m
 from multiflexi.core.errors import Conflict, NotFound, ValidationError
-from multiflexi.core.users import AuthenticationFailed
+from multiflexi.core.users import AuthenticationFailed, LoginThrottled
+from multiflexi.database import tables
 
 ADMIN = audit.Actor.cli()
 T0 = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
+#: the client addresses logins come from
+HOME = "192.0.2.10"
+STRANGER = "203.0.113.66"
 
 
 class CountingHasher(PasswordHasher):
@@ -151,7 +159,7 @@ def test_password_is_stored_as_argon2id_and_logs_in(session):
     user = users.create(session, "dave", actor=ADMIN, password="s3cret-pass")
     assert user.password_hash.startswith("$argon2id$")
     assert "s3cret-pass" not in user.password_hash
-    assert users.authenticate(session, "dave", "s3cret-pass", now=T0).id == user.id
+    assert users.authenticate(session, "dave", "s3cret-pass", now=T0, address=HOME).id == user.id
     assert users.get(session, user.id).last_login_at == T0
 
 
@@ -162,22 +170,22 @@ def test_short_password_is_refused_with_a_clear_message_and_changes_nothing(sess
     user = users.create(session, "eve", actor=ADMIN, password="long enough")
     with pytest.raises(ValidationError, match="at least 8 characters"):
         users.set_password(session, user.id, "short", actor=ADMIN)
-    assert users.authenticate(session, "eve", "long enough").id == user.id
+    assert users.authenticate(session, "eve", "long enough", address=HOME).id == user.id
 
 
 def test_set_password_replaces_the_old_one_and_the_audit_log_does_not_hold_it(session):
     user = users.create(session, "frank", actor=ADMIN, password="old password")
     users.set_password(session, user.id, "new password", actor=ADMIN)
-    assert users.authenticate(session, "frank", "new password").id == user.id
+    assert users.authenticate(session, "frank", "new password", address=HOME).id == user.id
     with pytest.raises(AuthenticationFailed):
-        users.authenticate(session, "frank", "old password")
+        users.authenticate(session, "frank", "old password", address=HOME)
     assert audit_rows(session)[0].details == {"password": "changed"}
 
 
 def test_user_without_password_cannot_log_in(session):
     users.create(session, "robot", actor=ADMIN)
     with pytest.raises(AuthenticationFailed):
-        users.authenticate(session, "robot", "")
+        users.authenticate(session, "robot", "", address=HOME)
 
 
 def test_every_refusal_is_the_same_error_after_the_same_work(session, monkeypatch):
@@ -197,7 +205,7 @@ def test_every_refusal_is_the_same_error_after_the_same_work(session, monkeypatc
     for case, (login, password) in attempts.items():
         before = hasher.verifications
         with pytest.raises(AuthenticationFailed) as caught:
-            users.authenticate(session, login, password)
+            users.authenticate(session, login, password, address=HOME)
         seen[case] = (type(caught.value), caught.value.kind, str(caught.value))
         assert hasher.verifications - before == 1, case
         assert password not in str(caught.value)
@@ -205,65 +213,202 @@ def test_every_refusal_is_the_same_error_after_the_same_work(session, monkeypatc
     assert seen["unknown login"][1] == "authentication"
 
 
-def test_ten_failures_lock_the_account_until_the_lock_runs_out(session):
-    user = users.create(session, "heidi", actor=ADMIN, password="right password")
-    for i in range(users.MAX_FAILED_LOGINS):
+def fail(session, login, times, *, address, now=T0):
+    for _ in range(times):
         with pytest.raises(AuthenticationFailed):
-            users.authenticate(session, "heidi", f"guess {i}", now=T0 + dt.timedelta(seconds=i))
-    locked = users.get(session, user.id)
-    assert locked.failed_logins == users.MAX_FAILED_LOGINS
-    assert locked.locked_until is not None
-
-    # while locked even the right password is refused, with the same error
-    during = T0 + users.LOCKOUT - dt.timedelta(seconds=1)
-    with pytest.raises(AuthenticationFailed) as caught:
-        users.authenticate(session, "heidi", "right password", now=during)
-    with pytest.raises(AuthenticationFailed) as unknown:
-        users.authenticate(session, "nobody", "right password", now=during)
-    assert str(caught.value) == str(unknown.value)
-
-    after = T0 + users.LOCKOUT + dt.timedelta(seconds=10)
-    assert users.authenticate(session, "heidi", "right password", now=after).id == user.id
-    unlocked = users.get(session, user.id)
-    assert (unlocked.failed_logins, unlocked.locked_until) == (0, None)
-    assert [e.action for e in audit_rows(session)].count("lock") == 1
+            users.authenticate(session, login, "a wrong guess", address=address, now=now)
 
 
-def test_a_successful_login_resets_the_failure_count(session):
+def test_failures_from_one_address_hold_back_that_address_only_until_the_window_ends(session):
+    user = users.create(session, "heidi", actor=ADMIN, password="right password", is_admin=True)
+    fail(session, "heidi", users.MAX_FAILED_LOGINS, address=STRANGER)
+
+    # the stranger is refused, even with the right password, and told how long to wait
+    during = T0 + dt.timedelta(minutes=5)
+    with pytest.raises(LoginThrottled) as caught:
+        users.authenticate(session, "heidi", "right password", address=STRANGER, now=during)
+    assert caught.value.retry_after == (throttle.WINDOW - dt.timedelta(minutes=5)).seconds
+    assert caught.value.kind == "throttled"
+    assert "heidi" not in str(caught.value)
+
+    # the administrator still logs in from her own address; the account is not locked
+    assert users.authenticate(session, "heidi", "right password", address=HOME, now=during) == user
+    assert users.get(session, user.id).locked_until is None
+    # and the stranger may still try other logins
+    fail(session, "somebody-else", 1, address=STRANGER, now=during)
+
+    after = T0 + throttle.WINDOW
+    assert users.authenticate(session, "heidi", "right password", address=STRANGER, now=after)
+    throttled = [e for e in audit_rows(session) if e.action == "throttle"]
+    assert len(throttled) == 1
+    assert throttled[0].details["client"] == STRANGER
+    assert throttled[0].details["failed_logins"] == users.MAX_FAILED_LOGINS
+    assert throttled[0].details["until"] == (T0 + throttle.WINDOW).isoformat()
+
+
+def test_unknown_logins_are_throttled_alike_so_a_refusal_reveals_nothing(session):
+    users.create(session, "ivy", actor=ADMIN, password="right password")
+    fail(session, "ivy", users.MAX_FAILED_LOGINS, address=STRANGER)
+    fail(session, "no-such-user", users.MAX_FAILED_LOGINS, address=STRANGER)
+    for login in ("ivy", "no-such-user", "IVY"):  # letter case does not make a new count
+        with pytest.raises(LoginThrottled):
+            users.authenticate(session, login, "another guess", address=STRANGER, now=T0)
+
+
+def test_a_successful_login_clears_the_count_of_its_address(session):
     users.create(session, "ivan", actor=ADMIN, password="right password")
-    for _ in range(2):
-        for _ in range(users.MAX_FAILED_LOGINS - 1):
-            with pytest.raises(AuthenticationFailed):
-                users.authenticate(session, "ivan", "wrong", now=T0)
-        users.authenticate(session, "ivan", "right password", now=T0)
-    assert users.get_by_login(session, "ivan").locked_until is None
+    for _ in range(3):
+        fail(session, "ivan", users.MAX_FAILED_LOGINS - 1, address=HOME)
+        assert users.get_by_login(session, "ivan").failed_logins == users.MAX_FAILED_LOGINS - 1
+        users.authenticate(session, "ivan", "right password", address=HOME, now=T0)
+        assert users.get_by_login(session, "ivan").failed_logins == 0
 
 
-def test_after_the_lock_runs_out_a_wrong_password_does_not_lock_again_at_once(session):
+def test_after_the_window_a_wrong_password_starts_a_new_count(session):
     users.create(session, "judy", actor=ADMIN, password="right password")
-    for _ in range(users.MAX_FAILED_LOGINS):
-        with pytest.raises(AuthenticationFailed):
-            users.authenticate(session, "judy", "wrong", now=T0)
-    later = T0 + users.LOCKOUT + dt.timedelta(minutes=1)
-    with pytest.raises(AuthenticationFailed):
-        users.authenticate(session, "judy", "wrong", now=later)
-    assert users.get_by_login(session, "judy").locked_until is None
-    assert users.authenticate(session, "judy", "right password", now=later).login == "judy"
+    fail(session, "judy", users.MAX_FAILED_LOGINS, address=HOME)
+    later = T0 + throttle.WINDOW + dt.timedelta(minutes=1)
+    fail(session, "judy", users.MAX_FAILED_LOGINS - 1, address=HOME, now=later)
+    assert users.authenticate(session, "judy", "right password", address=HOME, now=later)
 
 
-def test_an_administrator_can_unlock_or_reset_a_locked_account(session):
+def test_an_administrator_lifts_the_throttle_from_every_address(session):
     user = users.create(session, "kim", actor=ADMIN, password="right password")
-    for _ in range(users.MAX_FAILED_LOGINS):
-        with pytest.raises(AuthenticationFailed):
-            users.authenticate(session, "kim", "wrong", now=T0)
+    for address in (HOME, STRANGER):
+        fail(session, "kim", users.MAX_FAILED_LOGINS, address=address)
     users.unlock(session, user.id, actor=ADMIN)
-    assert users.authenticate(session, "kim", "right password", now=T0).id == user.id
+    for address in (HOME, STRANGER):
+        assert users.authenticate(session, "kim", "right password", address=address, now=T0)
+    assert [e.action for e in audit_rows(session)].count("unlock") == 1
 
-    for _ in range(users.MAX_FAILED_LOGINS):
-        with pytest.raises(AuthenticationFailed):
-            users.authenticate(session, "kim", "wrong", now=T0)
+    fail(session, "kim", users.MAX_FAILED_LOGINS, address=HOME)
     users.set_password(session, user.id, "another password", actor=ADMIN)
-    assert users.authenticate(session, "kim", "another password", now=T0).id == user.id
+    assert users.authenticate(session, "kim", "another password", address=HOME, now=T0)
+
+
+def test_an_ipv6_client_counts_by_its_64_network(session):
+    users.create(session, "lou", actor=ADMIN, password="right password")
+    for host in range(1, users.MAX_FAILED_LOGINS + 1):
+        fail(session, "lou", 1, address=f"2001:db8:0:7::{host:x}")
+    with pytest.raises(LoginThrottled):
+        users.authenticate(session, "lou", "right password", address="2001:db8:0:7::ffff", now=T0)
+    assert users.authenticate(session, "lou", "right password", address="2001:db8:0:8::1", now=T0)
+    assert throttle.client_of("2001:db8:0:7:1:2:3:4") == "2001:db8:0:7::/64"
+    assert throttle.client_of("::ffff:192.0.2.10") == HOME
+    assert throttle.client_of(None) == throttle.client_of("") == throttle.UNKNOWN_CLIENT
+
+
+def test_nothing_readable_of_the_login_or_address_is_stored(session):
+    users.create(session, "max", actor=ADMIN, password="right password")
+    mistake = "my-Secret-Passw0rd"  # typed into the login field
+    fail(session, mistake, 1, address=STRANGER)
+    fail(session, "max", 1, address=STRANGER)
+    rows = session.execute(sa.select(tables.login_throttles)).all()
+    assert len(rows) == 2
+    text = repr(rows).lower()
+    assert mistake.lower() not in text and "max" not in text and STRANGER not in text
+
+
+def _failures_in_a_process(url: str, master_key: str, count: int) -> str:
+    script = textwrap.dedent(
+        f"""
+        import datetime as dt, os
+        from argon2 import PasswordHasher
+        from multiflexi.core import config, users
+        users.PASSWORD_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+        settings = config.load_settings(environ={{
+            "DATABASE_URL": {url!r}, "ENCRYPTION_MASTER_KEY": {master_key!r},
+            "MULTIFLEXI_DATA_DIR": os.getcwd()}}, env_file=os.devnull)
+        engine = config.create_engine(settings.database_url)
+        with config.session_factory(engine, settings)() as session:
+            for _ in range({count}):
+                try:
+                    users.authenticate(session, "nina", "guess", address={STRANGER!r})
+                except users.AuthenticationFailed:
+                    pass
+        """
+    )
+    return script
+
+
+def test_processes_share_the_count(session, settings, tmp_path):
+    """Several server processes guessing at once: every failure counts, in every process."""
+    users.create(session, "nina", actor=ADMIN, password="right password")
+    per_process = users.MAX_FAILED_LOGINS // 2
+    script = _failures_in_a_process(settings.database_url, settings.master_key, per_process)
+    running = [
+        subprocess.Popen([sys.executable, "-c", script], cwd=tmp_path, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    for process in running:
+        _, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err.decode()
+    with pytest.raises(LoginThrottled):
+        users.authenticate(session, "nina", "right password", address=STRANGER)
+    assert users.get_by_login(session, "nina").failed_logins == 2 * per_process
+
+
+# --------------------------------------------------------------------------
+# verified passwords are remembered briefly
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def counting(monkeypatch):
+    hasher = CountingHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(users, "PASSWORD_HASHER", hasher)
+    return hasher
+
+
+def login_costs(counting, session, login, password, now=T0):
+    """How many argon2 verifications one successful login took."""
+    before = counting.verifications
+    users.authenticate(session, login, password, address=HOME, now=now)
+    return counting.verifications - before
+
+
+def test_a_verified_password_is_not_hashed_again_until_the_ttl_runs_out(session, counting):
+    users.create(session, "olga", actor=ADMIN, password="right password")
+    assert login_costs(counting, session, "olga", "right password") == 1
+    within = T0 + users.VERIFIED_TTL - dt.timedelta(seconds=1)
+    assert login_costs(counting, session, "olga", "right password", now=within) == 0
+    # a wrong password is always checked, and fails
+    with pytest.raises(AuthenticationFailed):
+        users.authenticate(session, "olga", "right passwork", address=HOME, now=within)
+    assert (
+        login_costs(counting, session, "olga", "right password", now=T0 + users.VERIFIED_TTL) == 1
+    )
+
+
+def test_a_new_password_a_disabled_account_or_a_role_change_drop_the_memory(session, counting):
+    user = users.create(session, "pia", actor=ADMIN, password="right password")
+    assert login_costs(counting, session, "pia", "right password") == 1
+
+    # changed in another session (as another server process would)
+    with config.session_factory(session.get_bind(), session.info["settings"])() as other:
+        users.set_password(other, user.id, "a new password", actor=ADMIN)
+    session.expire_all()
+    with pytest.raises(AuthenticationFailed):
+        users.authenticate(session, "pia", "right password", address=HOME, now=T0)
+    assert login_costs(counting, session, "pia", "a new password") == 1
+
+    users.update(session, user.id, actor=ADMIN, enabled=False)
+    with pytest.raises(AuthenticationFailed):
+        users.authenticate(session, "pia", "a new password", address=HOME, now=T0)
+    users.update(session, user.id, actor=ADMIN, enabled=True)
+
+    users.update(session, user.id, actor=ADMIN, is_admin=True)
+    assert login_costs(counting, session, "pia", "a new password") == 1
+    assert login_costs(counting, session, "pia", "a new password") == 0
+
+
+def test_a_throttled_client_is_refused_even_with_a_remembered_password(session, counting):
+    users.create(session, "quinn", actor=ADMIN, password="right password")
+    users.authenticate(session, "quinn", "right password", address=HOME, now=T0)
+    fail(session, "quinn", users.MAX_FAILED_LOGINS, address=STRANGER)
+    with pytest.raises(LoginThrottled):
+        users.authenticate(session, "quinn", "right password", address=STRANGER, now=T0)
+    assert login_costs(counting, session, "quinn", "right password") == 0
 
 
 def test_old_hash_parameters_are_upgraded_at_the_next_login(session, monkeypatch):
@@ -271,12 +416,12 @@ def test_old_hash_parameters_are_upgraded_at_the_next_login(session, monkeypatch
     old_hash = user.password_hash
     stronger = PasswordHasher(time_cost=2, memory_cost=2048, parallelism=1)
     monkeypatch.setattr(users, "PASSWORD_HASHER", stronger)
-    users.authenticate(session, "leo", "right password")
+    users.authenticate(session, "leo", "right password", address=HOME)
     new_hash = users.get(session, user.id).password_hash
     assert new_hash != old_hash
     assert "m=2048,t=2,p=1" in new_hash
     assert not stronger.check_needs_rehash(new_hash)
-    assert users.authenticate(session, "leo", "right password").id == user.id
+    assert users.authenticate(session, "leo", "right password", address=HOME).id == user.id
 
 
 def test_a_wrong_password_does_not_upgrade_the_hash(session, monkeypatch):
@@ -286,17 +431,19 @@ def test_a_wrong_password_does_not_upgrade_the_hash(session, monkeypatch):
         users, "PASSWORD_HASHER", PasswordHasher(time_cost=2, memory_cost=2048, parallelism=1)
     )
     with pytest.raises(AuthenticationFailed):
-        users.authenticate(session, "mia", "wrong password")
+        users.authenticate(session, "mia", "wrong password", address=HOME)
     assert users.get(session, user.id).password_hash == old_hash
 
 
 def test_repeated_logins_record_the_last_login_at_most_once_a_minute(session):
     users.create(session, "ned", actor=ADMIN, password="right password")
-    users.authenticate(session, "ned", "right password", now=T0)
-    users.authenticate(session, "ned", "right password", now=T0 + dt.timedelta(seconds=30))
+    users.authenticate(session, "ned", "right password", now=T0, address=HOME)
+    users.authenticate(
+        session, "ned", "right password", now=T0 + dt.timedelta(seconds=30), address=HOME
+    )
     assert users.get_by_login(session, "ned").last_login_at == T0
     later = T0 + dt.timedelta(seconds=61)
-    users.authenticate(session, "ned", "right password", now=later)
+    users.authenticate(session, "ned", "right password", now=later, address=HOME)
     assert users.get_by_login(session, "ned").last_login_at == later
 
 
@@ -341,19 +488,19 @@ def test_ensure_admin_creates_an_administrator_with_a_random_password_once(sessi
     user, password = users.ensure_admin(session, "admin")
     assert user.is_admin and user.enabled
     assert password is not None and len(password) >= 16
-    assert users.authenticate(session, "admin", password).id == user.id
+    assert users.authenticate(session, "admin", password, address=HOME).id == user.id
     assert password not in str(audit_rows(session)[0].details)
 
     again, second = users.ensure_admin(session, "admin")
     assert (again.id, second) == (user.id, None)
-    assert users.authenticate(session, "admin", password).id == user.id
+    assert users.authenticate(session, "admin", password, address=HOME).id == user.id
     assert users.list(session).total == 1
 
 
 def test_ensure_admin_uses_a_given_password_and_returns_none(session):
     user, generated = users.ensure_admin(session, "boss", "given password")
     assert generated is None
-    assert users.authenticate(session, "boss", "given password").id == user.id
+    assert users.authenticate(session, "boss", "given password", address=HOME).id == user.id
 
 
 def test_ensure_admin_with_users_present_creates_nobody(session):

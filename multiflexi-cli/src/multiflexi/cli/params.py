@@ -76,8 +76,59 @@ def check_time(
     return value
 
 
+class IdType(click.ParamType):
+    """An object id: a whole number from 1 to the largest id the database stores.
+
+    Every id option of every command uses :data:`ID`, so a number no object can
+    have (``--id 99999999999999999999``, ``--id 0``) is a usage error naming the
+    option (exit 2), never a query the database would overflow on.
+    """
+
+    name = "integer"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        from multiflexi.core import ids
+
+        if ids.is_id(value):
+            return int(value)
+        text = str(value).strip()
+        number = ids.parse(text)
+        if number is None:
+            what = "an id" if ids.looks_like_id(text) or text.startswith("-") else "a number"
+            self.fail(
+                f"{_shown(text)} is not {what}: ids are whole numbers from {ids.MIN_ID}"
+                f" to {ids.MAX_ID}",
+                param,
+                ctx,
+            )
+        return number
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+class IdOrKeyType(IdType):
+    """An id or a natural key (a slug, a name): text, but digits must be an id in range."""
+
+    name = "text"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from multiflexi.core import ids
+
+        if isinstance(value, str) and ids.looks_like_id(value.strip()):
+            return str(super().convert(value, param, ctx))
+        return value
+
+
+#: the type of every id option (``--id``, ``--user-id``, ``--app-id``, ...)
+ID = IdType()
+#: the type of every option that takes an id or a slug (``--company``)
+ID_OR_KEY = IdOrKeyType()
+
+
 def id_option(help_text: str = "Id of the object.", *, required: bool = True) -> Callable[[F], F]:
-    return click.option("--id", "object_id", type=int, required=required, help=help_text)
+    return click.option("--id", "object_id", type=ID, required=required, help=help_text)
 
 
 class LazyChoice(click.Choice[Any]):
@@ -123,7 +174,7 @@ class LazyChoice(click.Choice[Any]):
 def runtemplate_id_option(help_text: str = "Run template id.") -> Callable[[F], F]:
     """The run template a command is about: ``--id``, also ``--runtemplate-id`` (the original's)."""
     return click.option(
-        "--id", "--runtemplate-id", "object_id", type=int, required=True, help=help_text
+        "--id", "--runtemplate-id", "object_id", type=ID, required=True, help=help_text
     )
 
 
@@ -134,6 +185,7 @@ def company_option(
         "--company-id",
         "--company",
         "company",
+        type=ID_OR_KEY,
         required=required,
         help=help_text,
     )
@@ -141,7 +193,7 @@ def company_option(
 
 def app_options(func: F) -> F:
     func = click.option("--app-uuid", default=None, help="Application uuid.")(func)
-    func = click.option("--app-id", type=int, default=None, help="Application id.")(func)
+    func = click.option("--app-id", type=ID, default=None, help="Application id.")(func)
     return func
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from multiflexi.core import audit, jobcounts
+from multiflexi.core import audit, ids, jobcounts
 from multiflexi.core.audit import Actor
 from multiflexi.core.errors import Conflict, NotFound, ValidationError
 from multiflexi.core.models import Application, RunTemplate
@@ -21,8 +21,9 @@ EDITABLE = ("enabled", "title", "description", "homepage", "ociimage", "timeout"
 def get(session: Session, ref: int | str) -> Application:
     """An application by id, uuid or name."""
     app: Application | None
-    if isinstance(ref, int) or ref.isdigit():
-        app = session.get(Application, int(ref))
+    if isinstance(ref, int) or ids.looks_like_id(ref):
+        number = ref if isinstance(ref, int) else ids.parse(ref)
+        app = session.get(Application, number) if ids.is_id(number) else None
     else:
         app = session.scalar(
             sa.select(Application).where(sa.or_(Application.uuid == ref, Application.name == ref))
@@ -66,10 +67,11 @@ def update(
         )
     timeout = changes.get("timeout")
     if timeout is not None and (
-        not isinstance(timeout, int) or isinstance(timeout, bool) or timeout < 1
+        not isinstance(timeout, int) or isinstance(timeout, bool) or not 1 <= timeout <= ids.MAX_ID
     ):
         raise ValidationError(
-            "application not changed", ["timeout: must be a whole number of seconds >= 1"]
+            "application not changed",
+            [f"timeout: must be a whole number of seconds from 1 to {ids.MAX_ID}"],
         )
     app = get(session, ref)
     with transaction(session):

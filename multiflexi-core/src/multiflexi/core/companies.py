@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from multiflexi.core import audit, fieldtypes, jobcounts, lookups, vault
+from multiflexi.core import audit, fieldtypes, ids, jobcounts, lookups, vault
 from multiflexi.core.audit import Actor
 from multiflexi.core.errors import Conflict, NotFound, ValidationError
 from multiflexi.core.models import (
@@ -64,8 +64,9 @@ def _check(name: str | None, slug: str | None, email: str | None) -> list[str]:
 def get(session: Session, ref: int | str) -> Company:
     """A company by id or by slug."""
     company: Company | None
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-        company = session.get(Company, int(ref))
+    if isinstance(ref, int) or ids.looks_like_id(ref):
+        number = ref if isinstance(ref, int) else ids.parse(ref)
+        company = session.get(Company, number) if ids.is_id(number) else None
     else:
         company = session.scalar(sa.select(Company).where(Company.slug == ref))
     if company is None:

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from multiflexi.core import audit, companies, fieldtypes, vault
+from multiflexi.core import audit, companies, fieldtypes, ids, vault
 from multiflexi.core.audit import REDACTED, Actor
 from multiflexi.core.errors import Conflict, NotFound, ValidationError
 from multiflexi.core.models import (
@@ -57,8 +57,9 @@ class FieldSpec:
 def prototype(session: Session, ref: int | str) -> CredentialPrototype:
     """A prototype by id, uuid or code."""
     found: CredentialPrototype | None
-    if isinstance(ref, int) or ref.isdigit():
-        found = session.get(CredentialPrototype, int(ref))
+    if isinstance(ref, int) or ids.looks_like_id(ref):
+        number = ref if isinstance(ref, int) else ids.parse(ref)
+        found = session.get(CredentialPrototype, number) if ids.is_id(number) else None
     else:
         found = session.scalar(
             sa.select(CredentialPrototype).where(

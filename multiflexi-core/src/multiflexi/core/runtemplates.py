@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from multiflexi.core import audit, companies, fieldtypes, jobcounts, schedules, vault
+from multiflexi.core import audit, companies, fieldtypes, ids, jobcounts, schedules, vault
 from multiflexi.core.audit import Actor
 from multiflexi.core.errors import Conflict, MissingRequired, NotFound, ValidationError
 from multiflexi.core.models import (
@@ -120,8 +120,9 @@ def _check_settings(session: Session, merged: Mapping[str, Any]) -> list[str]:
         value = merged.get(key)
         if value is None and key == "timeout":
             continue
-        if not isinstance(value, int) or isinstance(value, bool) or value < low:
-            errors.append(f"{key}: must be a whole number >= {low}")
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= ids.MAX_ID:
+            # the database's INTEGER holds no more than the largest id
+            errors.append(f"{key}: must be a whole number from {low} to {ids.MAX_ID}")
     if merged.get("retry_backoff", "none") not in ("none", "fixed", "linear", "exponential"):
         errors.append("retry_backoff: must be none, fixed, linear or exponential")
     queue = merged.get("queue") or ""

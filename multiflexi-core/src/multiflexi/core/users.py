@@ -1,10 +1,20 @@
 """Users: accounts, passwords, logins, the first administrator, company roles.
 
 Passwords are kept only as argon2id hashes. :func:`authenticate` answers every
-failure (unknown login, wrong password, disabled or locked account) with the
-same :class:`AuthenticationFailed` after the same hashing work, so a caller
-cannot tell which logins exist. Failed attempts are counted per account; after
-:data:`MAX_FAILED_LOGINS` in a row the account is locked for :data:`LOCKOUT`.
+failure (unknown login, wrong password, disabled account) with the same
+:class:`AuthenticationFailed` after the same hashing work, so a caller cannot
+tell which logins exist. Failed attempts are throttled per client address and
+login (:mod:`multiflexi.core.throttle`: :class:`LoginThrottled` after
+:data:`MAX_FAILED_LOGINS` within the throttle's window); no account is ever
+locked for everyone, so strangers cannot lock an administrator out.
+
+A password that was verified is remembered for :data:`VERIFIED_TTL` (in the
+process, under a keyed hash of the user's id, password hash, enabled and admin
+flags and the password; never the password itself), so HTTP Basic on every API
+request does not pay for argon2 each time. A new password, disabling the account
+or changing its global role changes that key, so the memory is dropped at once
+in every process (each reads the user's row on every request); company roles are
+read afresh on every request anyway.
 
 These functions carry no access policy: the faces ask :mod:`multiflexi.core.access`
 first. They do keep one safety rule of their own: the last enabled global
@@ -14,18 +24,22 @@ administrator can be neither deleted, disabled nor demoted.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import re
 import secrets
+import threading
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
-from multiflexi.core import audit, lookups
+from multiflexi.core import audit, lookups, throttle
 from multiflexi.core.audit import Actor
 from multiflexi.core.errors import Conflict, MultiFlexiError, NotFound, ValidationError
 from multiflexi.core.models import Company, CompanyUser, User
+from multiflexi.core.throttle import LoginThrottled
 from multiflexi.core.unit import Page, paginate, transaction
 from multiflexi.database.tables import COMPANY_ROLES
 
@@ -34,8 +48,12 @@ from multiflexi.database.tables import COMPANY_ROLES
 PASSWORD_HASHER = PasswordHasher()
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
-MAX_FAILED_LOGINS = 10
-LOCKOUT = dt.timedelta(minutes=15)
+#: failed logins of one login from one client before the throttle refuses it (for a while)
+MAX_FAILED_LOGINS = throttle.MAX_FAILURES
+#: how long a verified password is remembered (0 turns the memory off)
+VERIFIED_TTL = dt.timedelta(seconds=60)
+#: at most this many verified passwords are remembered per process
+VERIFIED_MAX = 10_000
 #: a successful login records itself at most this often (no write per API request)
 LOGIN_RECORD_INTERVAL = dt.timedelta(minutes=1)
 MAX_LOGIN_LENGTH = 128
@@ -288,7 +306,7 @@ def update(
 
 
 def set_password(session: Session, user_id: int, password: str | None, *, actor: Actor) -> User:
-    """Set (or with None remove) the password; also lifts a lock-out."""
+    """Set (or with None remove) the password; also lifts the login's sign-in throttles."""
     if password is not None:
         _check_password(password)
     with transaction(session):
@@ -296,6 +314,7 @@ def set_password(session: Session, user_id: int, password: str | None, *, actor:
         user.password_hash = None if password is None else PASSWORD_HASHER.hash(password)
         user.failed_logins = 0
         user.locked_until = None
+        throttle.lift(session, user.login)
         audit.record(
             session,
             actor,
@@ -308,13 +327,17 @@ def set_password(session: Session, user_id: int, password: str | None, *, actor:
 
 
 def unlock(session: Session, user_id: int, *, actor: Actor) -> User:
-    """Lift a lock-out and forget the failed attempts."""
+    """Forget the failed attempts: lift the login's sign-in throttles from every address.
+
+    (Also clears ``locked_until``, which versions before the throttle set.)
+    """
     with transaction(session):
         user = get(session, user_id)
-        if user.locked_until is not None or user.failed_logins:
+        lifted = throttle.lift(session, user.login)
+        if lifted or user.locked_until is not None or user.failed_logins:
             user.failed_logins = 0
             user.locked_until = None
-            audit.record(session, actor, "unlock", _ENTITY, user.id)
+            audit.record(session, actor, "unlock", _ENTITY, user.id, details={"throttles": lifted})
     return user
 
 
@@ -333,70 +356,140 @@ def delete(session: Session, user_id: int, *, actor: Actor) -> None:
 # --------------------------------------------------------------------------
 
 
-def authenticate(
-    session: Session, login: str, password: str, *, now: dt.datetime | None = None
-) -> User:
-    """The enabled, unlocked user whose login and password these are; else AuthenticationFailed.
+class _VerifiedPasswords:
+    """Passwords verified lately, by a keyed hash of the user's state and the password.
 
-    ``now`` (aware) replaces the clock, for tests and replays.
+    The key is an HMAC (with a random key of this process) over the user's id,
+    password hash, enabled and admin flags and the password: no password is kept,
+    and any change of those makes the key (and so the memory) different, in every
+    process at once.
+    """
+
+    def __init__(self) -> None:
+        self._secret = secrets.token_bytes(32)
+        self._until: dict[bytes, dt.datetime] = {}
+        self._lock = threading.Lock()
+
+    def _key(self, user: User, password: str) -> bytes:
+        parts = (str(user.id), user.password_hash or "", str(user.enabled), str(user.is_admin))
+        data = "\x00".join((*parts, password)).encode("utf-8", "surrogatepass")
+        return hmac.new(self._secret, data, hashlib.sha256).digest()
+
+    def holds(self, user: User, password: str, moment: dt.datetime) -> bool:
+        key = self._key(user, password)
+        with self._lock:
+            until = self._until.get(key)
+            if until is None:
+                return False
+            if moment < until:
+                return True
+            del self._until[key]
+            return False
+
+    def remember(self, user: User, password: str, moment: dt.datetime) -> None:
+        if VERIFIED_TTL.total_seconds() <= 0:
+            return
+        key = self._key(user, password)
+        with self._lock:
+            if len(self._until) >= VERIFIED_MAX:
+                for old in [k for k, until in self._until.items() if until <= moment]:
+                    del self._until[old]
+                while len(self._until) >= VERIFIED_MAX:  # the oldest first
+                    del self._until[next(iter(self._until))]
+            self._until.pop(key, None)
+            self._until[key] = moment + VERIFIED_TTL
+
+
+_verified = _VerifiedPasswords()
+
+
+def authenticate(
+    session: Session,
+    login: str,
+    password: str,
+    *,
+    address: str | None,
+    now: dt.datetime | None = None,
+) -> User:
+    """The enabled user whose login and password these are; else AuthenticationFailed.
+
+    ``address`` is the client's (its peer address): failed logins are throttled
+    per address and login, and a client at the limit gets :class:`LoginThrottled`
+    (before any password is checked) until its window ends. ``now`` (aware)
+    replaces the clock, for tests and replays.
     """
     moment = _now(now)
+    name = login if isinstance(login, str) else ""
+    earlier = throttle.check(session, address, name, now=moment)
     hasher = PASSWORD_HASHER
-    dummy = _dummy_hash(hasher)
     candidate = password if isinstance(password, str) else ""
-    user = None
-    if isinstance(login, str) and _LOGIN_RE.fullmatch(login):
-        user = _find_login(session, login)
+    user = _find_login(session, login) if _LOGIN_RE.fullmatch(name) else None
     stored = user.password_hash if user is not None else None
-    matches, rehash = _verify(hasher, stored or dummy, candidate)
-    matches = matches and stored is not None
-    if user is None:
-        raise AuthenticationFailed()
-
-    accepted = False
-    with transaction(session):
-        if user.locked_until is not None and user.locked_until <= moment:
-            user.locked_until = None  # the lock has run out: a fresh series of attempts
-            user.failed_logins = 0
-            session.flush()  # before the counting below, which reads the stored count
-        locked = user.locked_until is not None
-        if matches and user.enabled and not locked:
-            accepted = True
-            _record_success(user, hasher, candidate, rehash, moment)
-        elif user.enabled and not locked and stored is not None:
-            _record_failure(session, user, moment)
-    if not accepted:
-        raise AuthenticationFailed()
-    return user
+    remembered = (
+        user is not None and stored is not None and _verified.holds(user, candidate, moment)
+    )
+    if remembered:
+        matches, rehash = True, False
+    else:
+        matches, rehash = _verify(hasher, stored or _dummy_hash(hasher), candidate)
+        matches = matches and stored is not None
+    if user is not None and matches and user.enabled:
+        _record_success(session, user, hasher, candidate, rehash, moment)
+        if earlier:
+            with transaction(session):
+                throttle.forget(session, address, name)
+        if not remembered:  # remembered from this verification on, not from the last use
+            _verified.remember(user, candidate, moment)
+        return user
+    count = throttle.record_failure(session, address, name, now=moment)
+    if user is not None and user.enabled and stored is not None:
+        _count_failure(session, user, count, address)
+    raise AuthenticationFailed()
 
 
 def _record_success(
-    user: User, hasher: PasswordHasher, password: str, rehash: bool, moment: dt.datetime
+    session: Session,
+    user: User,
+    hasher: PasswordHasher,
+    password: str,
+    rehash: bool,
+    moment: dt.datetime,
 ) -> None:
-    if rehash:
-        user.password_hash = hasher.hash(password)
-    if user.failed_logins:
-        user.failed_logins = 0
     last = user.last_login_at
-    if last is None or moment - last >= LOGIN_RECORD_INTERVAL:
-        user.last_login_at = moment
+    due = last is None or moment - last >= LOGIN_RECORD_INTERVAL
+    if not (rehash or user.failed_logins or due):
+        return  # nothing to write: most API requests with HTTP Basic
+    with transaction(session):
+        if rehash:
+            user.password_hash = hasher.hash(password)
+        if user.failed_logins:
+            user.failed_logins = 0
+        if due:
+            user.last_login_at = moment
 
 
-def _record_failure(session: Session, user: User, moment: dt.datetime) -> None:
-    # count in SQL, so concurrent attempts cannot overwrite each other's count
-    user.failed_logins = User.failed_logins + 1
-    session.flush()
-    session.refresh(user, ["failed_logins"])
-    if user.failed_logins >= MAX_FAILED_LOGINS:
-        user.locked_until = moment + LOCKOUT
-        audit.record(
-            session,
-            Actor(name=user.login, user_id=user.id, source="login"),
-            "lock",
-            _ENTITY,
-            user.id,
-            details={"failed_logins": user.failed_logins, "until": user.locked_until.isoformat()},
+def _count_failure(
+    session: Session, user: User, count: throttle.Count, address: str | None
+) -> None:
+    with transaction(session):
+        # count in SQL, so concurrent attempts cannot overwrite each other's count
+        session.execute(
+            sa.update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1)
         )
+        if count.failures == throttle.MAX_FAILURES:  # the throttle holds this client back now
+            audit.record(
+                session,
+                Actor(name=user.login, user_id=user.id, source="login"),
+                "throttle",
+                _ENTITY,
+                user.id,
+                details={
+                    "client": throttle.client_of(address),
+                    "failed_logins": count.failures,
+                    "until": count.window_ends_at.isoformat(),
+                },
+            )
+    session.expire(user, ["failed_logins"])
 
 
 def ensure_admin(
@@ -532,11 +625,12 @@ def members(
 
 
 __all__ = [
-    "LOCKOUT",
     "MAX_FAILED_LOGINS",
     "MIN_PASSWORD_LENGTH",
     "PASSWORD_HASHER",
+    "VERIFIED_TTL",
     "AuthenticationFailed",
+    "LoginThrottled",
     "authenticate",
     "create",
     "delete",

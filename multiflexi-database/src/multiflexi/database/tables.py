@@ -727,6 +727,16 @@ leases = Table(
     Column("expires_at", UTCDateTime(), nullable=False, index=True),
 )
 
+login_throttles = Table(
+    "login_throttles",
+    metadata,
+    Column("key", String(64), primary_key=True, comment="keyed hash of client address and login"),
+    Column("login_key", String(64), nullable=False, index=True, comment="keyed hash of the login"),
+    Column("failures", Integer, nullable=False, default=0, server_default="0"),
+    Column("window_ends_at", UTCDateTime(), nullable=False, index=True),
+    comment="failed logins per client address and login, for the sign-in throttle",
+)
+
 #: (table, value column, key-id column) of every value that may be sealed:
 #: a row is encrypted when its key-id column is not NULL
 ENCRYPTED_COLUMNS: list[tuple[str, str, str]] = [

@@ -7,13 +7,16 @@ its page, login and logout, the original's ping). The caller becomes a core
 applies the one access policy (tenant isolation, roles).
 
 * ``Authorization: Bearer mfx_...``: an API token (``core.tokens.authenticate``).
-* ``Authorization: Basic ...``: login and password (``core.users.authenticate``;
-  failed attempts count towards the account's lock-out).
+* ``Authorization: Basic ...``: login and password (``core.users.authenticate``,
+  which throttles failed logins per client address and login: a client at the
+  limit is answered 429 with ``Retry-After``, here and at ``POST /auth/login``).
 * The ``session`` cookie set by ``POST /api/v1/auth/login``. A request that
   changes something with only the cookie must also send the ``X-CSRF-Token``
   header the login answered with.
 
-A refusal is a 401 problem document that never repeats what was sent.
+A refusal is a 401 problem document that never repeats what was sent. The client
+address is the peer's (``request.remote_addr``); behind a reverse proxy, have the
+proxy's address replaced by the client's before the app sees it.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from multiflexi.core import access, tokens, users
 from multiflexi.core.access import Principal
 from multiflexi.core.errors import NotFound
 from multiflexi.core.models import User
-from multiflexi.core.users import AuthenticationFailed
+from multiflexi.core.users import AuthenticationFailed, LoginThrottled
 from multiflexi.server import app as server_app
 from multiflexi.server.errors import problem
 
@@ -55,6 +58,18 @@ def unauthorized(detail: str = _REFUSED) -> Response:
     return response
 
 
+def throttled(refusal: LoginThrottled) -> Response:
+    """429 with Retry-After: too many failed logins of this login from this client."""
+    response = problem(429, "Too many failed logins", refusal.message, kind=refusal.kind)
+    response.headers["Retry-After"] = str(refusal.retry_after)
+    return response
+
+
+def client_address() -> str | None:
+    """The address the sign-in throttle counts the request's failed logins under."""
+    return request.remote_addr
+
+
 def _basic(value: str) -> tuple[str, str]:
     try:
         decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
@@ -74,7 +89,8 @@ def _from_header(header: str) -> tuple[User, str]:
             return tokens.authenticate(db, value.strip()), "api:token"
         if scheme.lower() == "basic" and value.strip():
             login, password = _basic(value)
-            return users.authenticate(db, login, password), "api:basic"
+            user = users.authenticate(db, login, password, address=client_address())
+            return user, "api:basic"
     except AuthenticationFailed:
         raise Unauthorized from None
     raise Unauthorized
@@ -100,7 +116,8 @@ def _from_session() -> tuple[User, str]:
 
 
 def identify() -> Principal:
-    """The principal of the current request, or :class:`Unauthorized`."""
+    """The principal of the current request; else :class:`Unauthorized`, or
+    :class:`~multiflexi.core.users.LoginThrottled` for a client held back."""
     header = request.headers.get("Authorization")
     user, source = _from_header(header) if header else _from_session()
     return access.principal_for(server_app.session(), user, source=source)
@@ -144,16 +161,20 @@ def guard(blueprint: Blueprint, is_public: Callable[[str | None], bool]) -> None
             g.principal = identify()
         except Unauthorized:
             return unauthorized()
+        except LoginThrottled as refusal:
+            return throttled(refusal)
         return None
 
 
 __all__ = [
     "CSRF_HEADER",
     "Unauthorized",
+    "client_address",
     "current_principal",
     "end_session",
     "guard",
     "identify",
     "start_session",
+    "throttled",
     "unauthorized",
 ]

@@ -10,7 +10,7 @@ import click
 
 from multiflexi.cli import views
 from multiflexi.cli.context import App, pass_app
-from multiflexi.cli.params import BOOL, boolean_choice, pagination
+from multiflexi.cli.params import BOOL, ID, boolean_choice, pagination
 
 COLUMNS = ["id", "name", "version", "uuid", "enabled", "executable"]
 MANIFEST_PATTERNS = ("*.multiflexi.app.json", "*.app.json")
@@ -54,7 +54,7 @@ def list_(app: App, search: str | None, enabled: str | None, limit: int, offset:
 
 
 @group.command("get")
-@click.option("--id", "object_id", type=int, default=None, help="Application id.")
+@click.option("--id", "object_id", type=ID, default=None, help="Application id.")
 @click.option("--uuid", default=None, help="Application uuid.")
 @click.option("--name", default=None, help="Application name.")
 @pass_app
@@ -112,7 +112,7 @@ def create(
 
 
 @group.command("update")
-@click.option("--id", "object_id", type=int, required=True, help="Application id.")
+@click.option("--id", "object_id", type=ID, required=True, help="Application id.")
 @click.option("--enabled", type=BOOL, default=None, help="Enable or disable it.")
 @click.option("--title", default=None, help="New title.")
 @click.option("--description", default=None, help="New description.")
@@ -150,7 +150,7 @@ def update(
 
 
 @group.command("delete")
-@click.option("--id", "object_id", type=int, required=True, help="Application id.")
+@click.option("--id", "object_id", type=ID, required=True, help="Application id.")
 @click.option("--force", is_flag=True, help="Also delete the run templates that use it.")
 @pass_app
 def delete(app: App, object_id: int, force: bool) -> None:
@@ -210,7 +210,7 @@ def import_json(app: App, path: Path) -> None:
 
 
 @group.command("export-json")
-@click.option("--id", "object_id", type=int, required=True, help="Application id.")
+@click.option("--id", "object_id", type=ID, required=True, help="Application id.")
 @click.option(
     "--file",
     "path",

@@ -39,12 +39,14 @@ def list_(
     offset: int,
 ) -> None:
     """Audit entries, newest first."""
-    from multiflexi.core import audit, companies
+    from multiflexi.core import audit, companies, ids
 
     # an id is taken as it is: the log keeps the entries of a company deleted since
     company_id = None
-    if company:
-        company_id = int(company) if company.isdigit() else companies.get(app.session, company).id
+    if company and ids.looks_like_id(company):  # the option's type checked its range
+        company_id = int(company)
+    elif company:
+        company_id = companies.get(app.session, company).id
     page = audit.entries(
         app.session,
         entity_type=entity_type,

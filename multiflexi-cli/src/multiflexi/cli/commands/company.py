@@ -6,7 +6,7 @@ import click
 
 from multiflexi.cli import views
 from multiflexi.cli.context import App, pass_app
-from multiflexi.cli.params import BOOL, boolean_choice, pagination
+from multiflexi.cli.params import BOOL, ID_OR_KEY, boolean_choice, pagination
 
 COLUMNS = ["id", "slug", "name", "ic", "email", "enabled"]
 
@@ -28,7 +28,7 @@ def list_(app: App, limit: int, offset: int) -> None:
 
 
 @group.command("get")
-@click.option("--id", "ref", default=None, help="Company id.")
+@click.option("--id", "ref", type=ID_OR_KEY, default=None, help="Company id.")
 @click.option("--slug", default=None, help="Company slug.")
 @click.option(
     "--ic",
@@ -88,7 +88,7 @@ def create(
 
 
 @group.command("update")
-@click.option("--id", "company", required=True, help="Company id or slug.")
+@click.option("--id", "company", type=ID_OR_KEY, required=True, help="Company id or slug.")
 @click.option("--name", default=None, help="New name.")
 @click.option("--slug", default=None, help="New short code.")
 @click.option("--ic", default=None, help="New company registration number.")
@@ -117,7 +117,7 @@ def update(
 
 
 @group.command("remove")
-@click.option("--id", "company", required=True, help="Company id or slug.")
+@click.option("--id", "company", type=ID_OR_KEY, required=True, help="Company id or slug.")
 @pass_app
 def remove(app: App, company: str) -> None:
     """Delete a company with everything it owns (run templates, jobs, credentials)."""

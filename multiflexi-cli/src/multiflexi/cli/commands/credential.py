@@ -6,7 +6,7 @@ import click
 
 from multiflexi.cli import views
 from multiflexi.cli.context import App, pass_app
-from multiflexi.cli.params import company_option, pagination, parse_pairs, read_secret
+from multiflexi.cli.params import ID, company_option, pagination, parse_pairs, read_secret
 
 COLUMNS = ["id", "name", "company_id", "prototype", "credential_type_id"]
 
@@ -32,7 +32,7 @@ def list_(app: App, company: str | None, limit: int, offset: int) -> None:
 
 
 @group.command("get")
-@click.option("--id", "object_id", type=int, required=True, help="Credential id.")
+@click.option("--id", "object_id", type=ID, required=True, help="Credential id.")
 @click.option("--reveal", is_flag=True, help="Show the values in plain text (asks; audited).")
 @click.option("--yes", is_flag=True, help="With --reveal: do not ask (for scripts).")
 @pass_app
@@ -58,7 +58,7 @@ def get(app: App, object_id: int, reveal: bool, yes: bool) -> None:
 
 @group.command("create")
 @company_option()
-@click.option("--credential-type-id", type=int, required=True, help="The company's type.")
+@click.option("--credential-type-id", type=ID, required=True, help="The company's type.")
 @click.option("--name", required=True, help="Credential name.")
 @click.option(
     "--field",
@@ -100,7 +100,7 @@ def create(
 
 
 @group.command("update")
-@click.option("--id", "object_id", type=int, required=True, help="Credential id.")
+@click.option("--id", "object_id", type=ID, required=True, help="Credential id.")
 @click.option("--name", default=None, help="New name.")
 @click.option(
     "--field",
@@ -131,7 +131,7 @@ def update(
 
 
 @group.command("check")
-@click.option("--id", "object_id", type=int, required=True, help="Credential id.")
+@click.option("--id", "object_id", type=ID, required=True, help="Credential id.")
 @pass_app
 def check(app: App, object_id: int) -> None:
     """Check now whether the credential is usable (state, message; never a value; audited)."""
@@ -142,7 +142,7 @@ def check(app: App, object_id: int) -> None:
 
 
 @group.command("remove")
-@click.option("--id", "object_id", type=int, required=True, help="Credential id.")
+@click.option("--id", "object_id", type=ID, required=True, help="Credential id.")
 @pass_app
 def remove(app: App, object_id: int) -> None:
     """Delete a credential (run templates bound to it lose it)."""

@@ -10,7 +10,7 @@ import click
 
 from multiflexi.cli import views
 from multiflexi.cli.context import App, pass_app
-from multiflexi.cli.params import pagination
+from multiflexi.cli.params import ID, pagination
 
 PATTERNS = ("*.credprototype.json", "*.crdprototype.json", "*.crdprtype.json")
 
@@ -38,7 +38,7 @@ def list_(app: App, limit: int, offset: int) -> None:
 
 
 @group.command("get")
-@click.option("--id", "object_id", type=int, default=None, help="Prototype id.")
+@click.option("--id", "object_id", type=ID, default=None, help="Prototype id.")
 @click.option("--uuid", default=None, help="Prototype uuid.")
 @click.option("--code", default=None, help="Prototype code.")
 @pass_app
@@ -125,7 +125,7 @@ def validate_json(app: App, path: Path) -> None:
 
 
 @group.command("export-json")
-@click.option("--id", "object_id", type=int, required=True, help="Prototype id.")
+@click.option("--id", "object_id", type=ID, required=True, help="Prototype id.")
 @click.option(
     "--file",
     "path",

@@ -6,7 +6,7 @@ import click
 
 from multiflexi.cli import views
 from multiflexi.cli.context import App, pass_app
-from multiflexi.cli.params import company_option, pagination
+from multiflexi.cli.params import ID, company_option, pagination
 
 
 @click.group("credential-type")
@@ -31,7 +31,7 @@ def list_(app: App, company: str | None, limit: int, offset: int) -> None:
 
 
 @group.command("get")
-@click.option("--id", "object_id", type=int, required=True, help="Credential type id.")
+@click.option("--id", "object_id", type=ID, required=True, help="Credential type id.")
 @pass_app
 def get(app: App, object_id: int) -> None:
     """Show a credential type with its fields."""
@@ -62,7 +62,7 @@ def create(app: App, company: str, name: str, prototype: str) -> None:
 
 
 @group.command("delete")
-@click.option("--id", "object_id", type=int, required=True, help="Credential type id.")
+@click.option("--id", "object_id", type=ID, required=True, help="Credential type id.")
 @pass_app
 def delete(app: App, object_id: int) -> None:
     """Delete a credential type that no credential uses."""

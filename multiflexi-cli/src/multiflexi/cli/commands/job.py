@@ -8,7 +8,7 @@ import click
 
 from multiflexi.cli import views
 from multiflexi.cli.context import App, pass_app
-from multiflexi.cli.params import LazyChoice, company_option, pagination
+from multiflexi.cli.params import ID, LazyChoice, company_option, pagination
 
 COLUMNS = ["id", "runtemplate_id", "state", "exitcode", "schedule_type", "scheduled_at"]
 #: the original's --status names -> our states
@@ -50,7 +50,7 @@ def group() -> None:
     "(not started yet) and successful work too.",
 )
 @company_option(required=False)
-@click.option("--runtemplate-id", type=int, default=None, help="Only jobs of this run template.")
+@click.option("--runtemplate-id", type=ID, default=None, help="Only jobs of this run template.")
 @pagination(default_limit=50)
 @pass_app
 def list_(
@@ -91,7 +91,7 @@ def _redacted_environment(app: App, job: Any) -> dict[str, str] | None:
 
 
 @group.command("get")
-@click.option("--id", "object_id", type=int, required=True, help="Job id.")
+@click.option("--id", "object_id", type=ID, required=True, help="Job id.")
 @pass_app
 def get(app: App, object_id: int) -> None:
     """Show a job: state, exit code, command, environment (redacted) and its output."""
@@ -119,7 +119,7 @@ def get(app: App, object_id: int) -> None:
 
 
 @group.command("cancel")
-@click.option("--id", "object_id", type=int, required=True, help="Job id.")
+@click.option("--id", "object_id", type=ID, required=True, help="Job id.")
 @pass_app
 def cancel(app: App, object_id: int) -> None:
     """Cancel a job that has not finished (a running one is stopped by its worker)."""
@@ -130,7 +130,7 @@ def cancel(app: App, object_id: int) -> None:
 
 
 @group.command("tail")
-@click.option("--id", "object_id", type=int, required=True, help="Job id.")
+@click.option("--id", "object_id", type=ID, required=True, help="Job id.")
 @click.option("-f", "--follow", is_flag=True, help="Keep printing until the job finishes.")
 @click.option(
     "--timeout",
@@ -148,7 +148,7 @@ def tail(app: App, object_id: int, follow: bool, timeout: float | None) -> None:
 
 
 @group.command("delete")
-@click.option("--id", "object_id", type=int, required=True, help="Job id.")
+@click.option("--id", "object_id", type=ID, required=True, help="Job id.")
 @pass_app
 def delete(app: App, object_id: int) -> None:
     """Delete a job that is not queued or running, with its output."""

@@ -13,6 +13,7 @@ from multiflexi.cli import views
 from multiflexi.cli.context import App, pass_app
 from multiflexi.cli.params import (
     BOOL,
+    ID,
     app_options,
     boolean_choice,
     check_time,
@@ -413,7 +414,7 @@ def preview(app: App, object_id: int, count: int) -> None:
 
 @group.command("assign-credential")
 @runtemplate_id_option()
-@click.option("--credential-id", type=int, required=True, help="Credential id.")
+@click.option("--credential-id", type=ID, required=True, help="Credential id.")
 @pass_app
 def assign_credential(app: App, object_id: int, credential_id: int) -> None:
     """Bind a company credential (it replaces one of the same kind)."""
@@ -433,7 +434,7 @@ def assign_credential(app: App, object_id: int, credential_id: int) -> None:
 
 @group.command("unassign-credential")
 @runtemplate_id_option()
-@click.option("--credential-id", type=int, required=True, help="Credential id.")
+@click.option("--credential-id", type=ID, required=True, help="Credential id.")
 @pass_app
 def unassign_credential(app: App, object_id: int, credential_id: int) -> None:
     """Unbind a credential (exit 3 when it was not bound)."""

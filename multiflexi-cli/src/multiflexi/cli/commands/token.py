@@ -8,7 +8,7 @@ import click
 
 from multiflexi.cli import views
 from multiflexi.cli.context import App, pass_app
-from multiflexi.cli.params import pagination
+from multiflexi.cli.params import ID, pagination
 
 
 @click.group("token")
@@ -17,7 +17,7 @@ def group() -> None:
 
 
 @group.command("list")
-@click.option("--user-id", "--user", "user_id", type=int, default=None, help="Only this user's.")
+@click.option("--user-id", "--user", "user_id", type=ID, default=None, help="Only this user's.")
 @click.option("--active", is_flag=True, help="Leave out revoked and expired tokens.")
 @pagination()
 @pass_app
@@ -33,7 +33,7 @@ def list_(app: App, user_id: int | None, active: bool, limit: int, offset: int) 
 
 
 @group.command("get")
-@click.option("--id", "object_id", type=int, required=True, help="Token id.")
+@click.option("--id", "object_id", type=ID, required=True, help="Token id.")
 @pass_app
 def get(app: App, object_id: int) -> None:
     """Show a token's record (prefix, dates; never the token)."""
@@ -43,7 +43,7 @@ def get(app: App, object_id: int) -> None:
 
 
 @group.command("create")
-@click.option("--user-id", "--user", "user_id", type=int, required=True, help="Owner's id.")
+@click.option("--user-id", "--user", "user_id", type=ID, required=True, help="Owner's id.")
 @click.option("--name", default="cli", show_default=True, help="What the token is for.")
 @click.option(
     "--expires-in-days",
@@ -75,7 +75,7 @@ group.add_command(create, "generate")
 
 
 @group.command("revoke")
-@click.option("--id", "object_id", type=int, required=True, help="Token id.")
+@click.option("--id", "object_id", type=ID, required=True, help="Token id.")
 @pass_app
 def revoke(app: App, object_id: int) -> None:
     """Stop a token from working."""

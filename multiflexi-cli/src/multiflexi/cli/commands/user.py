@@ -8,7 +8,7 @@ import click
 
 from multiflexi.cli import views
 from multiflexi.cli.context import App, pass_app
-from multiflexi.cli.params import BOOL, boolean_choice, pagination, read_secret
+from multiflexi.cli.params import BOOL, ID, boolean_choice, pagination, read_secret
 
 COLUMNS = ["id", "login", "email", "enabled", "is_admin", "last_login_at"]
 
@@ -89,7 +89,7 @@ def list_(app: App, limit: int, offset: int) -> None:
 
 
 @group.command("get")
-@click.option("--id", "object_id", type=int, default=None, help="User id.")
+@click.option("--id", "object_id", type=ID, default=None, help="User id.")
 @click.option("--login", default=None, help="User login.")
 @click.option(
     "--email",
@@ -156,14 +156,16 @@ def create(
 
 
 @group.command("update")
-@click.option("--id", "object_id", type=int, default=None, help="User id.")
+@click.option("--id", "object_id", type=ID, default=None, help="User id.")
 @click.option("--login", default=None, help="User login (to find the user).")
 @click.option("--email", default=None, help="New e-mail address (empty: none).")
 @click.option("--firstname", "--first-name", "first_name", default=None, help="New first name.")
 @click.option("--lastname", "--last-name", "last_name", default=None, help="New last name.")
 @click.option("--enabled", type=BOOL, default=None, help="Enable or disable the user.")
 @click.option("--admin", type=BOOL, default=None, help="Make or unmake a global administrator.")
-@click.option("--unlock", is_flag=True, help="Lift a lock-out after failed logins.")
+@click.option(
+    "--unlock", is_flag=True, help="Lift the sign-in throttles of its login (all addresses)."
+)
 @password_options
 @pass_app
 def update(
@@ -203,7 +205,7 @@ def update(
 
 
 @group.command("delete")
-@click.option("--id", "object_id", type=int, default=None, help="User id.")
+@click.option("--id", "object_id", type=ID, default=None, help="User id.")
 @click.option("--login", default=None, help="User login.")
 @pass_app
 def delete(app: App, object_id: int | None, login: str | None) -> None:

@@ -9,7 +9,7 @@ from flask import Response
 from pydantic import Field
 
 from multiflexi.core import access, users
-from multiflexi.core.users import AuthenticationFailed
+from multiflexi.core.users import AuthenticationFailed, LoginThrottled
 from multiflexi.server import auth
 from multiflexi.server.api import blueprint
 from multiflexi.server.api.common import Input, Output, Text, db
@@ -43,12 +43,16 @@ class LoginOut(Output):
     public=True,
 )
 def login(body: LoginIn) -> LoginOut | Response:
-    """Wrong login or password, a disabled or a locked account all answer the same 401."""
+    """Wrong login or password and a disabled account all answer the same 401. After
+    too many failed logins of one login from one address, that address is answered 429
+    with Retry-After for that login (other addresses are not affected)."""
     session = db()
     try:
-        user = users.authenticate(session, body.login, body.password)
+        user = users.authenticate(session, body.login, body.password, address=auth.client_address())
     except AuthenticationFailed:
         return auth.unauthorized("wrong login or password")
+    except LoginThrottled as refusal:
+        return auth.throttled(refusal)
     csrf = auth.start_session(user)
     principal = access.principal_for(session, user, source="web")
     roles = {str(k): v for k, v in sorted(principal.roles.items())}

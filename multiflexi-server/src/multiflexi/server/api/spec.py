@@ -21,14 +21,15 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Blueprint, Response, json, request
+from flask.blueprints import BlueprintSetupState
 from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
+from werkzeug.routing import IntegerConverter, Map
 
+from multiflexi.core.ids import MAX_ID  # largest id a path accepts; bigger ones are 404
 from multiflexi.server.errors import PROBLEM, problem
 
-#: largest id a path accepts; bigger numbers are answered 404 by the router
-MAX_ID = 2**31 - 1
 _RULE_PARAM = re.compile(r"<(?:(?P<conv>[a-z]+)(?:\([^)]*\))?:)?(?P<name>[a-z_]+)>")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
@@ -158,7 +159,8 @@ def operation(
     method = method.upper()
     if response is None and media_type is None and status == 200:
         status = 204  # nothing to say
-    flask_rule = rule.replace("<int:", f"<int(max={MAX_ID}):")
+    flask_rule = rule.replace("<int:", f"<{IdConverter.NAME}:")
+    _use_id_converter(blueprint)
     adapter = TypeAdapter(response) if response is not None else None
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -214,6 +216,50 @@ def operation(
         return view
 
     return decorate
+
+
+def _at_most(limit: int) -> str:
+    """A regular expression of the decimal numbers from 0 to ``limit`` (leading zeros allowed)."""
+    digits = str(limit)
+    options = [f"[0-9]{{1,{len(digits) - 1}}}"] if len(digits) > 1 else []
+    for i, digit in enumerate(digits):
+        lowest = "1" if i == 0 and len(digits) > 1 else "0"
+        if digit > lowest:
+            rest = len(digits) - i - 1
+            tail = f"[0-9]{{{rest}}}" if rest else ""
+            below = str(int(digit) - 1)
+            span = below if below == lowest else f"[{lowest}-{below}]"
+            options.append(f"{digits[:i]}{span}{tail}")
+    options.append(digits)
+    return "0*(?:" + "|".join(options) + ")"
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` of a documented rule: only numbers up to MAX_ID match the path at all.
+
+    A bigger number matches no rule, so it is a 404 whatever the method (werkzeug
+    answers 405 when a rule's pattern matched and only its converter refused).
+    """
+
+    NAME = "mfx_id"
+    regex = _at_most(MAX_ID)
+
+    def __init__(self, map: Map) -> None:
+        super().__init__(map, max=MAX_ID)
+
+
+_WITH_ID_CONVERTER: set[str] = set()
+
+
+def _use_id_converter(blueprint: Blueprint) -> None:
+    """Have the app know the id converter before the blueprint's first rule is added."""
+    if blueprint.name in _WITH_ID_CONVERTER:
+        return
+    _WITH_ID_CONVERTER.add(blueprint.name)
+
+    @blueprint.record_once
+    def _register(state: BlueprintSetupState) -> None:
+        state.app.url_map.converters[IdConverter.NAME] = IdConverter
 
 
 def _is_model(kind: Any) -> bool:
@@ -300,6 +346,15 @@ def _errors_of(op: Operation) -> dict[str, Any]:
     if not op.public or op.body is not None:
         errors["401"] = _problem("Authentication is required, or it failed.")
         errors["403"] = _problem("The caller may see this but not do this.")
+        errors["429"] = {
+            **_problem("Too many failed logins of this login from this address; wait."),
+            "headers": {
+                "Retry-After": {
+                    "description": "seconds until this address may try this login again",
+                    "schema": {"type": "integer", "minimum": 1},
+                }
+            },
+        }
     if op.method != "GET":
         errors["409"] = _problem("The change conflicts with the current state.")
     if op.body is not None:

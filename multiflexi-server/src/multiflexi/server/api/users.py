@@ -42,7 +42,10 @@ class UserOut(Output):
     last_name: str | None
     enabled: bool
     is_admin: bool
-    locked_until: dt.datetime | None
+    locked_until: dt.datetime | None = Field(
+        description="only versions before the sign-in throttle set it; failed logins are"
+        " now throttled per client address and login, never locking the account"
+    )
     last_login_at: dt.datetime | None
     created_at: dt.datetime | None
 
@@ -222,7 +225,8 @@ def update_user(user_id: int, body: UserChanges) -> UserOut:
     response=UserOut,
 )
 def set_password(user_id: int, body: PasswordIn) -> UserOut:
-    """Own password, or any user's for an administrator; also lifts a lock-out."""
+    """Own password, or any user's for an administrator; also lifts the sign-in throttles
+    of the login (every address)."""
     user = reach(user_id)
     return out(users.set_password(db(), user.id, body.password, actor=caller()))
 
