@@ -54,7 +54,10 @@ def main() -> None:
 )
 @click.option("--demo", is_flag=True, help="Import example applications and run a demo job.")
 def up(data_dir: Path | None, port: int, workers: int, demo: bool) -> None:
-    """Start the whole stack on this machine in the foreground (Ctrl-C stops it)."""
+    """Start the whole stack on this machine in the foreground (Ctrl-C stops it).
+
+    A component that exits is started again; only Ctrl-C or SIGTERM stop the stack.
+    """
     from multiflexi.all import stack
 
     environ = dict(os.environ)
@@ -68,6 +71,8 @@ def up(data_dir: Path | None, port: int, workers: int, demo: bool) -> None:
         code = stack.run(options, environ, say=click.echo)
     except stack.StackError as exc:
         _fail(str(exc))
+    except KeyboardInterrupt:  # Ctrl-C before the stack's own handlers were in place
+        raise SystemExit(130) from None
     except Exception as exc:  # a component's own user-facing error: one line, no traceback
         from multiflexi.core.errors import MultiFlexiError
 
