@@ -618,7 +618,9 @@ def _start(
     echo: Callable[[str], object],
 ) -> None:
     """Start the stack; returns early when a stop is requested on the way."""
-    redis_url = environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    from multiflexi.core.config import DEFAULT_REDIS_URL
+
+    redis_url = environ.get("REDIS_URL") or DEFAULT_REDIS_URL
     if redis_answers(redis_url):
         echo(f"Redis: using {redis_url}")
     else:
