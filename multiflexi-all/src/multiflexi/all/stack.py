@@ -589,11 +589,23 @@ def _until(supervisor: Supervisor, condition: Callable[[], bool], timeout: float
     return False
 
 
-def run(options: StackOptions, environ: Mapping[str, str], say: object = print) -> int:
-    """Start everything, print where it is, keep it running until SIGINT or SIGTERM."""
+def run(
+    options: StackOptions,
+    environ: Mapping[str, str],
+    say: object = print,
+    supervisor: Supervisor | None = None,
+) -> int:
+    """Start everything, print where it is, keep it running until SIGINT or SIGTERM.
+
+    A ``supervisor`` whose handlers are already installed carries a stop that came
+    before (then nothing is started).
+    """
     echo: Callable[[str], object] = say if callable(say) else print
-    supervisor = Supervisor(echo)
+    supervisor = supervisor or Supervisor(echo)
+    echo = supervisor.say
     with supervisor.installed():
+        if supervisor.stopping:
+            return 0
         check_port(options.host, options.port)
         grace = stop_grace(environ)
         data_dir = options.data_dir.expanduser().absolute()
