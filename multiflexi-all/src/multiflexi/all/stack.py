@@ -409,7 +409,7 @@ def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
 class Supervisor:
     """Starts the components, starts again the ones that exit, and stops them all.
 
-    It is told to stop by SIGINT or SIGTERM (``install`` sets the handlers);
+    It is told to stop by SIGINT or SIGTERM (``installed()`` sets the handlers);
     nothing else stops it.
     """
 
@@ -473,7 +473,15 @@ class Supervisor:
                 component.process = None
                 component.restart_at = now + delay
             elif process is None and now >= (component.restart_at or float("inf")):
-                self.start(component)
+                try:
+                    self.start(component)
+                except OSError as exc:  # its program went away, say: try again later
+                    component.quick_exits += 1
+                    delay = restart_delay(component.quick_exits)
+                    self.say(
+                        f"{component.name} could not start ({exc}); trying again in {delay:g} s"
+                    )
+                    component.restart_at = now + delay
 
     def sleep(self, seconds: float) -> None:
         """Watch the components for ``seconds``, or until a stop is requested."""
