@@ -7,6 +7,9 @@ nox -s build            sdists, wheels and the Ansible collection into dist/
 nox -s install_alone    each wheel alone in a fresh venv, import and --version
 nox -s bench [-- NAME]  measurements into bench/results/NAME.json
 nox -s up               the whole stack on this machine, with a demo
+nox -s test_report      the totals of the tests sessions' reports, skipped tests by reason
+
+`nox` alone runs lint, typecheck, tests, build, install_alone and, last, test_report.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import xml.etree.ElementTree as ET
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import nox
@@ -21,9 +26,15 @@ import nox
 ROOT = Path(__file__).resolve().parent
 DIST = ROOT / "dist"
 COLLECTION = ROOT / "multiflexi-ansible-collection"
+#: each tests session's JUnit XML report, summed up by the test_report session
+REPORTS = ROOT / ".nox" / "test-reports"
+#: seconds `nox -s up` waits for the stack to stop after Ctrl-C before killing it (its
+#: workers may let a running job finish first); the stack's children die with it anyway
+STACK_STOP_TIMEOUT = 120.0
 
+nox.needs_version = ">=2024.3.2"  # session.run(interrupt_timeout=..., terminate_timeout=...)
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["lint", "typecheck", "tests", "build", "install_alone"]
+nox.options.sessions = ["lint", "typecheck", "tests", "build", "install_alone", "test_report"]
 nox.options.error_on_missing_interpreters = True
 
 #: distribution -> the sibling distributions it requires directly
@@ -95,9 +106,65 @@ def install_local(
 @nox.parametrize("dist", list(SIBLINGS))
 def tests(session: nox.Session, dist: str) -> None:
     """One distribution's tests, with only its declared dependencies and test tools."""
+    report = REPORTS / f"{dist}.xml"
+    report.unlink(missing_ok=True)  # a run that breaks before pytest leaves no old report
     install_local(session, dist, ["test", *TEST_EXTRAS.get(dist, [])])
     session.chdir(ROOT / f"multiflexi-{dist}")
-    session.run("pytest", "tests", *session.posargs)
+    session.run("pytest", "tests", f"--junitxml={report}", *session.posargs)
+
+
+def read_report(path: Path) -> tuple[Counter[str], Counter[str]]:
+    """(outcome -> count, skip reason -> count) of one JUnit XML report written by pytest."""
+    outcomes: Counter[str] = Counter()
+    reasons: Counter[str] = Counter()
+    root = ET.parse(path).getroot()  # noqa: S314 - a file our own pytest run wrote
+    for case in root.iter("testcase"):
+        skipped = case.find("skipped")
+        if case.find("failure") is not None:
+            outcomes["failed"] += 1
+        elif case.find("error") is not None:
+            outcomes["errors"] += 1
+        elif skipped is None:
+            outcomes["passed"] += 1
+        elif skipped.get("type") == "pytest.xfail":
+            outcomes["xfailed"] += 1
+        else:
+            outcomes["skipped"] += 1
+            reasons[skipped.get("message") or "(no reason given)"] += 1
+    return outcomes, reasons
+
+
+@nox.session(venv_backend="none")
+def test_report(session: nox.Session) -> None:
+    """Totals of the tests sessions' reports, and every skipped test counted by its reason.
+
+    The reports are moved to .nox/test-reports/last/ afterwards, so the next run counts
+    only its own.
+    """
+    found = {dist: REPORTS / f"{dist}.xml" for dist in SIBLINGS}
+    totals: Counter[str] = Counter()
+    by_reason: dict[str, Counter[str]] = defaultdict(Counter)
+    for dist, path in found.items():
+        if not path.exists():
+            session.log(f"{dist:9} no report (its tests session did not run or did not finish)")
+            continue
+        outcomes, reasons = read_report(path)
+        totals.update(outcomes)
+        for reason, count in reasons.items():
+            by_reason[reason][dist] += count
+        session.log(f"{dist:9} " + ", ".join(f"{n} {k}" for k, n in sorted(outcomes.items())))
+    session.log("total     " + (", ".join(f"{n} {k}" for k, n in sorted(totals.items())) or "-"))
+    skipped = totals["skipped"]
+    session.log(f"skipped tests: {skipped}" + (", by reason:" if skipped else ""))
+    ranked = sorted(by_reason.items(), key=lambda item: (-sum(item[1].values()), item[0]))
+    for reason, per_dist in ranked:
+        where = ", ".join(f"{dist} {n}" for dist, n in sorted(per_dist.items()))
+        session.log(f"{sum(per_dist.values()):6}  {reason}  ({where})")
+    last = REPORTS / "last"
+    last.mkdir(parents=True, exist_ok=True)
+    for path in found.values():
+        if path.exists():
+            path.replace(last / path.name)
 
 
 @nox.session(python=PYTHON)
@@ -216,4 +283,13 @@ def up(session: nox.Session) -> None:
     """The whole stack on this machine with the demo (multiflexi up --demo)."""
     install_local(session, "all", [])
     args = session.posargs or ["--demo"]
-    session.run("multiflexi", "up", *args, env={k: v for k, v in os.environ.items()})
+    # Ctrl-C reaches the stack itself from the terminal; nox's SIGTERM a second later is
+    # the same request to it, and nox then waits for the orderly stop
+    session.run(
+        "multiflexi",
+        "up",
+        *args,
+        env={k: v for k, v in os.environ.items()},
+        interrupt_timeout=1.0,
+        terminate_timeout=STACK_STOP_TIMEOUT,
+    )

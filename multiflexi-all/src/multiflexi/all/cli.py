@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from multiflexi.all import __version__, versions
+from multiflexi.all import __version__
 
 DEPLOY_FILES = (
     "multiflexi-server.service",
@@ -56,20 +56,28 @@ def main() -> None:
 )
 @click.option("--demo", is_flag=True, help="Import example applications and run a demo job.")
 def up(data_dir: Path | None, port: int, workers: int, demo: bool) -> None:
-    """Start the whole stack on this machine in the foreground (Ctrl-C stops it)."""
+    """Start the whole stack on this machine in the foreground (Ctrl-C stops it).
+
+    A component that exits is started again; only Ctrl-C or SIGTERM stop the stack.
+    """
     from multiflexi.all import stack
 
-    environ = dict(os.environ)
-    options = stack.StackOptions(
-        data_dir=data_dir or stack.default_data_dir(environ),
-        port=port,
-        workers=workers,
-        demo=demo,
-    )
+    # the stop signals are the stack's from here on (the module imports only the stdlib)
+    supervisor = stack.Supervisor(click.echo)
     try:
-        code = stack.run(options, environ, say=click.echo)
+        with supervisor.installed():
+            environ = dict(os.environ)
+            options = stack.StackOptions(
+                data_dir=data_dir or stack.default_data_dir(environ),
+                port=port,
+                workers=workers,
+                demo=demo,
+            )
+            code = stack.run(options, environ, supervisor=supervisor)
     except stack.StackError as exc:
         _fail(str(exc))
+    except KeyboardInterrupt:  # Ctrl-C before the stack's own handlers were in place
+        raise SystemExit(130) from None
     except Exception as exc:  # a component's own user-facing error: one line, no traceback
         from multiflexi.core.errors import MultiFlexiError
 
@@ -90,6 +98,8 @@ def up(data_dir: Path | None, port: int, workers: int, demo: bool) -> None:
 )
 def versions_command(fmt: str, env_file: Path | None) -> None:
     """Installed component versions, the schema revision, and whether it is the pinned set."""
+    from multiflexi.all import versions
+
     components = versions.component_versions()
     schema = versions.schema_revision(env_file)
     pinned = all(c.matches for c in components)

