@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from multiflexi.core import audit, companies, credentials, runtemplates
-from multiflexi.core.errors import Conflict, NotFound, ValidationError
+from multiflexi.core import audit, companies, credentials, jobs, runtemplates
+from multiflexi.core.errors import Conflict, MissingRequired, NotFound, ValidationError
 from multiflexi.core.models import RunTemplate, RunTemplateValue
 from multiflexi.core.testing import count, database_bytes
 
@@ -67,7 +67,7 @@ def test_values_are_normalised(session, company, app):
 
 
 def test_required_field_is_enforced_on_activation_not_on_inactive_create(session, company, app):
-    rt = make(session, company, app, values={}, active=False)
+    rt = make(session, company, app, values={}, active=False, interval_code="d")
     with pytest.raises(ValidationError, match="ENDPOINT: required"):
         runtemplates.set_active(session, rt.id, True, actor=ACTOR)
     assert runtemplates.get(session, rt.id).active is False
@@ -76,10 +76,36 @@ def test_required_field_is_enforced_on_activation_not_on_inactive_create(session
 
 
 def test_active_run_template_cannot_lose_a_required_value(session, company, app):
-    rt = make(session, company, app)
+    rt = make(session, company, app, interval_code="d")
     with pytest.raises(ValidationError, match="ENDPOINT: required"):
         runtemplates.set_values(session, rt.id, {"ENDPOINT": None}, actor=ACTOR)
     assert runtemplates.configured_values(session, rt)["ENDPOINT"][0] == "https://erp.example/api"
+
+
+def test_a_scheduled_run_template_needs_its_required_values_to_be_active(session, company, app):
+    with pytest.raises(ValidationError, match="ENDPOINT: required"):
+        make(session, company, app, values={}, interval_code="d")
+    assert count(session, RunTemplate) == 0
+
+
+def test_a_manual_run_template_is_active_without_them_and_each_launch_gives_them(
+    session, company, app
+):
+    # interval n: only launched, never run by the scheduler; the launch supplies the value
+    rt = make(session, company, app, values={})
+    assert rt.active is True and rt.interval_code == "n"
+    assert runtemplates.missing_required(session, rt) == ["ENDPOINT"]
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    with pytest.raises(MissingRequired) as info:
+        jobs.launch(session, rt.id, actor=ACTOR, at=later)
+    assert info.value.missing == ["ENDPOINT"]
+    values = {"ENDPOINT": "https://x.example"}
+    job = jobs.launch(session, rt.id, actor=ACTOR, overrides=values, at=later)
+    assert job.state == "scheduled"
+    # it cannot be given a schedule while the scheduler would lack the value
+    with pytest.raises(ValidationError, match="ENDPOINT: required"):
+        runtemplates.configure(session, rt.id, changes={"interval_code": "d"}, actor=ACTOR)
+    assert runtemplates.get(session, rt.id).interval_code == "n"
 
 
 def test_company_variable_satisfies_a_required_field(session, company, app):

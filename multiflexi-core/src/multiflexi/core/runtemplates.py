@@ -45,6 +45,10 @@ EDITABLE = (
     "allow_late",
 )
 _SCHEDULE = ("interval_code", "cron", "delay", "timezone")
+#: the interval code of a run template that only runs when launched: it may be active while
+#: a required field has no stored value, since every launch can give it (the scheduler's
+#: runs cannot, so a scheduled run template needs them all)
+MANUAL = "n"
 
 
 def get(session: Session, rt_id: int) -> RunTemplate:
@@ -232,7 +236,7 @@ def create(
         session.flush()
         run_template.assigned_application = assigned
         _store_values(session, run_template, app, checked)
-        if active:
+        if active and run_template.interval_code != MANUAL:
             _require_complete(session, run_template, "run template not created")
         audit.record(
             session,
@@ -340,7 +344,11 @@ def configure(
             # a new schedule (or a pause) starts afresh: the scheduler plans from the new rule
             run_template.next_schedule = None
         _store_values(session, run_template, run_template.application, checked)
-        if run_template.active and (checked or changed.get("active")):
+        if (
+            run_template.active
+            and run_template.interval_code != MANUAL
+            and (checked or changed.get("active") or "interval_code" in changed)
+        ):
             _require_complete(session, run_template, "run template not changed")
         if changed or checked:
             action = "update"
@@ -540,7 +548,11 @@ def _require_complete(
 
 
 def set_active(session: Session, rt_id: int, active: bool, *, actor: Actor) -> RunTemplate:
-    """Activate (every required field must be filled) or deactivate a run template."""
+    """Activate or deactivate a run template.
+
+    A scheduled one (interval other than ``n``) is activated only with every required
+    field filled; a manual one may lack them, and each launch must give the missing ones.
+    """
     return configure(session, rt_id, actor=actor, active=active)
 
 
