@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from multiflexi.core import audit, fieldtypes, jobcounts, lookups, vault
+from multiflexi.core import audit, fieldtypes, jobcounts, limits, lookups, vault
 from multiflexi.core.audit import Actor
 from multiflexi.core.errors import Conflict, NotFound, ValidationError
 from multiflexi.core.models import (
@@ -260,6 +260,9 @@ def set_variable(
         raise ValidationError(
             "variable not set", [f"name: {name!r} is not an environment variable name"]
         )
+    too_large = limits.value_errors({name: value})
+    if too_large:
+        raise ValidationError("variable not set", too_large)
     company = get(session, ref)
     secret = secret or fieldtypes.is_secret_name(name)
     with transaction(session):

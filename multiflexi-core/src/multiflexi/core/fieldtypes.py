@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
+from multiflexi.core import limits
+
 TRUE_WORDS = frozenset({"true", "1", "yes", "on", "y"})
 FALSE_WORDS = frozenset({"false", "0", "no", "off", "n", ""})
 SECRET_TYPES = frozenset({"password", "secret"})
@@ -102,6 +104,7 @@ def check(field_type: str, value: str, options: Any = None) -> str:
     """The normalised value, or ``ValueError``; an unknown type is checked as a string."""
     if not isinstance(value, str):
         value = _stringify(value)
+    limits.check_value(value)
     return CHECKS.get(field_type, _string)(value, options)
 
 

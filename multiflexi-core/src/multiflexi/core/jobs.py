@@ -30,7 +30,7 @@ from sqlalchemy.orm.attributes import instance_dict, set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
-from multiflexi.core import audit, jobcounts, queue, runtemplates, vault
+from multiflexi.core import audit, jobcounts, jobenv, limits, queue, runtemplates, vault
 from multiflexi.core.audit import Actor
 from multiflexi.core.config import settings_of
 from multiflexi.core.errors import InvalidTransition, NotFound, ValidationError
@@ -198,6 +198,14 @@ def _check_overrides(overrides: Mapping[str, str]) -> None:
         for name, value in overrides.items()
         if not isinstance(value, str)
     ]
+    if not errors:
+        errors = limits.value_errors(overrides)
+        total = limits.environment_size(overrides.items())
+        if not errors and total > limits.MAX_ENVIRONMENT_BYTES:
+            errors.append(
+                f"overrides: the one-time values are {total} bytes; a job's environment may be "
+                f"at most {limits.MAX_ENVIRONMENT_BYTES} bytes"
+            )
     if errors:
         raise ValidationError("job not created", errors)
 
@@ -377,6 +385,14 @@ def launch(
     # the run template's columns and its application's version in one plain read, with
     # the launch rules of runtemplates.ensure_launchable
     source = runtemplates.launchable(session, rt_id)
+    jobenv.check_launch_size(
+        session,
+        source.id,
+        company_id=source.company_id,
+        application_id=source.application_id,
+        overrides=overrides,
+        secret_overrides=secret_overrides,
+    )
     if at is not None and at.tzinfo is None:
         raise ValidationError("job not launched", ["at: give a time with a time zone"])
     when = (at or now()).astimezone(dt.UTC)
