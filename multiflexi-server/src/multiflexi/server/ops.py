@@ -17,7 +17,7 @@ from flask.typing import ResponseReturnValue
 
 from multiflexi.core import config, queue
 from multiflexi.core.errors import ConfigurationError, SchemaMismatch
-from multiflexi.server import metrics
+from multiflexi.server import errors, metrics
 from multiflexi.server.app import session, settings_of
 from multiflexi.server.errors import problem
 
@@ -43,7 +43,8 @@ def healthz() -> dict[str, Any]:
 
 @blueprint.get("/readyz")
 def readyz() -> Response | dict[str, Any]:
-    """Ready to serve: the database answers, its schema is at head, Redis answers.
+    """Ready to serve: the database answers and accepts writes, its schema is at head,
+    Redis answers.
 
     503 with a problem document naming each failed check otherwise.
     """
@@ -60,6 +61,13 @@ def readyz() -> Response | dict[str, Any]:
         problems.append(f"schema: {exc.message}")
     else:
         checks["database"] = checks["schema"] = "ok"
+    if checks["database"] == "ok":
+        # the server's own connections: do they still reach a file (or server) that takes writes?
+        refusal = config.write_refusal(session())
+        if refusal is not None and "no such table" not in refusal:
+            read_only = errors.says_read_only(refusal)
+            checks["database"] = "read-only" if read_only else "failed"
+            problems.insert(0, f"database: {'read-only: ' if read_only else ''}{refusal}")
     try:
         queue.ping(queue.connect(settings.redis_url))
     except queue.QueueUnavailable as exc:
