@@ -9,9 +9,11 @@ Registering this blueprint also installs the HTTP request metrics on the app
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 from typing import Any, cast
 
-from flask import Blueprint, Flask, Response, current_app, redirect, url_for
+from flask import Blueprint, Flask, Response, current_app, redirect, request, url_for
 from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 
@@ -80,9 +82,46 @@ def readyz() -> Response | dict[str, Any]:
     return {"status": "ready", "checks": checks}
 
 
+#: the setting whose value, when set, is the bearer token /metrics asks of every scraper
+METRICS_TOKEN_VARIABLE = "MULTIFLEXI_METRICS_TOKEN"  # noqa: S105 - a name, not a token
+
+
+def _metrics_refusal(token: str | None) -> Response | None:
+    """Who may read /metrics: with a token set, whoever sends it; else loopback clients only."""
+    if token:
+        sent = request.headers.get("Authorization", "")
+        scheme, _, given = sent.partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(
+            given.strip().encode(), token.encode()
+        ):
+            return None
+        refusal = problem(401, "Unauthorized", "send the metrics token as a bearer token")
+        refusal.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return refusal
+    try:
+        loopback = ipaddress.ip_address((request.remote_addr or "").split("%")[0]).is_loopback
+    except ValueError:
+        loopback = False
+    if loopback:
+        return None
+    return problem(
+        403,
+        "Forbidden",
+        f"metrics answer loopback clients only; set {METRICS_TOKEN_VARIABLE} to scrape "
+        "from elsewhere with that bearer token",
+    )
+
+
 @blueprint.get("/metrics")
 def prometheus() -> Response:
-    """Prometheus text format: HTTP requests, jobs by state, job durations, queue depths."""
+    """Prometheus text format: HTTP requests, jobs by state, job durations, queue depths.
+
+    Not public: loopback clients only, or, with ``MULTIFLEXI_METRICS_TOKEN`` set, any
+    client that sends that token (``Authorization: Bearer ...``) and no other.
+    """
     settings = settings_of(current_app)
+    refusal = _metrics_refusal(settings.environ.get(METRICS_TOKEN_VARIABLE))
+    if refusal is not None:
+        return refusal
     body = metrics.render(current_app, session(), queue.connect(settings.redis_url))
     return Response(body, mimetype=None, content_type=metrics.CONTENT_TYPE)
