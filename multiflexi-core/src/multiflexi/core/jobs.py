@@ -55,7 +55,7 @@ _JOB_TABLE: sa.Table = Job.__table__
 #: schedule types of jobs launched by a person or a program, not by the scheduler
 ADHOC_TYPES = frozenset({"adhoc", "adhoc-api", "adhoc-web", "adhoc-cli"})
 OVERRIDES_CONTEXT = "jobs.overrides"
-_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_NAME_RE = re.compile(limits.VARIABLE_NAME_PATTERN)
 
 
 def now() -> dt.datetime:
@@ -191,7 +191,7 @@ def _check_overrides(overrides: Mapping[str, str]) -> None:
     errors = [
         f"{name}: not an environment variable name"
         for name in overrides
-        if not _NAME_RE.match(name)
+        if not _NAME_RE.fullmatch(name)
     ]
     errors += [
         f"{name}: value must be text"

@@ -16,6 +16,9 @@ from collections.abc import Iterable, Mapping
 
 from multiflexi.core.errors import ValidationError
 
+#: an environment variable name a user may give (company variables, credential fields,
+#: one-time values): a letter or an underscore first, at most 128 characters
+VARIABLE_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
 #: the largest value of one variable (UTF-8 bytes), also after its ``{VAR}`` macros expand
 MAX_VALUE_BYTES = 64 * 1024
 #: the largest environment of one job: each variable counts as ``NAME=value`` plus its NUL
@@ -89,6 +92,7 @@ def check_environment(entries: Iterable[tuple[str, str]], summary: str) -> None:
 __all__ = [
     "MAX_ENVIRONMENT_BYTES",
     "MAX_VALUE_BYTES",
+    "VARIABLE_NAME_PATTERN",
     "check_environment",
     "check_value",
     "entry_size",

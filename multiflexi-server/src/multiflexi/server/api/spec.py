@@ -56,6 +56,8 @@ class Operation:
     description: str | None
     #: further success statuses answered with the same schema (201 beside 200, ...)
     also: tuple[int, ...] = ()
+    #: the pattern a string path parameter must match (by name), when narrower than "no /"
+    path_patterns: tuple[tuple[str, str], ...] = ()
 
     @property
     def path(self) -> str:
@@ -97,7 +99,8 @@ def _query_args(model: type[BaseModel]) -> dict[str, Any]:
         values = request.args.getlist(key)
         field = model.model_fields.get(key)
         many = field is not None and _is_list(field.annotation)
-        args[key] = values if many else values[-1]
+        # a parameter of one value given several times is refused (a list is no string)
+        args[key] = values if many or len(values) > 1 else values[0]
     return args
 
 
@@ -109,13 +112,16 @@ def _is_list(annotation: Any) -> bool:
 
 
 def _body(op: Operation) -> Any:
-    if op.upload_field and request.files:
+    if op.upload_field and request.mimetype == "multipart/form-data":
         upload = request.files.get(op.upload_field)
-        if upload is None:
+        if upload is not None:
+            return {"__upload__": upload.read()}
+        field = request.form.get(op.upload_field)
+        if field is None:
             return problem(
                 422, "Invalid input", f"send the document in form field {op.upload_field!r}"
             )
-        return {"__upload__": upload.read()}
+        return {"__upload__": field.encode()}
     if not request.data:
         return problem(422, "Invalid input", "a JSON request body is required", kind="validation")
     if not request.is_json:
@@ -146,6 +152,7 @@ def operation(
     upload_field: str | None = None,
     description: str | None = None,
     also: tuple[int, ...] = (),
+    path_patterns: dict[str, str] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a view and its description.
 
@@ -180,6 +187,7 @@ def operation(
             upload_field=upload_field,
             description=description or (view.__doc__ or "").strip() or None,
             also=also,
+            path_patterns=tuple(sorted((path_patterns or {}).items())),
         )
         OPERATIONS.append(op)
 
@@ -237,10 +245,10 @@ def find(endpoint: str | None) -> Operation | None:
 # -- the document -------------------------------------------------------------------
 
 
-def _param_schema(converter: str) -> dict[str, Any]:
+def _param_schema(converter: str, pattern: str | None = None) -> dict[str, Any]:
     if converter == "int":
         return {"type": "integer", "minimum": 0, "maximum": MAX_ID}
-    return {"type": "string", "pattern": "^[^/]+$", "minLength": 1}
+    return {"type": "string", "pattern": pattern or "^[^/]+$", "minLength": 1}
 
 
 def _query_parameters(model: type[BaseModel], defs: dict[str, Any]) -> list[dict[str, Any]]:
@@ -308,6 +316,22 @@ def _errors_of(op: Operation) -> dict[str, Any]:
     return errors
 
 
+def _keys_as_validated(schema: Any) -> None:
+    """A mapping whose keys have a schema (``patternProperties``) takes no other keys.
+
+    That is how pydantic validates ``dict[Key, Value]``; JSON Schema would let any
+    key that does not match through unless it is told otherwise.
+    """
+    if isinstance(schema, dict):
+        if "patternProperties" in schema and "additionalProperties" not in schema:
+            schema["additionalProperties"] = False
+        for value in schema.values():
+            _keys_as_validated(value)
+    elif isinstance(schema, list):
+        for item in schema:
+            _keys_as_validated(item)
+
+
 def openapi_document(
     *, title: str, version: str, description: str, blueprints: Iterable[str]
 ) -> dict[str, Any]:
@@ -332,7 +356,12 @@ def openapi_document(
         if op.description:
             entry["description"] = op.description
         params: list[dict[str, Any]] = [
-            {"name": name, "in": "path", "required": True, "schema": _param_schema(conv)}
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "schema": _param_schema(conv, dict(op.path_patterns).get(name)),
+            }
             for name, conv in op.path_parameters()
         ]
         if op.query is not None:
@@ -388,6 +417,8 @@ def openapi_document(
         if op.public:
             entry["security"] = []
         paths.setdefault(op.path, {})[op.method.lower()] = entry
+    _keys_as_validated(schemas)
+    _keys_as_validated(paths)
     return {
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
