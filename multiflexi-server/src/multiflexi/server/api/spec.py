@@ -58,6 +58,8 @@ class Operation:
     also: tuple[int, ...] = ()
     #: the pattern a string path parameter must match (by name), when narrower than "no /"
     path_patterns: tuple[tuple[str, str], ...] = ()
+    #: of a ``text/event-stream``: each event's name and the model of its JSON data
+    events: tuple[tuple[str, type[BaseModel]], ...] = ()
 
     @property
     def path(self) -> str:
@@ -153,6 +155,7 @@ def operation(
     description: str | None = None,
     also: tuple[int, ...] = (),
     path_patterns: dict[str, str] | None = None,
+    events: dict[str, type[BaseModel]] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a view and its description.
 
@@ -188,6 +191,7 @@ def operation(
             description=description or (view.__doc__ or "").strip() or None,
             also=also,
             path_patterns=tuple(sorted((path_patterns or {}).items())),
+            events=tuple((events or {}).items()),
         )
         OPERATIONS.append(op)
 
@@ -316,6 +320,32 @@ def _errors_of(op: Operation) -> dict[str, Any]:
     return errors
 
 
+def event_stream_pattern(names: Iterable[str]) -> str:
+    """The whole text of an event stream whose events have these names (one-line data).
+
+    Each event: an optional ``id:`` line (a number), its ``event:`` line and one
+    ``data:`` line, then a blank line; a comment line (``: keep-alive``) may stand
+    between events.
+    """
+    alternatives = "|".join(re.escape(name) for name in names)
+    event = rf"(?:id: [0-9]+\n)?event: (?:{alternatives})\ndata: [^\n]*\n"
+    return rf"^(?:(?::[^\n]*\n|{event})\n)*$"
+
+
+def _event_stream_schema(
+    events: tuple[tuple[str, type[BaseModel]], ...], refs: dict[Any, Any]
+) -> dict[str, Any]:
+    listed = ", ".join(f"`{name}`" for name, _model in events)
+    return {
+        "pattern": event_stream_pattern(name for name, _model in events),
+        "description": (
+            f"Server-Sent Events named {listed}; the data of each is one line of JSON "
+            "(x-events gives its schema by event name)."
+        ),
+        "x-events": {name: refs[(model, "serialization")] for name, model in events},
+    }
+
+
 def _keys_as_validated(schema: Any) -> None:
     """A mapping whose keys have a schema (``patternProperties``) takes no other keys.
 
@@ -343,6 +373,7 @@ def openapi_document(
             wanted.append((op.body, "validation"))
         if isinstance(op.response, type) and issubclass(op.response, BaseModel):
             wanted.append((op.response, "serialization"))
+        wanted.extend((model, "serialization") for _name, model in op.events)
     refs, top = models_json_schema(wanted, ref_template="#/components/schemas/{model}")
     schemas: dict[str, Any] = dict(top.get("$defs", {}))
     schemas["Problem"] = PROBLEM_SCHEMA
@@ -393,6 +424,8 @@ def openapi_document(
                 if op.media_type != "application/json"
                 else {}
             )
+            if op.events:
+                media_schema.update(_event_stream_schema(op.events, refs))
             responses[str(op.status)] = {
                 "description": op.summary,
                 "content": {op.media_type: {"schema": media_schema}},
