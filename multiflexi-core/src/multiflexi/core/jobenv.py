@@ -181,7 +181,9 @@ def _stored_size_statement() -> sa.Select[Any]:
     variables = CompanyVariable.__table__
     credential_values = CredentialValue.__table__
     bindings = RunTemplateCredential.__table__
-    rt, company, app = (sa.bindparam(n) for n in ("run_template_id", "company_id", "app_id"))
+    rt: sa.BindParameter[int] = sa.bindparam("run_template_id")
+    company: sa.BindParameter[int] = sa.bindparam("company_id")
+    app: sa.BindParameter[int] = sa.bindparam("app_id")
     parts = sa.union_all(
         _stored_rows(values, values.c.value, values.c.run_template_id == rt),
         _stored_rows(variables, variables.c.value, variables.c.company_id == company),
