@@ -55,9 +55,10 @@ ONLY_NAMED = Field(json_schema_extra={"additionalProperties": False})
 VariableValue = Annotated[
     str,
     Field(
-        max_length=limits.MAX_VALUE_BYTES,
         pattern=NO_NUL,
         description=f"at most {limits.MAX_VALUE_BYTES} bytes of UTF-8",
+        # stated here, checked by the core (in bytes), whose message names the variable
+        json_schema_extra={"maxLength": limits.MAX_VALUE_BYTES},
     ),
     Printable,
 ]
