@@ -126,8 +126,9 @@ def configure_engine(engine: Engine) -> Engine:
         engine, "connect", _sqlite_pragmas
     ):
         sa.event.listen(engine, "connect", _sqlite_pragmas)
-        if engine.url.database and engine.url.database != ":memory:":
-            _watch_sqlite_file(engine, engine.url.database)
+        database = engine.url.database
+        if database and database != ":memory:" and not engine.url.query.get("uri"):
+            _watch_sqlite_file(engine, database)
     return engine
 
 
