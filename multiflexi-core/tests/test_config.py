@@ -163,3 +163,31 @@ def test_require_schema_says_when_db_connection_sqlite_took_the_data_dir_default
         "DB_CONNECTION=sqlite, DB_DATABASE is not set) does not exist: "
         "check DB_DATABASE (not set) and MULTIFLEXI_DATA_DIR"
     )
+
+
+def test_write_refusal_says_why_a_database_takes_no_writes(engine, session, database_url):
+    assert config.write_refusal(session) is None
+    if database_url.startswith("sqlite"):
+        # a read-only connection (file modes do not bind root, the tests' usual user)
+        readonly = config.create_engine(f"sqlite:///file:{engine.url.database}?mode=ro&uri=true")
+        with config.session_factory(readonly)() as other:
+            refusal = config.write_refusal(other)
+        readonly.dispose()
+    else:
+        name = engine.url.database
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(
+                sa.text(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+            )
+        engine.dispose()  # new connections take the setting
+        try:
+            refusal = config.write_refusal(session)
+        finally:
+            session.close()
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.execute(sa.text("SET default_transaction_read_only = off"))
+                connection.execute(
+                    sa.text(f'ALTER DATABASE "{name}" SET default_transaction_read_only = off')
+                )
+            engine.dispose()
+    assert refusal is not None and ("readonly" in refusal or "read-only" in refusal), refusal

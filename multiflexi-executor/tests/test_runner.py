@@ -597,3 +597,32 @@ def test_masking_in_blocks_masks_what_masking_the_whole_text_masks():
         streamed = "".join(artifacts.mask_stream(chunks, pieces))
         assert "abcab" not in streamed and "x\ny" not in streamed, size
         assert streamed.replace("******", "***") == whole.replace("******", "***"), size
+
+
+def test_an_environment_too_large_to_start_fails_the_job_saying_so(
+    context, session, make_rt, redis
+):
+    # made by the scheduler's path (jobs.create), which does not assemble the environment;
+    # a launch of this run template is refused (multiflexi-core tests/test_limits.py)
+    from multiflexi.core.limits import MAX_ENVIRONMENT_BYTES, MAX_VALUE_BYTES
+
+    rt = make_rt(executable="/bin/true")
+    for i in range(MAX_ENVIRONMENT_BYTES // MAX_VALUE_BYTES + 1):
+        companies.set_variable(
+            session, rt.company_id, f"PART_{i}", "x" * MAX_VALUE_BYTES, actor=ACTOR
+        )
+    job = jobs.create(
+        session,
+        rt,
+        scheduled_at=dt.datetime.now(dt.UTC),
+        schedule_type="adhoc",
+        actor=ACTOR,
+        queued=True,
+    )
+    session.commit()
+    runner.run(context, job.id)
+    done = jobs.get(session, job.id)
+    session.refresh(done)
+    assert done.state == "failed"
+    assert done.exit_description.startswith("cannot start: environment too large")
+    assert f"at most {MAX_ENVIRONMENT_BYTES} bytes" in done.exit_description

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 import threading
 import time
 from urllib.parse import unquote
 
 import pytest
+
+from jsonschema import Draft202012Validator
 
 from multiflexi.core import models
 from multiflexi.core.models import Artifact
@@ -217,3 +221,20 @@ def test_list_totals_are_the_real_number_of_jobs_for_every_caller_and_filter(wor
     assert total("bob", "&state=scheduled") == scheduled[b]
     assert total("bob", f"&run_template_id={ids['rt_b']}") == real[b]
     assert total("nobody") == 0
+
+
+def test_the_stream_is_what_the_openapi_document_declares(world):
+    doc = world.client().get("/api/v1/openapi.json").get_json()
+    declared = doc["paths"]["/api/v1/jobs/{job_id}/output/stream"]["get"]["responses"]["200"]
+    schema = declared["content"]["text/event-stream"]["schema"]
+    assert set(schema["x-events"]) == {"line", "end", "timeout"}
+    for job in ("done_a", "job_a"):  # ends with "end", and with "timeout"
+        path = f"/api/v1/jobs/{world.ids[job]}/output/stream?timeout=0.2"
+        text = world.call("alice", "GET", path).get_data(as_text=True)
+        assert re.fullmatch(schema["pattern"], text), text
+        for event, data in _events(text):
+            ref = schema["x-events"][event]["$ref"].rsplit("/", 1)[-1]
+            # the component with the document's components beside it, for its $refs
+            component = {**doc["components"]["schemas"][ref], "components": doc["components"]}
+            errors = list(Draft202012Validator(component).iter_errors(json.loads(data)))
+            assert errors == [], (event, data)

@@ -144,3 +144,13 @@ def test_a_run_template_is_found_by_company_and_name(world):
         ]
         == ids["rt_b"]
     )
+
+
+def test_an_empty_interval_code_is_refused_with_422_and_changes_nothing(world):
+    path = f"/api/v1/run-templates/{world.ids['rt_a']}"
+    before = world.call("root", "GET", path).get_json()["interval_code"]
+    for empty in ("", "   ", None):
+        answer = world.call("root", "PATCH", path, json={"interval_code": empty})
+        assert answer.status_code == 422, (empty, answer.get_json())
+        assert answer.get_json()["errors"][0].startswith("interval_code: must not be empty")
+    assert world.call("root", "GET", path).get_json()["interval_code"] == before

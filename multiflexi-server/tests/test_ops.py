@@ -188,3 +188,36 @@ def test_flask_db_upgrade_brings_an_empty_database_to_head(tmp_path, process_env
     )
     assert done.returncode == 0, done.stderr
     assert database.check(url).state == "current"
+
+
+def test_metrics_answer_loopback_clients_only_by_default(tmp_path, database_url, redis_url):
+    client = app_for(tmp_path, database_url, redis_url).test_client()
+    assert client.get("/metrics").status_code == 200  # the test client is 127.0.0.1
+    assert client.get("/metrics", environ_base={"REMOTE_ADDR": "::1"}).status_code == 200
+    outside = client.get("/metrics", environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert outside.status_code == 403
+    assert "MULTIFLEXI_METRICS_TOKEN" in outside.get_json()["detail"]
+    assert b"multiflexi_jobs" not in outside.data
+
+
+def test_with_a_metrics_token_every_scraper_must_send_it(tmp_path, database_url, redis_url):
+    settings = config.load_settings(
+        environ={
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "MULTIFLEXI_DATA_DIR": str(tmp_path),
+            "MULTIFLEXI_METRICS_TOKEN": "scrape-me-4f1a",
+        },
+        env_file=None,
+    )
+    client = create_app(settings, config_overrides={"TESTING": True}).test_client()
+    remote = {"REMOTE_ADDR": "192.0.2.7"}
+    for headers, environ in (({}, {}), ({"Authorization": "Bearer wrong"}, remote)):
+        refused = client.get("/metrics", headers=headers, environ_base=environ)
+        assert refused.status_code == 401
+        assert refused.headers["WWW-Authenticate"].startswith("Bearer")
+    granted = client.get(
+        "/metrics", headers={"Authorization": "Bearer scrape-me-4f1a"}, environ_base=remote
+    )
+    assert granted.status_code == 200
+    assert b"multiflexi_jobs" in granted.data

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from multiflexi.core import audit, fieldtypes, ids, jobcounts, lookups, vault
+from multiflexi.core import audit, fieldtypes, ids, jobcounts, limits, lookups, vault
 from multiflexi.core.audit import Actor
 from multiflexi.core.errors import Conflict, NotFound, ValidationError
 from multiflexi.core.models import (
@@ -26,9 +26,11 @@ from multiflexi.core.models import (
 from multiflexi.core.unit import Page, apply_changes, known_none, paginate, rows, transaction
 
 SLUG_MAX = 64
-_SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-_VARIABLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+#: a company's slug (its code)
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+_SLUG_RE = re.compile(SLUG_PATTERN)
+_VARIABLE_RE = re.compile(limits.VARIABLE_NAME_PATTERN)
+_EMAIL_RE = re.compile(fieldtypes.EMAIL_PATTERN)
 #: the columns a caller may change with :func:`update`
 EDITABLE = ("name", "slug", "ic", "email", "logo", "zabbix_host", "enabled", "settings")
 ENV_CONTEXT = "company_environment.value"
@@ -51,12 +53,12 @@ def _check(name: str | None, slug: str | None, email: str | None) -> list[str]:
         errors.append("name: must not be empty")
     if name is not None and len(name) > 255:
         errors.append("name: at most 255 characters")
-    if slug is not None and not _SLUG_RE.match(slug):
+    if slug is not None and not _SLUG_RE.fullmatch(slug):
         errors.append(
             f"slug: {slug!r} must be 1-64 characters of a-z, 0-9, '_' or '-', "
             "starting with a letter or digit"
         )
-    if email and not _EMAIL_RE.match(email):
+    if email and not _EMAIL_RE.fullmatch(email):
         errors.append(f"email: {email!r} is not an e-mail address")
     return errors
 
@@ -257,10 +259,13 @@ def set_variable(
     A variable whose name says it is a secret (``*_PASSWORD``, ``*_TOKEN``, ``*_API_KEY``,
     see :func:`multiflexi.core.fieldtypes.is_secret_name`) is secret whatever ``secret`` says.
     """
-    if not _VARIABLE_RE.match(name or ""):
+    if not _VARIABLE_RE.fullmatch(name or ""):
         raise ValidationError(
             "variable not set", [f"name: {name!r} is not an environment variable name"]
         )
+    too_large = limits.value_errors({name: value})
+    if too_large:
+        raise ValidationError("variable not set", too_large)
     company = get(session, ref)
     secret = secret or fieldtypes.is_secret_name(name)
     with transaction(session):

@@ -135,7 +135,54 @@ def configure_engine(engine: Engine) -> Engine:
         engine, "connect", _sqlite_pragmas
     ):
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+        database = engine.url.database
+        if database and database != ":memory:" and not engine.url.query.get("uri"):
+            _watch_sqlite_file(engine, database)
     return engine
+
+
+_FILE_IDENTITY = "multiflexi.sqlite_file"
+
+
+def _watch_sqlite_file(engine: Engine, path: str) -> None:
+    """Never write into a SQLite file that was deleted or replaced under an open connection.
+
+    A connection keeps writing to the file it opened, even after the file is
+    deleted: each change would be acknowledged and lost. So each connection
+    remembers which file it opened (and whether it could write to it); a
+    connection whose file is gone, replaced or made read-only is dropped when it
+    is next taken from the pool, and once the file has been seen, a missing file
+    is an error (``unable to open database file``) instead of a new empty
+    database. A new connection to a read-only file refuses writes
+    (``attempt to write a readonly database``).
+    """
+    seen: list[bool] = [False]
+
+    def identity() -> tuple[int, int, bool] | None:
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return None
+        return stat.st_dev, stat.st_ino, os.access(path, os.W_OK, effective_ids=True)
+
+    def do_connect(_dialect: Any, _record: Any, _cargs: Any, _cparams: Any) -> None:
+        if seen[0] and identity() is None:
+            import sqlite3
+
+            raise sqlite3.OperationalError(f"unable to open database file: {path} is missing")
+
+    def connect(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_FILE_IDENTITY] = identity()
+        seen[0] = True
+
+    def checkout(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        opened = record.info.get(_FILE_IDENTITY)
+        if opened is not None and identity() != opened:
+            raise sa.exc.DisconnectionError(f"the SQLite file {path} was deleted or changed")
+
+    sa.event.listen(engine, "do_connect", do_connect)
+    sa.event.listen(engine, "connect", connect)
+    sa.event.listen(engine, "checkout", checkout)
 
 
 def session_factory(engine: Engine, settings: Settings | None = None) -> sessionmaker[Session]:
@@ -161,6 +208,24 @@ def settings_of(session: Session) -> Settings:
     if settings is None:
         raise RuntimeError("this session was not made by multiflexi.core.config.session_factory")
     return settings
+
+
+#: a write that changes nothing, to learn whether the database accepts writes
+_WRITE_PROBE = sa.text("UPDATE companies SET id = id WHERE 1 = 0")
+
+
+def write_refusal(session: Session) -> str | None:
+    """Why the database refuses writes (read-only file or server), or None when it accepts them.
+
+    Tries a write that changes nothing and rolls the session back.
+    """
+    try:
+        session.execute(_WRITE_PROBE)
+    except sa.exc.DBAPIError as exc:
+        return str(exc.orig or exc).splitlines()[0]
+    finally:
+        session.rollback()
+    return None
 
 
 def require_schema(settings: Settings) -> None:

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from multiflexi.core import audit, companies, fieldtypes, ids, vault
+from multiflexi.core import audit, companies, fieldtypes, ids, limits, vault
 from multiflexi.core.audit import REDACTED, Actor
 from multiflexi.core.errors import Conflict, NotFound, ValidationError
 from multiflexi.core.models import (
@@ -35,7 +35,7 @@ from multiflexi.core.unit import Page, paginate, transaction
 
 VALUE_CONTEXT = "credential_values.value"
 SETTING_CONTEXT = "credential_type_settings.value"
-_KEYWORD_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_KEYWORD_RE = re.compile(limits.VARIABLE_NAME_PATTERN)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,7 +152,7 @@ def create_type(
     own_fields = []
     for spec in fields or []:
         keyword = str(spec.get("keyword", ""))
-        if not _KEYWORD_RE.match(keyword):
+        if not _KEYWORD_RE.fullmatch(keyword):
             errors.append(f"fields: {keyword!r} is not an environment variable name")
             continue
         own_fields.append(

@@ -33,6 +33,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 
+from multiflexi.core import limits
 from multiflexi.core.errors import ValidationError
 
 #: what redacted() shows instead of a secret value
@@ -237,8 +238,9 @@ def assemble(
     `credentials` maps a credential's name to its variables (a later credential wins
     over an earlier one). `inherited` is the allow-listed worker environment
     (:func:`system_environment`), lowest of all; `context` gives the system layer.
-    Raises ValidationError for a name that cannot be an environment variable or a
-    value with a NUL byte.
+    Raises ValidationError for a name that cannot be an environment variable, a
+    value with a NUL byte, and a value or an environment too large to start a
+    process with (:mod:`multiflexi.core.limits`).
     """
     slots: dict[str, _Slot] = {}
 
@@ -276,6 +278,7 @@ def assemble(
         Entry(name, values[name], slot.secret or name in tainted, slot.source)
         for name, slot in slots.items()
     )
+    limits.check_environment(values.items(), "environment too large")
     return JobEnvironment(entries)
 
 

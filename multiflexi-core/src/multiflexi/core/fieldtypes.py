@@ -13,10 +13,17 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
+from multiflexi.core import limits
+
 TRUE_WORDS = frozenset({"true", "1", "yes", "on", "y"})
 FALSE_WORDS = frozenset({"false", "0", "no", "off", "n", ""})
 SECRET_TYPES = frozenset({"password", "secret"})
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+#: the characters Python's ``str.isspace`` and ``strip`` take for blanks, spelled out so that
+#: a pattern means the same in Python, in JSON Schema (ECMA-262) and in pydantic (Rust)
+BLANKS = r"\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+#: an e-mail address (of a company, or a value of an ``email`` field)
+EMAIL_PATTERN = rf"^[^@\x00{BLANKS}]+@[^@\x00{BLANKS}]+\.[^@\x00{BLANKS}]+$"
+_EMAIL_RE = re.compile(EMAIL_PATTERN)
 
 
 def _string(value: str, _options: Any) -> str:
@@ -54,7 +61,7 @@ def _bool(value: str, _options: Any) -> str:
 
 def _email(value: str, _options: Any) -> str:
     text = value.strip()
-    if not _EMAIL_RE.match(text):
+    if not _EMAIL_RE.fullmatch(text):
         raise ValueError(f"{value!r} is not an e-mail address")
     return text
 
@@ -102,6 +109,7 @@ def check(field_type: str, value: str, options: Any = None) -> str:
     """The normalised value, or ``ValueError``; an unknown type is checked as a string."""
     if not isinstance(value, str):
         value = _stringify(value)
+    limits.check_value(value)
     return CHECKS.get(field_type, _string)(value, options)
 
 

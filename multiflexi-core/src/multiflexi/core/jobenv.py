@@ -9,13 +9,23 @@ overrides), unseals the secrets, and hands them to
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from multiflexi.core import companies, credentials, environment, fieldtypes, runtemplates
+from multiflexi.core import companies, credentials, environment, fieldtypes, limits, runtemplates
 from multiflexi.core.environment import JobContext, JobEnvironment, Variable
-from multiflexi.core.models import ApplicationField, Job, RunTemplate
+from multiflexi.core.errors import DecryptionError, ValidationError
+from multiflexi.core.models import (
+    ApplicationField,
+    CompanyVariable,
+    CredentialValue,
+    Job,
+    RunTemplate,
+    RunTemplateCredential,
+    RunTemplateValue,
+)
 from multiflexi.core.unit import known_none, rows
 
 _FIELDS: sa.Table = ApplicationField.__table__
@@ -148,3 +158,90 @@ def unfilled(session: Session, run_template: RunTemplate, names: Iterable[str]) 
         if not left:
             break
     return left
+
+
+# -- the size of a launch's environment ---------------------------------------------------
+
+#: room for what the stored rows do not show: the system layer, the allow-listed worker
+#: variables and credential-type defaults
+_UNSTORED_ROOM = 64 * 1024
+#: UTF-8 bytes a stored character may take (SQL length() counts characters)
+_BYTES_PER_CHAR = 4
+
+
+def _stored_rows(table: sa.Table, value: sa.ColumnElement[Any], where: Any) -> sa.Select[Any]:
+    size = sa.func.length(table.c.name) + sa.func.length(sa.func.coalesce(value, "")) + 2
+    plain = table.c.key_id.is_(None) if "key_id" in table.c else sa.true()
+    macro = sa.case((sa.and_(plain, value.contains("{", autoescape=True)), 1), else_=0)
+    return sa.select(size.label("size"), macro.label("macro")).where(where)
+
+
+def _stored_size_statement() -> sa.Select[Any]:
+    values = RunTemplateValue.__table__
+    variables = CompanyVariable.__table__
+    credential_values = CredentialValue.__table__
+    bindings = RunTemplateCredential.__table__
+    rt: sa.BindParameter[int] = sa.bindparam("run_template_id")
+    company: sa.BindParameter[int] = sa.bindparam("company_id")
+    app: sa.BindParameter[int] = sa.bindparam("app_id")
+    parts = sa.union_all(
+        _stored_rows(values, values.c.value, values.c.run_template_id == rt),
+        _stored_rows(variables, variables.c.value, variables.c.company_id == company),
+        _stored_rows(
+            credential_values,
+            credential_values.c.value,
+            credential_values.c.credential_id.in_(
+                sa.select(bindings.c.credential_id).where(bindings.c.run_template_id == rt)
+            ),
+        ),
+        _stored_rows(_FIELDS, _FIELDS.c.default_value, _FIELDS.c.application_id == app),
+    ).subquery()
+    return sa.select(
+        sa.func.coalesce(sa.func.sum(parts.c.size), 0),
+        sa.func.coalesce(sa.func.max(parts.c.macro), 0),
+    )
+
+
+#: (characters stored, whether a plain value holds a macro) of a run template's layers
+_STORED_SIZE = _stored_size_statement()
+
+
+def check_launch_size(
+    session: Session,
+    run_template_id: int,
+    *,
+    company_id: int,
+    application_id: int,
+    overrides: Mapping[str, str] | None = None,
+    secret_overrides: Iterable[str] = (),
+) -> None:
+    """Refuse (ValidationError) a launch whose job's environment would be too large.
+
+    One statement sums what the layers store; only when that sum could exceed
+    :data:`multiflexi.core.limits.MAX_ENVIRONMENT_BYTES`, or a plain value holds a
+    ``{VAR}`` macro that may grow when expanded, is the environment assembled for
+    an exact answer. Values that cannot be unsealed here are left for the worker
+    to report.
+    """
+    stored, macro = session.execute(
+        _STORED_SIZE,
+        {"run_template_id": run_template_id, "company_id": company_id, "app_id": application_id},
+    ).one()
+    one_time = dict(overrides or {})
+    bound = int(stored) * _BYTES_PER_CHAR + limits.environment_size(one_time.items())
+    if not macro and bound + _UNSTORED_ROOM <= limits.MAX_ENVIRONMENT_BYTES:
+        return
+    run_template = session.get(RunTemplate, run_template_id)
+    if run_template is None:
+        return
+    try:
+        assemble(
+            session,
+            run_template,
+            overrides=one_time,
+            secret_overrides=set(secret_overrides),
+        )
+    except DecryptionError:
+        return  # the worker says so when it starts the job
+    except ValidationError as exc:
+        raise ValidationError("job not launched", exc.errors) from None

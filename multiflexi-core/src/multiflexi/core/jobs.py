@@ -30,7 +30,7 @@ from sqlalchemy.orm.attributes import instance_dict, set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
-from multiflexi.core import audit, jobcounts, queue, runtemplates, vault
+from multiflexi.core import audit, jobcounts, jobenv, limits, queue, runtemplates, vault
 from multiflexi.core.audit import Actor
 from multiflexi.core.config import settings_of
 from multiflexi.core.errors import InvalidTransition, NotFound, ValidationError
@@ -55,7 +55,7 @@ _JOB_TABLE: sa.Table = Job.__table__
 #: schedule types of jobs launched by a person or a program, not by the scheduler
 ADHOC_TYPES = frozenset({"adhoc", "adhoc-api", "adhoc-web", "adhoc-cli"})
 OVERRIDES_CONTEXT = "jobs.overrides"
-_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_NAME_RE = re.compile(limits.VARIABLE_NAME_PATTERN)
 
 
 def now() -> dt.datetime:
@@ -191,13 +191,21 @@ def _check_overrides(overrides: Mapping[str, str]) -> None:
     errors = [
         f"{name}: not an environment variable name"
         for name in overrides
-        if not _NAME_RE.match(name)
+        if not _NAME_RE.fullmatch(name)
     ]
     errors += [
         f"{name}: value must be text"
         for name, value in overrides.items()
         if not isinstance(value, str)
     ]
+    if not errors:
+        errors = limits.value_errors(overrides)
+        total = limits.environment_size(overrides.items())
+        if not errors and total > limits.MAX_ENVIRONMENT_BYTES:
+            errors.append(
+                f"overrides: the one-time values are {total} bytes; a job's environment may be "
+                f"at most {limits.MAX_ENVIRONMENT_BYTES} bytes"
+            )
     if errors:
         raise ValidationError("job not created", errors)
 
@@ -411,6 +419,14 @@ def launch(
     # the launch rules of runtemplates.ensure_launchable
     supplied = [name for name, value in (overrides or {}).items() if value != ""]
     source = runtemplates.launchable(session, rt_id, supplied)
+    jobenv.check_launch_size(
+        session,
+        source.id,
+        company_id=source.company_id,
+        application_id=source.application_id,
+        overrides=overrides,
+        secret_overrides=secret_overrides,
+    )
     if at is not None and at.tzinfo is None:
         raise ValidationError("job not launched", ["at: give a time with a time zone"])
     when = (at or now()).astimezone(dt.UTC)

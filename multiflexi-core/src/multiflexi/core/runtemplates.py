@@ -103,9 +103,15 @@ def _check_settings(session: Session, merged: Mapping[str, Any]) -> list[str]:
     name = merged.get("name")
     if name is not None and (not str(name).strip() or len(str(name)) > 255):
         errors.append("name: must be 1-255 characters")
+    code = merged.get("interval_code")
+    if code is None or (isinstance(code, str) and not code.strip()):
+        errors.append(
+            "interval_code: must not be empty (one of "
+            f"{', '.join(schedules.INTERVAL_NAMES)}, or a name such as daily)"
+        )
     try:
         schedules.Schedule.build(
-            merged.get("interval_code") or "n",
+            code or "n",
             merged.get("cron"),
             merged.get("delay"),
             merged.get("timezone"),

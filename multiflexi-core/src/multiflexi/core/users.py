@@ -35,7 +35,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
-from multiflexi.core import audit, lookups, throttle
+from multiflexi.core import audit, fieldtypes, lookups, throttle
 from multiflexi.core.audit import Actor
 from multiflexi.core.errors import Conflict, MultiFlexiError, NotFound, ValidationError
 from multiflexi.core.models import Company, CompanyUser, User
@@ -58,8 +58,12 @@ VERIFIED_MAX = 10_000
 LOGIN_RECORD_INTERVAL = dt.timedelta(minutes=1)
 MAX_LOGIN_LENGTH = 128
 
-_LOGIN_RE = re.compile(r"[A-Za-z0-9._@-]{1,128}")
-_EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+")
+#: the characters and length of a login
+LOGIN_PATTERN = rf"^[A-Za-z0-9._@-]{{1,{MAX_LOGIN_LENGTH}}}$"
+#: a user's e-mail address (blank around it is dropped first)
+EMAIL_PATTERN = rf"^[^@\x00{fieldtypes.BLANKS}]+@[^@\x00{fieldtypes.BLANKS}]+$"
+_LOGIN_RE = re.compile(LOGIN_PATTERN)
+_EMAIL_RE = re.compile(EMAIL_PATTERN)
 _NAME_MAX = 128
 _ENTITY = "user"
 _MEMBERSHIP = "company_user"

@@ -36,6 +36,9 @@ def create_app(
         JSON_SORT_KEYS=False,
         SECRET_KEY=settings.environ.get("MULTIFLEXI_SECRET_KEY") or os.urandom(32),
     )
+    from multiflexi.server import limits
+
+    limits.install(app, settings.environ)
     app.config.update(config_overrides or {})
     app.extensions[EXTENSION] = settings
     db.init_app(app)

@@ -86,7 +86,10 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
 
     from multiflexi.server.app import create_app
 
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except ConfigurationError as exc:
+        raise Failure(exc.message) from None
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="multiflexi")
     except OSError as exc:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, json
-from werkzeug.exceptions import HTTPException
+import sqlalchemy as sa
+from flask import Flask, Response, current_app, json
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from multiflexi.core import errors
 
@@ -58,7 +59,48 @@ def _for_core_error(exc: errors.MultiFlexiError) -> Response:
 
 def _for_http_error(exc: HTTPException) -> Response:
     status = exc.code or 500
-    return problem(status, exc.name, exc.description if status != 401 else None)
+    detail = exc.description if status != 401 else None
+    if isinstance(exc, RequestEntityTooLarge):
+        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        detail = f"the request body is larger than {limit} bytes (MULTIFLEXI_MAX_BODY)"
+    response = problem(status, exc.name, detail)
+    # what the error says in its headers stays said: Allow of a 405, WWW-Authenticate, ...
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            response.headers.add(name, value)
+    return response
+
+
+def says_read_only(message: str) -> bool:
+    """Whether a database's error message says it refuses writes."""
+    said = message.lower()
+    return any(words in said for words in ("readonly", "read-only", "read only"))
+
+
+def _database_problem(said: str) -> tuple[str, str] | None:
+    """(title, detail) of a database that cannot do the work now, or None for a bug."""
+    if says_read_only(said):
+        return "Database is read-only", "the database is read-only; nothing was changed"
+    if "unable to open database file" in said:
+        return "Database missing", "the database file cannot be opened; nothing was changed"
+    if "no such table" in said:
+        return (
+            "Database schema missing",
+            "the database has no MultiFlexi schema (was its file replaced?); nothing was changed",
+        )
+    return None
+
+
+def _for_database_error(exc: sa.exc.DBAPIError) -> Response:
+    said = str(exc.orig or exc).splitlines()[0] if str(exc.orig or exc) else type(exc).__name__
+    found = _database_problem(said)
+    if found is None and isinstance(exc, sa.exc.OperationalError):
+        found = "Database unavailable", "the database cannot be used now; nothing was changed"
+    if found is None:
+        return _for_anything_else(exc)
+    title, detail = found
+    log.error("%s: %s", title, said)
+    return problem(503, title, detail, kind="database")
 
 
 def _for_anything_else(exc: Exception) -> Response:
@@ -69,4 +111,5 @@ def _for_anything_else(exc: Exception) -> Response:
 def register(app: Flask) -> None:
     app.register_error_handler(errors.MultiFlexiError, _for_core_error)
     app.register_error_handler(HTTPException, _for_http_error)
+    app.register_error_handler(sa.exc.DBAPIError, _for_database_error)
     app.register_error_handler(Exception, _for_anything_else)

@@ -9,15 +9,17 @@ Registering this blueprint also installs the HTTP request metrics on the app
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 from typing import Any, cast
 
-from flask import Blueprint, Flask, Response, current_app, redirect, url_for
+from flask import Blueprint, Flask, Response, current_app, redirect, request, url_for
 from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 
 from multiflexi.core import config, queue
 from multiflexi.core.errors import ConfigurationError, SchemaMismatch
-from multiflexi.server import metrics
+from multiflexi.server import errors, metrics
 from multiflexi.server.app import session, settings_of
 from multiflexi.server.errors import problem
 
@@ -43,7 +45,8 @@ def healthz() -> dict[str, Any]:
 
 @blueprint.get("/readyz")
 def readyz() -> Response | dict[str, Any]:
-    """Ready to serve: the database answers, its schema is at head, Redis answers.
+    """Ready to serve: the database answers and accepts writes, its schema is at head,
+    Redis answers.
 
     503 with a problem document naming each failed check otherwise.
     """
@@ -60,6 +63,13 @@ def readyz() -> Response | dict[str, Any]:
         problems.append(f"schema: {exc.message}")
     else:
         checks["database"] = checks["schema"] = "ok"
+    if checks["database"] == "ok":
+        # the server's own connections: do they still reach a file (or server) that takes writes?
+        refusal = config.write_refusal(session())
+        if refusal is not None and "no such table" not in refusal:
+            read_only = errors.says_read_only(refusal)
+            checks["database"] = "read-only" if read_only else "failed"
+            problems.insert(0, f"database: {'read-only: ' if read_only else ''}{refusal}")
     try:
         queue.ping(queue.connect(settings.redis_url))
     except queue.QueueUnavailable as exc:
@@ -72,9 +82,46 @@ def readyz() -> Response | dict[str, Any]:
     return {"status": "ready", "checks": checks}
 
 
+#: the setting whose value, when set, is the bearer token /metrics asks of every scraper
+METRICS_TOKEN_VARIABLE = "MULTIFLEXI_METRICS_TOKEN"  # noqa: S105 - a name, not a token
+
+
+def _metrics_refusal(token: str | None) -> Response | None:
+    """Who may read /metrics: with a token set, whoever sends it; else loopback clients only."""
+    if token:
+        sent = request.headers.get("Authorization", "")
+        scheme, _, given = sent.partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(
+            given.strip().encode(), token.encode()
+        ):
+            return None
+        refusal = problem(401, "Unauthorized", "send the metrics token as a bearer token")
+        refusal.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return refusal
+    try:
+        loopback = ipaddress.ip_address((request.remote_addr or "").split("%")[0]).is_loopback
+    except ValueError:
+        loopback = False
+    if loopback:
+        return None
+    return problem(
+        403,
+        "Forbidden",
+        f"metrics answer loopback clients only; set {METRICS_TOKEN_VARIABLE} to scrape "
+        "from elsewhere with that bearer token",
+    )
+
+
 @blueprint.get("/metrics")
 def prometheus() -> Response:
-    """Prometheus text format: HTTP requests, jobs by state, job durations, queue depths."""
+    """Prometheus text format: HTTP requests, jobs by state, job durations, queue depths.
+
+    Not public: loopback clients only, or, with ``MULTIFLEXI_METRICS_TOKEN`` set, any
+    client that sends that token (``Authorization: Bearer ...``) and no other.
+    """
     settings = settings_of(current_app)
+    refusal = _metrics_refusal(settings.environ.get(METRICS_TOKEN_VARIABLE))
+    if refusal is not None:
+        return refusal
     body = metrics.render(current_app, session(), queue.connect(settings.redis_url))
     return Response(body, mimetype=None, content_type=metrics.CONTENT_TYPE)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import typing
 from typing import Annotated, Any, Generic, TypeVar
 
 from flask import Response, json, url_for
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.orm import Session
 
+from multiflexi.core import fieldtypes, limits
 from multiflexi.core.access import Principal
 from multiflexi.core.unit import MAX_LIMIT
 from multiflexi.core.unit import Page as CorePage
@@ -32,16 +35,94 @@ def _printable(value: str) -> str:
     return value
 
 
+#: the check of all text a client sends; after the constraints (``Field``) of a text type,
+#: so that they stay in its JSON Schema: ``Annotated[str, Field(...), Printable]``
+Printable = AfterValidator(_printable)
+#: no NUL characters (what :data:`Printable` checks, as the JSON Schema states it)
+NO_NUL = r"^[^\x00]*$"
 #: text a client may send
-Text = Annotated[str, AfterValidator(_printable)]
+Text = Annotated[str, Field(pattern=NO_NUL), Printable]
+#: text with something besides blanks in it
+Filled = Annotated[str, Field(pattern=rf"^[^\x00]*[^\x00{fieldtypes.BLANKS}][^\x00]*$"), Printable]
+#: an environment variable's name, as the core takes it
+VariableName = Annotated[
+    str,
+    Field(pattern=limits.VARIABLE_NAME_PATTERN, description="an environment variable name"),
+]
+#: only what the schema of a mapping's keys allows (``patternProperties``), nothing else
+ONLY_NAMED = Field(json_schema_extra={"additionalProperties": False})
+#: an environment variable's value: at most MAX_VALUE_BYTES bytes of UTF-8 (so, characters)
+VariableValue = Annotated[
+    str,
+    Field(
+        pattern=NO_NUL,
+        description=f"at most {limits.MAX_VALUE_BYTES} bytes of UTF-8",
+        # stated here, checked by the core (in bytes), whose message names the variable
+        json_schema_extra={"maxLength": limits.MAX_VALUE_BYTES},
+    ),
+    Printable,
+]
+
+
+def or_empty(pattern: str) -> str:
+    """A ``^...$`` pattern that also takes the empty string."""
+    return f"^(?:{pattern.removeprefix('^').removesuffix('$')})?$"
+
+
 #: an id a client may send in a body or a filter
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class Input(BaseModel):
-    """A request body: unknown members are refused, not ignored."""
+    """A request body: unknown members are refused, not ignored.
+
+    A member documented as a number or a yes/no takes a JSON number or a JSON
+    true/false, nothing else: pydantic alone would read ``true`` as 1 and ``"yes"``
+    as true, which the document does not allow.
+    """
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _json_kinds(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            kinds = _scalar_kinds(cls)
+            wrong = [
+                f"{name}: must be {'a number' if kinds[name] is int else 'true or false'}"
+                for name, value in data.items()
+                if name in kinds and value is not None and not _is_kind(value, kinds[name])
+            ]
+            if wrong:
+                raise ValueError("; ".join(wrong))
+        return data
+
+
+def _bare(annotation: Any) -> Any:
+    """``int`` for ``Annotated[int, ...]``."""
+    if typing.get_origin(annotation) is Annotated:
+        return typing.get_args(annotation)[0]
+    return annotation
+
+
+def _is_kind(value: Any, kind: type) -> bool:
+    if kind is bool:
+        return isinstance(value, bool)
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+@functools.cache
+def _scalar_kinds(model: type[BaseModel]) -> dict[str, type]:
+    """The members of a model that are numbers (int) or yes/no (bool), maybe optional."""
+    kinds: dict[str, type] = {}
+    for name, field in model.model_fields.items():
+        options = {_bare(a) for a in typing.get_args(field.annotation) if a is not type(None)}
+        annotation = options.pop() if len(options) == 1 else _bare(field.annotation)
+        if annotation is bool:
+            kinds[name] = bool
+        elif annotation in (int, float):
+            kinds[name] = int
+    return kinds
 
 
 class Output(BaseModel):

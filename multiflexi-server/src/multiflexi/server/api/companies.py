@@ -9,12 +9,12 @@ company's admin role.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from flask import Response, json
 from pydantic import Field
 
-from multiflexi.core import access, companies, lookups, users
+from multiflexi.core import access, companies, fieldtypes, limits, lookups, users
 from multiflexi.core.errors import NotFound
 from multiflexi.core.models import Company, CompanyUser, CompanyVariable
 from multiflexi.server.api import blueprint
@@ -23,16 +23,20 @@ from multiflexi.server.api.applications import out as application_out
 from multiflexi.server.api.common import (
     REDACTED,
     Deleted,
+    Filled,
     Id,
     Input,
     ListQuery,
     Output,
     Page,
+    Printable,
     Text,
+    VariableValue,
     caller,
     created,
     db,
     one_page,
+    or_empty,
     page,
 )
 from multiflexi.server.api.spec import operation
@@ -70,19 +74,24 @@ class CompanyQuery(ListQuery):
     )
 
 
+#: an e-mail address, or "" for none
+Email = Annotated[str, Field(max_length=255, pattern=or_empty(fieldtypes.EMAIL_PATTERN)), Printable]
+Slug = Annotated[str, Field(pattern=companies.SLUG_PATTERN), Printable]
+
+
 class NewCompany(Input):
-    name: Text = Field(min_length=1, max_length=255)
-    slug: Text | None = Field(None, max_length=64, description="derived from the name if absent")
+    name: Filled = Field(max_length=255)
+    slug: Slug | None = Field(None, description="derived from the name if absent")
     ic: Text | None = Field(None, max_length=32)
-    email: Text | None = Field(None, max_length=255)
+    email: Email | None = None
     enabled: bool = True
 
 
 class CompanyChanges(Input):
-    name: Text | None = Field(None, min_length=1, max_length=255)
-    slug: Text | None = Field(None, max_length=64)
+    name: Filled | None = Field(None, max_length=255)
+    slug: Slug | None = None
     ic: Text | None = Field(None, max_length=32)
-    email: Text | None = Field(None, max_length=255)
+    email: Email | None = None
     logo: Text | None = Field(None, max_length=100_000)
     zabbix_host: Text | None = Field(None, max_length=255)
     enabled: bool | None = None
@@ -100,7 +109,7 @@ class VariablePage(Page[VariableOut]):
 
 
 class VariableIn(Input):
-    value: Text = Field(max_length=100_000)
+    value: VariableValue
     secret: bool = False
 
 
@@ -301,6 +310,7 @@ def list_environment(company_id: int, query: ListQuery) -> dict[str, Any]:
     "PUT",
     "/companies/<int:company_id>/environment/<name>",
     summary="Set a company environment variable",
+    path_patterns={"name": limits.VARIABLE_NAME_PATTERN},
     tag=TAG,
     body=VariableIn,
     response=VariableOut,

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from flask import Response
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from multiflexi.core import access, credentials
 from multiflexi.core.models import CredentialType
@@ -19,6 +19,7 @@ from multiflexi.server.api.common import (
     Output,
     Page,
     Text,
+    VariableName,
     caller,
     created,
     db,
@@ -59,7 +60,7 @@ class CredentialTypeQuery(ListQuery):
 
 
 class FieldIn(Input):
-    keyword: Text = Field(min_length=1, max_length=128)
+    keyword: VariableName
     type: Text = Field("string", max_length=32)
     description: Text | None = Field(None, max_length=1000)
     default: Text | None = Field(None, max_length=10_000)
@@ -68,6 +69,19 @@ class FieldIn(Input):
 
 
 class NewCredentialType(Input):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "anyOf": [
+                {
+                    "required": ["prototype_id"],
+                    "properties": {"prototype_id": {"type": "integer"}},
+                },
+                {"required": ["fields"], "properties": {"fields": {"minItems": 1}}},
+            ],
+            "description": "made from a prototype, or from fields of its own (or both)",
+        },
+    )
     company_id: Id
     name: Text = Field(min_length=1, max_length=255)
     prototype_id: Id | None = Field(None, description="the prototype it uses")

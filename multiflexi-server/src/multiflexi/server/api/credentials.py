@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from flask import Response
 from pydantic import Field
@@ -12,12 +12,15 @@ from multiflexi.core import access, availability, credentials
 from multiflexi.core.models import Credential
 from multiflexi.server.api import blueprint
 from multiflexi.server.api.common import (
+    ONLY_NAMED,
     Id,
     Input,
     ListQuery,
     Output,
     Page,
     Text,
+    VariableName,
+    VariableValue,
     caller,
     created,
     db,
@@ -58,7 +61,7 @@ class CredentialQuery(ListQuery):
     company_id: Id | None = None
 
 
-Values = dict[Text, Text | None]
+Values = Annotated[dict[VariableName, VariableValue | None], ONLY_NAMED]
 
 
 class NewCredential(Input):

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from flask import Response, json, request, send_file, stream_with_context
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, BaseModel, Field
 from redis.exceptions import RedisError
 
 from multiflexi.core import access, job_artifacts, jobs, queue
@@ -226,6 +226,21 @@ def job_output(job_id: int, query: OutputQuery) -> OutputOut:
     )
 
 
+class StreamEnd(Output):
+    """Why the live stream stopped, and where a client resumes."""
+
+    state: str = Field(description="the job's state when the stream stopped")
+    next_after: int = Field(description="the last line sent: ask for lines after it")
+
+
+#: the events of the live stream and the data each carries
+STREAM_EVENTS: dict[str, type[BaseModel]] = {
+    "line": OutputLine,
+    "end": StreamEnd,
+    "timeout": StreamEnd,
+}
+
+
 def _event(event: str, data: Any, event_id: int | None = None) -> str:
     head = f"id: {event_id}\n" if event_id is not None else ""
     return f"{head}event: {event}\ndata: {json.dumps(data)}\n\n"
@@ -293,10 +308,10 @@ def _stream(job_id: int, after: int, timeout: float, redis_url: str) -> Iterator
                 quiet_since = time.monotonic()
                 continue
             if state in jobs.FINAL_STATES:
-                yield _event("end", {"state": state, "next_after": after})
+                yield _event("end", StreamEnd(state=state, next_after=after).model_dump())
                 return
             if time.monotonic() >= deadline:
-                yield _event("timeout", {"state": state, "next_after": after})
+                yield _event("timeout", StreamEnd(state=state, next_after=after).model_dump())
                 return
             if time.monotonic() - quiet_since >= KEEPALIVE_SECONDS:
                 quiet_since = time.monotonic()
@@ -314,6 +329,7 @@ def _stream(job_id: int, after: int, timeout: float, redis_url: str) -> Iterator
     tag=TAG,
     query=StreamQuery,
     media_type="text/event-stream",
+    events=STREAM_EVENTS,
 )
 def stream_output(job_id: int, query: StreamQuery) -> Response:
     """Each line is a ``line`` event whose id is its sequence number, so a client that

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from flask import Response, json, url_for
 from pydantic import AwareDatetime, Field
@@ -13,6 +13,7 @@ from multiflexi.core.errors import ValidationError
 from multiflexi.core.models import RunTemplate
 from multiflexi.server.api import blueprint
 from multiflexi.server.api.common import (
+    ONLY_NAMED,
     REDACTED,
     Id,
     Input,
@@ -21,6 +22,8 @@ from multiflexi.server.api.common import (
     Page,
     Query,
     Text,
+    VariableName,
+    VariableValue,
     caller,
     created,
     db,
@@ -145,10 +148,10 @@ class PreviewOut(Output):
 
 
 class LaunchIn(Input):
-    overrides: dict[Text, Text] = Field(
+    overrides: Annotated[dict[VariableName, VariableValue], ONLY_NAMED] = Field(
         default_factory=dict, description="one-time environment values for this job only"
     )
-    secret_overrides: list[Text] = Field(
+    secret_overrides: list[VariableName] = Field(
         default_factory=list, description="names among the overrides that are secret"
     )
     at: AwareDatetime | None = Field(None, description="run at this time instead of now")

@@ -57,6 +57,10 @@ class Operation:
     description: str | None
     #: further success statuses answered with the same schema (201 beside 200, ...)
     also: tuple[int, ...] = ()
+    #: the pattern a string path parameter must match (by name), when narrower than "no /"
+    path_patterns: tuple[tuple[str, str], ...] = ()
+    #: of a ``text/event-stream``: each event's name and the model of its JSON data
+    events: tuple[tuple[str, type[BaseModel]], ...] = ()
 
     @property
     def path(self) -> str:
@@ -98,7 +102,8 @@ def _query_args(model: type[BaseModel]) -> dict[str, Any]:
         values = request.args.getlist(key)
         field = model.model_fields.get(key)
         many = field is not None and _is_list(field.annotation)
-        args[key] = values if many else values[-1]
+        # a parameter of one value given several times is refused (a list is no string)
+        args[key] = values if many or len(values) > 1 else values[0]
     return args
 
 
@@ -110,13 +115,16 @@ def _is_list(annotation: Any) -> bool:
 
 
 def _body(op: Operation) -> Any:
-    if op.upload_field and request.files:
+    if op.upload_field and request.mimetype == "multipart/form-data":
         upload = request.files.get(op.upload_field)
-        if upload is None:
+        if upload is not None:
+            return {"__upload__": upload.read()}
+        field = request.form.get(op.upload_field)
+        if field is None:
             return problem(
                 422, "Invalid input", f"send the document in form field {op.upload_field!r}"
             )
-        return {"__upload__": upload.read()}
+        return {"__upload__": field.encode()}
     if not request.data:
         return problem(422, "Invalid input", "a JSON request body is required", kind="validation")
     if not request.is_json:
@@ -147,6 +155,8 @@ def operation(
     upload_field: str | None = None,
     description: str | None = None,
     also: tuple[int, ...] = (),
+    path_patterns: dict[str, str] | None = None,
+    events: dict[str, type[BaseModel]] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a view and its description.
 
@@ -182,6 +192,8 @@ def operation(
             upload_field=upload_field,
             description=description or (view.__doc__ or "").strip() or None,
             also=also,
+            path_patterns=tuple(sorted((path_patterns or {}).items())),
+            events=tuple((events or {}).items()),
         )
         OPERATIONS.append(op)
 
@@ -283,10 +295,10 @@ def find(endpoint: str | None) -> Operation | None:
 # -- the document -------------------------------------------------------------------
 
 
-def _param_schema(converter: str) -> dict[str, Any]:
+def _param_schema(converter: str, pattern: str | None = None) -> dict[str, Any]:
     if converter == "int":
         return {"type": "integer", "minimum": 0, "maximum": MAX_ID}
-    return {"type": "string", "pattern": "^[^/]+$", "minLength": 1}
+    return {"type": "string", "pattern": pattern or "^[^/]+$", "minLength": 1}
 
 
 def _query_parameters(model: type[BaseModel], defs: dict[str, Any]) -> list[dict[str, Any]]:
@@ -363,6 +375,48 @@ def _errors_of(op: Operation) -> dict[str, Any]:
     return errors
 
 
+def event_stream_pattern(names: Iterable[str]) -> str:
+    """The whole text of an event stream whose events have these names (one-line data).
+
+    Each event: an optional ``id:`` line (a number), its ``event:`` line and one
+    ``data:`` line, then a blank line; a comment line (``: keep-alive``) may stand
+    between events.
+    """
+    alternatives = "|".join(re.escape(name) for name in names)
+    event = rf"(?:id: [0-9]+\n)?event: (?:{alternatives})\ndata: [^\n]*\n"
+    return rf"^(?:(?::[^\n]*\n|{event})\n)*$"
+
+
+def _event_stream_schema(
+    events: tuple[tuple[str, type[BaseModel]], ...], refs: dict[Any, Any]
+) -> dict[str, Any]:
+    listed = ", ".join(f"`{name}`" for name, _model in events)
+    return {
+        "pattern": event_stream_pattern(name for name, _model in events),
+        "description": (
+            f"Server-Sent Events named {listed}; the data of each is one line of JSON "
+            "(x-events gives its schema by event name)."
+        ),
+        "x-events": {name: refs[(model, "serialization")] for name, model in events},
+    }
+
+
+def _keys_as_validated(schema: Any) -> None:
+    """A mapping whose keys have a schema (``patternProperties``) takes no other keys.
+
+    That is how pydantic validates ``dict[Key, Value]``; JSON Schema would let any
+    key that does not match through unless it is told otherwise.
+    """
+    if isinstance(schema, dict):
+        if "patternProperties" in schema and "additionalProperties" not in schema:
+            schema["additionalProperties"] = False
+        for value in schema.values():
+            _keys_as_validated(value)
+    elif isinstance(schema, list):
+        for item in schema:
+            _keys_as_validated(item)
+
+
 def openapi_document(
     *, title: str, version: str, description: str, blueprints: Iterable[str]
 ) -> dict[str, Any]:
@@ -374,6 +428,7 @@ def openapi_document(
             wanted.append((op.body, "validation"))
         if isinstance(op.response, type) and issubclass(op.response, BaseModel):
             wanted.append((op.response, "serialization"))
+        wanted.extend((model, "serialization") for _name, model in op.events)
     refs, top = models_json_schema(wanted, ref_template="#/components/schemas/{model}")
     schemas: dict[str, Any] = dict(top.get("$defs", {}))
     schemas["Problem"] = PROBLEM_SCHEMA
@@ -387,7 +442,12 @@ def openapi_document(
         if op.description:
             entry["description"] = op.description
         params: list[dict[str, Any]] = [
-            {"name": name, "in": "path", "required": True, "schema": _param_schema(conv)}
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "schema": _param_schema(conv, dict(op.path_patterns).get(name)),
+            }
             for name, conv in op.path_parameters()
         ]
         if op.query is not None:
@@ -419,6 +479,8 @@ def openapi_document(
                 if op.media_type != "application/json"
                 else {}
             )
+            if op.events:
+                media_schema.update(_event_stream_schema(op.events, refs))
             responses[str(op.status)] = {
                 "description": op.summary,
                 "content": {op.media_type: {"schema": media_schema}},
@@ -443,6 +505,8 @@ def openapi_document(
         if op.public:
             entry["security"] = []
         paths.setdefault(op.path, {})[op.method.lower()] = entry
+    _keys_as_validated(schemas)
+    _keys_as_validated(paths)
     return {
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from flask import Response, json, url_for
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
 from multiflexi.core import access, tokens
 from multiflexi.core.errors import NotFound, ValidationError
@@ -43,6 +43,19 @@ class TokenQuery(ListQuery):
 
 
 class NewToken(Input):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "not": {
+                "description": "an expiry time and a lifetime together",
+                "required": ["expires_at", "expires_in"],
+                "properties": {
+                    "expires_at": {"type": "string"},
+                    "expires_in": {"type": "integer"},
+                },
+            }
+        },
+    )
     name: Text = Field(min_length=1, max_length=255)
     user_id: Id | None = Field(None, description="default: the caller; others: administrators")
     expires_at: AwareDatetime | None = None

@@ -8,7 +8,7 @@ and password.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from flask import Response
 from pydantic import Field
@@ -22,11 +22,13 @@ from multiflexi.server.api.common import (
     ListQuery,
     Output,
     Page,
+    Printable,
     Text,
     caller,
     created,
     db,
     one_page,
+    or_empty,
     page,
 )
 from multiflexi.server.api.spec import operation
@@ -65,10 +67,22 @@ class UserQuery(ListQuery):
     is_admin: bool | None = None
 
 
+#: the password rules of the core, as the document states them
+Password = Annotated[
+    str,
+    Field(min_length=users.MIN_PASSWORD_LENGTH, max_length=users.MAX_PASSWORD_LENGTH),
+    Printable,
+]
+#: an e-mail address, or "" for none
+Email = Annotated[str, Field(max_length=255, pattern=or_empty(users.EMAIL_PATTERN)), Printable]
+
+
 class NewUser(Input):
-    login: Text = Field(min_length=1, max_length=128)
-    password: Text | None = Field(None, max_length=1024, description="none: tokens only")
-    email: Text = Field("", max_length=255)
+    login: Annotated[str, Field(pattern=users.LOGIN_PATTERN), Printable] = Field(
+        description="letters, digits and . _ @ -"
+    )
+    password: Password | None = Field(None, description="none: tokens only")
+    email: Email = ""
     first_name: Text = Field("", max_length=128)
     last_name: Text = Field("", max_length=128)
     enabled: bool = True
@@ -76,7 +90,7 @@ class NewUser(Input):
 
 
 class UserChanges(Input):
-    email: Text | None = Field(None, max_length=255)
+    email: Email | None = None
     first_name: Text | None = Field(None, max_length=128)
     last_name: Text | None = Field(None, max_length=128)
     enabled: bool | None = Field(None, description="administrators only")
@@ -84,7 +98,7 @@ class UserChanges(Input):
 
 
 class PasswordIn(Input):
-    password: Text | None = Field(max_length=1024, description="null removes the password")
+    password: Password | None = Field(description="null removes the password")
 
 
 class MembershipOut(Output):
