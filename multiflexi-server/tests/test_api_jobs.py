@@ -10,7 +10,6 @@ import time
 from urllib.parse import unquote
 
 import pytest
-
 from jsonschema import Draft202012Validator
 
 from multiflexi.core import models
