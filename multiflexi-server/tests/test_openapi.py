@@ -12,6 +12,7 @@ import re
 
 import pytest
 import schemathesis
+import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
@@ -19,6 +20,8 @@ from schemathesis.checks import CHECKS, load_all_checks
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
+from multiflexi.core import config
+from multiflexi.database import tables
 from multiflexi.server.api import spec
 
 
@@ -165,6 +168,15 @@ def test_generated_requests_pass_every_check_of_schemathesis(world, schema, mode
     token = world.tokens["root"]
     failures: set[str] = set()
     checked = 0
+    engine = config.create_engine(world.settings.database_url)
+
+    def forget_failed_sign_ins() -> None:
+        # the ignored_auth check sends wrong credentials from one address again and again;
+        # after ten the sign-in throttle answers 429 (tests/test_signin.py), which would
+        # stand in for the 401 this check looks for: each case starts with a clean count
+        with engine.begin() as connection:
+            connection.execute(sa.delete(tables.login_throttles))
+
     for operation in schema.get_all_operations():
         op = operation.ok()
 
@@ -176,6 +188,7 @@ def test_generated_requests_pass_every_check_of_schemathesis(world, schema, mode
         )
         @given(case=op.as_strategy(generation_mode=mode))
         def run(case) -> None:
+            forget_failed_sign_ins()
             headers = {"Authorization": f"Bearer {token}"}
             response = case.call(headers=headers)
             try:
@@ -194,5 +207,6 @@ def test_generated_requests_pass_every_check_of_schemathesis(world, schema, mode
             # nothing to make invalid: an operation without parameters or body
             assert mode is GenerationMode.NEGATIVE and not _has_input(op), op.path
         checked += 1
+    engine.dispose()
     assert checked >= 70
     assert not failures, "\n".join(sorted(failures))
