@@ -23,7 +23,7 @@ from multiflexi.core.testing import count
 LEASE = dt.timedelta(seconds=60)
 
 
-def play_executor(env, job_id, *, lines, exit_code, delay=0.3):
+def play_executor(env, job_id, *, lines, exit_code, delay=0.3, exit_description=None):
     """Run a job as the executor would: claim, write output, finish (in a thread)."""
 
     def work():
@@ -40,7 +40,9 @@ def play_executor(env, job_id, *, lines, exit_code, delay=0.3):
                 session.commit()
                 time.sleep(0.05)
             state = "success" if exit_code == 0 else "failed"
-            jobs.finish(session, job_id, state, exit_code=exit_code)
+            jobs.finish(
+                session, job_id, state, exit_code=exit_code, exit_description=exit_description
+            )
         engine.dispose()
 
     thread = threading.Thread(target=work, daemon=True)
@@ -333,26 +335,6 @@ def test_schedule_wait_timeout_in_json_has_every_documented_key(live_cli, sleep_
     assert (data["timed_out"], data["block_reason"]) == (True, None)
 
 
-def fail_to_start(env, job_id, description, delay=0.3):
-    """A job whose command cannot start, recorded as the executor records it."""
-
-    def work():
-        settings = config.load_settings(environ=env, env_file=os.devnull)
-        engine = config.create_engine(settings.database_url)
-        with config.session_factory(engine, settings)() as session:
-            time.sleep(delay)
-            deadline = time.monotonic() + 10
-            while not jobs.claim(session, job_id, worker="test-executor", lease=LEASE):
-                assert time.monotonic() < deadline, f"job {job_id} never became claimable"
-                time.sleep(0.05)
-            jobs.finish(session, job_id, "failed", exit_code=127, exit_description=description)
-        engine.dispose()
-
-    thread = threading.Thread(target=work, daemon=True)
-    thread.start()
-    return thread
-
-
 WHY = "command not found: sleepx (No such file or directory)"
 
 
@@ -360,7 +342,8 @@ def test_schedule_wait_and_tail_say_why_a_job_failed_to_start(
     live_cli, live_env, session, sleep_rt
 ):
     job_id = next_job_id(session)
-    worker = fail_to_start(live_env, job_id, WHY)
+    # a job whose command cannot start, recorded as the executor records it
+    worker = play_executor(live_env, job_id, lines=[], exit_code=127, exit_description=WHY)
     result = live_cli(
         "run-template", "schedule", "--id", str(sleep_rt["rt_id"]), "--wait", "--timeout", "30"
     )

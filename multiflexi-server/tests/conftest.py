@@ -239,8 +239,27 @@ class World:
         headers = {**self.headers(who), **kwargs.pop("headers", {})}
         return self.client().open(path, method=method, headers=headers, **kwargs)
 
-    def fill(self, path: str, values: dict[str, Any]) -> str:
-        """A documented path with its {parameters} replaced."""
+    def path_values(self) -> dict[str, Any]:
+        """A value for every path parameter of the document: objects of company A, root's."""
+        ids = self.ids
+        return {
+            "company_id": ids["company_a"],
+            "run_template_id": ids["rt_a"],
+            "credential_id": ids["credential_a"],
+            "credential_type_id": ids["ctype_a"],
+            "job_id": ids["job_a"],
+            "artifact_id": ids["artifact_a"],
+            "application_id": ids["application"],
+            "app_id": ids["application"],
+            "prototype_id": ids["prototype"],
+            "user_id": ids["alice"],
+            "token_id": ids["token_alice"],
+            "name": "COMPANY_PLAIN",
+        }
+
+    def fill(self, path: str, values: dict[str, Any] | None = None) -> str:
+        """A documented path with its {parameters} replaced (by default, path_values)."""
+        values = self.path_values() if values is None else values
         for name, value in values.items():
             path = path.replace("{" + name + "}", str(value))
         assert "{" not in path, f"no value for a parameter of {path}"
