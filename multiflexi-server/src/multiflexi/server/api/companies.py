@@ -127,7 +127,12 @@ class MemberPage(Page[MemberOut]):
 
 
 class RoleIn(Input):
-    role: Text = Field(description="admin, manager or viewer", max_length=16)
+    # documented as the choice it is; the core checks it (422 naming the roles)
+    role: Text = Field(
+        description="admin, manager or viewer",
+        max_length=16,
+        json_schema_extra={"enum": list(users.COMPANY_ROLES)},
+    )
 
 
 class AssignmentOut(Output):
