@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from flask import Response, json
 from pydantic import Field
 
-from multiflexi.core import access, companies, fieldtypes, limits, lookups, users
+from multiflexi.core import access, companies, fieldtypes, limits, loaders, lookups, users
 from multiflexi.core.errors import NotFound
 from multiflexi.core.models import Company, CompanyUser, CompanyVariable
 from multiflexi.server.api import blueprint
@@ -166,9 +166,7 @@ def out(company: Company) -> CompanyOut:
 
 def reach(company_id: int, permission: str = access.READ) -> Company:
     """The company, if the caller may do ``permission`` in it (404 when it may not see it)."""
-    company = companies.get(db(), company_id)
-    access.require(caller(), company.id, permission, what="company", key=company_id)
-    return company
+    return loaders.company(db(), caller(), company_id, permission)
 
 
 def variable_out(variable: CompanyVariable) -> VariableOut:

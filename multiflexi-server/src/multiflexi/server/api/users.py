@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from flask import Response
 from pydantic import Field
 
-from multiflexi.core import access, lookups, users
+from multiflexi.core import access, loaders, lookups, users
 from multiflexi.core.errors import NotFound
 from multiflexi.core.models import User
 from multiflexi.server.api import blueprint
@@ -119,8 +119,7 @@ def out(user: User) -> UserOut:
 
 
 def reach(user_id: int) -> User:
-    access.require_self_or_admin(caller(), user_id)
-    return users.get(db(), user_id)
+    return loaders.user(db(), caller(), user_id)
 
 
 @operation(
