@@ -11,9 +11,18 @@ import datetime as dt
 
 import pytest
 
-from multiflexi.core import access, audit, companies, credentials, jobs, loaders
+from multiflexi.core import (
+    access,
+    audit,
+    companies,
+    credentials,
+    jobs,
+    loaders,
+    runtemplates,
+    tokens,
+    users,
+)
 from multiflexi.core import models as m
-from multiflexi.core import runtemplates, tokens, users
 from multiflexi.core.errors import NotFound, PermissionDenied
 
 ADMIN = audit.Actor.cli()

@@ -155,6 +155,14 @@ def require_global_admin(actor: Actor, doing: str) -> None:
         raise PermissionDenied(f"only a global administrator may {doing}")
 
 
+def require_audit_reader(actor: Actor, company_id: int | None) -> None:
+    """The whole audit log is for global administrators; a company's rows for its admins."""
+    if company_id is not None:
+        require_admin(actor, company_id)
+    elif not actor.is_admin:
+        raise PermissionDenied("give company_id: only administrators read the whole log")
+
+
 def sees_user(actor: Actor, user_id: int) -> bool:
     """Whether the actor may see the account (its own, or any for a global administrator)."""
     return actor.is_admin or actor.user_id == user_id
@@ -189,6 +197,7 @@ __all__ = [
     "principal_for",
     "require",
     "require_admin",
+    "require_audit_reader",
     "require_global_admin",
     "require_read",
     "require_self_or_admin",

@@ -214,11 +214,10 @@ def list_companies(query: CompanyQuery) -> dict[str, Any]:
         if query.slug.isdigit():
             return one_page([], query)
         try:
-            found = companies.get(db(), query.slug)
-        except NotFound:
+            found = loaders.company(db(), caller(), query.slug)
+        except NotFound:  # missing, or of a company the caller has no role in
             return one_page([], query)
-        visible_one = access.can_read(caller(), found.id)
-        return one_page([out(found)] if visible_one else [], query)
+        return one_page([out(found)], query)
     result = companies.list_companies(db(), ids=visible, limit=query.limit, offset=query.offset)
     return page(result, out)
 

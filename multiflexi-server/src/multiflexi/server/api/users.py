@@ -156,7 +156,7 @@ def list_users(query: UserQuery) -> dict[str, Any]:
         hits = [
             u
             for u in lookups.users_with_email(db(), query.email)
-            if (principal.is_admin or u.id == principal.user_id) and query.login in (None, u.login)
+            if access.sees_user(principal, u.id) and query.login in (None, u.login)
         ]
         return one_page([out(u) for u in hits], query)
     if query.login is not None or not principal.is_admin:
@@ -168,8 +168,7 @@ def list_users(query: UserQuery) -> dict[str, Any]:
             )
         except NotFound:
             return one_page([], query)
-        allowed = principal.is_admin or found.id == principal.user_id
-        return one_page([out(found)] if allowed else [], query)
+        return one_page([out(found)] if access.sees_user(principal, found.id) else [], query)
     result = users.list(
         db(),
         enabled=query.enabled,
