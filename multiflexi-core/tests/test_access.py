@@ -182,3 +182,20 @@ def test_the_readme_documents_the_role_table():
     for role, cells in rows.items():
         documented = {column for column, cell in zip(columns, cells, strict=True) if cell == "yes"}
         assert documented == access.ROLE_PERMISSIONS[role], role
+
+
+def test_the_whole_audit_log_is_for_administrators_a_companys_rows_for_its_admins(
+    session, two_companies
+):
+    a, b = two_companies
+    boss = member(session, "ada", a, "admin")
+    manager = member(session, "mia", a, "manager")
+    access.require_audit_reader(boss, a)
+    with pytest.raises(PermissionDenied, match="only administrators read the whole log"):
+        access.require_audit_reader(boss, None)
+    with pytest.raises(PermissionDenied, match="may not manage the company"):
+        access.require_audit_reader(manager, a)
+    with pytest.raises(NotFound, match=f"company {b} not found"):
+        access.require_audit_reader(boss, b)
+    for company_id in (None, a, b):
+        access.require_audit_reader(ADMIN, company_id)

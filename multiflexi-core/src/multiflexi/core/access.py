@@ -10,6 +10,9 @@ Tenant isolation: a company the principal has no role in is answered with
 so a user of company A cannot even learn which objects company B has. Only
 where it can see but not change does it get
 :class:`~multiflexi.core.errors.PermissionDenied`.
+
+The faces do not apply these rules to one object themselves: they load it through
+:mod:`multiflexi.core.loaders`, which reads it and applies them.
 """
 
 from __future__ import annotations
@@ -152,9 +155,22 @@ def require_global_admin(actor: Actor, doing: str) -> None:
         raise PermissionDenied(f"only a global administrator may {doing}")
 
 
+def require_audit_reader(actor: Actor, company_id: int | None) -> None:
+    """The whole audit log is for global administrators; a company's rows for its admins."""
+    if company_id is not None:
+        require_admin(actor, company_id)
+    elif not actor.is_admin:
+        raise PermissionDenied("give company_id: only administrators read the whole log")
+
+
+def sees_user(actor: Actor, user_id: int) -> bool:
+    """Whether the actor may see the account (its own, or any for a global administrator)."""
+    return actor.is_admin or actor.user_id == user_id
+
+
 def require_self_or_admin(actor: Actor, user_id: int) -> None:
     """A user may reach their own account (password, tokens); other accounts stay invisible."""
-    if not actor.is_admin and actor.user_id != user_id:
+    if not sees_user(actor, user_id):
         raise NotFound("user", user_id)
 
 
@@ -181,9 +197,11 @@ __all__ = [
     "principal_for",
     "require",
     "require_admin",
+    "require_audit_reader",
     "require_global_admin",
     "require_read",
     "require_self_or_admin",
     "require_write",
+    "sees_user",
     "visible_company_ids",
 ]

@@ -57,7 +57,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from multiflexi.core import access, audit, credentials
+from multiflexi.core import access, audit, credentials, loaders
 from multiflexi.core.audit import Actor
 from multiflexi.core.environment import Entry, JobEnvironment
 from multiflexi.core.errors import DecryptionError
@@ -483,8 +483,7 @@ def check_credential(
     only see is PermissionDenied; nothing is checked or recorded then. The answer is
     kept for the gate like any other.
     """
-    credential = credentials.get(session, credential_id)
-    access.require_write(actor, credential.company_id, what="credential", key=credential_id)
+    credential = loaders.credential(session, actor, credential_id, access.WRITE)
     status = check_credentials(session, [credential], fresh=True, timeout=timeout)[0]
     result = status.availability
     with transaction(session):

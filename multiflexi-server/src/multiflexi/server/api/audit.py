@@ -8,7 +8,6 @@ from typing import Any
 from pydantic import AwareDatetime, Field
 
 from multiflexi.core import access, audit
-from multiflexi.core.errors import PermissionDenied
 from multiflexi.core.models import AuditEntry
 from multiflexi.server.api import blueprint
 from multiflexi.server.api.common import Id, ListQuery, Output, Page, Text, caller, db, page
@@ -58,12 +57,7 @@ def out(entry: AuditEntry) -> AuditOut:
 def list_entries(query: AuditQuery) -> dict[str, Any]:
     """Newest first. Administrators read all of it; a company's admins read the rows of
     their company (give ``company_id``)."""
-    principal = caller()
-    if query.company_id is None:
-        if not principal.is_admin:
-            raise PermissionDenied("give company_id: only administrators read the whole log")
-    else:
-        access.require_admin(principal, query.company_id)
+    access.require_audit_reader(caller(), query.company_id)
     result = audit.entries(
         db(),
         entity_type=query.entity_type,

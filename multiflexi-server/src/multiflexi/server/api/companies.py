@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from flask import Response, json
 from pydantic import Field
 
-from multiflexi.core import access, companies, fieldtypes, limits, lookups, users
+from multiflexi.core import access, companies, fieldtypes, limits, loaders, lookups, users
 from multiflexi.core.errors import NotFound
 from multiflexi.core.models import Company, CompanyUser, CompanyVariable
 from multiflexi.server.api import blueprint
@@ -171,9 +171,7 @@ def out(company: Company) -> CompanyOut:
 
 def reach(company_id: int, permission: str = access.READ) -> Company:
     """The company, if the caller may do ``permission`` in it (404 when it may not see it)."""
-    company = companies.get(db(), company_id)
-    access.require(caller(), company.id, permission, what="company", key=company_id)
-    return company
+    return loaders.company(db(), caller(), company_id, permission)
 
 
 def variable_out(variable: CompanyVariable) -> VariableOut:
@@ -221,11 +219,10 @@ def list_companies(query: CompanyQuery) -> dict[str, Any]:
         if query.slug.isdigit():
             return one_page([], query)
         try:
-            found = companies.get(db(), query.slug)
-        except NotFound:
+            found = loaders.company(db(), caller(), query.slug)
+        except NotFound:  # missing, or of a company the caller has no role in
             return one_page([], query)
-        visible_one = access.can_read(caller(), found.id)
-        return one_page([out(found)] if visible_one else [], query)
+        return one_page([out(found)], query)
     result = companies.list_companies(db(), ids=visible, limit=query.limit, offset=query.offset)
     return page(result, out)
 

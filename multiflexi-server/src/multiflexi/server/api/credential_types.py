@@ -8,7 +8,7 @@ from typing import Any
 from flask import Response
 from pydantic import ConfigDict, Field
 
-from multiflexi.core import access, credentials
+from multiflexi.core import access, credentials, loaders
 from multiflexi.core.models import CredentialType
 from multiflexi.server.api import blueprint
 from multiflexi.server.api.common import (
@@ -115,9 +115,7 @@ def out(ctype: CredentialType) -> CredentialTypeOut:
 
 
 def reach(type_id: int, permission: str = access.READ) -> CredentialType:
-    ctype = credentials.credential_type(db(), type_id)
-    access.require(caller(), ctype.company_id, permission, what="credential type", key=type_id)
-    return ctype
+    return loaders.credential_type(db(), caller(), type_id, permission)
 
 
 @operation(

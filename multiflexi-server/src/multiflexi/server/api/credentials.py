@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from flask import Response
 from pydantic import Field
 
-from multiflexi.core import access, availability, credentials
+from multiflexi.core import access, availability, credentials, loaders
 from multiflexi.core.models import Credential
 from multiflexi.server.api import blueprint
 from multiflexi.server.api.common import (
@@ -91,11 +91,7 @@ def out(credential: Credential) -> CredentialOut:
 
 
 def reach(credential_id: int, permission: str = access.READ) -> Credential:
-    credential = credentials.get(db(), credential_id)
-    access.require(
-        caller(), credential.company_id, permission, what="credential", key=credential_id
-    )
-    return credential
+    return loaders.credential(db(), caller(), credential_id, permission)
 
 
 @operation(

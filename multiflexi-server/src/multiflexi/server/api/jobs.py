@@ -14,7 +14,7 @@ from flask import Response, json, request, send_file, stream_with_context
 from pydantic import AwareDatetime, BaseModel, Field
 from redis.exceptions import RedisError
 
-from multiflexi.core import access, job_artifacts, jobs, queue
+from multiflexi.core import access, job_artifacts, jobs, loaders, queue
 from multiflexi.core.config import settings_of
 from multiflexi.core.models import Artifact, Job, JobOutputLine
 from multiflexi.server.api import blueprint
@@ -143,9 +143,7 @@ def out(job: Job) -> JobOut:
 
 
 def reach(job_id: int, permission: str = access.READ) -> Job:
-    job = jobs.get(db(), job_id)
-    access.require(caller(), job.company_id, permission, what="job", key=job_id)
-    return job
+    return loaders.job(db(), caller(), job_id, permission)
 
 
 def _line(line: JobOutputLine) -> OutputLine:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from flask import Response, json, url_for
 from pydantic import AwareDatetime, Field
 
-from multiflexi.core import access, jobs, lookups, runtemplates, schedules
+from multiflexi.core import access, jobs, loaders, lookups, runtemplates, schedules
 from multiflexi.core.errors import ValidationError
 from multiflexi.core.models import RunTemplate
 from multiflexi.server.api import blueprint
@@ -205,9 +205,7 @@ def _interval_name(code: str) -> str:
 
 
 def reach(rt_id: int, permission: str = access.READ) -> RunTemplate:
-    rt = runtemplates.get(db(), rt_id)
-    access.require(caller(), rt.company_id, permission, what="run template", key=rt_id)
-    return rt
+    return loaders.run_template(db(), caller(), rt_id, permission)
 
 
 @operation(

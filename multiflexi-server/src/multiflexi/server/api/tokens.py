@@ -8,8 +8,8 @@ from typing import Any
 from flask import Response, json, url_for
 from pydantic import AwareDatetime, ConfigDict, Field
 
-from multiflexi.core import access, tokens
-from multiflexi.core.errors import NotFound, ValidationError
+from multiflexi.core import access, loaders, tokens
+from multiflexi.core.errors import ValidationError
 from multiflexi.core.models import ApiToken
 from multiflexi.server.api import blueprint
 from multiflexi.server.api.common import Id, Input, ListQuery, Output, Page, Text, caller, db, page
@@ -68,12 +68,7 @@ def out(token: ApiToken) -> TokenOut:
 
 def reach(token_id: int) -> ApiToken:
     """A token of the caller (any token for an administrator); others are 404."""
-    token = tokens.get(db(), token_id)
-    try:
-        access.require_self_or_admin(caller(), token.user_id)
-    except NotFound:
-        raise NotFound("API token", token_id) from None
-    return token
+    return loaders.token(db(), caller(), token_id)
 
 
 @operation(

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from flask import Response
 from pydantic import Field
 
-from multiflexi.core import access, lookups, users
+from multiflexi.core import access, loaders, lookups, users
 from multiflexi.core.errors import NotFound
 from multiflexi.core.models import User
 from multiflexi.server.api import blueprint
@@ -119,8 +119,7 @@ def out(user: User) -> UserOut:
 
 
 def reach(user_id: int) -> User:
-    access.require_self_or_admin(caller(), user_id)
-    return users.get(db(), user_id)
+    return loaders.user(db(), caller(), user_id)
 
 
 @operation(
@@ -157,7 +156,7 @@ def list_users(query: UserQuery) -> dict[str, Any]:
         hits = [
             u
             for u in lookups.users_with_email(db(), query.email)
-            if (principal.is_admin or u.id == principal.user_id) and query.login in (None, u.login)
+            if access.sees_user(principal, u.id) and query.login in (None, u.login)
         ]
         return one_page([out(u) for u in hits], query)
     if query.login is not None or not principal.is_admin:
@@ -169,8 +168,7 @@ def list_users(query: UserQuery) -> dict[str, Any]:
             )
         except NotFound:
             return one_page([], query)
-        allowed = principal.is_admin or found.id == principal.user_id
-        return one_page([out(found)] if allowed else [], query)
+        return one_page([out(found)] if access.sees_user(principal, found.id) else [], query)
     result = users.list(
         db(),
         enabled=query.enabled,

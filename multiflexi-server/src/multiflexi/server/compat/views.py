@@ -13,7 +13,16 @@ from zoneinfo import ZoneInfo
 from flask import Response, json, request
 from pydantic import Field
 
-from multiflexi.core import access, apps, companies, credentials, jobs, runtemplates, status
+from multiflexi.core import (
+    access,
+    apps,
+    companies,
+    credentials,
+    jobs,
+    loaders,
+    runtemplates,
+    status,
+)
 from multiflexi.core.config import settings_of
 from multiflexi.core.errors import MissingRequired, MultiFlexiError, ValidationError
 from multiflexi.core.models import Application, Company, Job, RunTemplate
@@ -192,10 +201,6 @@ def _keyed(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {str(item["id"]): item for item in items}
 
 
-def _reach(company_id: int, what: str, key: int) -> None:
-    access.require_read(caller(), company_id, what=what, key=key)
-
-
 @operation(
     blueprint,
     "GET",
@@ -259,8 +264,7 @@ def list_companies(query: CompatQuery) -> Response:
     response=dict[str, Any],
 )
 def get_company(company_id: int) -> Response:
-    company = companies.get(db(), company_id)
-    _reach(company.id, "company", company_id)
+    company = loaders.company(db(), caller(), company_id)
     return _json(company_shape(company))
 
 
@@ -292,8 +296,7 @@ def list_run_templates(query: CompatQuery) -> Response:
     response=dict[str, Any],
 )
 def get_run_template(run_template_id: int) -> Response:
-    rt = runtemplates.get(db(), run_template_id)
-    _reach(rt.company_id, "run template", run_template_id)
+    rt = loaders.run_template(db(), caller(), run_template_id)
     return _json(run_template_shape(rt))
 
 
@@ -325,8 +328,7 @@ def list_jobs(query: CompatQuery) -> Response:
     response=dict[str, Any],
 )
 def get_job(job_id: int) -> Response:
-    job = jobs.get(db(), job_id)
-    _reach(job.company_id, "job", job_id)
+    job = loaders.job(db(), caller(), job_id)
     return _json(job_shape(job))
 
 
@@ -408,8 +410,7 @@ def launch() -> Response:
     at = _scheduled(payload.get("scheduled"))
     if isinstance(at, Response):
         return at
-    rt = runtemplates.get(db(), rt_id)
-    access.require_write(caller(), rt.company_id, what="run template", key=rt_id)
+    rt = loaders.run_template(db(), caller(), rt_id, access.WRITE)
     job = jobs.launch(db(), rt.id, actor=caller(), overrides=env, at=at, schedule_type="adhoc-api")
     return _json(
         {
