@@ -18,6 +18,7 @@ from multiflexi.core.errors import NotFound
 from multiflexi.core.models import User
 from multiflexi.server.api import blueprint
 from multiflexi.server.api.common import (
+    NO_NUL,
     Input,
     ListQuery,
     Output,
@@ -70,7 +71,11 @@ class UserQuery(ListQuery):
 #: the password rules of the core, as the document states them
 Password = Annotated[
     str,
-    Field(min_length=users.MIN_PASSWORD_LENGTH, max_length=users.MAX_PASSWORD_LENGTH),
+    Field(
+        min_length=users.MIN_PASSWORD_LENGTH,
+        max_length=users.MAX_PASSWORD_LENGTH,
+        pattern=NO_NUL,
+    ),
     Printable,
 ]
 #: an e-mail address, or "" for none
