@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from multiflexi.core import models
     from multiflexi.core.availability import Availability
     from multiflexi.core.companies import Assignment
+    from multiflexi.core.output import Line
 
 REDACTED = "***"
 
@@ -164,7 +165,7 @@ def job(item: models.Job) -> dict[str, Any]:
     }
 
 
-def output_line(line: models.JobOutputLine) -> dict[str, Any]:
+def output_line(line: models.JobOutputLine | Line) -> dict[str, Any]:
     return {"seq": line.seq, "stream": line.stream, "text": line.text, "at": line.created_at}
 
 
