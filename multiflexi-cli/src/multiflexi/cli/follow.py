@@ -7,12 +7,15 @@ database: no Redis subscription is needed, and what it prints is exactly what
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from multiflexi.cli import views
 from multiflexi.cli.context import App
+
+if TYPE_CHECKING:
+    from multiflexi.core.output import End
 
 EXIT_TIMEOUT = 124
 
@@ -26,7 +29,7 @@ def exit_code_of(state: str, exit_code: int | None) -> int:
     return 1
 
 
-def ending(end: Any) -> str:
+def ending(end: End) -> str:
     """The line that says how a finished job ended, and why when the record says
     (a command that was not found, a timeout: more than its exit code tells)."""
     text = f"job {end.job_id} {end.state} (exit code {end.exit_code})"
@@ -62,7 +65,7 @@ def follow_job(
 
     streaming = app.fmt == "table"
     collected: list[dict[str, Any]] = []
-    end: Any = None
+    end: output.End | None = None
     for event in output.follow(
         app.session,
         job_id,
@@ -79,6 +82,7 @@ def follow_job(
                 collected.append(views.output_line(event))
         elif isinstance(event, output.End):
             end = event
+    assert end is not None  # following always ends with an End
     if end.reason == "timeout":
         result = dict(summary or {"job_id": job_id})
         result |= {
@@ -121,7 +125,7 @@ def follow_job(
 
 def _held(
     app: App,
-    end: Any,
+    end: End,
     summary: dict[str, Any] | None,
     collected: list[dict[str, Any]],
     streaming: bool,
