@@ -139,3 +139,66 @@ def test_namespace_package_has_no_init():
     import multiflexi
 
     assert getattr(multiflexi, "__file__", None) is None, "multiflexi must stay a PEP 420 namespace"
+
+
+#: the values every component must agree on, each written once (issue 23): the output
+#: channel, the RQ id of a job's delivery, the retry backoffs, the executors, the
+#: redaction marker
+CONTRACT_VALUES = (
+    "multiflexi:job:{job_id}:output",
+    "job-{job_id}",
+    ("none", "fixed", "linear", "exponential"),
+    ("native", "docker", "podman", "kubernetes"),
+    "***",
+)
+#: the body of a UTC clock function
+CLOCK_BODY = "return dt.datetime.now(dt.UTC)"
+
+
+def _code_of(function: ast.FunctionDef) -> str:
+    """The function's body without its docstring, as source."""
+    body = function.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]
+    return "\n".join(ast.unparse(statement) for statement in body)
+
+
+def contract_definitions(files: list[tuple[str, str]]) -> dict[object, list[str]]:
+    """Where each contract value is assigned at module level, and where a clock is defined."""
+    found: dict[object, list[str]] = {value: [] for value in (*CONTRACT_VALUES, CLOCK_BODY)}
+    for filename, source in files:
+        for node in ast.parse(source, filename=filename).body:
+            if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+                try:
+                    value = ast.literal_eval(node.value)
+                except ValueError:
+                    continue
+                if isinstance(value, list):
+                    value = tuple(value)
+                if isinstance(value, str | tuple) and value in found:
+                    found[value].append(f"{filename}:{node.lineno}")
+            elif isinstance(node, ast.FunctionDef) and _code_of(node) == CLOCK_BODY:
+                found[CLOCK_BODY].append(f"{filename}:{node.lineno}")
+    return found
+
+
+def test_the_contract_rule_finds_a_copy():
+    copies = [
+        ("a.py", 'REDACTED = "***"\ndef now():\n    return dt.datetime.now(dt.UTC)\n'),
+        ("b.py", 'MASK: str = "***"\nCHOICES = ["native", "docker", "podman", "kubernetes"]\n'),
+        ("c.py", 'def clock():\n    """Now."""\n    return dt.datetime.now(dt.UTC)\nx = "*" * 3\n'),
+    ]
+    found = contract_definitions(copies)
+    assert found["***"] == ["a.py:1", "b.py:1"]
+    assert found[CLOCK_BODY] == ["a.py:2", "c.py:1"]
+    assert found[("native", "docker", "podman", "kubernetes")] == ["b.py:2"]
+
+
+@pytest.mark.skipif(
+    not (WORKSPACE / "multiflexi-core" / "src").is_dir(),
+    reason="runs only inside the source workspace",
+)
+def test_each_contract_is_declared_once():
+    files = [f for component in (*FORBIDDEN_IMPORTS, "all") for f in workspace_sources(component)]
+    found = contract_definitions(files)
+    assert {value: len(places) for value, places in found.items()} == dict.fromkeys(found, 1), found

@@ -182,3 +182,29 @@ def test_create_says_when_it_assigned_the_application(cli, sleep_rt):
     again = cli("--format", "json", "run-template", "create", *args)
     assert json.loads(again.stdout)["assigned_application"] is False
     assert "assigned" not in again.stderr
+
+
+def test_executor_and_retry_backoff_offer_the_cores_choices_and_refuse_others(
+    cli, session, sleep_rt
+):
+    rt = str(sleep_rt["rt_id"])
+    shown = cli("run-template", "update", "--help").stdout
+    assert f"[{'|'.join(runtemplates.EXECUTORS)}]" in shown
+    assert f"[{'|'.join(runtemplates.RETRY_BACKOFFS)}]" in shown
+    for executor, backoff in zip(runtemplates.EXECUTORS, runtemplates.RETRY_BACKOFFS, strict=False):
+        changed = cli.json(
+            "run-template",
+            "update",
+            "--id",
+            rt,
+            "--executor",
+            executor.upper(),
+            "--retry-backoff",
+            backoff,
+        )
+        assert changed["updated"] is True
+        data = cli.json("run-template", "get", "--id", rt)
+        assert (data["executor"], data["retry_backoff"]) == (executor, backoff)
+    refused = cli("run-template", "update", "--id", rt, "--retry-backoff", "Linear")
+    assert refused.exit_code == 2
+    assert cli.json("run-template", "get", "--id", rt)["retry_backoff"] == backoff

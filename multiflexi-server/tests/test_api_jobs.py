@@ -140,33 +140,17 @@ def test_cancel_a_scheduled_job_but_not_a_finished_one(world):
 
 
 def test_the_stream_still_works_without_redis(world, monkeypatch):
-    from multiflexi.server.api import jobs as api_jobs
+    from multiflexi.core import queue
 
     def unreachable(url):
         import redis
 
         return redis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
 
-    monkeypatch.setattr(api_jobs.queue, "connect", unreachable)
+    monkeypatch.setattr(queue, "connect", unreachable)
     path = f"/api/v1/jobs/{world.ids['job_a']}/output/stream?timeout=0.3"
     response = world.call("alice", "GET", path)
     assert [e for e, _ in _events(response.get_data(as_text=True))] == ["timeout"]
-
-
-def test_a_message_on_the_jobs_channel_wakes_the_stream_and_no_redis_means_sleeping(world):
-    import redis
-
-    from multiflexi.server.api.jobs import OUTPUT_CHANNEL, Wakeup
-
-    job_id = world.ids["job_a"]
-    wakeup = Wakeup(job_id, world.settings.redis_url)
-    redis.Redis.from_url(world.settings.redis_url).publish(
-        OUTPUT_CHANNEL.format(job_id=job_id), "new lines"
-    )
-    assert wakeup.wait(30) is True
-    wakeup.close()
-    without = Wakeup(job_id, "redis://127.0.0.1:1/0")
-    assert without.wait(0.05) is False
 
 
 def test_list_totals_are_the_real_number_of_jobs_for_every_caller_and_filter(world):

@@ -1,21 +1,22 @@
 """Following a job's output until it finishes (``schedule --wait``, ``job tail -f``).
 
-The CLI reads the output lines the executor stores (``multiflexi.core.jobs.output``),
-polling the database: no Redis subscription is needed, and what it prints is
-exactly what ``job get`` shows later (secrets already masked by the executor).
+The CLI follows with the core's loop (``multiflexi.core.output.follow``), polling the
+database: no Redis subscription is needed, and what it prints is exactly what
+``job get`` shows later (secrets already masked by the executor).
 """
 
 from __future__ import annotations
 
-import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from multiflexi.cli import views
 from multiflexi.cli.context import App
 
-POLL_SECONDS = 0.5
+if TYPE_CHECKING:
+    from multiflexi.core.output import End
+
 EXIT_TIMEOUT = 124
 
 
@@ -28,12 +29,12 @@ def exit_code_of(state: str, exit_code: int | None) -> int:
     return 1
 
 
-def ending(job: Any) -> str:
+def ending(end: End) -> str:
     """The line that says how a finished job ended, and why when the record says
     (a command that was not found, a timeout: more than its exit code tells)."""
-    text = f"job {job.id} {job.state} (exit code {job.exit_code})"
-    if job.exit_description:
-        text += f": {job.exit_description}"
+    text = f"job {end.job_id} {end.state} (exit code {end.exit_code})"
+    if end.exit_description:
+        text += f": {end.exit_description}"
     return text
 
 
@@ -60,67 +61,62 @@ def follow_job(
     object at the end: ``summary`` with the job's ``state``, ``exitcode``,
     ``block_reason`` and its ``output`` lines.
     """
-    from multiflexi.core import jobs
+    from multiflexi.core import output
 
-    session = app.session
     streaming = app.fmt == "table"
-    deadline = None if timeout is None else time.monotonic() + timeout
     collected: list[dict[str, Any]] = []
-    last = after
-    while True:
-        session.rollback()  # end the read transaction: see what the executor wrote since
-        job = jobs.get(session, job_id)
-        finished = job.state in jobs.FINAL_STATES
-        lines = jobs.output(session, job_id, after=last, limit=1000)
-        for line in lines:
-            last = line.seq
+    end: output.End | None = None
+    for event in output.follow(
+        app.session,
+        job_id,
+        after=after,
+        timeout=timeout,
+        until_finished=until_finished,
+        stop_when_blocked=True,
+        stop_when_held=stop_when_held,
+    ):
+        if isinstance(event, output.Line):
             if streaming:
-                _print_line(line.stream, line.text)
+                _print_line(event.stream, event.text)
             else:
-                collected.append(views.output_line(line))
-        if (
-            not finished
-            and until_finished
-            and deadline is not None
-            and time.monotonic() >= deadline
-        ):
-            result = dict(summary or {"job_id": job_id})
-            result |= {
-                "state": job.state,
-                "exitcode": None,
-                "exit_description": None,
-                "timed_out": True,
-                "block_reason": job.block_reason,
-                "output": collected,
-            }
-            if not streaming:
-                app.emit(result)
-            app.error(
-                "timeout",
-                f"job {job_id} did not finish within {timeout:g} s (it is {job.state}; "
-                "it keeps running)",
-                code=EXIT_TIMEOUT,
-            )
-            return EXIT_TIMEOUT
-        if lines:
-            continue
-        if finished or not until_finished:
-            break
-        if job.state == "blocked" or (stop_when_held and job.blocked_at is not None):
-            return _held(app, job, summary, collected, streaming)
-        time.sleep(POLL_SECONDS)
-    code = exit_code_of(job.state, job.exit_code) if finished else 0
+                collected.append(views.output_line(event))
+        elif isinstance(event, output.End):
+            end = event
+    assert end is not None  # following always ends with an End
+    if end.reason == "timeout":
+        result = dict(summary or {"job_id": job_id})
+        result |= {
+            "state": end.state,
+            "exitcode": None,
+            "exit_description": None,
+            "timed_out": True,
+            "block_reason": end.block_reason,
+            "output": collected,
+        }
+        if not streaming:
+            app.emit(result)
+        app.error(
+            "timeout",
+            f"job {job_id} did not finish within {timeout:g} s (it is {end.state}; "
+            "it keeps running)",
+            code=EXIT_TIMEOUT,
+        )
+        return EXIT_TIMEOUT
+    if end.reason == "held":
+        return _held(app, end, summary, collected, streaming)
+    finished = end.finished
+    code = exit_code_of(end.state, end.exit_code) if finished else 0
     if streaming:
         if finished:
-            app.message(ending(job))
+            app.message(ending(end))
     else:
         result = dict(summary or {"job_id": job_id})
         result |= {
-            "state": job.state,
-            "exitcode": job.exit_code,
-            "exit_description": job.exit_description if finished else None,
+            "state": end.state,
+            "exitcode": end.exit_code,
+            "exit_description": end.exit_description if finished else None,
             "timed_out": False,
-            "block_reason": job.block_reason,
+            "block_reason": end.block_reason,
             "output": collected,
         }
         app.emit(result)
@@ -129,25 +125,25 @@ def follow_job(
 
 def _held(
     app: App,
-    job: Any,
+    end: End,
     summary: dict[str, Any] | None,
     collected: list[dict[str, Any]],
     streaming: bool,
 ) -> int:
     """The credential gate held the job back: say why (stderr) and answer 75."""
     if not streaming:
-        result = dict(summary or {"job_id": job.id})
+        result = dict(summary or {"job_id": end.job_id})
         result |= {
-            "state": job.state,
+            "state": end.state,
             "exitcode": None,
             "exit_description": None,
             "timed_out": False,
-            "block_reason": job.block_reason,
+            "block_reason": end.block_reason,
             "output": collected,
         }
         app.emit(result)
     from multiflexi.core import availability
 
-    note = availability.held_note(job.id, job.block_reason, job.state)
+    note = availability.held_note(end.job_id, end.block_reason, end.state)
     app.error("blocked", note, code=availability.HELD_EXIT)
     return availability.HELD_EXIT

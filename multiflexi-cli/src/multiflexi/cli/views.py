@@ -1,7 +1,7 @@
 """The JSON shape of every object the CLI prints: stable keys, documented in the README.
 
 Pure formatting of the core's objects; no secret value is ever read here
-(stored secrets are shown as ``***``, credential values only by name).
+(stored secrets are shown as the core's ``REDACTED``, credential values only by name).
 """
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ if TYPE_CHECKING:
     from multiflexi.core import models
     from multiflexi.core.availability import Availability
     from multiflexi.core.companies import Assignment
-
-REDACTED = "***"
+    from multiflexi.core.output import Line
 
 
 def application(app: models.Application, *, detail: bool = False) -> dict[str, Any]:
+    from multiflexi.core.environment import REDACTED
+
     data: dict[str, Any] = {
         "id": app.id,
         "uuid": app.uuid,
@@ -88,6 +89,8 @@ def assignment(item: Assignment) -> dict[str, Any]:
 
 
 def company_variable(variable: models.CompanyVariable) -> dict[str, Any]:
+    from multiflexi.core.environment import REDACTED
+
     return {
         "name": variable.name,
         "value": REDACTED if variable.secret else variable.value,
@@ -97,6 +100,7 @@ def company_variable(variable: models.CompanyVariable) -> dict[str, Any]:
 
 def run_template(rt: models.RunTemplate, *, detail: bool = False) -> dict[str, Any]:
     from multiflexi.core import schedules
+    from multiflexi.core.environment import REDACTED
 
     data: dict[str, Any] = {
         "id": rt.id,
@@ -164,7 +168,7 @@ def job(item: models.Job) -> dict[str, Any]:
     }
 
 
-def output_line(line: models.JobOutputLine) -> dict[str, Any]:
+def output_line(line: models.JobOutputLine | Line) -> dict[str, Any]:
     return {"seq": line.seq, "stream": line.stream, "text": line.text, "at": line.created_at}
 
 

@@ -17,10 +17,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from multiflexi.core.environment import REDACTED
 from multiflexi.core.models import AuditEntry
 from multiflexi.core.unit import Page, paginate
-
-REDACTED = "***"
+from multiflexi.database.tables import utc_now
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,7 +76,7 @@ def record(
     session.execute(
         _INSERT,
         {
-            "at": dt.datetime.now(dt.UTC),
+            "at": utc_now(),
             "actor": actor.name,
             "user_id": actor.user_id,
             "action": action,

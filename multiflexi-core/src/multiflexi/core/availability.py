@@ -63,6 +63,7 @@ from multiflexi.core.environment import Entry, JobEnvironment
 from multiflexi.core.errors import DecryptionError
 from multiflexi.core.models import Credential, RunTemplate
 from multiflexi.core.unit import transaction
+from multiflexi.database.tables import utc_now as now
 
 log = logging.getLogger(__name__)
 
@@ -106,10 +107,6 @@ def held_note(job_id: int, reason: str | None, state: str | None) -> str:
     """One line for a person: which job the gate held back, why, and what happens next."""
     then = "it is tried again later" if state == "scheduled" else "it will not run as it is"
     return f"job {job_id} blocked: {reason or 'a credential is not usable'} ({then})"
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclasses.dataclass(frozen=True)

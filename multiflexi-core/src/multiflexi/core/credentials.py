@@ -13,7 +13,6 @@ requirement of the prototype's code.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import re
 from collections.abc import Mapping
 
@@ -32,6 +31,7 @@ from multiflexi.core.models import (
     CredentialValue,
 )
 from multiflexi.core.unit import Page, paginate, transaction
+from multiflexi.database.tables import utc_now
 
 VALUE_CONTEXT = "credential_values.value"
 SETTING_CONTEXT = "credential_type_settings.value"
@@ -368,7 +368,7 @@ def update(
         if checked:
             # a change of values alone touches only their rows: the credential's own
             # updated_at says it changed (availability results are kept per it)
-            credential.updated_at = dt.datetime.now(dt.UTC)
+            credential.updated_at = utc_now()
         _store(session, credential, specs, checked)
         missing = _missing(specs, credential)
         if missing:

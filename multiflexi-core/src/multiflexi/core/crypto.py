@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime as dt
 import hashlib
 import hmac
 import os
@@ -42,7 +41,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from multiflexi.core.errors import ConfigurationError, Conflict, DecryptionError
-from multiflexi.database.tables import ENCRYPTED_COLUMNS, encryption_keys, metadata
+from multiflexi.database.tables import ENCRYPTED_COLUMNS, encryption_keys, metadata, utc_now
 
 #: the variable that holds the master key, and the original's alias for it
 MASTER_KEY_VARIABLES = ("ENCRYPTION_MASTER_KEY", "MULTIFLEXI_MASTER_KEY")
@@ -276,10 +275,6 @@ def _atomic(connection: Connectable) -> Iterator[None]:
         yield
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def _new_key(connection: Connectable, master: MasterKey, version: int) -> DataKey:
     key = DataKey(secrets.token_hex(8), version, True, os.urandom(32))
     try:
@@ -291,7 +286,7 @@ def _new_key(connection: Connectable, master: MasterKey, version: int) -> DataKe
                 wrapped_key=master.wrap(key.key_id, key.material),
                 master_fingerprint=master.fingerprint,
                 is_active=True,
-                created_at=_now(),
+                created_at=utc_now(),
             )
         )
     except IntegrityError:
@@ -363,7 +358,7 @@ def rotate(connection: Connectable, master_key: MasterKey | str) -> KeyRing:
         connection.execute(
             sa.update(encryption_keys)
             .where(encryption_keys.c.key_id != new_key.key_id, encryption_keys.c.is_active)
-            .values(is_active=False, retired_at=_now())
+            .values(is_active=False, retired_at=utc_now())
         )
     return new_ring
 

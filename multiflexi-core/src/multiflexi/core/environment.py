@@ -36,8 +36,11 @@ from importlib.metadata import PackageNotFoundError, version
 from multiflexi.core import limits
 from multiflexi.core.errors import ValidationError
 
-#: what redacted() shows instead of a secret value
-PLACEHOLDER = "***"
+#: what every face shows instead of a secret value (API, CLI, web UI, audit entries),
+#: and what a secret becomes in masked output: the one redaction marker
+REDACTED = "***"
+#: the marker under the name the masking code here uses
+PLACEHOLDER = REDACTED
 #: the worker variables a job may inherit (plus every LC_* variable)
 INHERITED_NAMES = frozenset({"PATH", "HOME", "LANG", "TZ", "TMPDIR"})
 
@@ -507,6 +510,7 @@ __all__ = [
     "INHERITED_NAMES",
     "MACRO",
     "PLACEHOLDER",
+    "REDACTED",
     "Entry",
     "JobContext",
     "JobEnvironment",

@@ -223,7 +223,7 @@ def stale_run_templates(
     """
     if tolerance < dt.timedelta(0):
         raise ValidationError("bad tolerance", ["tolerance: must not be negative"])
-    moment = now or dt.datetime.now(dt.UTC)
+    moment = now or jobs.now()
     return list(
         session.scalars(
             sa.select(RunTemplate)

@@ -37,6 +37,7 @@ from multiflexi.core.errors import InvalidTransition, NotFound, ValidationError
 from multiflexi.core.models import Application, Job, JobOutputLine, RunTemplate
 from multiflexi.core.unit import Page, paginate, rowcount, transaction
 from multiflexi.database.tables import JOB_STATES
+from multiflexi.database.tables import utc_now as now
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -56,10 +57,6 @@ _JOB_TABLE: sa.Table = Job.__table__
 ADHOC_TYPES = frozenset({"adhoc", "adhoc-api", "adhoc-web", "adhoc-cli"})
 OVERRIDES_CONTEXT = "jobs.overrides"
 _NAME_RE = re.compile(limits.VARIABLE_NAME_PATTERN)
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def sources_of(target: str) -> frozenset[str]:

@@ -66,6 +66,7 @@ from multiflexi.core.models import (
     RunTemplateValue,
 )
 from multiflexi.core.unit import known_none, note_none, rowcount, rows, transaction
+from multiflexi.database.tables import utc_now as now
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -123,10 +124,6 @@ class Outcome:
     severity: str
     recorded: bool  # False: someone else had already ended the job
     retry_job_id: int | None = None
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _holder(job_id: int) -> str:
@@ -214,7 +211,7 @@ def _deliver(redis: Redis | None, session: Session, job: Job) -> None:
         Queue(job.queue, connection=client).enqueue(
             queue.RUN_JOB,
             job.id,
-            job_id=f"{queue.rq_job_id(job.id)}-wake-{secrets.token_hex(4)}",
+            job_id=queue.rq_wake_id(job.id, secrets.token_hex(4)),
             job_timeout=-1,
             result_ttl=queue.RESULT_TTL,
             failure_ttl=queue.FAILURE_TTL,

@@ -44,13 +44,29 @@ class QueueUnavailable(MultiFlexiError):
     kind = "queue_unavailable"
 
 
+#: RQ ids of a job's deliveries: the first; a later one after a slot freed (a fresh
+#: token each time, so it never collides with a delivery still held); its actions
+RQ_JOB_ID = "job-{job_id}"
+RQ_WAKE_ID = RQ_JOB_ID + "-wake-{token}"
+RQ_ACTIONS_ID = RQ_JOB_ID + "-actions"
+
+
 def rq_job_id(job_id: int) -> str:
-    return f"job-{job_id}"
+    return RQ_JOB_ID.format(job_id=job_id)
+
+
+def rq_wake_id(job_id: int, token: str) -> str:
+    return RQ_WAKE_ID.format(job_id=job_id, token=token)
+
+
+def rq_actions_id(job_id: int) -> str:
+    return RQ_ACTIONS_ID.format(job_id=job_id)
 
 
 def job_id_of(rq_id: str) -> int | None:
-    prefix, _, number = rq_id.partition("-")
-    return int(number) if prefix == "job" and number.isdigit() else None
+    prefix = RQ_JOB_ID.removesuffix("{job_id}")
+    number = rq_id.removeprefix(prefix)
+    return int(number) if rq_id.startswith(prefix) and number.isdigit() else None
 
 
 @lru_cache(maxsize=8)
@@ -166,7 +182,7 @@ def enqueue_actions(redis: Redis, job_id: int, queue_name: str = DEFAULT_QUEUE) 
         Queue(queue_name, connection=redis).enqueue(
             RUN_ACTIONS,
             job_id,
-            job_id=f"{rq_job_id(job_id)}-actions",
+            job_id=rq_actions_id(job_id),
             job_timeout=-1,
             result_ttl=RESULT_TTL,
             failure_ttl=FAILURE_TTL,

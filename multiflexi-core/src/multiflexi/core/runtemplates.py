@@ -23,8 +23,10 @@ from multiflexi.core.models import (
     RunTemplateValue,
 )
 from multiflexi.core.unit import Page, apply_changes, known_none, paginate, rows, transaction
+from multiflexi.database.tables import RETRY_BACKOFFS, utc_now
 
 VALUE_CONTEXT = "run_template_values.value"
+#: the executors a run template may name (the faces offer these; RETRY_BACKOFFS likewise)
 EXECUTORS = ("native", "docker", "podman", "kubernetes")
 #: settings a caller may give at creation or change with :func:`update`
 EDITABLE = (
@@ -133,8 +135,9 @@ def _check_settings(session: Session, merged: Mapping[str, Any]) -> list[str]:
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= ids.MAX_ID:
             # the database's INTEGER holds no more than the largest id
             errors.append(f"{key}: must be a whole number from {low} to {ids.MAX_ID}")
-    if merged.get("retry_backoff", "none") not in ("none", "fixed", "linear", "exponential"):
-        errors.append("retry_backoff: must be none, fixed, linear or exponential")
+    if merged.get("retry_backoff", "none") not in RETRY_BACKOFFS:
+        *others, last = RETRY_BACKOFFS
+        errors.append(f"retry_backoff: must be {', '.join(others)} or {last}")
     queue = merged.get("queue") or ""
     if not queue or len(queue) > 64 or not all(c.isalnum() or c in "-_." for c in queue):
         errors.append("queue: must be 1-64 characters of letters, digits, '-', '_' or '.'")
@@ -567,7 +570,7 @@ def preview(
 ) -> list[dt.datetime]:
     """The next ``count`` occurrences (UTC) of the run template's schedule."""
     run_template = get(session, rt_id)
-    start = after or dt.datetime.now(dt.UTC)
+    start = after or utc_now()
     return schedules.preview(schedule_of(session, run_template), start, max(0, min(count, 1000)))
 
 

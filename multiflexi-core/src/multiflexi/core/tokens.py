@@ -23,6 +23,7 @@ from multiflexi.core.errors import NotFound, ValidationError
 from multiflexi.core.models import ApiToken, User
 from multiflexi.core.unit import Page, paginate, transaction
 from multiflexi.core.users import AuthenticationFailed
+from multiflexi.database.tables import utc_now
 
 TOKEN_PREFIX = "mfx_"  # noqa: S105 - a public marker, not a secret
 TOKEN_BYTES = 32
@@ -36,7 +37,7 @@ _ENTITY = "api_token"
 
 def _now(now: dt.datetime | None) -> dt.datetime:
     if now is None:
-        return dt.datetime.now(dt.UTC)
+        return utc_now()
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     return now

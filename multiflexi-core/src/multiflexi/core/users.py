@@ -41,7 +41,7 @@ from multiflexi.core.errors import Conflict, MultiFlexiError, NotFound, Validati
 from multiflexi.core.models import Company, CompanyUser, User
 from multiflexi.core.throttle import LoginThrottled
 from multiflexi.core.unit import Page, paginate, transaction
-from multiflexi.database.tables import COMPANY_ROLES
+from multiflexi.database.tables import COMPANY_ROLES, utc_now
 
 #: the hasher of new passwords; replace it to change the cost (old hashes are
 #: upgraded at their owner's next successful login)
@@ -122,7 +122,7 @@ def _check_password(password: str) -> None:
 
 def _now(now: dt.datetime | None) -> dt.datetime:
     if now is None:
-        return dt.datetime.now(dt.UTC)
+        return utc_now()
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     return now

@@ -129,16 +129,17 @@ class LongBinary(TypeDecorator[bytes]):
         return dialect.type_descriptor(LargeBinary())
 
 
-def _now() -> dt.datetime:
+def utc_now() -> dt.datetime:
+    """The current time, timezone-aware in UTC: the one clock of every component."""
     return dt.datetime.now(dt.UTC)
 
 
 def created_at() -> Column[dt.datetime]:
-    return Column("created_at", UTCDateTime(), nullable=False, default=_now)
+    return Column("created_at", UTCDateTime(), nullable=False, default=utc_now)
 
 
 def updated_at() -> Column[dt.datetime]:
-    return Column("updated_at", UTCDateTime(), nullable=True, onupdate=_now)
+    return Column("updated_at", UTCDateTime(), nullable=True, onupdate=utc_now)
 
 
 def fk(target: str, *, ondelete: str | None = "CASCADE") -> ForeignKey:
@@ -521,7 +522,7 @@ run_templates = Table(
         "interval_code IN ('n', 'i', 'h', 'd', 'w', 'm', 'y', 'c')", name="interval_code"
     ),
     CheckConstraint(
-        "retry_backoff IN ('none', 'fixed', 'linear', 'exponential')", name="retry_backoff"
+        f"retry_backoff IN ({', '.join(repr(b) for b in RETRY_BACKOFFS)})", name="retry_backoff"
     ),
     CheckConstraint("max_concurrency >= 1", name="max_concurrency"),
     CheckConstraint("delay >= 0", name="delay"),
@@ -676,7 +677,7 @@ job_output_lines = Table(
     Column("seq", Integer, nullable=False),
     Column("stream", String(8), nullable=False, default="stdout"),
     Column("text", Text, nullable=False, default=""),
-    Column("created_at", UTCDateTime(), nullable=False, default=_now),
+    Column("created_at", UTCDateTime(), nullable=False, default=utc_now),
     UniqueConstraint("job_id", "seq"),
 )
 
@@ -704,7 +705,7 @@ audit_log = Table(
     "audit_log",
     metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
-    Column("at", UTCDateTime(), nullable=False, default=_now, index=True),
+    Column("at", UTCDateTime(), nullable=False, default=utc_now, index=True),
     Column("actor", String(255), nullable=False, comment="login, 'scheduler', 'cli:<user>'"),
     Column("user_id", Integer, fk("users.id", ondelete="SET NULL"), nullable=True, index=True),
     Column("action", String(32), nullable=False),
@@ -756,4 +757,5 @@ __all__ = [
     "LongBinary",
     "UTCDateTime",
     "metadata",
+    "utc_now",
 ]

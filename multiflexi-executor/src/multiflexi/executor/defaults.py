@@ -28,8 +28,6 @@ BATCH_SECONDS = 0.25
 MAX_LINE = 32 * 1024
 #: artifacts up to this size are stored in the database; larger ones by path
 ARTIFACT_INLINE_LIMIT = 16 * 1024 * 1024
-#: the Redis channel of a job's live output
-OUTPUT_CHANNEL = "multiflexi:job:{job_id}:output"
 #: exit code of `run-template` when its --timeout expires (GNU timeout's convention)
 TIMEOUT_EXIT = 124
 #: the user jobs run as when MULTIFLEXI_JOB_USER is unset and the worker is root: this

@@ -8,7 +8,7 @@ after BATCH_SECONDS. Every line is masked (each secret value of the job
 becomes ``***``) before it is stored, published or echoed.
 
 Live tail: each stored batch is also published as one JSON message on the
-Redis channel ``multiflexi:job:<id>:output``::
+Redis channel ``multiflexi:job:<id>:output`` (``multiflexi.core.output.OUTPUT_CHANNEL``)::
 
     {"job_id": 7, "lines": [{"seq": 1, "stream": "stdout", "text": "..."}]}
 
@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from multiflexi.core.environment import mask_pieces, mask_runs, secret_runs
+from multiflexi.core.output import channel
 from multiflexi.executor import defaults
 
 if TYPE_CHECKING:
@@ -115,7 +116,7 @@ class Publisher:
     def __init__(self, redis: Redis | None, job_id: int):
         self._redis = redis
         self._job_id = job_id
-        self.channel = defaults.OUTPUT_CHANNEL.format(job_id=job_id)
+        self.channel = channel(job_id)
 
     def send(self, message: dict[str, Any], later: list[tuple[str, str]] | None = None) -> None:
         """Publish the message now, or put it on ``later`` for whoever publishes that list."""

@@ -65,10 +65,6 @@ SENTINEL_KEY = "multiflexi:scheduler:alive"
 Reaper = Callable[[Session, dt.datetime], list[int]]
 
 
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def default_holder() -> str:
     """This process's name in the lease: host, pid and a random tag."""
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
@@ -113,7 +109,7 @@ class Scheduler:
         check_interval: float = DEFAULT_CHECK_INTERVAL,
         recheck_interval: float = DEFAULT_RECHECK_INTERVAL,
         reaper: Reaper = lifecycle.reap_lost,
-        clock: Callable[[], dt.datetime] = utc_now,
+        clock: Callable[[], dt.datetime] = jobs.now,
     ) -> None:
         if lease_ttl <= 0 or max_sleep <= 0 or check_interval <= 0:
             raise ValueError("lease_ttl, max_sleep and check_interval must be positive")

@@ -14,6 +14,7 @@ from multiflexi.cli.context import App, pass_app
 from multiflexi.cli.params import (
     BOOL,
     ID,
+    LazyChoice,
     app_options,
     boolean_choice,
     check_time,
@@ -29,6 +30,18 @@ F = TypeVar("F", bound=Callable[..., Any])
 COLUMNS = ["id", "name", "company_id", "app_name", "active", "interval", "cron", "next_schedule"]
 
 
+def _retry_backoffs() -> tuple[str, ...]:
+    from multiflexi.core import runtemplates
+
+    return runtemplates.RETRY_BACKOFFS
+
+
+def _executors() -> tuple[str, ...]:
+    from multiflexi.core import runtemplates
+
+    return runtemplates.EXECUTORS
+
+
 def settings_options(func: F) -> F:
     """The run template settings, shared by create and update (all optional)."""
     options = [
@@ -38,7 +51,7 @@ def settings_options(func: F) -> F:
         click.option("--retry-min-gap", type=int, default=None, help="Seconds between retries."),
         click.option(
             "--retry-backoff",
-            type=click.Choice(["none", "fixed", "linear", "exponential"]),
+            type=LazyChoice(_retry_backoffs, case_sensitive=True),
             default=None,
             help="How the gap between retries grows.",
         ),
@@ -48,7 +61,7 @@ def settings_options(func: F) -> F:
         click.option("--queue", default=None, help="RQ queue of its jobs."),
         click.option(
             "--executor",
-            type=click.Choice(["native", "docker", "podman", "kubernetes"], case_sensitive=False),
+            type=LazyChoice(_executors),
             default=None,
             help="Where its jobs run.",
         ),

@@ -3,18 +3,15 @@ artifacts, cancel."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import time
 from collections.abc import Iterator
 from typing import Any, Literal
 from urllib.parse import quote
 
 from flask import Response, json, request, send_file, stream_with_context
 from pydantic import AwareDatetime, BaseModel, Field
-from redis.exceptions import RedisError
 
-from multiflexi.core import access, job_artifacts, jobs, loaders, queue
+from multiflexi.core import access, job_artifacts, jobs, loaders, output
 from multiflexi.core.config import settings_of
 from multiflexi.core.models import Artifact, Job, JobOutputLine
 from multiflexi.server.api import blueprint
@@ -43,9 +40,7 @@ State = Literal[
     "blocked",
     "missed",
 ]
-#: how often the live stream looks for new lines (sooner when Redis says so), and says it
-#: is alive
-POLL_SECONDS = 0.5
+#: how often the live stream says it is alive when no line comes
 KEEPALIVE_SECONDS = 15.0
 
 
@@ -244,79 +239,23 @@ def _event(event: str, data: Any, event_id: int | None = None) -> str:
     return f"{head}event: {event}\ndata: {json.dumps(data)}\n\n"
 
 
-#: the channel an executor may publish on when it stores new lines of a job
-OUTPUT_CHANNEL = "multiflexi:job:{job_id}:output"
-
-
-class Wakeup:
-    """Waits between polls; a message on the job's Redis channel ends the wait early.
-
-    The database stays the source of the lines: a message only says "look now".
-    Without Redis (down, or no executor publishing) it simply sleeps.
-    """
-
-    def __init__(self, job_id: int, redis_url: str) -> None:
-        self._pubsub: Any = None
-        try:
-            client = queue.connect(redis_url)
-            pubsub = client.pubsub()
-            pubsub.subscribe(OUTPUT_CHANNEL.format(job_id=job_id))
-            self._pubsub = pubsub
-        except RedisError:
-            self._pubsub = None
-
-    def wait(self, seconds: float) -> bool:
-        """Wait up to ``seconds``; True when a message on the channel ended the wait."""
-        end = time.monotonic() + seconds
-        while self._pubsub is not None:
-            left = end - time.monotonic()
-            if left <= 0:
-                return False
-            try:
-                message = self._pubsub.get_message(timeout=left)
-            except RedisError:
-                self.close()
-                break
-            if message is not None and message.get("type") == "message":
-                return True
-        time.sleep(max(0.0, end - time.monotonic()))
-        return False
-
-    def close(self) -> None:
-        if self._pubsub is not None:
-            with contextlib.suppress(RedisError):
-                self._pubsub.close()
-            self._pubsub = None
-
-
 def _stream(job_id: int, after: int, timeout: float, redis_url: str) -> Iterator[str]:
-    session = db()
-    deadline = time.monotonic() + timeout
-    quiet_since = time.monotonic()
-    wakeup = Wakeup(job_id, redis_url)
-    try:
-        while True:
-            lines = jobs.output(session, job_id, after=after, limit=500)
-            for line in lines:
-                after = line.seq
-                yield _event("line", _line(line).model_dump(mode="json"), line.seq)
-            state = jobs.get(session, job_id).state
-            session.rollback()  # end the read transaction: the next poll sees new commits
-            if lines:
-                quiet_since = time.monotonic()
-                continue
-            if state in jobs.FINAL_STATES:
-                yield _event("end", StreamEnd(state=state, next_after=after).model_dump())
-                return
-            if time.monotonic() >= deadline:
-                yield _event("timeout", StreamEnd(state=state, next_after=after).model_dump())
-                return
-            if time.monotonic() - quiet_since >= KEEPALIVE_SECONDS:
-                quiet_since = time.monotonic()
-                yield ": keep-alive\n\n"
-            wakeup.wait(POLL_SECONDS)
-    finally:
-        wakeup.close()
+    """The core's follow loop, written as Server-Sent Events."""
+    events = output.follow(
+        db(), job_id, after=after, redis=redis_url, timeout=timeout, keepalive=KEEPALIVE_SECONDS
+    )
+    for event in events:
+        if isinstance(event, output.Line):
+            yield _event(
+                "line", OutputLine.model_validate(event).model_dump(mode="json"), event.seq
+            )
+        elif isinstance(event, output.Quiet):
+            yield ": keep-alive\n\n"
+        else:
+            kind = "timeout" if event.reason == "timeout" else "end"
+            yield _event(
+                kind, StreamEnd(state=event.state, next_after=event.next_after).model_dump()
+            )
 
 
 @operation(
