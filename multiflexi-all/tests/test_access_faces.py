@@ -4,6 +4,9 @@ multiflexi.core.loaders, which applies the core's access policy.
 A face may still ask the core company-level questions (may this caller create in
 company X, which companies may it list), but it never checks a role against an
 object it read: that check is the loaders', in one place for every face.
+
+It lives in multiflexi-all, the one distribution that installs every face (the
+server's own tests run without the CLI).
 """
 
 from __future__ import annotations
