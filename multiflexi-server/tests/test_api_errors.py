@@ -42,6 +42,24 @@ def test_odd_query_values_are_refused(world):
         assert response.get_json()["errors"]
 
 
+def test_a_date_time_is_iso_text_never_a_bare_number(world):
+    """``format: date-time`` means ISO 8601 text: pydantic alone would read ``0`` or ``0.0``
+    as seconds since 1970 and answer 200 (schemathesis found it)."""
+    for path in ("/api/v1/audit", "/api/v1/jobs"):
+        for since in ("0", "0.0", "1700000000", "-1e3"):
+            response = world.call("root", "GET", f"{path}?since={since}")
+            assert response.status_code == 422, (path, since)
+            assert "ISO 8601" in response.get_data(as_text=True)
+        assert world.call("root", "GET", f"{path}?since=2026-01-31T08:00:00Z").status_code == 200
+    before = world.dump()
+    for expires in (0, 1.5, "1700000000"):
+        response = world.call(
+            "root", "POST", "/api/v1/tokens", json={"name": "n", "expires_at": expires}
+        )
+        assert response.status_code == 422, expires
+    assert world.dump() == before
+
+
 def test_unknown_paths_and_methods_and_huge_ids_are_problems(world):
     for method, path, status in (
         ("GET", "/api/v1/nothing-here", 404),

@@ -5,12 +5,22 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from multiflexi.core import access, audit
 from multiflexi.core.models import AuditEntry
 from multiflexi.server.api import blueprint
-from multiflexi.server.api.common import Id, ListQuery, Output, Page, Text, caller, db, page
+from multiflexi.server.api.common import (
+    DateTime,
+    Id,
+    ListQuery,
+    Output,
+    Page,
+    Text,
+    caller,
+    db,
+    page,
+)
 from multiflexi.server.api.spec import operation
 
 TAG = "audit"
@@ -38,7 +48,7 @@ class AuditQuery(ListQuery):
     entity_type: Text | None = Field(None, max_length=64)
     entity_id: Text | None = Field(None, max_length=64)
     actor: Text | None = Field(None, max_length=255)
-    since: AwareDatetime | None = None
+    since: DateTime | None = None
 
 
 def out(entry: AuditEntry) -> AuditOut:

@@ -8,7 +8,15 @@ import typing
 from typing import Annotated, Any, Generic, TypeVar
 
 from flask import Response, json, url_for
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 from sqlalchemy.orm import Session
 
 from multiflexi.core import fieldtypes, limits
@@ -32,6 +40,28 @@ def _printable(value: str) -> str:
     except UnicodeEncodeError:
         raise ValueError("must be valid Unicode text") from None
     return value
+
+
+def _date_time_text(value: Any) -> Any:
+    """Take a date-time only as ISO 8601 text: pydantic would also read a number (or text
+    that is one) as seconds since 1970, which the documented ``format: date-time`` is not."""
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and not _is_number(value):
+        return value
+    raise ValueError("must be an ISO 8601 date-time with a time zone, e.g. 2026-01-31T08:00:00Z")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+#: a date-time the client sends: ISO 8601 text with a time zone, never a bare number
+DateTime = Annotated[AwareDatetime, BeforeValidator(_date_time_text)]
 
 
 #: the check of all text a client sends; after the constraints (``Field``) of a text type,

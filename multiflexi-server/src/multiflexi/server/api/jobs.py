@@ -9,13 +9,14 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from flask import Response, json, request, send_file, stream_with_context
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from multiflexi.core import access, job_artifacts, jobs, loaders, output
 from multiflexi.core.config import settings_of
 from multiflexi.core.models import Artifact, Job, JobOutputLine
 from multiflexi.server.api import blueprint
 from multiflexi.server.api.common import (
+    DateTime,
     Id,
     ListQuery,
     Output,
@@ -88,8 +89,8 @@ class JobQuery(ListQuery):
     state: list[State] | None = Field(None, description="one or more states (repeat the parameter)")
     company_id: Id | None = None
     run_template_id: Id | None = None
-    since: AwareDatetime | None = Field(None, description="scheduled at or after")
-    until: AwareDatetime | None = Field(None, description="scheduled before")
+    since: DateTime | None = Field(None, description="scheduled at or after")
+    until: DateTime | None = Field(None, description="scheduled before")
 
 
 class OutputLine(Output):

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from flask import Response, json, url_for
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from multiflexi.core import access, jobs, loaders, lookups, runtemplates, schedules
 from multiflexi.core.errors import ValidationError
@@ -15,6 +15,7 @@ from multiflexi.server.api import blueprint
 from multiflexi.server.api.common import (
     ONLY_NAMED,
     REDACTED,
+    DateTime,
     Id,
     Input,
     ListQuery,
@@ -138,7 +139,7 @@ class ValuesIn(Input):
 
 class PreviewQuery(Query):
     count: int = Field(10, ge=1, le=1000)
-    after: AwareDatetime | None = Field(None, description="start after this time (default now)")
+    after: DateTime | None = Field(None, description="start after this time (default now)")
 
 
 class PreviewOut(Output):
@@ -154,7 +155,7 @@ class LaunchIn(Input):
     secret_overrides: list[VariableName] = Field(
         default_factory=list, description="names among the overrides that are secret"
     )
-    at: AwareDatetime | None = Field(None, description="run at this time instead of now")
+    at: DateTime | None = Field(None, description="run at this time instead of now")
 
 
 def _settings(body: Settings) -> dict[str, Any]:

@@ -6,13 +6,24 @@ import datetime as dt
 from typing import Any
 
 from flask import Response, json, url_for
-from pydantic import AwareDatetime, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from multiflexi.core import access, loaders, tokens
 from multiflexi.core.errors import ValidationError
 from multiflexi.core.models import ApiToken
 from multiflexi.server.api import blueprint
-from multiflexi.server.api.common import Id, Input, ListQuery, Output, Page, Text, caller, db, page
+from multiflexi.server.api.common import (
+    DateTime,
+    Id,
+    Input,
+    ListQuery,
+    Output,
+    Page,
+    Text,
+    caller,
+    db,
+    page,
+)
 from multiflexi.server.api.spec import operation
 
 TAG = "tokens"
@@ -58,7 +69,7 @@ class NewToken(Input):
     )
     name: Text = Field(min_length=1, max_length=255)
     user_id: Id | None = Field(None, description="default: the caller; others: administrators")
-    expires_at: AwareDatetime | None = None
+    expires_at: DateTime | None = None
     expires_in: int | None = Field(None, ge=1, le=10 * 365 * 86400, description="seconds")
 
 
