@@ -1,7 +1,7 @@
 """The JSON shape of every object the CLI prints: stable keys, documented in the README.
 
 Pure formatting of the core's objects; no secret value is ever read here
-(stored secrets are shown as the core's ``REDACTED``, credential values only by name).
+(what a stored secret shows as is :mod:`multiflexi.core.redaction`'s answer).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 def application(app: models.Application, *, detail: bool = False) -> dict[str, Any]:
-    from multiflexi.core.environment import REDACTED
+    from multiflexi.core import redaction
 
     data: dict[str, Any] = {
         "id": app.id,
@@ -44,7 +44,7 @@ def application(app: models.Application, *, detail: bool = False) -> dict[str, A
                     "name": f.name,
                     "type": f.type,
                     "description": f.description,
-                    "default": REDACTED if f.is_secret and f.default_value else f.default_value,
+                    "default": redaction.application_field_default(f),
                     "required": f.required,
                     "secret": f.is_secret,
                 }
@@ -89,18 +89,17 @@ def assignment(item: Assignment) -> dict[str, Any]:
 
 
 def company_variable(variable: models.CompanyVariable) -> dict[str, Any]:
-    from multiflexi.core.environment import REDACTED
+    from multiflexi.core import redaction
 
     return {
         "name": variable.name,
-        "value": REDACTED if variable.secret else variable.value,
+        "value": redaction.company_variable(variable),
         "secret": variable.secret,
     }
 
 
 def run_template(rt: models.RunTemplate, *, detail: bool = False) -> dict[str, Any]:
-    from multiflexi.core import schedules
-    from multiflexi.core.environment import REDACTED
+    from multiflexi.core import redaction, schedules
 
     data: dict[str, Any] = {
         "id": rt.id,
@@ -134,10 +133,7 @@ def run_template(rt: models.RunTemplate, *, detail: bool = False) -> dict[str, A
             "allow_late": rt.allow_late,
             "created_at": rt.created_at,
             "updated_at": rt.updated_at,
-            "config": {
-                v.name: REDACTED if v.key_id is not None else v.value
-                for v in sorted(rt.values, key=lambda v: v.name)
-            },
+            "config": dict(sorted(redaction.run_template_values(rt).items())),
             "credentials": [b.credential_id for b in rt.credential_bindings],
         }
     return data
@@ -173,7 +169,7 @@ def output_line(line: models.JobOutputLine | Line) -> dict[str, Any]:
 
 
 def credential(item: models.Credential) -> dict[str, Any]:
-    from multiflexi.core import credentials
+    from multiflexi.core import redaction
 
     return {
         "id": item.id,
@@ -181,7 +177,7 @@ def credential(item: models.Credential) -> dict[str, Any]:
         "company_id": item.company_id,
         "credential_type_id": item.credential_type_id,
         "prototype": item.credential_type.prototype_code,
-        "values": credentials.redacted_values(item),
+        "values": redaction.credential_values(item),
         "created_at": item.created_at,
         "updated_at": item.updated_at,
     }
@@ -262,6 +258,8 @@ def token(item: models.ApiToken) -> dict[str, Any]:
 
 
 def audit_entry(entry: models.AuditEntry) -> dict[str, Any]:
+    from multiflexi.core import redaction
+
     return {
         "id": entry.id,
         "at": entry.at,
@@ -271,7 +269,7 @@ def audit_entry(entry: models.AuditEntry) -> dict[str, Any]:
         "entity_id": entry.entity_id,
         "company_id": entry.company_id,
         "source": entry.source,
-        "details": entry.details,
+        "details": redaction.audit_details(entry),
     }
 
 

@@ -3,7 +3,8 @@
 Every create, update and delete of applications, companies, run templates,
 credentials, users and tokens writes one row (who, what, which id, when) in the
 same transaction as the change. Secret values never reach the log: callers
-record the *names* of changed fields, or pass details through :func:`redact`.
+record the *names* of changed fields (the faces show details as recorded, see
+:func:`multiflexi.core.redaction.audit_details`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from multiflexi.core.environment import REDACTED
 from multiflexi.core.models import AuditEntry
 from multiflexi.core.unit import Page, paginate
 from multiflexi.database.tables import utc_now
@@ -44,14 +44,6 @@ class Actor:
         except (KeyError, OSError):
             user = "unknown"
         return cls(name=f"cli:{user}", source="cli", is_admin=True)
-
-
-def redact(details: Mapping[str, Any], secret_names: set[str] | frozenset[str]) -> dict[str, Any]:
-    """Copy ``details`` with the values of ``secret_names`` replaced by a placeholder."""
-    return {
-        k: (REDACTED if k in secret_names and v not in (None, "") else v)
-        for k, v in details.items()
-    }
 
 
 _AUDIT: sa.Table = AuditEntry.__table__

@@ -19,8 +19,8 @@ from collections.abc import Mapping
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from multiflexi.core import audit, companies, fieldtypes, ids, limits, vault
-from multiflexi.core.audit import REDACTED, Actor
+from multiflexi.core import audit, companies, fieldtypes, ids, limits, redaction, vault
+from multiflexi.core.audit import Actor
 from multiflexi.core.errors import Conflict, NotFound, ValidationError
 from multiflexi.core.models import (
     Credential,
@@ -401,8 +401,8 @@ def delete(session: Session, credential_id: int, *, actor: Actor) -> None:
 
 
 def redacted_values(credential: Credential) -> dict[str, str]:
-    """What any view shows of a credential's values: names, never the values."""
-    return {v.name: REDACTED for v in credential.values}
+    """What any view shows of a credential's values (see :mod:`multiflexi.core.redaction`)."""
+    return redaction.credential_values(credential)
 
 
 def reveal(session: Session, credential_id: int, *, actor: Actor) -> dict[str, str]:

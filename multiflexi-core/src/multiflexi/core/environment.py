@@ -35,11 +35,10 @@ from importlib.metadata import PackageNotFoundError, version
 
 from multiflexi.core import limits
 from multiflexi.core.errors import ValidationError
+from multiflexi.core.redaction import REDACTED
 
-#: what every face shows instead of a secret value (API, CLI, web UI, audit entries),
-#: and what a secret becomes in masked output: the one redaction marker
-REDACTED = "***"
-#: the marker under the name the masking code here uses
+#: what a secret becomes in masked output: the faces' redaction marker
+#: (:data:`multiflexi.core.redaction.REDACTED`, also importable from here)
 PLACEHOLDER = REDACTED
 #: the worker variables a job may inherit (plus every LC_* variable)
 INHERITED_NAMES = frozenset({"PATH", "HOME", "LANG", "TZ", "TMPDIR"})

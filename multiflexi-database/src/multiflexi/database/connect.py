@@ -21,6 +21,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.pool import NullPool
 
 from multiflexi.database.errors import DatabaseUnavailable, Problem
+from multiflexi.database.tables import REDACTED
 
 __all__ = [
     "CONNECT_TIMEOUT",
@@ -177,7 +178,7 @@ def where(url: URL) -> str:
 
 
 def hide_password(text: str, password: str | None) -> str:
-    """``text`` (a driver's message) with ``password`` replaced by ``***``.
+    """``text`` (a driver's message) with ``password`` replaced by :data:`REDACTED`.
 
     Where the password stands as one (a URL's ``user:password@``, a connection string's
     ``password=...``, plain or URL-encoded) it is always hidden. Anywhere else only when it
@@ -189,21 +190,21 @@ def hide_password(text: str, password: str | None) -> str:
         return text
     forms = sorted({password, quote(password, safe="")}, key=len, reverse=True)
     for form in forms:
-        text = text.replace(f":{form}@", ":***@")
+        text = text.replace(f":{form}@", f":{REDACTED}@")
         for quote_mark in ("'", '"'):
             text = re.sub(
                 rf"(?i)\b(password\s*=\s*){quote_mark}{re.escape(form)}{quote_mark}",
-                rf"\g<1>{quote_mark}***{quote_mark}",
+                rf"\g<1>{quote_mark}{REDACTED}{quote_mark}",
                 text,
             )
         text = re.sub(
             rf"(?i)\b(password\s*=\s*){re.escape(form)}(?=[\s;,&)]|$)",
-            r"\g<1>***",
+            rf"\g<1>{REDACTED}",
             text,
         )
     if len(password) >= MIN_HIDDEN_LENGTH:
         for form in forms:
-            text = text.replace(form, "***")
+            text = text.replace(form, REDACTED)
     return text
 
 

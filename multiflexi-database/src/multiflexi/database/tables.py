@@ -129,6 +129,11 @@ class LongBinary(TypeDecorator[bytes]):
         return dialect.type_descriptor(LargeBinary())
 
 
+#: what stands in for a secret wherever one would be shown: a masked database password
+#: here, and every redacted value of the core's faces (multiflexi.core.redaction)
+REDACTED = "***"
+
+
 def utc_now() -> dt.datetime:
     """The current time, timezone-aware in UTC: the one clock of every component."""
     return dt.datetime.now(dt.UTC)
@@ -753,6 +758,7 @@ __all__ = [
     "ENCRYPTED_COLUMNS",
     "INTERVAL_CODES",
     "JOB_STATES",
+    "REDACTED",
     "RETRY_BACKOFFS",
     "LongBinary",
     "UTCDateTime",

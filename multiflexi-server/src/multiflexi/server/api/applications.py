@@ -12,13 +12,12 @@ from typing import Any
 from flask import Response, json
 from pydantic import Field, RootModel, model_validator
 
-from multiflexi.core import access, apps, manifests
+from multiflexi.core import access, apps, manifests, redaction
 from multiflexi.core.errors import NotFound
 from multiflexi.core.models import Application
 from multiflexi.core.models import ApplicationField as ApplicationFieldRow
 from multiflexi.server.api import blueprint
 from multiflexi.server.api.common import (
-    REDACTED,
     Deleted,
     Input,
     ListQuery,
@@ -48,17 +47,16 @@ class ApplicationField(Output):
     @model_validator(mode="before")
     @classmethod
     def _redacted(cls, data: Any) -> Any:
-        """A secret field's default is shown as ***; ``secret`` is the core's answer."""
+        """A secret field's default is shown redacted; ``secret`` is the core's answer."""
         if isinstance(data, ApplicationFieldRow):
-            secret = data.is_secret
             return {
                 "name": data.name,
                 "type": data.type,
                 "label": data.label,
                 "description": data.description,
-                "default_value": REDACTED if secret and data.default_value else data.default_value,
+                "default_value": redaction.application_field_default(data),
                 "required": data.required,
-                "secret": secret,
+                "secret": data.is_secret,
             }
         return data
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
-from multiflexi.core import access, audit
+from multiflexi.core import access, audit, redaction
 from multiflexi.core.models import AuditEntry
 from multiflexi.server.api import blueprint
 from multiflexi.server.api.common import (
@@ -52,7 +52,8 @@ class AuditQuery(ListQuery):
 
 
 def out(entry: AuditEntry) -> AuditOut:
-    return AuditOut.model_validate(entry)
+    shown = AuditOut.model_validate(entry)
+    return shown.model_copy(update={"details": redaction.audit_details(entry)})
 
 
 @operation(

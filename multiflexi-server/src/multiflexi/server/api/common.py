@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 
 from multiflexi.core import fieldtypes, limits
 from multiflexi.core.access import Principal
-from multiflexi.core.environment import REDACTED as REDACTED  # the API modules take it from here
 from multiflexi.core.unit import MAX_LIMIT
 from multiflexi.core.unit import Page as CorePage
 from multiflexi.server import app as server_app

@@ -14,14 +14,22 @@ from typing import Annotated, Any
 from flask import Response, json
 from pydantic import Field
 
-from multiflexi.core import access, companies, fieldtypes, limits, loaders, lookups, users
+from multiflexi.core import (
+    access,
+    companies,
+    fieldtypes,
+    limits,
+    loaders,
+    lookups,
+    redaction,
+    users,
+)
 from multiflexi.core.errors import NotFound
 from multiflexi.core.models import Company, CompanyUser, CompanyVariable
 from multiflexi.server.api import blueprint
 from multiflexi.server.api.applications import ApplicationOut
 from multiflexi.server.api.applications import out as application_out
 from multiflexi.server.api.common import (
-    REDACTED,
     Deleted,
     Filled,
     Id,
@@ -175,8 +183,9 @@ def reach(company_id: int, permission: str = access.READ) -> Company:
 
 
 def variable_out(variable: CompanyVariable) -> VariableOut:
-    value = REDACTED if variable.secret else variable.value
-    return VariableOut(name=variable.name, secret=variable.secret, value=value)
+    return VariableOut(
+        name=variable.name, secret=variable.secret, value=redaction.company_variable(variable)
+    )
 
 
 def member_out(member: CompanyUser) -> MemberOut:

@@ -8,11 +8,10 @@ from typing import Any
 from flask import Response
 from pydantic import ConfigDict, Field
 
-from multiflexi.core import access, credentials, loaders
+from multiflexi.core import access, credentials, loaders, redaction
 from multiflexi.core.models import CredentialType
 from multiflexi.server.api import blueprint
 from multiflexi.server.api.common import (
-    REDACTED,
     Id,
     Input,
     ListQuery,
@@ -96,7 +95,7 @@ def out(ctype: CredentialType) -> CredentialTypeOut:
             type=f.type,
             required=f.required,
             secret=f.secret,
-            default=REDACTED if f.secret and f.default else f.default,
+            default=redaction.credential_field_default(f),
             description=f.description,
         )
         for f in credentials.fields_of(ctype)
@@ -109,7 +108,7 @@ def out(ctype: CredentialType) -> CredentialTypeOut:
         name=ctype.name,
         version=ctype.version,
         fields=fields,
-        settings={s.name: REDACTED for s in ctype.settings},
+        settings=redaction.credential_type_settings(ctype),
         created_at=ctype.created_at,
     )
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from flask import Response
 from pydantic import Field
 
-from multiflexi.core import access, availability, credentials, loaders
+from multiflexi.core import access, availability, credentials, loaders, redaction
 from multiflexi.core.models import Credential
 from multiflexi.server.api import blueprint
 from multiflexi.server.api.common import (
@@ -84,7 +84,7 @@ def out(credential: Credential) -> CredentialOut:
         company_id=credential.company_id,
         credential_type_id=credential.credential_type_id,
         name=credential.name,
-        values=credentials.redacted_values(credential),
+        values=redaction.credential_values(credential),
         created_at=credential.created_at,
         updated_at=credential.updated_at,
     )

@@ -8,13 +8,12 @@ from typing import Annotated, Any
 from flask import Response, json, url_for
 from pydantic import Field
 
-from multiflexi.core import access, jobs, loaders, lookups, runtemplates, schedules
+from multiflexi.core import access, jobs, loaders, lookups, redaction, runtemplates, schedules
 from multiflexi.core.errors import ValidationError
 from multiflexi.core.models import RunTemplate
 from multiflexi.server.api import blueprint
 from multiflexi.server.api.common import (
     ONLY_NAMED,
-    REDACTED,
     DateTime,
     Id,
     Input,
@@ -190,7 +189,7 @@ def out(rt: RunTemplate) -> RunTemplateOut:
         last_schedule=rt.last_schedule,
         success_count=rt.success_count,
         failure_count=rt.failure_count,
-        values={v.name: REDACTED if v.key_id else v.value for v in rt.values},
+        values=redaction.run_template_values(rt),
         credential_ids=sorted(b.credential_id for b in rt.credential_bindings),
         created_at=rt.created_at,
         updated_at=rt.updated_at,
@@ -332,8 +331,8 @@ def list_values(run_template_id: int, query: ListQuery) -> dict[str, Any]:
     items = [
         ValueOut(
             name=v.name,
-            value=REDACTED if v.key_id else v.value,
-            secret=v.key_id is not None,
+            value=redaction.run_template_value(v),
+            secret=redaction.run_template_value_is_secret(v),
             type=v.value_type,
         )
         for v in rt.values

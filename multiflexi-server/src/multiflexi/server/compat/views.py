@@ -20,6 +20,7 @@ from multiflexi.core import (
     credentials,
     jobs,
     loaders,
+    redaction,
     runtemplates,
     status,
 )
@@ -27,7 +28,7 @@ from multiflexi.core.config import settings_of
 from multiflexi.core.errors import MissingRequired, MultiFlexiError, ValidationError
 from multiflexi.core.models import Application, Company, Job, RunTemplate
 from multiflexi.server import errors
-from multiflexi.server.api.common import REDACTED, Query, caller, db
+from multiflexi.server.api.common import Query, caller, db
 from multiflexi.server.api.spec import MAX_ID, operation
 from multiflexi.server.compat import blueprint
 
@@ -78,7 +79,7 @@ def app_shape(app: Application) -> dict[str, Any]:
         f.name: {
             "type": f.type,
             "description": f.description or "",
-            "defval": REDACTED if f.is_secret and f.default_value else f.default_value,
+            "defval": redaction.application_field_default(f),
             "required": f.required,
         }
         for f in app.fields
