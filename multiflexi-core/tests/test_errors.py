@@ -101,6 +101,7 @@ def test_an_error_without_listed_problems_is_shown_beside_its_field_or_above_the
     assert about_password.message == "the password is too short"
     assert about_password.for_field("password") == ["the password is too short"]
     assert about_password.general() == []
+    assert about_password.placed() == [FieldError("password", "the password is too short", "")]
     whole = ValidationError("give either an expiry time or a lifetime, not both")
     assert whole.general() == ["give either an expiry time or a lifetime, not both"]
     assert whole.for_field("expires_at") == []

@@ -118,20 +118,22 @@ class ValidationError(MultiFlexiError):
         """Every problem on one line, in order."""
         return [problem.line for problem in self.problems]
 
+    def placed(self) -> list[FieldError]:
+        """Every problem where a form shows it: the listed ones, else the summary itself."""
+        if self.problems:
+            return list(self.problems)
+        return [FieldError(self.field, self.summary, "")]
+
     def for_field(self, field: str) -> list[str]:
         """The messages about ``field``, to show beside its input."""
-        if not self.problems:
-            return [self.summary] if self.field == field else []
-        return [p.message for p in self.problems if p.field == field]
+        return [p.message for p in self.placed() if p.field == field]
 
     def general(self) -> list[str]:
         """The problems about no one field but the whole object (to show above the form).
 
         Each on one line, so that one naming what it is about (a variable) still does.
         """
-        if not self.problems:
-            return [self.summary] if self.field is None else []
-        return [p.line for p in self.problems if p.field is None]
+        return [p.line for p in self.placed() if p.field is None]
 
 
 class MissingRequired(ValidationError):
