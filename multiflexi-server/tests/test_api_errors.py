@@ -70,3 +70,29 @@ def test_unknown_paths_and_methods_and_huge_ids_are_problems(world):
         response = world.call("root", method, path)
         assert response.status_code == status, path
         assert response.mimetype == "application/problem+json"
+
+
+def test_a_refusal_says_beside_which_request_field_each_problem_belongs(world):
+    """``fields`` pairs each violation with its request field; ``errors`` keeps its lines."""
+    world.call("root", "GET", "/api/v1/me")  # the token's first use is recorded
+    before = world.dump()
+    path = f"/api/v1/run-templates/{world.ids['rt_a']}"
+    response = world.call("root", "PATCH", path, json={"interval_code": "c", "queue": "no spaces"})
+    assert response.status_code == 422
+    body = response.get_json()
+    assert body["detail"] == "run template not changed"
+    queue = "must be 1-64 characters of letters, digits, '-', '_' or '.'"
+    assert body["errors"] == ["cron: required when the interval is 'c' (custom)", f"queue: {queue}"]
+    assert body["fields"] == [
+        {"field": "cron", "message": "required when the interval is 'c' (custom)"},
+        {"field": "queue", "message": queue},
+    ]
+    assert world.dump() == before
+
+
+def test_a_request_that_does_not_match_its_schema_names_the_fields_too(world):
+    response = world.call("root", "POST", "/api/v1/companies", json={"name": "x", "colour": 1})
+    assert response.status_code == 422
+    body = response.get_json()
+    assert [f["field"] for f in body["fields"]] == ["colour"]
+    assert body["errors"] == [f"colour: {body['fields'][0]['message']}"]

@@ -51,6 +51,7 @@ def _for_core_error(exc: errors.MultiFlexiError) -> Response:
     extra: dict[str, Any] = {"kind": exc.kind}
     if isinstance(exc, errors.ValidationError):
         extra["errors"] = exc.errors
+        extra["fields"] = [{"field": p.field, "message": p.message} for p in exc.placed()]
         if isinstance(exc, errors.MissingRequired):
             extra["missing"] = exc.missing
         return problem(status, title, exc.summary, **extra)

@@ -84,15 +84,18 @@ def mount(blueprint: Blueprint, prefix: str) -> None:
 def validation_problem(exc: PydanticValidationError) -> Response:
     """A request that does not match its schema: 422, each violation on one line."""
     lines = []
+    fields = []
     for error in exc.errors(include_url=False, include_input=False):
-        where = ".".join(str(part) for part in error["loc"]) or "body"
-        lines.append(f"{where}: {error['msg']}")
+        field = ".".join(str(part) for part in error["loc"]) or None
+        lines.append(f"{field or 'body'}: {error['msg']}")
+        fields.append({"field": field, "message": error["msg"]})
     return problem(
         422,
         "Invalid input",
         "the request does not match its schema",
         kind="validation",
         errors=lines,
+        fields=fields,
     )
 
 
@@ -335,7 +338,29 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "status": {"type": "integer"},
         "detail": {"type": "string"},
         "kind": {"type": "string"},
-        "errors": {"type": "array", "items": {"type": "string"}},
+        "errors": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "every violation on one line (invalid input)",
+        },
+        "fields": {
+            "type": "array",
+            "description": (
+                "the same violations, each with the request field it is about (null: the "
+                "request as a whole), to show beside that field (invalid input)"
+            ),
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {
+                        "type": ["string", "null"],
+                        "description": "a request field, e.g. slug, values.API_TOKEN",
+                    },
+                    "message": {"type": "string"},
+                },
+                "required": ["field", "message"],
+            },
+        },
     },
     "required": ["title", "status"],
 }
