@@ -41,6 +41,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from multiflexi.core import availability
 from multiflexi.database.testing import ServiceStartError, free_port, unavailable
 
 START_TIMEOUT = 20.0
@@ -199,8 +200,6 @@ def credential_check_plugin(
     """
     import importlib
     import sys
-
-    from multiflexi.core import availability
 
     folder = plugin_distribution(
         directory,
