@@ -14,18 +14,15 @@ from multiflexi.server.api import blueprint
 from multiflexi.server.api.common import (
     REDACTED,
     Id,
-    Input,
     ListQuery,
-    Output,
     Page,
     Text,
     VariableName,
-    caller,
     created,
-    db,
     page,
 )
-from multiflexi.server.api.spec import operation
+from multiflexi.server.openapi import operation
+from multiflexi.server.request import Input, Output, caller, db
 
 TAG = "credential-types"
 
