@@ -65,6 +65,24 @@ def test_a_job_takes_a_slot_and_the_next_one_waits_until_it_frees(session, rt, r
     assert lifecycle.start(session, second.id, worker="w2", lease=LEASE) is Start.RUNNING
 
 
+def test_a_woken_job_redis_cannot_take_stays_queued_and_the_failure_is_logged(
+    session, rt, redis, caplog
+):
+    from redis import Redis
+
+    first, second = launch(session, rt, redis), launch(session, rt, redis)
+    assert lifecycle.start(session, first.id, worker="w1", lease=LEASE) is Start.RUNNING
+    assert lifecycle.start(session, second.id, worker="w2", lease=LEASE) is Start.WAITING
+    down = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=1)
+    with caplog.at_level("WARNING", logger="multiflexi.core.slots"):
+        outcome = lifecycle.conclude(session, first.id, exit_code=0, redis=down)
+    assert outcome.state == "success"
+    assert state(session, second.id) == "queued"  # the scheduler delivers it again
+    said = [r.getMessage() for r in caplog.records if r.name == "multiflexi.core.slots"]
+    assert len(said) == 1 and f"job {second.id} was woken but not delivered" in said[0], said
+    assert "REDIS_URL" in said[0]
+
+
 def test_max_concurrency_lets_that_many_run_at_once(session, rt, redis):
     runtemplates.update(session, rt.id, {"max_concurrency": 2}, actor=ACTOR)
     ids = [launch(session, rt, redis).id for _ in range(3)]

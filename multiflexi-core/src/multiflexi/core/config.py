@@ -265,3 +265,20 @@ def _at_head(database: Any, url: str) -> bool:
         return bool(database.at_head(url))
     except database.DatabaseUnavailable:
         return False  # the full check below names the setting to fix
+
+
+__all__ = [
+    "DEFAULT_REDIS_URL",
+    "MASTER_KEY_VARIABLES",
+    "SQLITE_BUSY_TIMEOUT_MS",
+    "Settings",
+    "configure_engine",
+    "create_engine",
+    "default_tmp_dir",
+    "load_settings",
+    "one_session",
+    "require_schema",
+    "session_factory",
+    "settings_of",
+    "write_refusal",
+]

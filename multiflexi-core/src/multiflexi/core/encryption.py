@@ -202,3 +202,14 @@ def rotate(session: Session, *, actor: Actor) -> str:
         )
     vault.forget(session)
     return ring.active.key_id
+
+
+__all__ = [
+    "KeyStatus",
+    "Status",
+    "check_master_key",
+    "init",
+    "rotate",
+    "seal_plain_secrets",
+    "status",
+]

@@ -315,3 +315,17 @@ def check_launch_size(
         return  # the worker says so when it starts the job
     except ValidationError as exc:
         raise ValidationError("job not launched", exc.errors) from None
+
+
+__all__ = [
+    "OVERRIDES_CONTEXT",
+    "VALUE_CONTEXT",
+    "assemble",
+    "check_launch_size",
+    "configured_values",
+    "context_for",
+    "missing_required",
+    "overrides_of",
+    "seal_overrides",
+    "unfilled",
+]

@@ -776,3 +776,31 @@ def redeliver(session: Session, redis: Redis) -> list[int]:
         if job is not None and queue.enqueue(redis, job.id, job.queue):
             delivered.append(job.id)
     return delivered
+
+
+__all__ = [
+    "ADHOC_TYPES",
+    "FINAL_STATES",
+    "STATES",
+    "TRANSITIONS",
+    "cancel",
+    "claim",
+    "claim_uncommitted",
+    "create",
+    "enqueue",
+    "finish",
+    "finish_uncommitted",
+    "get",
+    "launch",
+    "list_jobs",
+    "now",
+    "output",
+    "passed",
+    "redeliver",
+    "release_schedule",
+    "settle_last_schedule",
+    "sources_of",
+    "transition",
+    "wake_scheduler_at",
+    "whereabouts",
+]

@@ -596,3 +596,37 @@ class Lease(Base):
         holder: Mapped[str]
         acquired_at: Mapped[dt.datetime]
         expires_at: Mapped[dt.datetime]
+
+
+__all__ = [
+    "ApiToken",
+    "Application",
+    "ApplicationArtifact",
+    "ApplicationExitCode",
+    "ApplicationField",
+    "ApplicationTranslation",
+    "Artifact",
+    "AuditEntry",
+    "Base",
+    "Company",
+    "CompanyApplication",
+    "CompanyUser",
+    "CompanyVariable",
+    "Credential",
+    "CredentialPrototype",
+    "CredentialPrototypeField",
+    "CredentialType",
+    "CredentialTypeField",
+    "CredentialTypeSetting",
+    "CredentialValue",
+    "EncryptionKey",
+    "Job",
+    "JobOutputLine",
+    "Lease",
+    "RunTemplate",
+    "RunTemplateAction",
+    "RunTemplateCredential",
+    "RunTemplateValue",
+    "Task",
+    "User",
+]

@@ -223,3 +223,31 @@ def depths(redis: Redis, names: list[str] | None = None) -> dict[str, int]:
         return {q.name: q.count for q in queues}
     except (RedisError, OSError) as exc:
         raise _unavailable(redis, exc) from None
+
+
+__all__ = [
+    "DEFAULT_QUEUE",
+    "FAILURE_TTL",
+    "HELD_STATES",
+    "RESULT_TTL",
+    "RQ_ACTIONS_ID",
+    "RQ_JOB_ID",
+    "RQ_WAKE_ID",
+    "RUN_ACTIONS",
+    "RUN_JOB",
+    "WAKE_CHANNEL",
+    "WAKE_NOW",
+    "QueueUnavailable",
+    "connect",
+    "depths",
+    "enqueue",
+    "enqueue_actions",
+    "enqueue_wake",
+    "holds",
+    "ping",
+    "rq_actions_id",
+    "rq_job_id",
+    "rq_wake_id",
+    "wake",
+    "wake_time",
+]

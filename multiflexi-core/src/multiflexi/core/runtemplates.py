@@ -683,6 +683,10 @@ def launchable(session: Session, rt_id: int, supplied: Iterable[str] = ()) -> sa
 
 __all__ = [
     "EDITABLE",
+    "EXECUTORS",
+    "FAILURE_MODES",
+    "RETRY_BACKOFFS",
+    "SUCCESS_MODES",
     "bind_credential",
     "configure",
     "create",

@@ -122,3 +122,13 @@ def status(session: Session, *, redis: Redis | None = None) -> Status:
         workers=workers,
         redis_error=redis_error,
     )
+
+
+__all__ = [
+    "COMPONENTS",
+    "Status",
+    "WorkerInfo",
+    "installed_versions",
+    "job_counts",
+    "status",
+]

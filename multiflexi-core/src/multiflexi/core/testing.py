@@ -216,3 +216,16 @@ def credential_check_plugin(
         sys.path.remove(str(folder))
         sys.modules.pop(module, None)
         availability.clear_cache()
+
+
+__all__ = [
+    "START_TIMEOUT",
+    "SYSTEM_REDIS_SERVER",
+    "count",
+    "credential_check_plugin",
+    "database_bytes",
+    "database_rows",
+    "plugin_distribution",
+    "redis_server",
+    "redis_server_program",
+]
