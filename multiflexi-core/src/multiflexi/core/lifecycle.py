@@ -10,9 +10,9 @@ runs the process:
   ``scheduled`` again ``ttl`` seconds later (the scheduler delivers it then); after
   ``misconfigured`` it stays ``blocked`` and its run template's schedule goes on.
 * **Start** (:func:`start`): a job runs only while it holds one of its run
-  template's ``max_concurrency`` slots. A slot is a row of the ``leases`` table
-  named ``slot:rt:<run template>:<n>``; its primary key makes taking it atomic
-  on every database. A job that finds every slot taken is parked ``waiting``
+  template's ``max_concurrency`` slots (:mod:`multiflexi.core.slots`). A slot is a
+  row of the ``leases`` table named ``slot:rt:<run template>:<n>``; its primary key
+  makes taking it atomic on every database. A job that finds every slot taken is parked ``waiting``
   (no polling); whoever frees a slot wakes the oldest waiting job of that run
   template (``waiting`` -> ``queued`` and a new RQ delivery).
 * **Heartbeat** (:func:`heartbeat`): the worker renews the job's lease and its
