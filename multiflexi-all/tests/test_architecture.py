@@ -153,6 +153,9 @@ CONTRACT_VALUES = (
 )
 #: the body of a UTC clock function
 CLOCK_BODY = "return dt.datetime.now(dt.UTC)"
+#: the URL prefixes of the API and of the compatibility layer: besides their one
+#: declaration no string in the code (docstrings aside) may spell them
+URL_PREFIXES = ("/api/v1", "/api/VitexSoftware/MultiFlexi/1.0.0")
 
 
 def _code_of(function: ast.FunctionDef) -> str:
@@ -163,11 +166,39 @@ def _code_of(function: ast.FunctionDef) -> str:
     return "\n".join(ast.unparse(statement) for statement in body)
 
 
+def _docstrings(tree: ast.Module) -> set[int]:
+    """The ids of the docstring nodes of a module, its classes and functions."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            first = node.body[0] if node.body else None
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                found.add(id(first.value))
+    return found
+
+
+def _prefix_literals(tree: ast.Module, filename: str, found: dict[object, list[str]]) -> None:
+    """Every string of code (not a docstring) that spells a URL prefix."""
+    docstrings = _docstrings(tree)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if id(node) in docstrings:
+                continue
+            for prefix in URL_PREFIXES:
+                if prefix in node.value:
+                    found[prefix].append(f"{filename}:{node.lineno}")
+
+
 def contract_definitions(files: list[tuple[str, str]]) -> dict[object, list[str]]:
-    """Where each contract value is assigned at module level, and where a clock is defined."""
-    found: dict[object, list[str]] = {value: [] for value in (*CONTRACT_VALUES, CLOCK_BODY)}
+    """Where each contract value is assigned at module level, where a clock is defined,
+    and where a URL prefix is written."""
+    found: dict[object, list[str]] = {
+        value: [] for value in (*CONTRACT_VALUES, CLOCK_BODY, *URL_PREFIXES)
+    }
     for filename, source in files:
-        for node in ast.parse(source, filename=filename).body:
+        tree = ast.parse(source, filename=filename)
+        _prefix_literals(tree, filename, found)
+        for node in tree.body:
             if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
                 try:
                     value = ast.literal_eval(node.value)
@@ -175,7 +206,7 @@ def contract_definitions(files: list[tuple[str, str]]) -> dict[object, list[str]
                     continue
                 if isinstance(value, list):
                     value = tuple(value)
-                if isinstance(value, str | tuple) and value in found:
+                if isinstance(value, str | tuple) and value in found and value not in URL_PREFIXES:
                     found[value].append(f"{filename}:{node.lineno}")
             elif isinstance(node, ast.FunctionDef) and _code_of(node) == CLOCK_BODY:
                 found[CLOCK_BODY].append(f"{filename}:{node.lineno}")
@@ -187,8 +218,12 @@ def test_the_contract_rule_finds_a_copy():
         ("a.py", 'REDACTED = "***"\ndef now():\n    return dt.datetime.now(dt.UTC)\n'),
         ("b.py", 'MASK: str = "***"\nCHOICES = ["native", "docker", "podman", "kubernetes"]\n'),
         ("c.py", 'def clock():\n    """Now."""\n    return dt.datetime.now(dt.UTC)\nx = "*" * 3\n'),
+        ("d.py", '"""Under /api/v1."""\nPREFIX = "/api/v1"\nLOGIN = "POST /api/v1/auth/login"\n'),
+        ("e.py", 'def f(app):\n    """At /api/v1."""\n    app.add(bp, url_prefix="/api/v1")\n'),
+        ("f.py", 'def g(i):\n    return {"Location": f"/api/v1/applications/{i}"}\n'),
     ]
     found = contract_definitions(copies)
+    assert sorted(found["/api/v1"]) == ["d.py:2", "d.py:3", "e.py:3", "f.py:2"]
     assert found["***"] == ["a.py:1", "b.py:1"]
     assert found[CLOCK_BODY] == ["a.py:2", "c.py:1"]
     assert found[("native", "docker", "podman", "kubernetes")] == ["b.py:2"]
@@ -202,3 +237,74 @@ def test_each_contract_is_declared_once():
     files = [f for component in (*FORBIDDEN_IMPORTS, "all") for f in workspace_sources(component)]
     found = contract_definitions(files)
     assert {value: len(places) for value, places in found.items()} == dict.fromkeys(found, 1), found
+
+
+#: the server's faces that stand beside the API (folders of multiflexi/server): each builds
+#: on the core and on what the server shares (request, openapi, auth, errors), never on the
+#: API's modules; the web UI's folder is covered before it exists
+FACES_BESIDE_THE_API = ("compat", "web")
+API_PACKAGE = "multiflexi.server.api"
+
+
+def _module_of(relative: Path) -> str:
+    """``compat/views.py`` -> ``multiflexi.server.compat.views``."""
+    parts = relative.with_suffix("").parts
+    return ".".join(("multiflexi", "server", *parts)).removesuffix(".__init__")
+
+
+def face_violations(files: list[tuple[Path, str]]) -> list[str]:
+    """Imports of the API package by a file of a face beside it (paths relative to the
+    ``multiflexi/server`` folder; relative imports resolved)."""
+    found = []
+    for relative, source in files:
+        if relative.parts[0] not in FACES_BESIDE_THE_API:
+            continue
+        module = _module_of(relative)
+        package = module if relative.name == "__init__.py" else module.rpartition(".")[0]
+        for node in ast.walk(ast.parse(source, filename=str(relative))):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = package.rsplit(".", node.level - 1)[0]
+                    base = f"{anchor}.{base}" if base else anchor
+                names = [base] + [f"{base}.{alias.name}" for alias in node.names]
+            if any(n == API_PACKAGE or n.startswith(API_PACKAGE + ".") for n in names):
+                found.append(f"{relative}:{node.lineno}")
+    return found
+
+
+def server_files() -> list[tuple[Path, str]]:
+    import multiflexi.server
+
+    files = []
+    for location in multiflexi.server.__path__:
+        root = Path(location)
+        for path in sorted(root.rglob("*.py")):
+            files.append((path.relative_to(root), path.read_text(encoding="utf-8")))
+    return files
+
+
+def test_the_face_rule_finds_an_import_of_the_api():
+    files = [
+        (Path("web/__init__.py"), "from multiflexi.server.api.common import db\n"),
+        (Path("web/jobs.py"), "from ..api import spec\nfrom .. import request\n"),
+        (Path("compat/views.py"), "import multiflexi.server.api\n"),
+        (Path("compat/x.py"), "from multiflexi.server import api\n"),
+        (Path("web/ok.py"), "from multiflexi.server import openapi, request\n"),
+        (Path("api/jobs.py"), "from multiflexi.server.api.common import db\n"),
+    ]
+    assert face_violations(files) == [
+        "web/__init__.py:1",
+        "web/jobs.py:1",
+        "compat/views.py:1",
+        "compat/x.py:1",
+    ]
+
+
+def test_no_face_beside_the_api_imports_the_api():
+    files = server_files()
+    assert any(relative.parts[0] == "compat" for relative, _source in files)
+    assert face_violations(files) == []

@@ -68,7 +68,7 @@ def test_env_values_fill_required_fields_for_that_job_only(cli, session, needs_t
     assert environment.as_dict()["API_TOKEN"] == TOKEN
     assert environment.as_dict()["ERP_USER"] == "clerk"
     # the run template itself still lacks them
-    assert runtemplates.missing_required(session, runtemplates.get(session, rt_id)) == [
+    assert jobenv.missing_required(session, runtemplates.get(session, rt_id)) == [
         "API_TOKEN",
         "ERP_USER",
     ]
@@ -107,7 +107,7 @@ def test_values_from_a_file_and_from_stdin_reach_the_job_and_nowhere_else(
     shown.append(result.stdout + result.stderr)
     job_id = json.loads(result.stdout)["job_id"]
     job = jobs.get(session, job_id)
-    assert jobs.overrides_of(session, job) == (
+    assert jobenv.overrides_of(session, job) == (
         {"ERP_USER": "clerk", "API_TOKEN": TOKEN, "ERP_PASSWORD": PASSWORD},
         {"ERP_PASSWORD"},
     )

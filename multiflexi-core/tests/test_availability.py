@@ -27,6 +27,7 @@ from multiflexi.core import (
     queue,
     runtemplates,
     scheduling,
+    slots,
 )
 from multiflexi.core.availability import Availability, State
 from multiflexi.core.errors import NotFound, PermissionDenied
@@ -292,7 +293,7 @@ def test_an_unavailable_credential_blocks_the_job_and_it_is_scheduled_again_afte
         "credential 'main' (gateprobe): unavailable: the bank says token *** is unavailable"
     )
     assert job.scheduled_at == job.blocked_at + dt.timedelta(seconds=90)
-    assert lifecycle.slots_in_use(session, rt.id) == 0
+    assert slots.in_use(session, rt.id) == 0
     ((stream, text),) = output_of(session, job.id)
     assert stream == "system" and text.startswith(f"blocked: {job.block_reason}; tried again at ")
     # a duplicate delivery of the held job does nothing
@@ -357,7 +358,7 @@ def test_a_misconfigured_credential_holds_the_job_and_the_schedule_goes_on(
     (next_id,) = scheduling.plan(session, planned_at + dt.timedelta(seconds=1)).planned
     assert fresh(session, next_id).scheduled_at > planned_at
     assert fresh(session, job_id).state == "blocked"
-    assert lifecycle.slots_in_use(session, rt.id) == 0
+    assert slots.in_use(session, rt.id) == 0
 
 
 def test_an_unknown_answer_lets_the_job_run(session, redis, plugin, make_credential, make_rt):

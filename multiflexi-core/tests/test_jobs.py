@@ -8,7 +8,7 @@ from redis import Redis
 from rq import Queue
 from sqlalchemy.orm import Session
 
-from multiflexi.core import audit, companies, jobs, queue, runtemplates
+from multiflexi.core import audit, companies, jobenv, jobs, queue, runtemplates
 from multiflexi.core.errors import (
     Conflict,
     InvalidTransition,
@@ -80,7 +80,10 @@ def test_overrides_are_sealed_and_given_back(session, engine, rt, redis):
         overrides={"API_PASSWORD": "one-time-pa55"},
         secret_overrides=["API_PASSWORD"],
     )
-    assert jobs.overrides_of(session, job) == ({"API_PASSWORD": "one-time-pa55"}, {"API_PASSWORD"})
+    assert jobenv.overrides_of(session, job) == (
+        {"API_PASSWORD": "one-time-pa55"},
+        {"API_PASSWORD"},
+    )
     assert b"one-time-pa55" not in database_bytes(engine)
 
 
@@ -278,10 +281,10 @@ def test_one_time_values_fill_required_fields_the_run_template_leaves_empty(
         redis=redis,
     )
     assert job.state == "queued"
-    assert jobs.overrides_of(session, job) == ({"API_TOKEN": "tok-one-time-41"}, {"API_TOKEN"})
+    assert jobenv.overrides_of(session, job) == ({"API_TOKEN": "tok-one-time-41"}, {"API_TOKEN"})
     assert b"tok-one-time-41" not in database_bytes(engine)
     # the value was for that job only: the run template still lacks it
-    assert runtemplates.missing_required(session, rt) == ["API_TOKEN"]
+    assert jobenv.missing_required(session, rt) == ["API_TOKEN"]
 
 
 def test_a_launch_still_lacking_required_values_names_every_one(session, rt, redis):

@@ -6,7 +6,17 @@ import pytest
 import sqlalchemy as sa
 from rq import Queue
 
-from multiflexi.core import audit, companies, jobs, lifecycle, models, queue, runtemplates
+from multiflexi.core import (
+    audit,
+    companies,
+    jobenv,
+    jobs,
+    lifecycle,
+    models,
+    queue,
+    runtemplates,
+    slots,
+)
 from multiflexi.core.lifecycle import Start
 from multiflexi.core.models import ApplicationExitCode, Job, JobOutputLine, Lease, RunTemplate
 
@@ -45,7 +55,7 @@ def test_a_job_takes_a_slot_and_the_next_one_waits_until_it_frees(session, rt, r
     assert lifecycle.start(session, first.id, worker="w1", lease=LEASE) is Start.RUNNING
     assert lifecycle.start(session, second.id, worker="w2", lease=LEASE) is Start.WAITING
     assert state(session, second.id) == "waiting"
-    assert lifecycle.slots_in_use(session, rt.id) == 1
+    assert slots.in_use(session, rt.id) == 1
     redis.flushall()
     outcome = lifecycle.conclude(session, first.id, exit_code=0, redis=redis)
     assert (outcome.state, outcome.recorded) == ("success", True)
@@ -53,6 +63,24 @@ def test_a_job_takes_a_slot_and_the_next_one_waits_until_it_frees(session, rt, r
     woken = Queue(rt.queue, connection=redis).get_jobs()
     assert [(j.func_name, j.args) for j in woken] == [(queue.RUN_JOB, (second.id,))]
     assert lifecycle.start(session, second.id, worker="w2", lease=LEASE) is Start.RUNNING
+
+
+def test_a_woken_job_redis_cannot_take_stays_queued_and_the_failure_is_logged(
+    session, rt, redis, caplog
+):
+    from redis import Redis
+
+    first, second = launch(session, rt, redis), launch(session, rt, redis)
+    assert lifecycle.start(session, first.id, worker="w1", lease=LEASE) is Start.RUNNING
+    assert lifecycle.start(session, second.id, worker="w2", lease=LEASE) is Start.WAITING
+    down = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=1)
+    with caplog.at_level("WARNING", logger="multiflexi.core.slots"):
+        outcome = lifecycle.conclude(session, first.id, exit_code=0, redis=down)
+    assert outcome.state == "success"
+    assert state(session, second.id) == "queued"  # the scheduler delivers it again
+    said = [r.getMessage() for r in caplog.records if r.name == "multiflexi.core.slots"]
+    assert len(said) == 1 and f"job {second.id} was woken but not delivered" in said[0], said
+    assert "REDIS_URL" in said[0]
 
 
 def test_max_concurrency_lets_that_many_run_at_once(session, rt, redis):
@@ -66,7 +94,7 @@ def test_a_duplicate_delivery_is_not_ours(session, rt, redis):
     job = launch(session, rt, redis)
     assert lifecycle.start(session, job.id, worker="w1", lease=LEASE) is Start.RUNNING
     assert lifecycle.start(session, job.id, worker="w2", lease=LEASE) is Start.NOT_OURS
-    assert lifecycle.slots_in_use(session, rt.id) == 1
+    assert slots.in_use(session, rt.id) == 1
     assert jobs.get(session, job.id).worker == "w1"
 
 
@@ -158,7 +186,7 @@ def test_a_failed_job_is_retried_as_a_linked_job_until_max_attempts(session, rt,
     assert (retry.schedule_type, retry.state) == ("retry", "scheduled")  # the gap: not due yet
     wait = retry.scheduled_at - fresh(session, job.id).finished_at
     assert dt.timedelta(seconds=599) < wait < dt.timedelta(seconds=602)
-    assert jobs.overrides_of(session, retry)[0] == {"LIMIT": "5"}
+    assert jobenv.overrides_of(session, retry)[0] == {"LIMIT": "5"}
     jobs.enqueue(session, retry, redis=redis)
     lifecycle.start(session, retry.id, worker="w", lease=LEASE)
     assert lifecycle.conclude(session, retry.id, exit_code=1, redis=redis).retry_job_id is None

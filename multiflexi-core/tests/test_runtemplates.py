@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from multiflexi.core import audit, companies, credentials, jobs, runtemplates
+from multiflexi.core import audit, companies, credentials, jobenv, jobs, runtemplates
 from multiflexi.core.errors import Conflict, MissingRequired, NotFound, ValidationError
 from multiflexi.core.models import RunTemplate, RunTemplateValue
 from multiflexi.core.testing import count, database_bytes
@@ -61,7 +61,7 @@ def test_values_are_normalised(session, company, app):
             "MODE": "fast",
         },
     )
-    stored = runtemplates.configured_values(session, rt)
+    stored = jobenv.configured_values(session, rt)
     assert stored["LIMIT"] == ("10", False)
     assert stored["VERBOSE"] == ("true", False)
 
@@ -79,7 +79,7 @@ def test_active_run_template_cannot_lose_a_required_value(session, company, app)
     rt = make(session, company, app, interval_code="d")
     with pytest.raises(ValidationError, match="ENDPOINT: required"):
         runtemplates.set_values(session, rt.id, {"ENDPOINT": None}, actor=ACTOR)
-    assert runtemplates.configured_values(session, rt)["ENDPOINT"][0] == "https://erp.example/api"
+    assert jobenv.configured_values(session, rt)["ENDPOINT"][0] == "https://erp.example/api"
 
 
 def test_a_scheduled_run_template_needs_its_required_values_to_be_active(session, company, app):
@@ -94,7 +94,7 @@ def test_a_manual_run_template_is_active_without_them_and_each_launch_gives_them
     # interval n: only launched, never run by the scheduler; the launch supplies the value
     rt = make(session, company, app, values={})
     assert rt.active is True and rt.interval_code == "n"
-    assert runtemplates.missing_required(session, rt) == ["ENDPOINT"]
+    assert jobenv.missing_required(session, rt) == ["ENDPOINT"]
     later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
     with pytest.raises(MissingRequired) as info:
         jobs.launch(session, rt.id, actor=ACTOR, at=later)
@@ -111,7 +111,7 @@ def test_a_manual_run_template_is_active_without_them_and_each_launch_gives_them
 def test_company_variable_satisfies_a_required_field(session, company, app):
     companies.set_variable(session, company.id, "ENDPOINT", "https://company.example", actor=ACTOR)
     rt = make(session, company, app, values={})
-    assert runtemplates.missing_required(session, rt) == []
+    assert jobenv.missing_required(session, rt) == []
 
 
 def test_secret_value_is_sealed_and_blank_keeps_it(session, engine, company, app):
@@ -124,7 +124,7 @@ def test_secret_value_is_sealed_and_blank_keeps_it(session, engine, company, app
     row = session.query(RunTemplateValue).filter_by(name="API_PASSWORD").one()
     assert row.key_id is not None and "pa55-w0rd-xyz" not in row.value
     runtemplates.set_values(session, rt.id, {"API_PASSWORD": ""}, actor=ACTOR)
-    assert runtemplates.configured_values(session, rt)["API_PASSWORD"] == ("pa55-w0rd-xyz", True)
+    assert jobenv.configured_values(session, rt)["API_PASSWORD"] == ("pa55-w0rd-xyz", True)
     assert b"pa55-w0rd-xyz" not in database_bytes(engine)
 
 
@@ -257,7 +257,7 @@ def test_configure_is_all_or_nothing(session, company, app):
     session.expire_all()
     again = runtemplates.get(session, rt.id)
     assert (again.interval_code, again.delay) == ("h", 0)
-    assert "LIMIT" not in runtemplates.configured_values(session, again)
+    assert "LIMIT" not in jobenv.configured_values(session, again)
 
 
 def test_configure_changes_settings_values_and_activation_together(session, company, app):

@@ -129,7 +129,7 @@ def test_text_typed_keys_and_tokens_of_a_manifest_are_sealed_and_redacted(sessio
     assert rows["CSAS_API_KEY"].key_id is not None
     assert rows["CSAS_ACCESS_TOKEN"].key_id is not None
     assert rows["CSAS_ACCOUNT_IBAN"].key_id is None
-    assert runtemplates.configured_values(session, rt)["CSAS_API_KEY"] == (API_KEY, True)
+    assert jobenv.configured_values(session, rt)["CSAS_API_KEY"] == (API_KEY, True)
     data = database_bytes(engine)
     assert API_KEY.encode() not in data and ACCESS_TOKEN.encode() not in data
 
@@ -235,7 +235,7 @@ def test_values_stored_in_clear_before_the_rule_are_sealed_by_one_call(session, 
     data = database_bytes(engine)
     assert old_key.encode() not in data and b"old-erp-token-9f8e" not in data
     assert b"https://erp" in data and b"CZ6508000000192000145399" in data  # not secret
-    assert runtemplates.configured_values(session, rt)["CSAS_API_KEY"] == (old_key, True)
+    assert jobenv.configured_values(session, rt)["CSAS_API_KEY"] == (old_key, True)
     variables = companies.variable_values(session, company_id)
     assert variables["ERP_TOKEN"] == ("old-erp-token-9f8e", True)
     assert encryption.status(session).plain_secrets == 0

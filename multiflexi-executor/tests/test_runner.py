@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from rq import Queue
 
-from multiflexi.core import audit, companies, jobs, lifecycle, runtemplates, scheduling
+from multiflexi.core import audit, companies, jobenv, jobs, lifecycle, runtemplates, scheduling
 from multiflexi.core.environment import mask_pieces, mask_runs, secret_runs
 from multiflexi.core.lifecycle import Start
 from multiflexi.core.models import Artifact, Job, JobOutputLine, Lease, RunTemplateAction
@@ -366,7 +366,7 @@ def test_a_failing_action_is_logged_and_never_changes_the_outcome(context, sessi
         "chained",
         "queued",
     )
-    assert jobs.overrides_of(session, chained)[0]["GREETING"] == "chained hello"
+    assert jobenv.overrides_of(session, chained)[0]["GREETING"] == "chained hello"
     assert runner.run(context, chained.id).outcome.state == "success"
     assert "greeting=chained hello" in texts(session, chained.id)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from multiflexi.server.api import spec
+from multiflexi.server import openapi as spec
 
 ODD_BODIES = ([], "text", 7, None, {"": None}, {"name": "\u0000"}, {"name": "\ud800"})
 

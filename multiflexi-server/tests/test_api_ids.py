@@ -7,7 +7,7 @@ import re
 import pytest
 
 from multiflexi.core import ids
-from multiflexi.server.api import spec
+from multiflexi.server import openapi as spec
 
 _INT_PARAM = re.compile(r"<int:([a-z_]+)>")
 #: beyond 64 bits, and just beyond PostgreSQL's and MariaDB's INTEGER

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from helpers import PASSWORD, manifest
 
-from multiflexi.server.api import spec
+from multiflexi.server import openapi as spec
 
 COMPANY_SCOPED = ("company_id", "run_template_id", "credential_id", "credential_type_id", "job_id")
 #: login, logout: they change no data and need no authentication

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from helpers import SECRETS
 
-from multiflexi.server.api import spec
+from multiflexi.server import openapi as spec
 
 
 def _leaks(text: str) -> list[str]:

@@ -8,7 +8,7 @@ from helpers import PASSWORD
 
 from multiflexi.core import tokens, users
 from multiflexi.core.audit import Actor
-from multiflexi.server.api import spec
+from multiflexi.server import openapi as spec
 
 
 def test_every_operation_but_the_public_ones_refuses_an_anonymous_caller(world):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from helpers import MANIFEST, manifest
 
-from multiflexi.core import jobs, runtemplates
+from multiflexi.core import jobenv, jobs, runtemplates
 
 BASE = "/api/VitexSoftware/MultiFlexi/1.0.0"
 TOKEN = "one-time-token-9b1e"
@@ -46,9 +46,9 @@ def test_the_launch_gives_the_missing_required_values(world):
     assert TOKEN not in launched.get_data(as_text=True)
     with world.session() as session:
         job = jobs.get(session, launched.get_json()["id"])
-        assert jobs.overrides_of(session, job)[0]["API_TOKEN"] == TOKEN
+        assert jobenv.overrides_of(session, job)[0]["API_TOKEN"] == TOKEN
         # for that job only: the run template still lacks it
-        assert runtemplates.missing_required(session, runtemplates.get(session, rt)) == [
+        assert jobenv.missing_required(session, runtemplates.get(session, rt)) == [
             "API_TOKEN",
             "ERP_USER",
         ]

@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import negative_data_rejection, positive_
 
 from multiflexi.core import config
 from multiflexi.database import tables
-from multiflexi.server.api import spec
+from multiflexi.server import openapi as spec
 
 
 def _document(world) -> dict:

@@ -14,7 +14,7 @@ from multiflexi.core import config
 from multiflexi.core.errors import ConfigurationError
 from multiflexi.core.limits import MAX_VALUE_BYTES
 from multiflexi.server import create_app
-from multiflexi.server.api import spec
+from multiflexi.server import openapi as spec
 from multiflexi.server.limits import DEFAULT_MAX_BODY, MAX_JSON_DEPTH, json_depth, max_body
 
 sys.path.insert(0, os.path.dirname(__file__))

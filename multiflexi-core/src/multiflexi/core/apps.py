@@ -122,3 +122,12 @@ def delete(session: Session, ref: int | str, *, actor: Actor, force: bool = Fals
         )
         session.delete(app)
     return len(templates)
+
+
+__all__ = [
+    "EDITABLE",
+    "delete",
+    "get",
+    "list_applications",
+    "update",
+]

@@ -105,3 +105,10 @@ def entries(
     if since is not None:
         query = query.where(AuditEntry.at >= since)
     return paginate(session, query, AuditEntry.id.desc(), limit, offset)
+
+
+__all__ = [
+    "Actor",
+    "entries",
+    "record",
+]

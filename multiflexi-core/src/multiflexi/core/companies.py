@@ -486,3 +486,30 @@ def unassign_application(session: Session, ref: int | str, app_id: int, *, actor
             details={"application": app.name, "run_templates_removed": [t.id for t in templates]},
         )
     return len(templates)
+
+
+__all__ = [
+    "EDITABLE",
+    "ENV_CONTEXT",
+    "SLUG_MAX",
+    "SLUG_PATTERN",
+    "Assignment",
+    "applications",
+    "assign_application",
+    "create",
+    "delete",
+    "ensure_assigned",
+    "get",
+    "get_by_ic",
+    "get_by_name",
+    "is_assigned",
+    "list_assignments",
+    "list_companies",
+    "set_variable",
+    "slugify",
+    "unassign_application",
+    "unset_variable",
+    "update",
+    "variable_values",
+    "variables",
+]

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+import multiflexi.database as database
 from multiflexi.core import schedules
 from multiflexi.core.errors import ConfigurationError, SchemaMismatch
 from multiflexi.database import settings as db_settings
@@ -236,8 +237,6 @@ def require_schema(settings: Settings) -> None:
     :class:`ConfigurationError` naming the setting when the database cannot be
     reached (DB_HOST, DB_PASSWORD, ...).
     """
-    import multiflexi.database as database
-
     if _at_head(database, settings.database_url):
         return  # the usual case, answered without loading Alembic
     chosen = _database_settings(database, settings)
@@ -266,3 +265,20 @@ def _at_head(database: Any, url: str) -> bool:
         return bool(database.at_head(url))
     except database.DatabaseUnavailable:
         return False  # the full check below names the setting to fix
+
+
+__all__ = [
+    "DEFAULT_REDIS_URL",
+    "MASTER_KEY_VARIABLES",
+    "SQLITE_BUSY_TIMEOUT_MS",
+    "Settings",
+    "configure_engine",
+    "create_engine",
+    "default_tmp_dir",
+    "load_settings",
+    "one_session",
+    "require_schema",
+    "session_factory",
+    "settings_of",
+    "write_refusal",
+]

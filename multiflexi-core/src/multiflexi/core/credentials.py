@@ -440,3 +440,25 @@ def provided_environment(session: Session, credential: Credential) -> dict[str, 
         secret = specs[row.name].secret if row.name in specs else True
         provided[row.name] = (vault.unseal(session, row.value, VALUE_CONTEXT), secret)
     return provided
+
+
+__all__ = [
+    "SETTING_CONTEXT",
+    "VALUE_CONTEXT",
+    "FieldSpec",
+    "create",
+    "create_type",
+    "credential_type",
+    "delete",
+    "delete_type",
+    "fields_of",
+    "get",
+    "list_credentials",
+    "list_prototypes",
+    "list_types",
+    "prototype",
+    "provided_environment",
+    "redacted_values",
+    "reveal",
+    "update",
+]

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from multiflexi.core import audit, companies, crypto, fieldtypes, runtemplates, vault
+from multiflexi.core import audit, companies, crypto, fieldtypes, jobenv, vault
 from multiflexi.core.audit import Actor
 from multiflexi.core.config import settings_of
 from multiflexi.core.errors import ConfigurationError, DecryptionError, MultiFlexiError
@@ -117,7 +117,7 @@ def _plain_secrets(session: Session) -> list[tuple[Any, str]]:
     for row, field in values:
         secret = field.is_secret if field is not None else fieldtypes.is_secret_name(row.name)
         if secret:
-            found.append((row, runtemplates.VALUE_CONTEXT))
+            found.append((row, jobenv.VALUE_CONTEXT))
     variables = session.scalars(
         sa.select(CompanyVariable)
         .where(CompanyVariable.key_id.is_(None), CompanyVariable.value != "")
@@ -202,3 +202,14 @@ def rotate(session: Session, *, actor: Actor) -> str:
         )
     vault.forget(session)
     return ring.active.key_id
+
+
+__all__ = [
+    "KeyStatus",
+    "Status",
+    "check_master_key",
+    "init",
+    "rotate",
+    "seal_plain_secrets",
+    "status",
+]

@@ -206,3 +206,24 @@ def is_secret_field(name: str, field_type: str, flagged: bool = False) -> bool:
     if flagged or is_secret_type(field_type):
         return True
     return field_type not in NEVER_SECRET_BY_NAME_TYPES and is_secret_name(name)
+
+
+__all__ = [
+    "BLANKS",
+    "CHECKS",
+    "EMAIL_PATTERN",
+    "FALSE_WORDS",
+    "NEVER_SECRET_BY_NAME_TYPES",
+    "NOT_SECRET_AFTER",
+    "SECRET_NAME_ENDINGS",
+    "SECRET_NAME_WHOLE_WORDS",
+    "SECRET_NAME_WORDS",
+    "SECRET_TYPES",
+    "TRUE_WORDS",
+    "allowed_options",
+    "check",
+    "is_secret_field",
+    "is_secret_name",
+    "is_secret_type",
+    "is_true",
+]

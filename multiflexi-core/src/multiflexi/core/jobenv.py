@@ -4,17 +4,24 @@ Reads each layer of :mod:`multiflexi.core.environment` (application defaults,
 company variables, bound credentials, run-template configuration, one-time
 overrides), unseals the secrets, and hands them to
 :func:`multiflexi.core.environment.assemble` with the system layer of the job.
+
+The stored layers a job reads are read here, and nowhere else: a run template's
+configuration values (:func:`configured_values`), a job's sealed one-time overrides
+(:func:`seal_overrides`, :func:`overrides_of`) and the required fields nothing fills
+(:func:`missing_required`). That keeps the order of the core's modules one way:
+``environment <- jobenv <- runtemplates <- jobs <- lifecycle``.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from multiflexi.core import companies, credentials, environment, fieldtypes, limits, runtemplates
+from multiflexi.core import companies, credentials, environment, fieldtypes, limits, vault
 from multiflexi.core.environment import JobContext, JobEnvironment, Variable
 from multiflexi.core.errors import DecryptionError, ValidationError
 from multiflexi.core.models import (
@@ -28,6 +35,11 @@ from multiflexi.core.models import (
 )
 from multiflexi.core.unit import known_none, rows
 
+#: the encryption context of a run template's secret configuration values
+VALUE_CONTEXT = "run_template_values.value"
+#: the encryption context of a job's one-time launch overrides
+OVERRIDES_CONTEXT = "jobs.overrides"
+
 _FIELDS: sa.Table = ApplicationField.__table__
 #: name, default, secret flag and type of an application's fields (read for every job)
 _FIELD_ROWS = (
@@ -35,6 +47,48 @@ _FIELD_ROWS = (
     .where(_FIELDS.c.application_id == sa.bindparam("application_id"))
     .order_by(_FIELDS.c.position, _FIELDS.c.id)
 )
+#: the names of an application's required fields (asked at every launch)
+_REQUIRED_FIELD_NAMES = (
+    sa.select(_FIELDS.c.name)
+    .where(_FIELDS.c.application_id == sa.bindparam("application_id"), _FIELDS.c.required.is_(True))
+    .order_by(_FIELDS.c.position, _FIELDS.c.id)
+)
+_VALUES: sa.Table = RunTemplateValue.__table__
+#: the stored configuration of one run template, as plain rows (read for every job)
+_VALUE_ROWS = (
+    sa.select(_VALUES.c.name, _VALUES.c.value, _VALUES.c.key_id)
+    .where(_VALUES.c.run_template_id == sa.bindparam("run_template_id"))
+    .order_by(_VALUES.c.name)
+)
+
+
+def configured_values(session: Session, run_template: RunTemplate) -> dict[str, tuple[str, bool]]:
+    """name -> (plain value, secret) of the stored configuration, for environment assembly."""
+    if known_none(session, "values", run_template.id):
+        return {}
+    values = rows(session, _VALUE_ROWS, {"run_template_id": run_template.id})
+    return {
+        name: (vault.unseal(session, value, VALUE_CONTEXT) if key_id else value, key_id is not None)
+        for name, value, key_id in values
+    }
+
+
+def seal_overrides(
+    session: Session, overrides: Mapping[str, str], secret: Iterable[str]
+) -> tuple[str | None, str | None]:
+    """A launch's one-time values sealed for its job row: (payload, key id), or two Nones."""
+    if not overrides:
+        return None, None
+    payload = json.dumps({"values": dict(overrides), "secret": sorted(set(secret))})
+    return vault.seal(session, payload, OVERRIDES_CONTEXT)
+
+
+def overrides_of(session: Session, job: Job) -> tuple[dict[str, str], set[str]]:
+    """The one-time launch overrides of a job (values, names marked secret)."""
+    if not job.overrides:
+        return {}, set()
+    data = json.loads(vault.unseal(session, job.overrides, OVERRIDES_CONTEXT))
+    return dict(data["values"]), set(data["secret"])
 
 
 def _application_layer(session: Session, run_template: RunTemplate) -> list[Variable]:
@@ -113,9 +167,7 @@ def assemble(
     one_time: dict[str, str] = {}
     secret_names = set(secret_overrides)
     if job is not None:
-        from multiflexi.core import jobs
-
-        stored, stored_secret = jobs.overrides_of(session, job)
+        stored, stored_secret = overrides_of(session, job)
         one_time.update(stored)
         secret_names |= stored_secret
     one_time.update(overrides or {})
@@ -123,7 +175,7 @@ def assemble(
         application=_application_layer(session, run_template),
         company=_pairs(companies.variable_values(session, run_template.company_id), by_name=True),
         credentials=_credential_layers(session, run_template),
-        runtemplate=_pairs(runtemplates.configured_values(session, run_template)),
+        runtemplate=_pairs(configured_values(session, run_template)),
         overrides=[
             Variable(n, v, n in secret_names or fieldtypes.is_secret_name(n))
             for n, v in one_time.items()
@@ -158,6 +210,24 @@ def unfilled(session: Session, run_template: RunTemplate, names: Iterable[str]) 
         if not left:
             break
     return left
+
+
+def missing_required(
+    session: Session, run_template: RunTemplate, supplied: Iterable[str] = ()
+) -> list[str]:
+    """Required application fields that no layer of the environment fills, in field order.
+
+    ``supplied`` names the one-time values a launch gives (each with a value that is
+    not empty): they fill a required field for that launch, as the original's launch
+    page asks for the missing ones.
+    """
+    names = rows(session, _REQUIRED_FIELD_NAMES, {"application_id": run_template.application_id})
+    given = set(supplied)
+    required = [name for (name,) in names if name not in given]
+    if not required:
+        return []
+    left = unfilled(session, run_template, required)
+    return [name for name in required if name in left]
 
 
 # -- the size of a launch's environment ---------------------------------------------------
@@ -245,3 +315,17 @@ def check_launch_size(
         return  # the worker says so when it starts the job
     except ValidationError as exc:
         raise ValidationError("job not launched", exc.problems) from None
+
+
+__all__ = [
+    "OVERRIDES_CONTEXT",
+    "VALUE_CONTEXT",
+    "assemble",
+    "check_launch_size",
+    "configured_values",
+    "context_for",
+    "missing_required",
+    "overrides_of",
+    "seal_overrides",
+    "unfilled",
+]

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -30,7 +29,7 @@ from sqlalchemy.orm.attributes import instance_dict, set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
-from multiflexi.core import audit, jobcounts, jobenv, limits, queue, runtemplates, vault
+from multiflexi.core import audit, jobcounts, jobenv, limits, queue, runtemplates
 from multiflexi.core.audit import Actor
 from multiflexi.core.config import settings_of
 from multiflexi.core.errors import InvalidTransition, NotFound, ValidationError
@@ -55,7 +54,6 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 _JOB_TABLE: sa.Table = Job.__table__
 #: schedule types of jobs launched by a person or a program, not by the scheduler
 ADHOC_TYPES = frozenset({"adhoc", "adhoc-api", "adhoc-web", "adhoc-cli"})
-OVERRIDES_CONTEXT = "jobs.overrides"
 _NAME_RE = re.compile(limits.VARIABLE_NAME_PATTERN)
 
 
@@ -167,23 +165,6 @@ def _transition_statement(
 # -- creation and launch -----------------------------------------------------
 
 
-def _seal_overrides(
-    session: Session, overrides: Mapping[str, str], secret: Iterable[str]
-) -> tuple[str | None, str | None]:
-    if not overrides:
-        return None, None
-    payload = json.dumps({"values": dict(overrides), "secret": sorted(set(secret))})
-    return vault.seal(session, payload, OVERRIDES_CONTEXT)
-
-
-def overrides_of(session: Session, job: Job) -> tuple[dict[str, str], set[str]]:
-    """The one-time launch overrides of a job (values, names marked secret)."""
-    if not job.overrides:
-        return {}, set()
-    data = json.loads(vault.unseal(session, job.overrides, OVERRIDES_CONTEXT))
-    return dict(data["values"]), set(data["secret"])
-
-
 def _check_overrides(overrides: Mapping[str, str]) -> None:
     # (field, message, how its line names it): each about one of the one-time values
     errors: list[Any] = [
@@ -290,7 +271,7 @@ def _create(
         raise ValidationError("job not created", [("at", "give a time with a time zone")])
     overrides = dict(overrides or {})
     _check_overrides(overrides)
-    sealed, key_id = _seal_overrides(session, overrides, secret_overrides)
+    sealed, key_id = jobenv.seal_overrides(session, overrides, secret_overrides)
     stamp = now()
     values = dict(
         source,
@@ -801,3 +782,31 @@ def redeliver(session: Session, redis: Redis) -> list[int]:
         if job is not None and queue.enqueue(redis, job.id, job.queue):
             delivered.append(job.id)
     return delivered
+
+
+__all__ = [
+    "ADHOC_TYPES",
+    "FINAL_STATES",
+    "STATES",
+    "TRANSITIONS",
+    "cancel",
+    "claim",
+    "claim_uncommitted",
+    "create",
+    "enqueue",
+    "finish",
+    "finish_uncommitted",
+    "get",
+    "launch",
+    "list_jobs",
+    "now",
+    "output",
+    "passed",
+    "redeliver",
+    "release_schedule",
+    "settle_last_schedule",
+    "sources_of",
+    "transition",
+    "wake_scheduler_at",
+    "whereabouts",
+]

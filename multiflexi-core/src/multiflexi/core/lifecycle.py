@@ -10,9 +10,9 @@ runs the process:
   ``scheduled`` again ``ttl`` seconds later (the scheduler delivers it then); after
   ``misconfigured`` it stays ``blocked`` and its run template's schedule goes on.
 * **Start** (:func:`start`): a job runs only while it holds one of its run
-  template's ``max_concurrency`` slots. A slot is a row of the ``leases`` table
-  named ``slot:rt:<run template>:<n>``; its primary key makes taking it atomic
-  on every database. A job that finds every slot taken is parked ``waiting``
+  template's ``max_concurrency`` slots (:mod:`multiflexi.core.slots`). A slot is a
+  row of the ``leases`` table named ``slot:rt:<run template>:<n>``; its primary key
+  makes taking it atomic on every database. A job that finds every slot taken is parked ``waiting``
   (no polling); whoever frees a slot wakes the oldest waiting job of that run
   template (``waiting`` -> ``queued`` and a new RQ delivery).
 * **Heartbeat** (:func:`heartbeat`): the worker renews the job's lease and its
@@ -34,20 +34,17 @@ import datetime as dt
 import enum
 import functools
 import hashlib
-import secrets
 import signal
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from multiflexi.core import availability, jobs, queue, runtemplates
+from multiflexi.core import availability, jobenv, jobs, queue, runtemplates, slots
 from multiflexi.core.audit import Actor
 from multiflexi.core.config import settings_of
-from multiflexi.core.errors import Conflict
 from multiflexi.core.models import (
     Application,
     ApplicationArtifact,
@@ -59,7 +56,6 @@ from multiflexi.core.models import (
     Credential,
     Job,
     JobOutputLine,
-    Lease,
     RunTemplate,
     RunTemplateAction,
     RunTemplateCredential,
@@ -78,7 +74,6 @@ MANIFEST_RETRY_ATTEMPTS = 3
 #: severities of outcomes the manifest does not describe
 SUCCESS_SEVERITY = "success"
 FAILURE_SEVERITY = "error"
-SLOT_PREFIX = "slot:rt:"
 #: the output stream of the lines the executor itself writes on a job
 SYSTEM_STREAM = "system"
 
@@ -126,230 +121,7 @@ class Outcome:
     retry_job_id: int | None = None
 
 
-def _holder(job_id: int) -> str:
-    return f"job:{job_id}"
-
-
-def _slot_names(run_template: RunTemplate) -> list[str]:
-    return [
-        f"{SLOT_PREFIX}{run_template.id}:{n}" for n in range(max(1, run_template.max_concurrency))
-    ]
-
-
-# -- slots ------------------------------------------------------------------------
-
-
-def _take_slot(
-    session: Session, run_template: RunTemplate, job_id: int, lease: dt.timedelta
-) -> str | None:
-    """Insert one free slot row for the job (committed); its name, or None when all are taken."""
-    stamp = now()
-    for name in _slot_names(run_template):
-        try:
-            with transaction(session):
-                session.add(
-                    Lease(
-                        name=name,
-                        holder=_holder(job_id),
-                        acquired_at=stamp,
-                        expires_at=stamp + lease,
-                    )
-                )
-            return name
-        except (Conflict, IntegrityError):  # the slot is taken (transaction() says Conflict)
-            continue
-    return None
-
-
-def _delete_slots(session: Session, job_id: int, name: str | None = None) -> int:
-    """Delete the job's slot rows (one named slot, or all) in the caller's transaction."""
-    params = {"holder": _holder(job_id), "prefix": f"{SLOT_PREFIX}%"}
-    if name is not None:
-        params["name"] = name
-    result = session.execute(_slot_delete(name is not None), params)
-    return rowcount(result)
-
-
-@functools.cache
-def _slot_delete(one: bool) -> sa.Delete:
-    table: sa.Table = Lease.__table__
-    query = table.delete().where(
-        table.c.holder == sa.bindparam("holder"), table.c.name.like(sa.bindparam("prefix"))
-    )
-    return query.where(table.c.name == sa.bindparam("name")) if one else query
-
-
-def _free_slots(session: Session, job_id: int, name: str | None = None) -> int:
-    """Delete the job's slot rows (one named slot, or all), committed; how many were freed."""
-    with transaction(session):
-        return _delete_slots(session, job_id, name)
-
-
-def slots_in_use(session: Session, run_template_id: int) -> int:
-    """How many slots of a run template are held now."""
-    return (
-        session.scalar(
-            sa.select(sa.func.count())
-            .select_from(Lease)
-            .where(Lease.name.like(f"{SLOT_PREFIX}{run_template_id}:%"))
-        )
-        or 0
-    )
-
-
-def _deliver(redis: Redis | None, session: Session, job: Job) -> None:
-    """A fresh RQ delivery of a woken job (own RQ id, so it never collides with a running one).
-
-    With Redis down the job stays ``queued`` in the database and the scheduler's
-    re-delivery brings it back (ARCHITECTURE.md invariant 1).
-    """
-    from redis.exceptions import RedisError
-    from rq import Queue
-
-    try:
-        client = redis if redis is not None else queue.connect(settings_of(session).redis_url)
-        Queue(job.queue, connection=client).enqueue(
-            queue.RUN_JOB,
-            job.id,
-            job_id=queue.rq_wake_id(job.id, secrets.token_hex(4)),
-            job_timeout=-1,
-            result_ttl=queue.RESULT_TTL,
-            failure_ttl=queue.FAILURE_TTL,
-            description=f"MultiFlexi job {job.id} (slot freed)",
-        )
-    except (RedisError, OSError, RuntimeError):
-        pass
-
-
-_JOBS: sa.Table = Job.__table__
-#: the oldest waiting jobs of a run template (built once: the executor asks after every job)
-_WAITING = (
-    sa.select(_JOBS.c.id)
-    .where(_JOBS.c.run_template_id == sa.bindparam("run_template_id"), _JOBS.c.state == "waiting")
-    .order_by(_JOBS.c.id)
-    .limit(5)
-)
-
-
-def _requeue_next(session: Session, run_template_id: int) -> int | None:
-    """In the caller's transaction: the oldest waiting job of a run template made ``queued``.
-
-    Its id (the caller delivers it after the commit), or None when none waits.
-    """
-    candidates = session.scalars(_WAITING, {"run_template_id": run_template_id}).all()
-    for job_id in candidates:
-        if jobs.transition(session, job_id, "queued", expected={"waiting"}, queued_at=now()):
-            return job_id
-    return None
-
-
-def wake_next(session: Session, run_template_id: int, *, redis: Redis | None = None) -> int | None:
-    """Move the oldest waiting job of a run template back to the queue; its id, if any."""
-    with transaction(session):
-        job_id = _requeue_next(session, run_template_id)
-    if job_id is not None:
-        _deliver(redis, session, jobs.get(session, job_id))
-    return job_id
-
-
 # -- start ------------------------------------------------------------------------
-
-
-def _insert_slot_if_free(
-    session: Session, name: str, job_id: int, stamp: dt.datetime, lease: dt.timedelta
-) -> bool | None:
-    """Insert the slot row in the caller's transaction if nobody holds it: True/False.
-
-    None when the database has no ``INSERT ... ON CONFLICT DO NOTHING`` (then the
-    caller takes slots the portable way, one committed transaction each).
-    """
-    dialect = session.get_bind().dialect
-    if not dialect.insert_returning or dialect.name not in ("sqlite", "postgresql"):
-        return None
-    row = {
-        "name": name,
-        "holder": _holder(job_id),
-        "acquired_at": stamp,
-        "expires_at": stamp + lease,
-    }
-    return session.execute(_slot_insert(dialect.name), row).first() is not None
-
-
-@functools.cache
-def _slot_insert(dialect: str) -> sa.Insert:
-    """``INSERT ... ON CONFLICT DO NOTHING RETURNING name`` of a slot row, built once."""
-    if dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:
-        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
-    table: sa.Table = Lease.__table__
-    return (
-        insert(table)
-        .values({c: sa.bindparam(c) for c in ("name", "holder", "acquired_at", "expires_at")})
-        .on_conflict_do_nothing(index_elements=["name"])
-        .returning(table.c.name)  # a row back: inserted (rowcount is not reliable here)
-    )
-
-
-#: run template id -> the slot this process took last (it freed it itself when its job
-#: ended, so it is the likeliest free one); only the order of the attempts, never which
-_last_slot: dict[int, str] = {}
-
-
-def _slot_order(run_template: RunTemplate) -> list[str]:
-    names = _slot_names(run_template)
-    last = _last_slot.get(run_template.id)
-    if last in names:
-        names.remove(last)
-        names.insert(0, last)
-    return names
-
-
-def _take_slot_and_claim(
-    session: Session, run_template: RunTemplate, job_id: int, *, worker: str, lease: dt.timedelta
-) -> tuple[str | None, bool]:
-    """Take a free slot and claim the job in one transaction: (slot, claimed).
-
-    ``(None, False)``: every slot is taken. ``(slot, False)``: the job was not ours
-    (nothing is left behind: the slot is rolled back with the failed claim).
-    """
-    stamp = now()
-    names = _slot_order(run_template)
-    slot = None
-    try:
-        for name in names:
-            taken = _insert_slot_if_free(session, name, job_id, stamp, lease)
-            if taken is None:  # no ON CONFLICT here: the portable way
-                session.rollback()
-                return _take_slot_then_claim(session, run_template, job_id, worker, lease)
-            if taken:
-                slot = name
-                break
-        if slot is None:
-            session.commit()  # nothing written; ends the read
-            return None, False
-        claimed = jobs.claim_uncommitted(session, job_id, worker=worker, lease=lease)
-        if claimed:
-            session.commit()
-            _last_slot[run_template.id] = slot
-        else:
-            session.rollback()
-        return slot, claimed
-    except BaseException:
-        session.rollback()
-        raise
-
-
-def _take_slot_then_claim(
-    session: Session, run_template: RunTemplate, job_id: int, worker: str, lease: dt.timedelta
-) -> tuple[str | None, bool]:
-    slot = _take_slot(session, run_template, job_id, lease)
-    if slot is None:
-        return None, False
-    if jobs.claim(session, job_id, worker=worker, lease=lease):
-        return slot, True
-    _free_slots(session, job_id, slot)
-    return slot, False
 
 
 def start(
@@ -488,17 +260,17 @@ def begin(
     reaped = False
     parked = False
     while True:
-        slot, claimed = _take_slot_and_claim(
+        slot, claimed = slots.take_and_claim(
             session, run_template, job_id, worker=worker, lease=lease
         )
         if slot is not None:
             if claimed:
                 return Start.RUNNING, job
-            wake_next(session, rt_id, redis=redis)
+            slots.wake_next(session, rt_id, redis=redis)
             return Start.NOT_OURS, None
         if not reaped:
             reaped = True
-            if _reap_expired_slots(session, rt_id, redis=redis, wake=False):
+            if slots.reap_expired(session, rt_id, redis=redis, wake=False):
                 continue
         if parked:
             return Start.WAITING, None
@@ -592,12 +364,7 @@ def heartbeat(session: Session, job_id: int, *, worker: str, lease: dt.timedelta
         )
         alive = rowcount(result) == 1
         if alive:
-            session.execute(
-                sa.update(Lease)
-                .where(Lease.holder == _holder(job_id))
-                .values(expires_at=stamp + lease)
-                .execution_options(synchronize_session=False)
-            )
+            slots.renew(session, job_id, stamp + lease)
         cancel = bool(session.scalar(sa.select(Job.cancel_requested).where(Job.id == job_id)))
     return Beat(alive=alive, cancel_requested=cancel)
 
@@ -804,10 +571,10 @@ def conclude(
             severity=severity,
             **(facts or {}),
         )
-        _delete_slots(session, job_id)
-        woken = _requeue_next(session, job.run_template_id)
+        slots.release(session, job_id)
+        woken = slots.requeue_next(session, job.run_template_id)
     if woken is not None:
-        _deliver(redis, session, jobs.get(session, woken))
+        slots.deliver(redis, session, jobs.get(session, woken))
     retry_id = None
     if recorded and retry and final in ("failed", "lost"):
         retry_job = schedule_retry(session, job_id, redis=redis)
@@ -854,7 +621,7 @@ def schedule_retry(session: Session, job_id: int, *, redis: Redis | None = None)
         sa.select(Job.id).where(Job.retry_of_id == first, Job.attempt == job.attempt + 1)
     ):
         return None  # this attempt's retry exists already
-    overrides, secret_names = jobs.overrides_of(session, job)
+    overrides, secret_names = jobenv.overrides_of(session, job)
     when = now() + retry_delay(run_template.retry_backoff, run_template.retry_min_gap, job.attempt)
     with transaction(session):
         retry_job = jobs.create(
@@ -877,42 +644,6 @@ def schedule_retry(session: Session, job_id: int, *, redis: Redis | None = None)
 
 
 # -- reaping ---------------------------------------------------------------------------------
-
-
-def _reap_expired_slots(
-    session: Session, run_template_id: int | None, *, redis: Redis | None, wake: bool
-) -> set[int]:
-    """Delete expired slot rows whose job no longer runs under a live lease; their run templates."""
-    stamp = now()
-    query = sa.select(Lease).where(Lease.name.like(f"{SLOT_PREFIX}%"), Lease.expires_at < stamp)
-    if run_template_id is not None:
-        query = query.where(Lease.name.like(f"{SLOT_PREFIX}{run_template_id}:%"))
-    freed: set[int] = set()
-    for slot in session.scalars(query).all():
-        holder_id = int(slot.holder.partition(":")[2] or 0)
-        holder = session.get(Job, holder_id)
-        if holder is not None:
-            session.refresh(holder)
-            if (
-                holder.state == "running"
-                and holder.lease_expires_at
-                and holder.lease_expires_at >= stamp
-            ):
-                continue
-        with transaction(session):
-            session.execute(
-                sa.delete(Lease)
-                .where(
-                    Lease.name == slot.name, Lease.holder == slot.holder, Lease.expires_at < stamp
-                )
-                .execution_options(synchronize_session=False)
-            )
-        freed.add(int(slot.name[len(SLOT_PREFIX) :].partition(":")[0]))
-    session.expire_all()
-    if wake:
-        for rt_id in freed:
-            wake_next(session, rt_id, redis=redis)
-    return freed
 
 
 def _deliver_actions(session: Session, job: Job, redis: Redis | None) -> None:
@@ -968,7 +699,7 @@ def reap_lost(
         if outcome.recorded:
             lost.append(job_id)
             _deliver_actions(session, job, redis)
-    _reap_expired_slots(session, None, redis=redis, wake=True)
+    slots.reap_expired(session, None, redis=redis, wake=True)
     waiting = session.scalars(
         sa.select(Job.run_template_id).where(Job.state == "waiting").distinct()
     ).all()
@@ -976,7 +707,7 @@ def reap_lost(
         run_template = session.get(RunTemplate, rt_id)
         if run_template is None:
             continue
-        busy = slots_in_use(session, rt_id) + (
+        busy = slots.in_use(session, rt_id) + (
             session.scalar(
                 sa.select(sa.func.count())
                 .select_from(Job)
@@ -985,28 +716,35 @@ def reap_lost(
             or 0
         )
         if busy < run_template.max_concurrency:
-            wake_next(session, rt_id, redis=redis)
+            slots.wake_next(session, rt_id, redis=redis)
     return lost
 
 
 __all__ = [
+    "ACTOR",
+    "FAILURE_SEVERITY",
+    "MANIFEST_RETRY_ATTEMPTS",
+    "PROCESS_FACTS",
+    "SUCCESS_SEVERITY",
+    "SYSTEM_STREAM",
     "ArtifactFile",
     "Beat",
     "Outcome",
     "Start",
     "artifact_from_bytes",
+    "artifact_rules",
     "begin",
     "conclude",
     "describe",
     "heartbeat",
     "hold",
     "last_seq",
+    "now",
     "reap_lost",
     "record_process",
     "retry_delay",
     "schedule_retry",
-    "slots_in_use",
+    "signal_name",
     "start",
     "store_output",
-    "wake_next",
 ]

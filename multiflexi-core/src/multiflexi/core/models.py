@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import DeclarativeBase, Mapped, relationship
 
+from multiflexi.core import fieldtypes
 from multiflexi.database import tables as t
 
 
@@ -126,8 +127,6 @@ class ApplicationField(Base):
         What views should redact by (``secret`` is only the manifest's own flag); see
         :func:`multiflexi.core.fieldtypes.is_secret_field`.
         """
-        from multiflexi.core import fieldtypes
-
         return fieldtypes.is_secret_field(self.name, self.type, self.secret)
 
 
@@ -597,3 +596,37 @@ class Lease(Base):
         holder: Mapped[str]
         acquired_at: Mapped[dt.datetime]
         expires_at: Mapped[dt.datetime]
+
+
+__all__ = [
+    "ApiToken",
+    "Application",
+    "ApplicationArtifact",
+    "ApplicationExitCode",
+    "ApplicationField",
+    "ApplicationTranslation",
+    "Artifact",
+    "AuditEntry",
+    "Base",
+    "Company",
+    "CompanyApplication",
+    "CompanyUser",
+    "CompanyVariable",
+    "Credential",
+    "CredentialPrototype",
+    "CredentialPrototypeField",
+    "CredentialType",
+    "CredentialTypeField",
+    "CredentialTypeSetting",
+    "CredentialValue",
+    "EncryptionKey",
+    "Job",
+    "JobOutputLine",
+    "Lease",
+    "RunTemplate",
+    "RunTemplateAction",
+    "RunTemplateCredential",
+    "RunTemplateValue",
+    "Task",
+    "User",
+]

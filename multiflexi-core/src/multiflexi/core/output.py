@@ -206,3 +206,18 @@ def follow(
             wakeup.wait(max(0.0, min(poll, left)))
     finally:
         wakeup.close()
+
+
+__all__ = [
+    "BATCH",
+    "OUTPUT_CHANNEL",
+    "POLL_SECONDS",
+    "End",
+    "EndReason",
+    "Event",
+    "Line",
+    "Quiet",
+    "Wakeup",
+    "channel",
+    "follow",
+]

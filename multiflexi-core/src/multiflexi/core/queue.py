@@ -12,6 +12,7 @@ Redis is transport (ARCHITECTURE.md section 3).
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -61,12 +62,6 @@ def rq_wake_id(job_id: int, token: str) -> str:
 
 def rq_actions_id(job_id: int) -> str:
     return RQ_ACTIONS_ID.format(job_id=job_id)
-
-
-def job_id_of(rq_id: str) -> int | None:
-    prefix = RQ_JOB_ID.removesuffix("{job_id}")
-    number = rq_id.removeprefix(prefix)
-    return int(number) if rq_id.startswith(prefix) and number.isdigit() else None
 
 
 @lru_cache(maxsize=8)
@@ -144,6 +139,30 @@ def enqueue(
     return True
 
 
+def enqueue_wake(redis: Redis, job_id: int, queue_name: str = DEFAULT_QUEUE) -> None:
+    """Deliver a job again after it waited for a slot that has freed now.
+
+    Its RQ id has a fresh token (:data:`RQ_WAKE_ID`), so it never collides with a
+    delivery RQ still holds. Raises :class:`QueueUnavailable` when Redis cannot be
+    reached (the job stays ``queued`` in the database and the scheduler delivers it).
+    """
+    from redis.exceptions import RedisError
+    from rq import Queue
+
+    try:
+        Queue(queue_name, connection=redis).enqueue(
+            RUN_JOB,
+            job_id,
+            job_id=rq_wake_id(job_id, secrets.token_hex(4)),
+            job_timeout=-1,
+            result_ttl=RESULT_TTL,
+            failure_ttl=FAILURE_TTL,
+            description=f"MultiFlexi job {job_id} (slot freed)",
+        )
+    except (RedisError, OSError) as exc:
+        raise _unavailable(redis, exc) from None
+
+
 def wake(redis: Redis, at: dt.datetime | None = None) -> bool:
     """Tell a running scheduler to look now, or that a job is due at ``at``.
 
@@ -204,3 +223,31 @@ def depths(redis: Redis, names: list[str] | None = None) -> dict[str, int]:
         return {q.name: q.count for q in queues}
     except (RedisError, OSError) as exc:
         raise _unavailable(redis, exc) from None
+
+
+__all__ = [
+    "DEFAULT_QUEUE",
+    "FAILURE_TTL",
+    "HELD_STATES",
+    "RESULT_TTL",
+    "RQ_ACTIONS_ID",
+    "RQ_JOB_ID",
+    "RQ_WAKE_ID",
+    "RUN_ACTIONS",
+    "RUN_JOB",
+    "WAKE_CHANNEL",
+    "WAKE_NOW",
+    "QueueUnavailable",
+    "connect",
+    "depths",
+    "enqueue",
+    "enqueue_actions",
+    "enqueue_wake",
+    "holds",
+    "ping",
+    "rq_actions_id",
+    "rq_job_id",
+    "rq_wake_id",
+    "wake",
+    "wake_time",
+]

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from multiflexi.core import audit, companies, fieldtypes, ids, jobcounts, schedules, vault
+from multiflexi.core import audit, companies, fieldtypes, ids, jobcounts, jobenv, schedules, vault
 from multiflexi.core.audit import Actor
 from multiflexi.core.errors import Conflict, MissingRequired, NotFound, ValidationError
 from multiflexi.core.models import (
@@ -25,7 +25,6 @@ from multiflexi.core.models import (
 from multiflexi.core.unit import Page, apply_changes, known_none, paginate, rows, transaction
 from multiflexi.database.tables import RETRY_BACKOFFS, utc_now
 
-VALUE_CONTEXT = "run_template_values.value"
 #: the executors a run template may name (the faces offer these; RETRY_BACKOFFS likewise)
 EXECUTORS = ("native", "docker", "podman", "kubernetes")
 #: settings a caller may give at creation or change with :func:`update`
@@ -451,7 +450,7 @@ def _store_values(
             run_template.values.append(row)
         row.value_type = field.type
         if secret and value != "":
-            row.value, row.key_id = vault.seal(session, value, VALUE_CONTEXT)
+            row.value, row.key_id = vault.seal(session, value, jobenv.VALUE_CONTEXT)
         else:
             row.value, row.key_id = value, None
     session.flush()
@@ -470,26 +469,6 @@ def set_values(
     run template must still have every required field afterwards.
     """
     return configure(session, rt_id, actor=actor, values=values)
-
-
-_VALUES: sa.Table = RunTemplateValue.__table__
-#: the stored configuration of one run template, as plain rows (read for every job)
-_VALUE_ROWS = (
-    sa.select(_VALUES.c.name, _VALUES.c.value, _VALUES.c.key_id)
-    .where(_VALUES.c.run_template_id == sa.bindparam("run_template_id"))
-    .order_by(_VALUES.c.name)
-)
-
-
-def configured_values(session: Session, run_template: RunTemplate) -> dict[str, tuple[str, bool]]:
-    """name -> (plain value, secret) of the stored configuration, for environment assembly."""
-    if known_none(session, "values", run_template.id):
-        return {}
-    values = rows(session, _VALUE_ROWS, {"run_template_id": run_template.id})
-    return {
-        name: (vault.unseal(session, value, VALUE_CONTEXT) if key_id else value, key_id is not None)
-        for name, value, key_id in values
-    }
 
 
 _ACTIONS: sa.Table = RunTemplateAction.__table__
@@ -520,35 +499,6 @@ def enabled_actions(
     )
 
 
-_FIELDS: sa.Table = ApplicationField.__table__
-#: the names of an application's required fields (asked at every launch)
-_REQUIRED_FIELD_NAMES = (
-    sa.select(_FIELDS.c.name)
-    .where(_FIELDS.c.application_id == sa.bindparam("application_id"), _FIELDS.c.required.is_(True))
-    .order_by(_FIELDS.c.position, _FIELDS.c.id)
-)
-
-
-def missing_required(
-    session: Session, run_template: RunTemplate, supplied: Iterable[str] = ()
-) -> list[str]:
-    """Required application fields that no layer of the environment fills, in field order.
-
-    ``supplied`` names the one-time values a launch gives (each with a value that is
-    not empty): they fill a required field for that launch, as the original's launch
-    page asks for the missing ones.
-    """
-    from multiflexi.core import jobenv  # jobenv reads run templates: import at call time
-
-    names = rows(session, _REQUIRED_FIELD_NAMES, {"application_id": run_template.application_id})
-    given = set(supplied)
-    required = [name for (name,) in names if name not in given]
-    if not required:
-        return []
-    unfilled = jobenv.unfilled(session, run_template, required)
-    return [name for name in required if name in unfilled]
-
-
 def _require_complete(
     session: Session,
     run_template: RunTemplate,
@@ -559,7 +509,7 @@ def _require_complete(
     """Refuse a run template a required field is missing from; each problem is about the
     field ``group.NAME``: a configuration value, or a launch's one-time value (``overrides``).
     """
-    missing = missing_required(session, run_template, supplied)
+    missing = jobenv.missing_required(session, run_template, supplied)
     if missing:
         raise MissingRequired(summary, missing, group)
 
@@ -691,6 +641,7 @@ def _ensure_launchable(
 
 _RUN_TEMPLATES: sa.Table = RunTemplate.__table__
 _APPLICATIONS: sa.Table = Application.__table__
+_FIELDS: sa.Table = ApplicationField.__table__
 #: what a launch needs of a run template and its application, in one statement (read for
 #: every launch: a plain row instead of a mapped object costs a fraction)
 _LAUNCH_ROW = (
@@ -745,9 +696,12 @@ def launchable(session: Session, rt_id: int, supplied: Iterable[str] = ()) -> sa
 
 __all__ = [
     "EDITABLE",
+    "EXECUTORS",
+    "FAILURE_MODES",
+    "RETRY_BACKOFFS",
+    "SUCCESS_MODES",
     "bind_credential",
     "configure",
-    "configured_values",
     "create",
     "credentials",
     "delete",
@@ -756,7 +710,6 @@ __all__ = [
     "get",
     "launchable",
     "list_run_templates",
-    "missing_required",
     "preview",
     "schedule_of",
     "set_active",

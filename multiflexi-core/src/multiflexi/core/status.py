@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+import multiflexi.database as database
 from multiflexi.core import queue
 from multiflexi.core.config import settings_of
 from multiflexi.core.models import Job
@@ -99,8 +100,6 @@ def _workers(redis: Redis) -> list[WorkerInfo]:
 
 def status(session: Session, *, redis: Redis | None = None) -> Status:
     """The whole picture; Redis problems are reported in ``redis_error``, not raised."""
-    import multiflexi.database as database
-
     settings = settings_of(session)
     schema = database.check(settings.database_url)
     client = redis if redis is not None else queue.connect(settings.redis_url)
@@ -123,3 +122,13 @@ def status(session: Session, *, redis: Redis | None = None) -> Status:
         workers=workers,
         redis_error=redis_error,
     )
+
+
+__all__ = [
+    "COMPONENTS",
+    "Status",
+    "WorkerInfo",
+    "installed_versions",
+    "job_counts",
+    "status",
+]

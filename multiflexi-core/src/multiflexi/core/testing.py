@@ -41,6 +41,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from multiflexi.core import availability
 from multiflexi.database.testing import ServiceStartError, free_port, unavailable
 
 START_TIMEOUT = 20.0
@@ -200,8 +201,6 @@ def credential_check_plugin(
     import importlib
     import sys
 
-    from multiflexi.core import availability
-
     folder = plugin_distribution(
         directory,
         name,
@@ -217,3 +216,16 @@ def credential_check_plugin(
         sys.path.remove(str(folder))
         sys.modules.pop(module, None)
         availability.clear_cache()
+
+
+__all__ = [
+    "START_TIMEOUT",
+    "SYSTEM_REDIS_SERVER",
+    "count",
+    "credential_check_plugin",
+    "database_bytes",
+    "database_rows",
+    "plugin_distribution",
+    "redis_server",
+    "redis_server_program",
+]

@@ -132,3 +132,17 @@ def apply_changes(target: object, changes: Mapping[str, Any]) -> dict[str, Any]:
     for key, value in changed.items():
         setattr(target, key, value)
     return changed
+
+
+__all__ = [
+    "MAX_LIMIT",
+    "Page",
+    "apply_changes",
+    "clamp",
+    "known_none",
+    "note_none",
+    "paginate",
+    "rowcount",
+    "rows",
+    "transaction",
+]

@@ -650,7 +650,11 @@ def members(
 
 
 __all__ = [
+    "COMPANY_ROLES",
+    "EMAIL_PATTERN",
+    "LOGIN_PATTERN",
     "MAX_FAILED_LOGINS",
+    "MAX_PASSWORD_LENGTH",
     "MIN_PASSWORD_LENGTH",
     "PASSWORD_HASHER",
     "VERIFIED_TTL",
@@ -661,6 +665,7 @@ __all__ = [
     "delete",
     "ensure_admin",
     "get",
+    "get_by_email",
     "get_by_login",
     "grant",
     "list",

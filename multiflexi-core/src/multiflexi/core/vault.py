@@ -49,3 +49,11 @@ def seal(session: Session, plaintext: str, context: str) -> tuple[str, str]:
 
 def unseal(session: Session, token: str, context: str) -> str:
     return keyring(session).decrypt(token, context)
+
+
+__all__ = [
+    "forget",
+    "keyring",
+    "seal",
+    "unseal",
+]

@@ -60,13 +60,11 @@ def _engine_options(url: str) -> dict[str, Any]:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from multiflexi.server.api import blueprint as api
-    from multiflexi.server.compat import blueprint as compat
-    from multiflexi.server.ops import blueprint as ops
+    from multiflexi.server import api, compat, ops
 
-    app.register_blueprint(api, url_prefix="/api/v1")
-    app.register_blueprint(compat, url_prefix="/api/VitexSoftware/MultiFlexi/1.0.0")
-    app.register_blueprint(ops)
+    app.register_blueprint(api.blueprint, url_prefix=api.PREFIX)
+    app.register_blueprint(compat.blueprint, url_prefix=compat.PREFIX)
+    app.register_blueprint(ops.blueprint)
 
 
 def settings_of(app: Flask) -> Settings:

@@ -25,7 +25,6 @@ import base64
 import binascii
 import hmac
 import secrets
-from collections.abc import Callable
 
 from flask import Blueprint, Response, g, request, session
 
@@ -35,6 +34,7 @@ from multiflexi.core.errors import NotFound
 from multiflexi.core.models import User
 from multiflexi.core.users import AuthenticationFailed, LoginThrottled
 from multiflexi.server import app as server_app
+from multiflexi.server import openapi
 from multiflexi.server.errors import problem
 
 SESSION_USER = "user_id"
@@ -144,8 +144,9 @@ def end_session() -> None:
     session.clear()
 
 
-def guard(blueprint: Blueprint, is_public: Callable[[str | None], bool]) -> None:
-    """Require authentication on every route of the blueprint but the public ones."""
+def guard(blueprint: Blueprint) -> None:
+    """Require authentication on every route of the blueprint but its operations declared
+    ``public`` (:func:`multiflexi.server.openapi.operation`)."""
 
     @blueprint.record_once
     def _cookie_defaults(state: object) -> None:
@@ -155,7 +156,7 @@ def guard(blueprint: Blueprint, is_public: Callable[[str | None], bool]) -> None
 
     @blueprint.before_request
     def _authenticate() -> Response | None:
-        if is_public(request.endpoint):
+        if openapi.is_public(request.endpoint):
             return None
         try:
             g.principal = identify()

@@ -41,7 +41,8 @@ def problem(status: int, title: str, detail: str | None = None, **extra: Any) ->
     return Response(json.dumps(body), status=status, mimetype=PROBLEM)
 
 
-def _for_core_error(exc: errors.MultiFlexiError) -> Response:
+def for_core_error(exc: errors.MultiFlexiError, **members: Any) -> Response:
+    """The problem document of a core error; a face may add its own ``members``."""
     for kind in type(exc).__mro__:
         if kind in STATUS_OF:
             status, title = STATUS_OF[kind]
@@ -54,8 +55,8 @@ def _for_core_error(exc: errors.MultiFlexiError) -> Response:
         extra["fields"] = [{"field": p.field, "message": p.message} for p in exc.placed()]
         if isinstance(exc, errors.MissingRequired):
             extra["missing"] = exc.missing
-        return problem(status, title, exc.summary, **extra)
-    return problem(status, title, exc.message, **extra)
+        return problem(status, title, exc.summary, **extra, **members)
+    return problem(status, title, exc.message, **extra, **members)
 
 
 def _for_http_error(exc: HTTPException) -> Response:
@@ -110,7 +111,7 @@ def _for_anything_else(exc: Exception) -> Response:
 
 
 def register(app: Flask) -> None:
-    app.register_error_handler(errors.MultiFlexiError, _for_core_error)
+    app.register_error_handler(errors.MultiFlexiError, for_core_error)
     app.register_error_handler(HTTPException, _for_http_error)
     app.register_error_handler(sa.exc.DBAPIError, _for_database_error)
     app.register_error_handler(Exception, _for_anything_else)

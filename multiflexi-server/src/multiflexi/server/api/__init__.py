@@ -1,6 +1,6 @@
 """The REST API under /api/v1: one module per resource.
 
-Every view is declared with :func:`multiflexi.server.api.spec.operation`, which
+Every view is declared with :func:`multiflexi.server.openapi.operation`, which
 also feeds the OpenAPI 3.1 document served at ``/api/v1/openapi.json`` (and
 browsable at ``/api/v1/docs``). Every operation requires authentication
 (:mod:`multiflexi.server.auth`) unless it is declared ``public``.
@@ -13,20 +13,12 @@ from typing import Any
 
 from flask import Blueprint
 
-from multiflexi.server import auth
-from multiflexi.server.api import spec
+from multiflexi.server import auth, openapi
 
 PREFIX = "/api/v1"
 blueprint = Blueprint("api", __name__)
-spec.mount(blueprint, PREFIX)
-
-
-def _is_public(endpoint: str | None) -> bool:
-    op = spec.find(endpoint)
-    return op is not None and op.public
-
-
-auth.guard(blueprint, _is_public)
+openapi.mount(blueprint, PREFIX)
+auth.guard(blueprint)
 
 # the resource modules register their operations on the blueprint when imported
 from multiflexi.server.api import (  # noqa: E402
@@ -50,16 +42,30 @@ def document() -> dict[str, Any]:
     """The OpenAPI 3.1 document of /api/v1, generated from the registered operations."""
     from multiflexi.server import __version__
 
-    return spec.openapi_document(
+    return openapi.openapi_document(
         title="MultiFlexi API",
         version=__version__,
         description=(
             "Manage MultiFlexi: applications, companies, run templates, credentials and jobs. "
             "Authenticate with an API token (Authorization: Bearer ...), HTTP Basic, or the "
-            "session cookie of POST /api/v1/auth/login. Errors are RFC 9457 problem documents. "
+            f"session cookie of POST {PREFIX}/auth/login. Errors are RFC 9457 problem documents. "
             "Lists answer {items, total, limit, offset} in a stable order."
         ),
         blueprints=[blueprint.name],
+        security_schemes={
+            "bearer": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": f"An API token (mfx_...), made with POST {PREFIX}/tokens.",
+            },
+            "basic": {"type": "http", "scheme": "basic"},
+            "session": {
+                "type": "apiKey",
+                "in": "cookie",
+                "name": "session",
+                "description": f"The web UI's session cookie, set by POST {PREFIX}/auth/login.",
+            },
+        },
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Response, json
+from flask import Response
 from pydantic import Field, RootModel, model_validator
 
 from multiflexi.core import access, apps, manifests, redaction
@@ -19,18 +19,15 @@ from multiflexi.core.models import ApplicationField as ApplicationFieldRow
 from multiflexi.server.api import blueprint
 from multiflexi.server.api.common import (
     Deleted,
-    Input,
     ListQuery,
-    Output,
     Page,
-    Query,
     Text,
-    caller,
-    db,
+    created,
     one_page,
     page,
 )
-from multiflexi.server.api.spec import operation
+from multiflexi.server.openapi import operation
+from multiflexi.server.request import Input, Output, Query, caller, db
 
 TAG = "applications"
 
@@ -183,11 +180,11 @@ def import_application(body: ManifestDocument | bytes) -> Response:
     result = manifests.import_manifest(session, source, actor=caller())
     app = apps.get(session, result.application_id)
     data = ImportOut(created=result.created, warnings=list(result.warnings), application=out(app))
-    return Response(
-        json.dumps(data.model_dump(mode="json")),
+    return created(
+        data,
+        "api.applications_get_application",
         status=201 if result.created else 200,
-        mimetype="application/json",
-        headers={"Location": f"/api/v1/applications/{app.id}"},
+        application_id=app.id,
     )
 
 

@@ -10,18 +10,9 @@ from pydantic import Field
 from multiflexi.core import access, audit, redaction
 from multiflexi.core.models import AuditEntry
 from multiflexi.server.api import blueprint
-from multiflexi.server.api.common import (
-    DateTime,
-    Id,
-    ListQuery,
-    Output,
-    Page,
-    Text,
-    caller,
-    db,
-    page,
-)
-from multiflexi.server.api.spec import operation
+from multiflexi.server.api.common import DateTime, Id, ListQuery, Page, Text, page
+from multiflexi.server.openapi import operation
+from multiflexi.server.request import Output, caller, db
 
 TAG = "audit"
 

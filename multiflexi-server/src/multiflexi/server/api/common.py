@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import typing
 from typing import Annotated, Any, Generic, TypeVar
 
 from flask import Response, json, url_for
@@ -13,19 +11,14 @@ from pydantic import (
     AwareDatetime,
     BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
-    model_validator,
 )
-from sqlalchemy.orm import Session
 
 from multiflexi.core import fieldtypes, limits
-from multiflexi.core.access import Principal
+from multiflexi.core.ids import MAX_ID
 from multiflexi.core.unit import MAX_LIMIT
 from multiflexi.core.unit import Page as CorePage
-from multiflexi.server import app as server_app
-from multiflexi.server import auth
-from multiflexi.server.api.spec import MAX_ID
+from multiflexi.server.request import Output, Query
 
 T = TypeVar("T")
 
@@ -101,64 +94,6 @@ def or_empty(pattern: str) -> str:
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
-class Input(BaseModel):
-    """A request body: unknown members are refused, not ignored.
-
-    A member documented as a number or a yes/no takes a JSON number or a JSON
-    true/false, nothing else: pydantic alone would read ``true`` as 1 and ``"yes"``
-    as true, which the document does not allow.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _json_kinds(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            kinds = _scalar_kinds(cls)
-            wrong = [
-                f"{name}: must be {'a number' if kinds[name] is int else 'true or false'}"
-                for name, value in data.items()
-                if name in kinds and value is not None and not _is_kind(value, kinds[name])
-            ]
-            if wrong:
-                raise ValueError("; ".join(wrong))
-        return data
-
-
-def _bare(annotation: Any) -> Any:
-    """``int`` for ``Annotated[int, ...]``."""
-    if typing.get_origin(annotation) is Annotated:
-        return typing.get_args(annotation)[0]
-    return annotation
-
-
-def _is_kind(value: Any, kind: type) -> bool:
-    if kind is bool:
-        return isinstance(value, bool)
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-@functools.cache
-def _scalar_kinds(model: type[BaseModel]) -> dict[str, type]:
-    """The members of a model that are numbers (int) or yes/no (bool), maybe optional."""
-    kinds: dict[str, type] = {}
-    for name, field in model.model_fields.items():
-        options = {_bare(a) for a in typing.get_args(field.annotation) if a is not type(None)}
-        annotation = options.pop() if len(options) == 1 else _bare(field.annotation)
-        if annotation is bool:
-            kinds[name] = bool
-        elif annotation in (int, float):
-            kinds[name] = int
-    return kinds
-
-
-class Output(BaseModel):
-    """A response body."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-
 class Page(Output, Generic[T]):
     """A slice of a list in a stable order, with the total number of matches."""
 
@@ -166,12 +101,6 @@ class Page(Output, Generic[T]):
     total: int = Field(description="how many match, over all pages")
     limit: int
     offset: int
-
-
-class Query(BaseModel):
-    """Query parameters; unknown ones are ignored."""
-
-    model_config = ConfigDict(extra="ignore")
 
 
 class ListQuery(Query):
@@ -216,14 +145,6 @@ def created(result: BaseModel, endpoint: str, status: int = 201, **values: Any) 
     )
     response.headers["Location"] = url_for(endpoint, **values)
     return response
-
-
-def db() -> Session:
-    return server_app.session()
-
-
-def caller() -> Principal:
-    return auth.current_principal()
 
 
 def aware(value: dt.datetime | None) -> dt.datetime | None:

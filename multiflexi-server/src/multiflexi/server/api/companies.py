@@ -33,21 +33,18 @@ from multiflexi.server.api.common import (
     Deleted,
     Filled,
     Id,
-    Input,
     ListQuery,
-    Output,
     Page,
     Printable,
     Text,
     VariableValue,
-    caller,
     created,
-    db,
     one_page,
     or_empty,
     page,
 )
-from multiflexi.server.api.spec import operation
+from multiflexi.server.openapi import operation
+from multiflexi.server.request import Input, Output, caller, db
 
 TAG = "companies"
 

@@ -11,8 +11,9 @@ from pydantic import RootModel
 from multiflexi.core import access, credentials, manifests
 from multiflexi.core.models import CredentialPrototype
 from multiflexi.server.api import blueprint
-from multiflexi.server.api.common import ListQuery, Output, Page, caller, db, page
-from multiflexi.server.api.spec import operation
+from multiflexi.server.api.common import ListQuery, Page, page
+from multiflexi.server.openapi import operation
+from multiflexi.server.request import Output, caller, db
 
 TAG = "credential-prototypes"
 

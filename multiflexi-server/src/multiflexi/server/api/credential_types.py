@@ -13,18 +13,15 @@ from multiflexi.core.models import CredentialType
 from multiflexi.server.api import blueprint
 from multiflexi.server.api.common import (
     Id,
-    Input,
     ListQuery,
-    Output,
     Page,
     Text,
     VariableName,
-    caller,
     created,
-    db,
     page,
 )
-from multiflexi.server.api.spec import operation
+from multiflexi.server.openapi import operation
+from multiflexi.server.request import Input, Output, caller, db
 
 TAG = "credential-types"
 

@@ -14,19 +14,16 @@ from multiflexi.server.api import blueprint
 from multiflexi.server.api.common import (
     ONLY_NAMED,
     Id,
-    Input,
     ListQuery,
-    Output,
     Page,
     Text,
     VariableName,
     VariableValue,
-    caller,
     created,
-    db,
     page,
 )
-from multiflexi.server.api.spec import operation
+from multiflexi.server.openapi import operation
+from multiflexi.server.request import Input, Output, caller, db
 
 TAG = "credentials"
 

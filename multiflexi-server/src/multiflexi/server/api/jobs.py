@@ -13,20 +13,12 @@ from pydantic import BaseModel, Field
 
 from multiflexi.core import access, job_artifacts, jobs, loaders, output
 from multiflexi.core.config import settings_of
+from multiflexi.core.ids import MAX_ID
 from multiflexi.core.models import Artifact, Job, JobOutputLine
 from multiflexi.server.api import blueprint
-from multiflexi.server.api.common import (
-    DateTime,
-    Id,
-    ListQuery,
-    Output,
-    Page,
-    Query,
-    caller,
-    db,
-    page,
-)
-from multiflexi.server.api.spec import MAX_ID, operation
+from multiflexi.server.api.common import DateTime, Id, ListQuery, Page, page
+from multiflexi.server.openapi import operation
+from multiflexi.server.request import Output, Query, caller, db
 
 TAG = "jobs"
 State = Literal[

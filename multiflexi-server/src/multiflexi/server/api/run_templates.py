@@ -10,23 +10,19 @@ from pydantic import Field
 
 from multiflexi.core import access, jobs, loaders, lookups, redaction, runtemplates, schedules
 from multiflexi.core.errors import ValidationError
+from multiflexi.core.ids import MAX_ID
 from multiflexi.core.models import RunTemplate
 from multiflexi.server.api import blueprint
 from multiflexi.server.api.common import (
     ONLY_NAMED,
     DateTime,
     Id,
-    Input,
     ListQuery,
-    Output,
     Page,
-    Query,
     Text,
     VariableName,
     VariableValue,
-    caller,
     created,
-    db,
     one_page,
     page,
 )
@@ -34,7 +30,8 @@ from multiflexi.server.api.credentials import CredentialPage
 from multiflexi.server.api.credentials import out as credential_out
 from multiflexi.server.api.jobs import JobOut
 from multiflexi.server.api.jobs import out as job_out
-from multiflexi.server.api.spec import MAX_ID, operation
+from multiflexi.server.openapi import operation
+from multiflexi.server.request import Input, Output, Query, caller, db
 
 TAG = "run-templates"
 

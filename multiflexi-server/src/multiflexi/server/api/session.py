@@ -12,10 +12,11 @@ from multiflexi.core import access, users
 from multiflexi.core.users import AuthenticationFailed, LoginThrottled
 from multiflexi.server import auth
 from multiflexi.server.api import blueprint
-from multiflexi.server.api.common import Input, Output, Text, db
-from multiflexi.server.api.spec import operation
+from multiflexi.server.api.common import Text
 from multiflexi.server.api.users import MeOut
 from multiflexi.server.api.users import out as user_out
+from multiflexi.server.openapi import operation
+from multiflexi.server.request import Input, Output, db
 
 TAG = "auth"
 

@@ -8,8 +8,8 @@ from pydantic import Field
 
 from multiflexi.core import access, status
 from multiflexi.server.api import blueprint
-from multiflexi.server.api.common import Output, caller, db
-from multiflexi.server.api.spec import operation
+from multiflexi.server.openapi import operation
+from multiflexi.server.request import Output, caller, db
 
 TAG = "status"
 

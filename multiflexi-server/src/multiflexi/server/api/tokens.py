@@ -12,19 +12,9 @@ from multiflexi.core import access, loaders, tokens
 from multiflexi.core.errors import ValidationError
 from multiflexi.core.models import ApiToken
 from multiflexi.server.api import blueprint
-from multiflexi.server.api.common import (
-    DateTime,
-    Id,
-    Input,
-    ListQuery,
-    Output,
-    Page,
-    Text,
-    caller,
-    db,
-    page,
-)
-from multiflexi.server.api.spec import operation
+from multiflexi.server.api.common import DateTime, Id, ListQuery, Page, Text, page
+from multiflexi.server.openapi import operation
+from multiflexi.server.request import Input, Output, caller, db
 
 TAG = "tokens"
 

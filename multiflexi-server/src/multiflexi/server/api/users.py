@@ -19,20 +19,17 @@ from multiflexi.core.models import User
 from multiflexi.server.api import blueprint
 from multiflexi.server.api.common import (
     NO_NUL,
-    Input,
     ListQuery,
-    Output,
     Page,
     Printable,
     Text,
-    caller,
     created,
-    db,
     one_page,
     or_empty,
     page,
 )
-from multiflexi.server.api.spec import operation
+from multiflexi.server.openapi import operation
+from multiflexi.server.request import Input, Output, caller, db
 
 TAG = "users"
 

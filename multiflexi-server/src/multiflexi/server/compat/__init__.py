@@ -12,20 +12,12 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from multiflexi.server import auth
-from multiflexi.server.api import spec
+from multiflexi.server import auth, openapi
 
 PREFIX = "/api/VitexSoftware/MultiFlexi/1.0.0"
 blueprint = Blueprint("compat", __name__)
-spec.mount(blueprint, PREFIX)
-
-
-def _is_public(endpoint: str | None) -> bool:
-    op = spec.find(endpoint)
-    return op is not None and op.public
-
-
-auth.guard(blueprint, _is_public)
+openapi.mount(blueprint, PREFIX)
+auth.guard(blueprint)
 
 from multiflexi.server.compat import views  # noqa: E402
 

@@ -25,12 +25,13 @@ from multiflexi.core import (
     status,
 )
 from multiflexi.core.config import settings_of
-from multiflexi.core.errors import MissingRequired, MultiFlexiError, ValidationError
+from multiflexi.core.errors import MultiFlexiError
+from multiflexi.core.ids import MAX_ID
 from multiflexi.core.models import Application, Company, Job, RunTemplate
 from multiflexi.server import errors
-from multiflexi.server.api.common import Query, caller, db
-from multiflexi.server.api.spec import MAX_ID, operation
 from multiflexi.server.compat import blueprint
+from multiflexi.server.openapi import operation
+from multiflexi.server.request import Query, caller, db
 
 TAG = "compat"
 #: the original's date format (its columns were DATETIME in the server's zone)
@@ -45,18 +46,7 @@ class CompatQuery(Query):
 @blueprint.errorhandler(MultiFlexiError)
 def _core_error(exc: MultiFlexiError) -> Response:
     """The main API's problem document, plus the original's ``error`` member."""
-    status_code, title = 400, "Bad request"
-    for kind in type(exc).__mro__:
-        if kind in errors.STATUS_OF:
-            status_code, title = errors.STATUS_OF[kind]
-            break
-    detail = exc.message
-    extra: dict[str, Any] = {"kind": exc.kind, "error": detail}
-    if isinstance(exc, ValidationError):
-        extra["errors"] = exc.errors
-    if isinstance(exc, MissingRequired):
-        extra["missing"] = exc.missing
-    return errors.problem(status_code, title, detail, **extra)
+    return errors.for_core_error(exc, error=exc.message)
 
 
 def _when(value: dt.datetime | None) -> str | None:

@@ -1,6 +1,7 @@
-"""Routes that describe themselves: the one way an API view is declared.
+"""Routes that describe themselves: the one way a view of the API or the compatibility
+layer is declared (both faces build on it; neither imports the other).
 
-Every view of the API (and of the compatibility layer) is registered through
+Every such view is registered through
 :func:`operation`. The decorator records what the view takes (path, query and
 body models) and what it answers (a pydantic model or type, a status), wires
 the Flask rule with a wrapper that validates the input and serialises the
@@ -295,6 +296,12 @@ def find(endpoint: str | None) -> Operation | None:
     return next((op for op in OPERATIONS if op.endpoint == endpoint), None)
 
 
+def is_public(endpoint: str | None) -> bool:
+    """Whether the endpoint is an operation declared ``public`` (no authentication)."""
+    op = find(endpoint)
+    return op is not None and op.public
+
+
 # -- the document -------------------------------------------------------------------
 
 
@@ -443,9 +450,17 @@ def _keys_as_validated(schema: Any) -> None:
 
 
 def openapi_document(
-    *, title: str, version: str, description: str, blueprints: Iterable[str]
+    *,
+    title: str,
+    version: str,
+    description: str,
+    blueprints: Iterable[str],
+    security_schemes: dict[str, dict[str, Any]],
 ) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of the given blueprints' operations."""
+    """The OpenAPI 3.1 document of the given blueprints' operations.
+
+    ``security_schemes``: how a caller authenticates (any one of them), by name.
+    """
     ops = [op for name in blueprints for op in operations(name)]
     wanted: list[tuple[type[BaseModel], JsonSchemaMode]] = []
     for op in ops:
@@ -540,21 +555,8 @@ def openapi_document(
         "paths": paths,
         "components": {
             "schemas": dict(sorted(schemas.items())),
-            "securitySchemes": {
-                "bearer": {
-                    "type": "http",
-                    "scheme": "bearer",
-                    "description": "An API token (mfx_...), made with POST /api/v1/tokens.",
-                },
-                "basic": {"type": "http", "scheme": "basic"},
-                "session": {
-                    "type": "apiKey",
-                    "in": "cookie",
-                    "name": "session",
-                    "description": "The web UI's session cookie, set by POST /api/v1/auth/login.",
-                },
-            },
+            "securitySchemes": dict(security_schemes),
         },
-        "security": [{"bearer": []}, {"basic": []}, {"session": []}],
+        "security": [{name: []} for name in security_schemes],
         "tags": [{"name": tag} for tag in sorted({op.tag for op in ops})],
     }
