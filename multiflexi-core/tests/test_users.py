@@ -571,7 +571,8 @@ def test_the_first_account_is_an_administrator_and_a_second_first_one_is_refused
     first = users.create_first_admin(session, "boss", "a long enough password")
     assert first.is_admin and first.enabled
     assert users.any_exist(session)
-    assert users.authenticate(session, "boss", "a long enough password", address=HOME).id == first.id
+    signed_in = users.authenticate(session, "boss", "a long enough password", address=HOME)
+    assert signed_in.id == first.id
     with pytest.raises(Conflict, match="already exists"):
         users.create_first_admin(session, "intruder", "another long password")
     assert [u.login for u in users.list(session).items] == ["boss"]
