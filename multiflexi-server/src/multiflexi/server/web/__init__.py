@@ -112,7 +112,7 @@ def _layout() -> dict[str, Any]:
         "principal": g.get("principal"),
         "theme": theme if theme in THEMES else "system",
         "versions": core_status.installed_versions(),
-        "menu": base.MENU,
+        "menu": base.menu(),
     }
 
 

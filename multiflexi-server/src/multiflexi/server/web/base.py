@@ -98,13 +98,19 @@ def duration(seconds: float | None) -> str:
 
 FILTERS = {"when": when, "duration": duration}
 
-#: the main menu: (endpoint, label, test id); only pages that exist
-MENU: list[tuple[str, str, str]] = [
+#: the main menu: (endpoint, label, test id); the layout shows the pages that exist
+MENU: tuple[tuple[str, str, str], ...] = (
     ("web.dashboard.index", "Dashboard", "menu-dashboard"),
-]
+    ("web.jobs.index", "Jobs", "menu-jobs"),
+    ("web.runtemplates.index", "Run templates", "menu-runtemplates"),
+    ("web.companies.index", "Companies", "menu-companies"),
+    ("web.applications.index", "Applications", "menu-applications"),
+    ("web.credentials.index", "Credentials", "menu-credentials"),
+    ("web.users.index", "Users", "menu-users"),
+    ("web.audit.index", "Audit", "menu-audit"),
+)
 
 
-def menu_entry(endpoint: str, label: str, testid: str) -> None:
-    """Add a page to the main menu (each area module calls it once)."""
-    if all(e != endpoint for e, _, _ in MENU):
-        MENU.append((endpoint, label, testid))
+def menu() -> list[tuple[str, str, str]]:
+    """The main menu's entries whose page exists in this app."""
+    return [entry for entry in MENU if entry[0] in current_app.view_functions]
