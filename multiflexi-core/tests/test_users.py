@@ -559,3 +559,26 @@ def test_members_of_a_company_are_listed_in_order(session):
     assert page.total == 3
     with pytest.raises(NotFound):
         users.members(session, 999)
+
+
+# --------------------------------------------------------------------------
+# the first administrator, made from the web UI of a new installation
+# --------------------------------------------------------------------------
+
+
+def test_the_first_account_is_an_administrator_and_a_second_first_one_is_refused(session):
+    assert not users.any_exist(session)
+    first = users.create_first_admin(session, "boss", "a long enough password")
+    assert first.is_admin and first.enabled
+    assert users.any_exist(session)
+    signed_in = users.authenticate(session, "boss", "a long enough password", address=HOME)
+    assert signed_in.id == first.id
+    with pytest.raises(Conflict, match="already exists"):
+        users.create_first_admin(session, "intruder", "another long password")
+    assert [u.login for u in users.list(session).items] == ["boss"]
+
+
+def test_a_bad_first_administrator_is_refused_and_nothing_is_stored(session):
+    with pytest.raises(ValidationError):
+        users.create_first_admin(session, "boss", "short")
+    assert not users.any_exist(session)

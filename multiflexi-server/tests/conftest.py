@@ -409,3 +409,36 @@ def world(tmp_path, redis_url) -> World:
     app = create_app(settings)
     app.config["TESTING"] = True
     return World(app=app, settings=settings, ids=ids, tokens=plain)
+
+
+# -- the web UI in a real browser ----------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Chromium for the session (see tests/browser.py)."""
+    from browser import Browser
+
+    browser = Browser()
+    yield browser
+    browser.quit()
+
+
+@pytest.fixture
+def site(world):
+    """The world's app served over HTTP on a loopback port; yields its base URL."""
+    from browser import serve
+
+    with serve(world.app) as url:
+        yield url
+
+
+@pytest.fixture
+def browser(chromium, site):
+    """The browser pointed at this test's site, signed out, with no console errors left."""
+    chromium.base = site
+    chromium.open("/login")
+    chromium.sign_out()
+    chromium.console_errors()
+    yield chromium
+    chromium.sign_out()

@@ -86,14 +86,18 @@ def test_readyz_is_503_naming_redis_when_it_is_down(tmp_path, database_url):
     assert client.get("/healthz").status_code == 200  # alive all the same
 
 
-def test_the_server_address_leads_to_the_api_documentation(tmp_path, database_url, redis_url):
+def test_the_server_address_leads_to_the_web_ui_and_it_to_the_api_documentation(
+    tmp_path, database_url, redis_url
+):
     client = app_for(tmp_path, database_url, redis_url).test_client()
     answer = client.get("/")
     assert answer.status_code == 302
-    assert answer.headers["Location"].endswith("/api/v1/docs")
+    assert answer.headers["Location"].startswith("/login")
     page = client.get("/", follow_redirects=True)
     assert page.status_code == 200 and page.mimetype == "text/html"
-    assert b"openapi.json" in page.data
+    assert b'href="/api/v1/docs"' in page.data
+    docs = client.get("/api/v1/docs")
+    assert docs.status_code == 200 and b"openapi.json" in docs.data
 
 
 def test_readyz_is_503_when_the_schema_is_not_at_head(tmp_path, redis_url):

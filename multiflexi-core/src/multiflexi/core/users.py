@@ -516,6 +516,40 @@ def _count_failure(
     session.expire(user, ["failed_logins"])
 
 
+def any_exist(session: Session) -> bool:
+    """Whether any account exists (with none, the web UI offers to create the first one)."""
+    return session.scalar(sa.select(sa.func.count()).select_from(User)) != 0
+
+
+def create_first_admin(
+    session: Session,
+    login: str,
+    password: str,
+    *,
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    actor: Actor | None = None,
+) -> User:
+    """The first account, a global administrator, made by whoever opens a new installation.
+
+    Refused with :class:`Conflict` once any account exists: from then on only an
+    administrator creates accounts (``create``).
+    """
+    if any_exist(session):
+        raise Conflict("an account already exists: sign in, or ask an administrator")
+    return create(
+        session,
+        login,
+        actor=actor or Actor.system("setup"),
+        password=password,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        is_admin=True,
+    )
+
+
 def ensure_admin(
     session: Session,
     login: str = "admin",
@@ -660,8 +694,10 @@ __all__ = [
     "VERIFIED_TTL",
     "AuthenticationFailed",
     "LoginThrottled",
+    "any_exist",
     "authenticate",
     "create",
+    "create_first_admin",
     "delete",
     "ensure_admin",
     "get",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from flask import Flask
+from flask import Flask, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy.orm import Session
 
 from multiflexi.core import config
@@ -29,13 +30,18 @@ def create_app(
     able to run on an empty database); ``multiflexi-server serve`` checks it.
     """
     settings = settings or config.load_settings(env_file=env_file)
-    app = Flask("multiflexi.server")
+    app = Flask("multiflexi.server", static_folder=None)  # the web UI serves /static
     app.config.update(
         SQLALCHEMY_DATABASE_URI=settings.database_url,
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings.database_url),
         JSON_SORT_KEYS=False,
         SECRET_KEY=settings.environ.get("MULTIFLEXI_SECRET_KEY") or os.urandom(32),
+        # the session cookie of the web UI (and of POST /api/v1/auth/login): never read by
+        # scripts, not sent by other sites' forms; Secure when the request came over HTTPS
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
     )
+    app.session_interface = _SessionCookies()
     from multiflexi.server import limits
 
     limits.install(app, settings.environ)
@@ -55,16 +61,26 @@ def create_app(
     return app
 
 
+class _SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed cookie sessions, marked Secure on every HTTPS request."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or (
+            has_request_context() and request.is_secure
+        )
+
+
 def _engine_options(url: str) -> dict[str, Any]:
     return {} if url.startswith("sqlite") else {"pool_pre_ping": True}
 
 
 def _register_blueprints(app: Flask) -> None:
-    from multiflexi.server import api, compat, ops
+    from multiflexi.server import api, compat, ops, web
 
     app.register_blueprint(api.blueprint, url_prefix=api.PREFIX)
     app.register_blueprint(compat.blueprint, url_prefix=compat.PREFIX)
     app.register_blueprint(ops.blueprint)
+    app.register_blueprint(web.blueprint, url_prefix=web.PREFIX or None)
 
 
 def settings_of(app: Flask) -> Settings:

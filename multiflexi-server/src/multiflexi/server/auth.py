@@ -41,7 +41,7 @@ SESSION_USER = "user_id"
 SESSION_CSRF = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
 REALM = 'Bearer realm="MultiFlexi", Basic realm="MultiFlexi"'
-_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _REFUSED = (
     "send an API token (Authorization: Bearer ...), a login and password "
     "(Authorization: Basic ...) or log in for a session"
@@ -96,7 +96,9 @@ def _from_header(header: str) -> tuple[User, str]:
     raise Unauthorized
 
 
-def _from_session() -> tuple[User, str]:
+def session_user() -> User:
+    """The enabled user the session cookie names; else :class:`Unauthorized` (and the
+    session is forgotten if its user is gone or disabled)."""
     user_id = session.get(SESSION_USER)
     if not isinstance(user_id, int):
         raise Unauthorized
@@ -108,11 +110,35 @@ def _from_session() -> tuple[User, str]:
     if not user.enabled:
         session.clear()
         raise Unauthorized
-    if request.method not in _SAFE_METHODS:
-        sent = request.headers.get(CSRF_HEADER, "")
-        if not hmac.compare_digest(sent.encode(), str(session.get(SESSION_CSRF, "")).encode()):
-            raise Unauthorized
+    return user
+
+
+def csrf_token() -> str:
+    """The session's CSRF token, made on first use (so a sign-in form has one too)."""
+    token = session.get(SESSION_CSRF)
+    if not isinstance(token, str) or not token:
+        session[SESSION_CSRF] = token = secrets.token_urlsafe(32)
+    return token
+
+
+def csrf_ok(sent: str | None) -> bool:
+    """Whether ``sent`` is this session's CSRF token (the one check of both faces)."""
+    expected = session.get(SESSION_CSRF)
+    if not isinstance(expected, str) or not expected or not sent:
+        return False
+    return hmac.compare_digest(sent.encode(), expected.encode())
+
+
+def _from_session() -> tuple[User, str]:
+    user = session_user()
+    if request.method not in SAFE_METHODS and not csrf_ok(request.headers.get(CSRF_HEADER)):
+        raise Unauthorized
     return user, "web"
+
+
+def principal_of(user: User, *, source: str) -> Principal:
+    """The core principal of a signed-in user (its roles in every company)."""
+    return access.principal_for(server_app.session(), user, source=source)
 
 
 def identify() -> Principal:
@@ -148,12 +174,6 @@ def guard(blueprint: Blueprint) -> None:
     """Require authentication on every route of the blueprint but its operations declared
     ``public`` (:func:`multiflexi.server.openapi.operation`)."""
 
-    @blueprint.record_once
-    def _cookie_defaults(state: object) -> None:
-        app = state.app  # type: ignore[attr-defined]
-        app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-        app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-
     @blueprint.before_request
     def _authenticate() -> Response | None:
         if openapi.is_public(request.endpoint):
@@ -169,12 +189,17 @@ def guard(blueprint: Blueprint) -> None:
 
 __all__ = [
     "CSRF_HEADER",
+    "SAFE_METHODS",
     "Unauthorized",
     "client_address",
+    "csrf_ok",
+    "csrf_token",
     "current_principal",
     "end_session",
     "guard",
     "identify",
+    "principal_of",
+    "session_user",
     "start_session",
     "throttled",
     "unauthorized",

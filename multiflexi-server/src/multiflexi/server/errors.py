@@ -7,7 +7,9 @@ traceback ever reaches a client.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,22 +43,60 @@ def problem(status: int, title: str, detail: str | None = None, **extra: Any) ->
     return Response(json.dumps(body), status=status, mimetype=PROBLEM)
 
 
-def for_core_error(exc: errors.MultiFlexiError, **members: Any) -> Response:
-    """The problem document of a core error; a face may add its own ``members``."""
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """What went wrong, before it is shown as a problem document or as a page."""
+
+    status: int
+    title: str
+    detail: str | None = None
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+#: app.extensions key of the web UI's renderer: ``(problem) -> Response | None``, None
+#: when the request is not for a page (then the problem document answers)
+PAGE_RENDERER = "multiflexi.error_page"
+
+
+def _answer(found: Problem) -> Response:
+    render: Callable[[Problem], Response | None] | None = current_app.extensions.get(PAGE_RENDERER)
+    response = render(found) if render is not None else None
+    if response is None:
+        response = problem(found.status, found.title, found.detail, **found.extra)
+    for name, value in found.headers:
+        response.headers.add(name, value)
+    return response
+
+
+def status_of(exc: errors.MultiFlexiError) -> tuple[int, str]:
+    """The HTTP status and title a core error is answered with, in every face."""
     for kind in type(exc).__mro__:
         if kind in STATUS_OF:
-            status, title = STATUS_OF[kind]
-            break
-    else:
-        status, title = 400, "Bad request"
+            return STATUS_OF[kind]
+    return 400, "Bad request"
+
+
+def core_problem(exc: errors.MultiFlexiError) -> Problem:
+    status, title = status_of(exc)
     extra: dict[str, Any] = {"kind": exc.kind}
     if isinstance(exc, errors.ValidationError):
         extra["errors"] = exc.errors
         extra["fields"] = [{"field": p.field, "message": p.message} for p in exc.placed()]
         if isinstance(exc, errors.MissingRequired):
             extra["missing"] = exc.missing
-        return problem(status, title, exc.summary, **extra, **members)
-    return problem(status, title, exc.message, **extra, **members)
+        return Problem(status, title, exc.summary, extra)
+    return Problem(status, title, exc.message, extra)
+
+
+def for_core_error(exc: errors.MultiFlexiError, **members: Any) -> Response:
+    """The problem document of a core error; a face may add its own ``members``."""
+    found = core_problem(exc)
+    return problem(found.status, found.title, found.detail, **found.extra, **members)
+
+
+def _for_core_error(exc: errors.MultiFlexiError) -> Response:
+    return _answer(core_problem(exc))
 
 
 def _for_http_error(exc: HTTPException) -> Response:
@@ -65,12 +105,11 @@ def _for_http_error(exc: HTTPException) -> Response:
     if isinstance(exc, RequestEntityTooLarge):
         limit = current_app.config.get("MAX_CONTENT_LENGTH")
         detail = f"the request body is larger than {limit} bytes (MULTIFLEXI_MAX_BODY)"
-    response = problem(status, exc.name, detail)
     # what the error says in its headers stays said: Allow of a 405, WWW-Authenticate, ...
-    for name, value in exc.get_headers():
-        if name.lower() != "content-type":
-            response.headers.add(name, value)
-    return response
+    headers = tuple(
+        (name, value) for name, value in exc.get_headers() if name.lower() != "content-type"
+    )
+    return _answer(Problem(status, exc.name, detail, headers=headers))
 
 
 def says_read_only(message: str) -> bool:
@@ -102,16 +141,16 @@ def _for_database_error(exc: sa.exc.DBAPIError) -> Response:
         return _for_anything_else(exc)
     title, detail = found
     log.error("%s: %s", title, said)
-    return problem(503, title, detail, kind="database")
+    return _answer(Problem(503, title, detail, {"kind": "database"}))
 
 
 def _for_anything_else(exc: Exception) -> Response:
     log.exception("unhandled error")
-    return problem(500, "Internal server error", "the error was logged")
+    return _answer(Problem(500, "Internal server error", "the error was logged"))
 
 
 def register(app: Flask) -> None:
-    app.register_error_handler(errors.MultiFlexiError, for_core_error)
+    app.register_error_handler(errors.MultiFlexiError, _for_core_error)
     app.register_error_handler(HTTPException, _for_http_error)
     app.register_error_handler(sa.exc.DBAPIError, _for_database_error)
     app.register_error_handler(Exception, _for_anything_else)

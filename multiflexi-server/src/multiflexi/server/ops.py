@@ -1,8 +1,5 @@
 """Operations endpoints: /healthz (alive), /readyz (can serve), /metrics (Prometheus).
 
-``/`` (the address ``multiflexi up`` prints) leads to the API's browsable
-documentation at ``/api/v1/docs`` until a web UI answers there.
-
 Registering this blueprint also installs the HTTP request metrics on the app
 (:func:`multiflexi.server.metrics.install`).
 """
@@ -13,9 +10,8 @@ import hmac
 import ipaddress
 from typing import Any, cast
 
-from flask import Blueprint, Flask, Response, current_app, redirect, request, url_for
+from flask import Blueprint, Flask, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
-from flask.typing import ResponseReturnValue
 
 from multiflexi.core import config, queue
 from multiflexi.core.errors import ConfigurationError, SchemaMismatch
@@ -29,12 +25,6 @@ blueprint = Blueprint("ops", __name__)
 @blueprint.record_once
 def _install_metrics(state: BlueprintSetupState) -> None:
     metrics.install(cast(Flask, state.app))
-
-
-@blueprint.get("/")
-def index() -> ResponseReturnValue:
-    """Whoever opens the server's address finds the API and its documentation."""
-    return redirect(url_for("api.session_docs"))
 
 
 @blueprint.get("/healthz")

@@ -1,0 +1,119 @@
+"""The web UI: server-rendered pages at ``/``, beside the API at ``/api/v1``.
+
+One parent blueprint holds what every page shares: sign-in (the session cookie of
+:mod:`multiflexi.server.auth`), the CSRF check of every changing request, the
+security headers (a Content-Security-Policy without inline scripts), error pages,
+the layout's context (the signed-in user, the menu, the component versions) and
+the template filters. Each area is a module with its own nested blueprint.
+
+A view parses the request, makes the core call the API makes, and renders the
+result: no rule lives here (``multiflexi.core`` holds them all).
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from flask import Blueprint, Flask, g, redirect, request, url_for
+from flask.sansio.blueprints import BlueprintSetupState
+from flask.typing import ResponseReturnValue
+
+from multiflexi.core import errors as core_errors
+from multiflexi.core import status as core_status
+from multiflexi.core.users import LoginThrottled
+from multiflexi.server import auth
+from multiflexi.server import errors as server_errors
+from multiflexi.server.web import base, dashboard, signin
+from multiflexi.server.web.base import CSRF_FIELD, THEME_COOKIE, THEMES, page_error
+
+#: where the pages live (the API keeps /api)
+PREFIX = ""
+
+blueprint = Blueprint(
+    "web",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+for area in (signin, dashboard):
+    blueprint.register_blueprint(area.blueprint)
+
+#: endpoints a visitor reaches without signing in
+PUBLIC_ENDPOINTS = frozenset({"web.static", "web.signin.login", "web.signin.setup"})
+
+
+@blueprint.before_request
+def _sign_in_and_csrf() -> ResponseReturnValue | None:
+    if request.endpoint == "web.static":
+        return None
+    if request.method not in auth.SAFE_METHODS:
+        sent = request.form.get(CSRF_FIELD) or request.headers.get(auth.CSRF_HEADER)
+        if not auth.csrf_ok(sent):
+            return page_error(
+                400,
+                "Form expired",
+                "The form was sent without this session's security token (it may have "
+                "expired when you signed in again). Reload the page and send it again.",
+            )
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    try:
+        user = auth.session_user()
+    except auth.Unauthorized:
+        here = request.full_path if request.query_string else request.path
+        return redirect(url_for("web.signin.login", next=here))
+    g.principal = auth.principal_of(user, source="web")
+    return None
+
+
+@blueprint.after_app_request
+def _security_headers(response: Any) -> Any:
+    if not request.path.startswith("/api/") or response.mimetype == "text/html":
+        response.headers.setdefault("Content-Security-Policy", base.CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+    page = (request.blueprint or "").startswith("web") and request.endpoint != "web.static"
+    if page:
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _error_page(found: server_errors.Problem) -> Any:
+    if not base.is_page_request():
+        return None
+    return page_error(found.status, found.title, found.detail)
+
+
+@blueprint.errorhandler(core_errors.MultiFlexiError)
+def _core_error(exc: core_errors.MultiFlexiError) -> ResponseReturnValue:
+    if isinstance(exc, LoginThrottled):  # only reached outside the sign-in form
+        return page_error(429, "Too many failed sign-ins", exc.message)
+    found = server_errors.core_problem(exc)
+    return page_error(found.status, found.title, found.detail)
+
+
+@blueprint.record_once
+def _install(state: BlueprintSetupState) -> None:
+    app = cast(Flask, state.app)
+    app.extensions[server_errors.PAGE_RENDERER] = _error_page
+    app.jinja_env.filters.update(base.FILTERS)
+    # globals reach imported macros too (context variables do not)
+    app.jinja_env.globals.update(csrf_token=auth.csrf_token, csrf_field=CSRF_FIELD)
+
+
+@blueprint.app_context_processor
+def _layout() -> dict[str, Any]:
+    if not base.is_page_request():
+        return {}
+    theme = request.cookies.get(THEME_COOKIE, "system")
+    return {
+        "principal": g.get("principal"),
+        "theme": theme if theme in THEMES else "system",
+        "versions": core_status.installed_versions(),
+        "menu": base.menu(),
+    }
+
+
+__all__ = ["PREFIX", "PUBLIC_ENDPOINTS", "blueprint"]

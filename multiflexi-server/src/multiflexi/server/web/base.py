@@ -1,0 +1,116 @@
+"""What every page of the web UI shares, outside the blueprint: the security headers,
+the error page, the safe redirect after sign-in, the template filters and the menu."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from flask import Response, current_app, g, render_template, request, url_for
+from markupsafe import Markup
+
+from multiflexi.server import app as server_app
+
+#: a form's field with the session's CSRF token (htmx sends the X-CSRF-Token header)
+CSRF_FIELD = "csrf_token"
+#: the theme a page starts in, remembered by the browser (light, dark or system)
+THEME_COOKIE = "theme"
+THEMES = ("system", "light", "dark")
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+
+
+def signed_in_user_id() -> int | None:
+    principal = g.get("principal")
+    return None if principal is None else principal.user_id
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after signing in: a path of this site only (no open redirect)."""
+    if target:
+        parts = urlsplit(target)
+        local = not parts.scheme and not parts.netloc and target.startswith("/")
+        if local and not target.startswith("//") and "\\" not in target:
+            return target
+    return url_for("web.dashboard.index")
+
+
+def page_error(status: int, title: str, detail: str | None = None) -> Response:
+    html = render_template("web/error.html", status=status, title=title, detail=detail)
+    return Response(html, status=status, mimetype="text/html")
+
+
+def is_page_request() -> bool:
+    """Whether the request is for a page (not the API, the ops endpoints or a script)."""
+    if request.blueprint is not None:
+        return request.blueprint == "web" or request.blueprint.startswith("web.")
+    if request.path.startswith("/api/") or request.path in ("/healthz", "/readyz", "/metrics"):
+        return False
+    return request.accept_mimetypes.accept_html
+
+
+def _zone() -> dt.tzinfo:
+    return ZoneInfo(server_app.settings_of(current_app).timezone)
+
+
+def when(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> Markup | str:
+    """A time in the installation's zone, marked up so the page can show it as "3 min ago"."""
+    if value is None:
+        return "—"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    local = value.astimezone(_zone())
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(
+        value.astimezone(dt.UTC).isoformat(timespec="seconds"),
+        local.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        local.strftime(fmt),
+    )
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    whole = int(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    minutes, whole = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes} min {whole} s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min"
+    return f"{hours // 24} d {hours % 24} h"
+
+
+FILTERS = {"when": when, "duration": duration}
+
+#: the main menu: (endpoint, label, test id); the layout shows the pages that exist
+MENU: tuple[tuple[str, str, str], ...] = (
+    ("web.dashboard.index", "Dashboard", "menu-dashboard"),
+    ("web.jobs.index", "Jobs", "menu-jobs"),
+    ("web.runtemplates.index", "Run templates", "menu-runtemplates"),
+    ("web.companies.index", "Companies", "menu-companies"),
+    ("web.applications.index", "Applications", "menu-applications"),
+    ("web.credentials.index", "Credentials", "menu-credentials"),
+    ("web.users.index", "Users", "menu-users"),
+    ("web.audit.index", "Audit", "menu-audit"),
+)
+
+
+def menu() -> list[tuple[str, str, str]]:
+    """The main menu's entries whose page exists in this app."""
+    return [entry for entry in MENU if entry[0] in current_app.view_functions]
