@@ -26,7 +26,7 @@ from flask import (
 )
 
 from multiflexi.core import jobviews
-from multiflexi.core.errors import Conflict, InvalidTransition, ValidationError
+from multiflexi.core.errors import Conflict, InvalidTransition, MultiFlexiError, ValidationError
 from multiflexi.core.jobviews import JobDetail, JobFilter
 from multiflexi.server import app as server_app
 from multiflexi.server import auth
@@ -204,7 +204,7 @@ def header(job_id: int) -> Response:
     return Response(html, mimetype="text/html")
 
 
-def _refused(job_id: int, exc: ValidationError | Conflict) -> Response:
+def _refused(job_id: int, exc: MultiFlexiError) -> Response:
     """A refused action: the job's page again, the reason above its actions."""
     found = jobviews.detail(server_app.session(), auth.current_principal(), job_id)
     errors = exc.errors if isinstance(exc, ValidationError) and exc.errors else [exc.message]

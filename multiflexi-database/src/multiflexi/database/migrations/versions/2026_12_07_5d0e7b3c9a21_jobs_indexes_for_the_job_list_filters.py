@@ -41,7 +41,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("jobs", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_jobs_application_id"), ["application_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_jobs_application_id"), ["application_id"], unique=False
+        )
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         for name, _ in reversed(NEW):
             batch_op.drop_index(batch_op.f(name))
