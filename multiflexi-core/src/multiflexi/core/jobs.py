@@ -537,10 +537,17 @@ def list_jobs(
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
     company_ids: set[int] | None = None,
+    application_id: int | None = None,
+    launched_by: str | None = None,
+    schedule_types: Iterable[str] | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> Page[Job]:
     """Jobs, newest first; ``since``/``until`` bound the scheduled time.
+
+    ``launched_by`` is who or what launched the job as recorded (a login,
+    ``scheduler``, ``cli:<unix user>``); ``schedule_types`` are the recorded schedule
+    types to keep (a trigger of :mod:`.jobviews` is a set of them).
 
     Filtered by company only (``company_id``, ``company_ids``: the companies a
     caller may see) or not at all, the total is the sum of the companies' job
@@ -565,8 +572,15 @@ def list_jobs(
         query = query.where(Job.scheduled_at >= since)
     if until is not None:
         query = query.where(Job.scheduled_at < until)
+    if application_id is not None:
+        query = query.where(Job.application_id == application_id)
+    if launched_by is not None:
+        query = query.where(Job.launched_by == launched_by)
+    if schedule_types is not None:
+        query = query.where(Job.schedule_type.in_(sorted(schedule_types)))
     counted: Callable[[], int] | None = None
-    if state is None and run_template_id is None and since is None and until is None:
+    narrowed = (run_template_id, since, until, application_id, launched_by, schedule_types)
+    if state is None and all(value is None for value in narrowed):
         scope: set[int] | None = None if company_id is None else {company_id}
         if company_ids is not None:
             scope = set(company_ids) if scope is None else scope & set(company_ids)

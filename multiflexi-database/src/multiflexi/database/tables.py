@@ -600,7 +600,6 @@ jobs = Table(
         Integer,
         fk("applications.id", ondelete="RESTRICT"),
         nullable=False,
-        index=True,
     ),
     Column("task_id", Integer, fk("tasks.id", ondelete="SET NULL"), nullable=True, index=True),
     Column("state", String(16), nullable=False, default="scheduled", server_default="scheduled"),
@@ -660,6 +659,11 @@ jobs = Table(
     # a company's jobs in one state: counted and paged from the index alone
     Index(None, "company_id", "state", "id"),
     Index(None, "finished_at"),
+    # the job list's filters, each paged newest first from its index alone
+    Index(None, "application_id", "id"),
+    Index(None, "launched_by", "id"),
+    Index(None, "schedule_type", "id"),
+    Index(None, "scheduled_at"),
     CheckConstraint(
         "state IN (" + ", ".join(f"'{s}'" for s in JOB_STATES) + ")",
         name="state",
