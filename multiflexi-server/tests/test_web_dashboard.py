@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import re
 from urllib.parse import parse_qs, urlsplit
 
@@ -170,7 +171,7 @@ def test_next_runs_of_an_active_schedule_are_listed_with_a_countdown(world):
     times = re.findall(r'data-testid="upcoming-time"><(?:strong><)?time datetime="([^"]+)"', row)
     assert len(times) == 5  # several runs of an hourly schedule, not only the next one
     starts = [instant(t) for t in times]
-    assert all(later - earlier == HOUR for earlier, later in zip(starts, starts[1:]))
+    assert all(later - earlier == HOUR for earlier, later in itertools.pairwise(starts))
     assert "data-relative" in row.split('data-testid="upcoming-time"')[1]  # the countdown
     assert "probe beta" not in html
 

@@ -125,7 +125,7 @@ def _chart(hours: list[overview.Hour]) -> Chart:
         # a hour with jobs stays visible however tall the peak
         ok = max(ok, 1) if hour.success else 0
         fail = max(fail, 1) if hour.failed else 0
-        span = f"{local:%a %d %b %H:%M}–{hour.end.astimezone(zone):%H:%M}"
+        span = f"{local:%a %d %b %H:%M}-{hour.end.astimezone(zone):%H:%M}"
         label = f"{span}: {hour.success} succeeded, {hour.failed} failed"
         link = jobs_link(since=hour.start, until=hour.end)
         bars.append(Bar(hour, x, ok, fail, label, link))

@@ -13,7 +13,7 @@ from multiflexi.core import search as core_search
 from multiflexi.core.errors import ValidationError
 from multiflexi.server import app as server_app
 from multiflexi.server import auth
-from multiflexi.server.web import forms, htmx
+from multiflexi.server.web import htmx
 
 blueprint = Blueprint("search", __name__, url_prefix="/search")
 
@@ -36,7 +36,8 @@ def index() -> Response:
     try:
         found = core_search.find(server_app.session(), auth.current_principal(), text)
     except ValidationError as refused:
-        html = render_template(template, found=None, text=text, problems=forms.problems_of(refused))
+        problems = {PARAM: list(refused.errors) or [refused.summary]}
+        html = render_template(template, found=None, text=text, problems=problems)
         return Response(html, status=422, mimetype="text/html")
     if found.job is not None and not partial and core_search.job_id_of(text) is not None:
         return redirect(job_path(found.job.id))  # type: ignore[return-value]
