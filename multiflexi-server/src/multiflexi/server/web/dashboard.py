@@ -56,7 +56,7 @@ def utc_text(instant: dt.datetime) -> str:
 
 def jobs_link(**filters: Any) -> str:
     """The job list filtered so (``state``, ``since``, ``until`` ... as the list names them)."""
-    params = {
+    params: dict[str, Any] = {
         name: utc_text(value) if isinstance(value, dt.datetime) else value
         for name, value in filters.items()
         if value is not None
