@@ -79,7 +79,8 @@ def job_counts(session: Session) -> dict[str, int]:
     return {state: number for state, number in rows}
 
 
-def _workers(redis: Redis) -> list[WorkerInfo]:
+def workers(redis: Redis) -> list[WorkerInfo]:
+    """The RQ workers registered in Redis, with their last heartbeats (by name)."""
     from rq import Worker
 
     result = []
@@ -104,12 +105,12 @@ def status(session: Session, *, redis: Redis | None = None) -> Status:
     schema = database.check(settings.database_url)
     client = redis if redis is not None else queue.connect(settings.redis_url)
     queues: dict[str, int] | None = None
-    workers: list[WorkerInfo] | None = None
+    registered: list[WorkerInfo] | None = None
     redis_error: str | None = None
     try:
         queue.ping(client)
         queues = queue.depths(client)
-        workers = _workers(client)
+        registered = workers(client)
     except queue.QueueUnavailable as exc:
         redis_error = exc.message
     return Status(
@@ -119,7 +120,7 @@ def status(session: Session, *, redis: Redis | None = None) -> Status:
         schema_head=schema.head,
         jobs=job_counts(session),
         queues=queues,
-        workers=workers,
+        workers=registered,
         redis_error=redis_error,
     )
 
