@@ -63,7 +63,7 @@ def update(
     if unknown:
         raise ValidationError(
             "application not changed",
-            [f"{k}: not editable here (re-import the manifest to change it)" for k in unknown],
+            [(k, "not editable here (re-import the manifest to change it)") for k in unknown],
         )
     timeout = changes.get("timeout")
     if timeout is not None and (
@@ -71,7 +71,7 @@ def update(
     ):
         raise ValidationError(
             "application not changed",
-            [f"timeout: must be a whole number of seconds from 1 to {ids.MAX_ID}"],
+            [("timeout", f"must be a whole number of seconds from 1 to {ids.MAX_ID}")],
         )
     app = get(session, ref)
     with transaction(session):

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from multiflexi.core import audit, fieldtypes, ids, jobcounts, limits, lookups, vault
 from multiflexi.core.audit import Actor
-from multiflexi.core.errors import Conflict, NotFound, ValidationError
+from multiflexi.core.errors import Conflict, FieldError, NotFound, ValidationError
 from multiflexi.core.models import (
     Application,
     Company,
@@ -47,19 +47,22 @@ def slugify(name: str) -> str:
     return slug[:SLUG_MAX].rstrip("_")
 
 
-def _check(name: str | None, slug: str | None, email: str | None) -> list[str]:
+def _check(name: str | None, slug: str | None, email: str | None) -> list[FieldError]:
     errors = []
     if name is not None and not name.strip():
-        errors.append("name: must not be empty")
+        errors.append(FieldError("name", "must not be empty"))
     if name is not None and len(name) > 255:
-        errors.append("name: at most 255 characters")
+        errors.append(FieldError("name", "at most 255 characters"))
     if slug is not None and not _SLUG_RE.fullmatch(slug):
         errors.append(
-            f"slug: {slug!r} must be 1-64 characters of a-z, 0-9, '_' or '-', "
-            "starting with a letter or digit"
+            FieldError(
+                "slug",
+                f"{slug!r} must be 1-64 characters of a-z, 0-9, '_' or '-', "
+                "starting with a letter or digit",
+            )
         )
     if email and not _EMAIL_RE.fullmatch(email):
-        errors.append(f"email: {email!r} is not an e-mail address")
+        errors.append(FieldError("email", f"{email!r} is not an e-mail address"))
     return errors
 
 
@@ -84,7 +87,7 @@ def get_by_ic(session: Session, ic: str, *, company_ids: set[int] | None = None)
     ``company_ids`` restricts the search to the companies a caller may see.
     """
     if not ic.strip():
-        raise ValidationError("cannot look a company up", ["ic: must not be empty"])
+        raise ValidationError("cannot look a company up", [("ic", "must not be empty")])
     found = lookups.companies_with_ic(session, ic, company_ids=company_ids)
     return lookups.one(found, "company with IC", repr(ic.strip()))
 
@@ -96,7 +99,7 @@ def get_by_name(session: Session, name: str, *, company_ids: set[int] | None = N
     (listing their ids) when several are: the database does not make names unique.
     """
     if not name.strip():
-        raise ValidationError("cannot look a company up", ["name: must not be empty"])
+        raise ValidationError("cannot look a company up", [("name", "must not be empty")])
     found = lookups.companies_named(session, name, company_ids=company_ids)
     return lookups.one(found, "company named", repr(name))
 
@@ -129,7 +132,9 @@ def create(
     if slug is None and name:
         slug = slugify(name) or None
         if slug is None:
-            raise ValidationError("company not created", [f"slug: cannot derive one from {name!r}"])
+            raise ValidationError(
+                "company not created", [("slug", f"cannot derive one from {name!r}")]
+            )
     errors = _check(name, slug, email)
     if errors:
         raise ValidationError("company not created", errors)
@@ -159,7 +164,7 @@ def update(
     unknown = sorted(set(changes) - set(EDITABLE))
     if unknown:
         raise ValidationError(
-            "company not changed", [f"{k}: not a company property" for k in unknown]
+            "company not changed", [(k, "not a company property") for k in unknown]
         )
     errors = _check(changes.get("name"), changes.get("slug"), changes.get("email"))
     if errors:
@@ -261,11 +266,12 @@ def set_variable(
     """
     if not _VARIABLE_RE.fullmatch(name or ""):
         raise ValidationError(
-            "variable not set", [f"name: {name!r} is not an environment variable name"]
+            "variable not set", [("name", f"{name!r} is not an environment variable name")]
         )
-    too_large = limits.value_errors({name: value})
+    too_large = limits.value_problem(value)
     if too_large:
-        raise ValidationError("variable not set", too_large)
+        # the form's input is the value; its line names the variable, as a launch's does
+        raise ValidationError("variable not set", [("value", too_large, name)])
     company = get(session, ref)
     secret = secret or fieldtypes.is_secret_name(name)
     with transaction(session):

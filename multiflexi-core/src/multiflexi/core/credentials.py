@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from multiflexi.core import audit, companies, fieldtypes, ids, limits, vault
 from multiflexi.core.audit import REDACTED, Actor
-from multiflexi.core.errors import Conflict, NotFound, ValidationError
+from multiflexi.core.errors import Conflict, FieldError, NotFound, ValidationError
 from multiflexi.core.models import (
     Credential,
     CredentialPrototype,
@@ -146,14 +146,15 @@ def create_type(
     """A company's credential type, usually made from a prototype."""
     owner = companies.get(session, company)
     proto = prototype(session, prototype_ref) if prototype_ref is not None else None
-    errors: list[str] = []
+    errors: list[FieldError] = []
     if not name or not name.strip():
-        errors.append("name: must not be empty")
+        errors.append(FieldError("name", "must not be empty"))
     own_fields = []
-    for spec in fields or []:
+    for index, spec in enumerate(fields or []):
         keyword = str(spec.get("keyword", ""))
         if not _KEYWORD_RE.fullmatch(keyword):
-            errors.append(f"fields: {keyword!r} is not an environment variable name")
+            problem = f"{keyword!r} is not an environment variable name"
+            errors.append(FieldError(f"fields.{index}.keyword", problem, "fields"))
             continue
         own_fields.append(
             CredentialTypeField(
@@ -168,7 +169,9 @@ def create_type(
             )
         )
     if proto is None and not own_fields:
-        errors.append("prototype: give a prototype or at least one field")
+        errors.append(
+            FieldError("prototype_id", "give a prototype or at least one field", "prototype")
+        )
     if errors:
         raise ValidationError("credential type not created", errors)
     with transaction(session, f"credential type {name!r} conflicts with an existing one"):
@@ -262,12 +265,12 @@ def _check_values(
     specs: list[FieldSpec], values: Mapping[str, str | None], summary: str
 ) -> dict[str, str | None]:
     by_name = {s.keyword: s for s in specs}
-    errors: list[str] = []
+    errors: list[FieldError] = []
     checked: dict[str, str | None] = {}
     for name, value in values.items():
         spec = by_name.get(name)
         if spec is None:
-            errors.append(f"{name}: not a field of this credential type")
+            errors.append(FieldError(f"values.{name}", "not a field of this credential type", name))
             continue
         if value is None:
             checked[name] = None
@@ -275,7 +278,7 @@ def _check_values(
         try:
             checked[name] = fieldtypes.check(spec.type, value, spec.options)
         except ValueError as exc:
-            errors.append(f"{name}: {exc}")
+            errors.append(FieldError(f"values.{name}", str(exc), name))
     if errors:
         raise ValidationError(summary, errors)
     return checked
@@ -310,6 +313,10 @@ def _missing(specs: list[FieldSpec], credential: Credential) -> list[str]:
     return [s.keyword for s in specs if s.required and s.keyword not in present and not s.default]
 
 
+def _required(missing: list[str]) -> list[FieldError]:
+    return [FieldError(f"values.{name}", "required", name) for name in missing]
+
+
 def create(
     session: Session,
     *,
@@ -325,7 +332,7 @@ def create(
     if ctype.company_id != owner.id:
         raise NotFound("credential type", credential_type_id)
     if not name or not name.strip():
-        raise ValidationError("credential not created", ["name: must not be empty"])
+        raise ValidationError("credential not created", [("name", "must not be empty")])
     specs = fields_of(ctype)
     checked = _check_values(specs, values, "credential not created")
     with transaction(session, f"company {owner.slug} already has a credential named {name!r}"):
@@ -335,7 +342,7 @@ def create(
         _store(session, credential, specs, checked)
         missing = _missing(specs, credential)
         if missing:
-            raise ValidationError("credential not created", [f"{m}: required" for m in missing])
+            raise ValidationError("credential not created", _required(missing))
         audit.record(
             session,
             actor,
@@ -361,7 +368,7 @@ def update(
     specs = fields_of(credential.credential_type)
     checked = _check_values(specs, values or {}, "credential not changed")
     if name is not None and not name.strip():
-        raise ValidationError("credential not changed", ["name: must not be empty"])
+        raise ValidationError("credential not changed", [("name", "must not be empty")])
     with transaction(session, f"a credential named {name!r} already exists"):
         if name is not None:
             credential.name = name.strip()
@@ -372,7 +379,7 @@ def update(
         _store(session, credential, specs, checked)
         missing = _missing(specs, credential)
         if missing:
-            raise ValidationError("credential not changed", [f"{m}: required" for m in missing])
+            raise ValidationError("credential not changed", _required(missing))
         audit.record(
             session,
             actor,

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 
 from multiflexi.core import limits
-from multiflexi.core.errors import ValidationError
+from multiflexi.core.errors import FieldError, ValidationError
 
 #: what every face shows instead of a secret value (API, CLI, web UI, audit entries),
 #: and what a secret becomes in masked output: the one redaction marker
@@ -207,16 +207,24 @@ def _variables(layer: Layer) -> Iterator[Variable]:
 def _check(variable: Variable, source: str) -> None:
     name = variable.name
     if not isinstance(name, str) or not name or "=" in name or "\0" in name:
+        # a layer's variable, not one input of a form: the line names the layer
         raise ValidationError(
-            "invalid environment", [f"{source}: {name!r} is not a usable variable name"]
+            "invalid environment",
+            [FieldError(None, f"{name!r} is not a usable variable name", source)],
         )
     if variable.value is not None and not isinstance(variable.value, str):
         raise ValidationError(
             "invalid environment",
-            [f"{source}: {name} must be a string, not {type(variable.value).__name__}"],
+            [
+                FieldError(
+                    None, f"{name} must be a string, not {type(variable.value).__name__}", source
+                )
+            ],
         )
     if variable.value is not None and "\0" in variable.value:
-        raise ValidationError("invalid environment", [f"{source}: {name} contains a NUL byte"])
+        raise ValidationError(
+            "invalid environment", [FieldError(None, f"{name} contains a NUL byte", source)]
+        )
 
 
 @dataclass(slots=True)
@@ -453,14 +461,14 @@ class JobEnvironment:
         """
         program = _split("executable", executable)
         if not program:
-            raise ValidationError("invalid command line", ["executable: is empty"])
-        words = [*program, *_split("command-line template", template)]
+            raise ValidationError("invalid command line", [("executable", "is empty")])
+        words = [*program, *_split("cmdparams", template, "command-line template")]
         argv: list[str] = []
         for position, word in enumerate(words):
             rendered = self._substitute(word)
             if rendered == "" and _ONLY_MACROS.fullmatch(word):
                 if position == 0:
-                    raise ValidationError("invalid command line", ["executable: is empty"])
+                    raise ValidationError("invalid command line", [("executable", "is empty")])
                 continue
             argv.append(rendered)
         return argv
@@ -493,7 +501,8 @@ _SHELL_QUOTING = re.compile(r"['\"\\]")
 _SHELL_BLANKS = re.compile(r"[ \t\r\n]+")
 
 
-def _split(what: str, text: str | None) -> list[str]:
+def _split(field: str, text: str | None, label: str | None = None) -> list[str]:
+    """The words of ``text``; a refusal is about the application's ``field`` (called ``label``)."""
     if not text:
         return []
     if _SHELL_QUOTING.search(text) is None:
@@ -503,7 +512,8 @@ def _split(what: str, text: str | None) -> list[str]:
     try:
         return shlex.split(text, posix=True)
     except ValueError as error:
-        raise ValidationError("invalid command line", [f"{what}: {error}"]) from None
+        problem = FieldError(field, str(error), label)
+        raise ValidationError("invalid command line", [problem]) from None
 
 
 __all__ = [

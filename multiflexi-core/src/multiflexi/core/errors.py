@@ -8,6 +8,7 @@ bug. The API maps them to 4xx problem documents, the CLI to exit codes
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 
 class MultiFlexiError(Exception):
@@ -45,28 +46,107 @@ class NotFound(MultiFlexiError):
         self.key = key
 
 
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One problem with the input, and the input it is about.
+
+    ``field`` is the name a form or an API request uses for that input (``slug``,
+    ``values.API_TOKEN``, a manifest's ``environment.API_TOKEN.type``); None when
+    the problem is about the whole object. ``message`` is what a page shows beside
+    the input. ``label`` is how the one-line form (:attr:`line`) names what the
+    problem is about: None names it as ``field``, ``""`` not at all (the message
+    says it); a problem about the whole object may still name, say, a variable.
+    """
+
+    field: str | None
+    message: str
+    label: str | None = None
+
+    @property
+    def line(self) -> str:
+        """The problem on one line: ``"field: message"``, or the message alone."""
+        name = self.field if self.label is None else self.label
+        return f"{name}: {self.message}" if name else self.message
+
+    def __str__(self) -> str:
+        return self.line
+
+
+#: what a :class:`ValidationError` accepts as one problem: a :class:`FieldError`, a
+#: ``(field, message)`` pair, a ``(field, message, label)`` triple, or a message about
+#: the whole object
+Problem = FieldError | tuple[str | None, str] | tuple[str | None, str, str] | str
+
+
+def field_errors(problems: Iterable[Problem]) -> list[FieldError]:
+    """Each problem as a :class:`FieldError` (pairs, triples and whole-object messages)."""
+    result: list[FieldError] = []
+    for problem in problems:
+        if isinstance(problem, FieldError):
+            result.append(problem)
+        elif isinstance(problem, str):
+            result.append(FieldError(None, problem))
+        else:
+            result.append(FieldError(*problem))
+    return result
+
+
 class ValidationError(MultiFlexiError):
-    """Input that breaks a rule; ``errors`` lists every violation, one line each."""
+    """Input that breaks a rule; ``problems`` lists every violation with the field it is about.
+
+    ``errors`` gives the same problems one line each (``"field: message"`` or the
+    message alone), as the API and the CLI show them; :meth:`for_field` and
+    :meth:`general` sort them for a form that shows each beside its input.
+
+    An error that lists no problems is one problem itself, its ``summary`` ("the
+    password is too short: ..."); ``field`` names the input it is about, if one.
+    """
 
     kind = "validation"
 
-    def __init__(self, message: str, errors: Iterable[str] = ()) -> None:
-        self.errors = list(errors)
-        full = message if not self.errors else f"{message}: " + "; ".join(self.errors)
+    def __init__(
+        self, message: str, problems: Iterable[Problem] = (), *, field: str | None = None
+    ) -> None:
+        self.problems = field_errors(problems)
+        full = message if not self.problems else f"{message}: " + "; ".join(self.errors)
         super().__init__(full)
         self.summary = message
+        self.field = field
+
+    @property
+    def errors(self) -> list[str]:
+        """Every problem on one line, in order."""
+        return [problem.line for problem in self.problems]
+
+    def for_field(self, field: str) -> list[str]:
+        """The messages about ``field``, to show beside its input."""
+        if not self.problems:
+            return [self.summary] if self.field == field else []
+        return [p.message for p in self.problems if p.field == field]
+
+    def general(self) -> list[str]:
+        """The problems about no one field but the whole object (to show above the form).
+
+        Each on one line, so that one naming what it is about (a variable) still does.
+        """
+        if not self.problems:
+            return [self.summary] if self.field is None else []
+        return [p.line for p in self.problems if p.field is None]
 
 
 class MissingRequired(ValidationError):
     """Required configuration fields that nothing fills; ``missing`` names them, in order.
 
     A launch may give them as one-time values (the original's launch page asks for
-    them); every face shows each name.
+    them); every face shows each name. Each problem's field is ``group.NAME``: the
+    run template's ``values`` (default) or a launch's one-time ``overrides``.
     """
 
-    def __init__(self, message: str, missing: Iterable[str]) -> None:
+    def __init__(self, message: str, missing: Iterable[str], group: str = "values") -> None:
         self.missing = list(missing)
-        super().__init__(message, [f"{name}: required" for name in self.missing])
+        super().__init__(
+            message, [FieldError(f"{group}.{name}", "required", name) for name in self.missing]
+        )
 
 
 class Conflict(MultiFlexiError):
@@ -121,11 +201,14 @@ __all__ = [
     "ConfigurationError",
     "Conflict",
     "DecryptionError",
+    "FieldError",
     "InvalidTransition",
     "MissingRequired",
     "MultiFlexiError",
     "NotFound",
     "PermissionDenied",
+    "Problem",
     "SchemaMismatch",
     "ValidationError",
+    "field_errors",
 ]

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from multiflexi.core import apps, audit, jobcounts, jobs
 from multiflexi.core.audit import Actor
-from multiflexi.core.errors import InvalidTransition, NotFound, ValidationError
+from multiflexi.core.errors import FieldError, InvalidTransition, NotFound, ValidationError
 from multiflexi.core.manifests import Source, parse_manifest
 from multiflexi.core.models import Application, Job, JobOutputLine, RunTemplate
 from multiflexi.core.unit import rowcount, transaction
@@ -123,9 +123,12 @@ def prune(
     if keep is None and older_than is None:
         raise ValidationError("nothing to prune", ["give a number of jobs to keep or an age"])
     if keep is not None and keep < 0:
-        raise ValidationError("nothing pruned", ["keep: must be 0 or more"])
+        raise ValidationError("nothing pruned", [("keep", "must be 0 or more")])
     if older_than is not None and older_than.tzinfo is None:
-        raise ValidationError("nothing pruned", ["older than: give a time with a time zone"])
+        raise ValidationError(
+            "nothing pruned",
+            [FieldError("older_than", "give a time with a time zone", "older than")],
+        )
     found = session.execute(_prunable(keep, older_than)).all()
     ids = [job_id for job_id, _company_id in found]
     lines = 0
@@ -222,7 +225,7 @@ def stale_run_templates(
     the schedule is stuck (the original's watchdog input).
     """
     if tolerance < dt.timedelta(0):
-        raise ValidationError("bad tolerance", ["tolerance: must not be negative"])
+        raise ValidationError("bad tolerance", [("tolerance", "must not be negative")])
     moment = now or jobs.now()
     return list(
         session.scalars(

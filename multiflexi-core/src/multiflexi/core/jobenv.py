@@ -244,4 +244,4 @@ def check_launch_size(
     except DecryptionError:
         return  # the worker says so when it starts the job
     except ValidationError as exc:
-        raise ValidationError("job not launched", exc.errors) from None
+        raise ValidationError("job not launched", exc.problems) from None

@@ -185,23 +185,27 @@ def overrides_of(session: Session, job: Job) -> tuple[dict[str, str], set[str]]:
 
 
 def _check_overrides(overrides: Mapping[str, str]) -> None:
-    errors = [
-        f"{name}: not an environment variable name"
+    # (field, message, how its line names it): each about one of the one-time values
+    errors: list[Any] = [
+        (f"overrides.{name}", "not an environment variable name", name)
         for name in overrides
         if not _NAME_RE.fullmatch(name)
     ]
     errors += [
-        f"{name}: value must be text"
+        (f"overrides.{name}", "value must be text", name)
         for name, value in overrides.items()
         if not isinstance(value, str)
     ]
     if not errors:
-        errors = limits.value_errors(overrides)
+        errors = list(limits.value_errors(overrides, "overrides"))
         total = limits.environment_size(overrides.items())
         if not errors and total > limits.MAX_ENVIRONMENT_BYTES:
             errors.append(
-                f"overrides: the one-time values are {total} bytes; a job's environment may be "
-                f"at most {limits.MAX_ENVIRONMENT_BYTES} bytes"
+                (
+                    "overrides",
+                    f"the one-time values are {total} bytes; a job's environment may be "
+                    f"at most {limits.MAX_ENVIRONMENT_BYTES} bytes",
+                )
             )
     if errors:
         raise ValidationError("job not created", errors)
@@ -283,7 +287,7 @@ def _create(
 ) -> Job:
     """:func:`create` from the run template's columns a job copies (``source``)."""
     if scheduled_at.tzinfo is None:
-        raise ValidationError("job not created", ["at: give a time with a time zone"])
+        raise ValidationError("job not created", [("at", "give a time with a time zone")])
     overrides = dict(overrides or {})
     _check_overrides(overrides)
     sealed, key_id = _seal_overrides(session, overrides, secret_overrides)
@@ -425,7 +429,7 @@ def launch(
         secret_overrides=secret_overrides,
     )
     if at is not None and at.tzinfo is None:
-        raise ValidationError("job not launched", ["at: give a time with a time zone"])
+        raise ValidationError("job not launched", [("at", "give a time with a time zone")])
     when = (at or now()).astimezone(dt.UTC)
     due = when <= now()
     with transaction(session):
@@ -566,7 +570,9 @@ def list_jobs(
         states = [state] if isinstance(state, str) else list(state)
         unknown = sorted(set(states) - set(STATES))
         if unknown:
-            raise ValidationError("bad filter", [f"state: unknown state {s!r}" for s in unknown])
+            raise ValidationError(
+                "bad filter", [("state", f"unknown state {s!r}") for s in unknown]
+            )
         query = query.where(Job.state.in_(states))
     if company_id is not None:
         query = query.where(Job.company_id == company_id)

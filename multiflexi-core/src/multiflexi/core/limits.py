@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from multiflexi.core.errors import ValidationError
+from multiflexi.core.errors import FieldError, ValidationError
 
 #: an environment variable name a user may give (company variables, credential fields,
 #: one-time values): a letter or an underscore first, at most 128 characters
@@ -50,13 +50,17 @@ def check_value(value: str) -> None:
         raise ValueError(problem)
 
 
-def value_errors(values: Mapping[str, str | None]) -> list[str]:
-    """``"NAME: ..."`` for each value too large (``None`` values are removals and fit)."""
+def value_errors(values: Mapping[str, str | None], group: str) -> list[FieldError]:
+    """A problem for each value too large (``None`` values are removals and fit).
+
+    Each is about the field ``group.NAME`` (``overrides.API_TOKEN``) and reads
+    ``"NAME: ..."`` on one line.
+    """
     errors = []
     for name, value in values.items():
         problem = value_problem(value) if isinstance(value, str) else None
         if problem is not None:
-            errors.append(f"{name}: {problem}")
+            errors.append(FieldError(f"{group}.{name}", problem, name))
     return errors
 
 
@@ -65,19 +69,29 @@ def environment_size(entries: Iterable[tuple[str, str]]) -> int:
     return sum(entry_size(name, value) for name, value in entries)
 
 
-def environment_errors(entries: Iterable[tuple[str, str]]) -> list[str]:
-    """What makes an assembled environment too large to start a process with."""
+def environment_errors(entries: Iterable[tuple[str, str]]) -> list[FieldError]:
+    """What makes an assembled environment too large to start a process with.
+
+    The environment is assembled from every layer (company, credentials, run
+    template, launch), so no one input is to blame: each problem is about the
+    whole launch, and one about a variable names it on its line.
+    """
     errors = []
     total = 0
     for name, value in entries:
         total += entry_size(name, value)
         problem = value_problem(value)
         if problem is not None:
-            errors.append(f"{name}: {problem} (after its {{VAR}} macros are expanded)")
+            errors.append(
+                FieldError(None, f"{problem} (after its {{VAR}} macros are expanded)", name)
+            )
     if total > MAX_ENVIRONMENT_BYTES:
         errors.append(
-            f"the environment is {total} bytes; a job's environment may be at most "
-            f"{MAX_ENVIRONMENT_BYTES} bytes"
+            FieldError(
+                None,
+                f"the environment is {total} bytes; a job's environment may be at most "
+                f"{MAX_ENVIRONMENT_BYTES} bytes",
+            )
         )
     return errors
 

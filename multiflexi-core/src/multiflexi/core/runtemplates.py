@@ -99,17 +99,20 @@ def _default_zone(session: Session) -> str:
     return settings.timezone if settings is not None else schedules.system_timezone_name()
 
 
-def _check_settings(session: Session, merged: Mapping[str, Any]) -> list[str]:
-    """Every problem with a run template's settings, one line each."""
-    errors: list[str] = []
+def _check_settings(session: Session, merged: Mapping[str, Any]) -> list[Any]:
+    """Every problem with a run template's settings, each a ``(setting, message)`` pair."""
+    errors: list[Any] = []
     name = merged.get("name")
     if name is not None and (not str(name).strip() or len(str(name)) > 255):
-        errors.append("name: must be 1-255 characters")
+        errors.append(("name", "must be 1-255 characters"))
     code = merged.get("interval_code")
     if code is None or (isinstance(code, str) and not code.strip()):
         errors.append(
-            "interval_code: must not be empty (one of "
-            f"{', '.join(schedules.INTERVAL_NAMES)}, or a name such as daily)"
+            (
+                "interval_code",
+                "must not be empty (one of "
+                f"{', '.join(schedules.INTERVAL_NAMES)}, or a name such as daily)",
+            )
         )
     try:
         schedules.Schedule.build(
@@ -120,9 +123,9 @@ def _check_settings(session: Session, merged: Mapping[str, Any]) -> list[str]:
             default_timezone=_default_zone(session),
         )
     except ValidationError as exc:
-        errors.extend(exc.errors or [exc.summary])
+        errors.extend(exc.problems or [exc.summary])
     if merged.get("executor", "native") not in EXECUTORS:
-        errors.append(f"executor: must be one of {', '.join(EXECUTORS)}")
+        errors.append(("executor", f"must be one of {', '.join(EXECUTORS)}"))
     for key, low in (
         ("max_concurrency", 1),
         ("max_attempts", 1),
@@ -134,27 +137,27 @@ def _check_settings(session: Session, merged: Mapping[str, Any]) -> list[str]:
             continue
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= ids.MAX_ID:
             # the database's INTEGER holds no more than the largest id
-            errors.append(f"{key}: must be a whole number from {low} to {ids.MAX_ID}")
+            errors.append((key, f"must be a whole number from {low} to {ids.MAX_ID}"))
     if merged.get("retry_backoff", "none") not in RETRY_BACKOFFS:
         *others, last = RETRY_BACKOFFS
-        errors.append(f"retry_backoff: must be {', '.join(others)} or {last}")
+        errors.append(("retry_backoff", f"must be {', '.join(others)} or {last}"))
     queue = merged.get("queue") or ""
     if not queue or len(queue) > 64 or not all(c.isalnum() or c in "-_." for c in queue):
-        errors.append("queue: must be 1-64 characters of letters, digits, '-', '_' or '.'")
+        errors.append(("queue", "must be 1-64 characters of letters, digits, '-', '_' or '.'"))
     return errors
 
 
-def _check_deadline_offset(changes: Mapping[str, Any]) -> list[str]:
+def _check_deadline_offset(changes: Mapping[str, Any]) -> list[Any]:
     """The problem with a deadline offset being set (a stored one is not checked again)."""
     if "deadline_offset" not in changes or changes["deadline_offset"] is None:
         return []
     offset = changes["deadline_offset"]
     if not isinstance(offset, str):
-        return [f"deadline_offset: use {schedules.DEADLINE_OFFSET_FORMS}"]
+        return [("deadline_offset", f"use {schedules.DEADLINE_OFFSET_FORMS}")]
     try:
         schedules.normalised_deadline_offset(offset)
     except ValueError as exc:
-        return [f"deadline_offset: {exc}"]
+        return [("deadline_offset", str(exc))]
     return []
 
 
@@ -219,7 +222,7 @@ def create(
     unknown = sorted(set(settings) - set(EDITABLE))
     if unknown:
         raise ValidationError(
-            "run template not created", [f"{k}: not a run template setting" for k in unknown]
+            "run template not created", [(k, "not a run template setting") for k in unknown]
         )
     owner = companies.get(session, company)
     app = session.get(Application, app_id)
@@ -325,7 +328,7 @@ def configure(
     unknown = sorted(set(changes) - set(EDITABLE))
     if unknown:
         raise ValidationError(
-            "run template not changed", [f"{k}: not a run template setting" for k in unknown]
+            "run template not changed", [(k, "not a run template setting") for k in unknown]
         )
     run_template = get(session, rt_id)
     changes = _normalised(changes, run_template.interval_code)
@@ -405,12 +408,13 @@ def delete(session: Session, rt_id: int, *, actor: Actor) -> None:
 def _checked_values(
     app: Application, values: Mapping[str, str | None], summary: str
 ) -> dict[str, str | None]:
-    errors: list[str] = []
+    # (field, message, how its line names it): each about one of the values
+    errors: list[tuple[str, str, str]] = []
     checked: dict[str, str | None] = {}
     for name, value in values.items():
         field = app.field(name)
         if field is None:
-            errors.append(f"{name}: application {app.name} has no such field")
+            errors.append((f"values.{name}", f"application {app.name} has no such field", name))
             continue
         if value is None:
             checked[name] = None
@@ -418,7 +422,7 @@ def _checked_values(
         try:
             checked[name] = fieldtypes.check(field.type, value, field.options)
         except ValueError as exc:
-            errors.append(f"{name}: {exc}")
+            errors.append((f"values.{name}", str(exc), name))
     if errors:
         raise ValidationError(summary, errors)
     return checked
@@ -546,11 +550,18 @@ def missing_required(
 
 
 def _require_complete(
-    session: Session, run_template: RunTemplate, summary: str, supplied: Iterable[str] = ()
+    session: Session,
+    run_template: RunTemplate,
+    summary: str,
+    supplied: Iterable[str] = (),
+    group: str = "values",
 ) -> None:
+    """Refuse a run template a required field is missing from; each problem is about the
+    field ``group.NAME``: a configuration value, or a launch's one-time value (``overrides``).
+    """
     missing = missing_required(session, run_template, supplied)
     if missing:
-        raise MissingRequired(summary, missing)
+        raise MissingRequired(summary, missing, group)
 
 
 # -- activation and schedule -------------------------------------------------
@@ -673,7 +684,9 @@ def _ensure_launchable(
     if not active:
         raise Conflict(f"run template {rt_id} is not active; activate it first")
     if has_required:
-        _require_complete(session, run_template(), f"run template {rt_id} cannot run", supplied)
+        _require_complete(
+            session, run_template(), f"run template {rt_id} cannot run", supplied, "overrides"
+        )
 
 
 _RUN_TEMPLATES: sa.Table = RunTemplate.__table__

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from multiflexi.core.errors import ValidationError
+from multiflexi.core.errors import FieldError, ValidationError
 
 if TYPE_CHECKING:
     # croniter is imported where a cron expression is first met: the settings import
@@ -112,8 +112,12 @@ def interval_code(code_or_name: str) -> str:
     raise ValidationError("invalid schedule", [_unknown_code(code_or_name)])
 
 
-def _unknown_code(code: object) -> str:
-    return f"interval: unknown code {code!r} (expected one of {', '.join(INTERVAL_NAMES)})"
+def _unknown_code(code: object) -> FieldError:
+    # the run template's setting (and the API's request field) is interval_code
+    known = ", ".join(INTERVAL_NAMES)
+    return FieldError(
+        "interval_code", f"unknown code {code!r} (expected one of {known})", "interval"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,24 +136,30 @@ class Schedule:
     timezone: str = "UTC"
 
     def __post_init__(self) -> None:
-        errors: list[str] = []
+        errors: list[FieldError] = []
         if self.interval not in INTERVAL_NAMES:
             errors.append(_unknown_code(self.interval))
         if self.interval == "c":
             if not self.cron or not str(self.cron).strip():
-                errors.append("cron: required when the interval is 'c' (custom)")
+                errors.append(FieldError("cron", "required when the interval is 'c' (custom)"))
             else:
                 problem = _cron_problem(self.cron)
                 if problem:
-                    errors.append(f"cron: {problem}")
+                    errors.append(FieldError("cron", problem))
         elif self.cron is not None and self.interval in INTERVAL_NAMES:
-            errors.append(f"cron: only used with interval 'c', not with {self.interval!r}")
+            errors.append(
+                FieldError("cron", f"only used with interval 'c', not with {self.interval!r}")
+            )
         if isinstance(self.delay, bool) or not isinstance(self.delay, int):
-            errors.append(f"delay: must be a whole number of seconds, not {self.delay!r}")
+            errors.append(
+                FieldError("delay", f"must be a whole number of seconds, not {self.delay!r}")
+            )
         elif not 0 <= self.delay <= MAX_DELAY:
-            errors.append(f"delay: must be between 0 and {MAX_DELAY} seconds, not {self.delay}")
+            errors.append(
+                FieldError("delay", f"must be between 0 and {MAX_DELAY} seconds, not {self.delay}")
+            )
         if _zone_or_none(self.timezone) is None:
-            errors.append(f"timezone: unknown time zone {self.timezone!r}")
+            errors.append(FieldError("timezone", f"unknown time zone {self.timezone!r}"))
         if errors:
             raise ValidationError("invalid schedule", errors)
 
@@ -504,7 +514,7 @@ def preview(schedule: Schedule, after: dt.datetime, count: int) -> list[dt.datet
     """The next `count` occurrences strictly after `after` (at most :data:`PREVIEW_LIMIT`)."""
     if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= PREVIEW_LIMIT:
         raise ValidationError(
-            "invalid preview", [f"count: must be a whole number from 0 to {PREVIEW_LIMIT}"]
+            "invalid preview", [("count", f"must be a whole number from 0 to {PREVIEW_LIMIT}")]
         )
     _aware(after, "after")
     result: list[dt.datetime] = []

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from multiflexi.core import audit, users
 from multiflexi.core.audit import Actor
-from multiflexi.core.errors import NotFound, ValidationError
+from multiflexi.core.errors import FieldError, NotFound, ValidationError
 from multiflexi.core.models import ApiToken, User
 from multiflexi.core.unit import Page, paginate, transaction
 from multiflexi.core.users import AuthenticationFailed
@@ -54,13 +54,19 @@ def _expiry(
         raise ValidationError("give either an expiry time or a lifetime, not both")
     if expires_in is not None:
         if expires_in <= dt.timedelta(0):
-            raise ValidationError("invalid lifetime", ["a token's lifetime must be positive"])
+            raise ValidationError(
+                "invalid lifetime",
+                [FieldError("expires_in", "a token's lifetime must be positive", "")],
+            )
         return moment + expires_in
     if expires_at is not None:
         if expires_at.tzinfo is None or expires_at.utcoffset() is None:
-            raise ValidationError("invalid expiry", ["the expiry time needs a time zone"])
+            problem = FieldError("expires_at", "the expiry time needs a time zone", "")
+            raise ValidationError("invalid expiry", [problem])
         if expires_at <= moment:
-            raise ValidationError("invalid expiry", ["the expiry time is in the past"])
+            raise ValidationError(
+                "invalid expiry", [FieldError("expires_at", "the expiry time is in the past", "")]
+            )
         return expires_at.astimezone(dt.UTC)
     return None
 
@@ -82,7 +88,9 @@ def create(
     moment = _now(now)
     name = name.strip() if isinstance(name, str) else ""
     if not name or len(name) > _NAME_MAX:
-        raise ValidationError("invalid token name", [f"1 to {_NAME_MAX} characters"])
+        raise ValidationError(
+            "invalid token name", [FieldError("name", f"1 to {_NAME_MAX} characters", "")]
+        )
     expiry = _expiry(expires_at, expires_in, moment)
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
     with transaction(session, conflict="could not store the token; try again"):

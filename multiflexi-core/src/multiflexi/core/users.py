@@ -37,7 +37,13 @@ from sqlalchemy.orm import Session
 
 from multiflexi.core import audit, fieldtypes, lookups, throttle
 from multiflexi.core.audit import Actor
-from multiflexi.core.errors import Conflict, MultiFlexiError, NotFound, ValidationError
+from multiflexi.core.errors import (
+    Conflict,
+    FieldError,
+    MultiFlexiError,
+    NotFound,
+    ValidationError,
+)
 from multiflexi.core.models import Company, CompanyUser, User
 from multiflexi.core.throttle import LoginThrottled
 from multiflexi.core.unit import Page, paginate, transaction
@@ -109,10 +115,14 @@ def _verify(hasher: PasswordHasher, stored: str, password: str) -> tuple[bool, b
 def _check_password(password: str) -> None:
     if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationError(
-            f"the password is too short: it needs at least {MIN_PASSWORD_LENGTH} characters"
+            f"the password is too short: it needs at least {MIN_PASSWORD_LENGTH} characters",
+            field="password",
         )
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise ValidationError(f"the password is too long: at most {MAX_PASSWORD_LENGTH} characters")
+        raise ValidationError(
+            f"the password is too long: at most {MAX_PASSWORD_LENGTH} characters",
+            field="password",
+        )
 
 
 # --------------------------------------------------------------------------
@@ -132,7 +142,13 @@ def _check_login(login: str) -> str:
     if not isinstance(login, str) or not _LOGIN_RE.fullmatch(login):
         raise ValidationError(
             "invalid login",
-            [f"a login is 1 to {MAX_LOGIN_LENGTH} characters of letters, digits and . _ @ -"],
+            [
+                FieldError(
+                    "login",
+                    f"a login is 1 to {MAX_LOGIN_LENGTH} characters of letters, digits and . _ @ -",
+                    "",
+                )
+            ],
         )
     return login
 
@@ -142,14 +158,18 @@ def _clean_email(email: str) -> str | None:
     if not email:
         return None
     if len(email) > 255 or not _EMAIL_RE.fullmatch(email):
-        raise ValidationError("invalid email", [f"{email!r} is not an email address"])
+        raise ValidationError(
+            "invalid email", [FieldError("email", f"{email!r} is not an email address", "")]
+        )
     return email
 
 
 def _clean_name(field: str, value: str) -> str | None:
+    """``field``: the request's name of the input (``first_name``); the summary says it in words."""
     value = value.strip()
     if len(value) > _NAME_MAX:
-        raise ValidationError(f"invalid {field}", [f"at most {_NAME_MAX} characters"])
+        problem = FieldError(field, f"at most {_NAME_MAX} characters", "")
+        raise ValidationError(f"invalid {field.replace('_', ' ')}", [problem])
     return value or None
 
 
@@ -184,7 +204,7 @@ def get_by_email(session: Session, email: str) -> User:
     :class:`~multiflexi.core.errors.Ambiguous` listing their ids instead of choosing.
     """
     if not isinstance(email, str) or not email.strip():
-        raise ValidationError("cannot look a user up", ["email: must not be empty"])
+        raise ValidationError("cannot look a user up", [("email", "must not be empty")])
     found = lookups.users_with_email(session, email)
     return lookups.one(found, "user with e-mail", repr(email.strip()))
 
@@ -225,8 +245,8 @@ def create(
     user = User(
         login=login,
         email=_clean_email(email),
-        first_name=_clean_name("first name", first_name),
-        last_name=_clean_name("last name", last_name),
+        first_name=_clean_name("first_name", first_name),
+        last_name=_clean_name("last_name", last_name),
         password_hash=None if password is None else PASSWORD_HASHER.hash(password),
         enabled=bool(enabled),
         is_admin=bool(is_admin),
@@ -290,9 +310,9 @@ def update(
         if email is not None:
             wanted["email"] = _clean_email(email)
         if first_name is not None:
-            wanted["first_name"] = _clean_name("first name", first_name)
+            wanted["first_name"] = _clean_name("first_name", first_name)
         if last_name is not None:
-            wanted["last_name"] = _clean_name("last name", last_name)
+            wanted["last_name"] = _clean_name("last_name", last_name)
         if enabled is not None:
             wanted["enabled"] = bool(enabled)
         if is_admin is not None:
@@ -591,7 +611,8 @@ def grant(
     """Give the user a role (admin, manager, viewer) in the company, replacing any other."""
     if role not in COMPANY_ROLES:
         raise ValidationError(
-            "invalid role", [f"{role!r} is not one of {', '.join(COMPANY_ROLES)}"]
+            "invalid role",
+            [FieldError("role", f"{role!r} is not one of {', '.join(COMPANY_ROLES)}", "")],
         )
     with transaction(session, conflict="the role was changed at the same time; try again"):
         _company(session, company_id)

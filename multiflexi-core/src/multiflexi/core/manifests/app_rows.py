@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import String
 
 from multiflexi.core import models
+from multiflexi.core.errors import FieldError
 from multiflexi.core.manifests.build import coerce_default
 from multiflexi.core.manifests.frozen import freeze, thaw
 from multiflexi.core.manifests.localized import Localized
@@ -121,15 +122,15 @@ def manifest_from_rows(app: models.Application) -> Manifest:
     )
 
 
-def too_long(row: object, where: str) -> list[str]:
-    """``where.column: ...`` for each text of `row` longer than its column allows."""
+def too_long(row: object, where: str) -> list[FieldError]:
+    """A problem at ``where.column`` for each text of `row` longer than its column allows."""
     problems = []
     table = getattr(row, "__table__", None)
     for column in table.columns if table is not None else ():
         value = getattr(row, column.key, None)
         limit = column.type.length if isinstance(column.type, String) else None
         if limit and isinstance(value, str) and len(value) > limit:
-            problems.append(f"{where}{column.key}: longer than {limit} characters")
+            problems.append(FieldError(f"{where}{column.key}", f"longer than {limit} characters"))
     return problems
 
 

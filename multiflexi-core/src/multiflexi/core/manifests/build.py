@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from multiflexi.core.errors import FieldError
 from multiflexi.core.manifests.frozen import freeze
 from multiflexi.core.manifests.localized import Localized, localized_problem, type_name
 from multiflexi.core.manifests.model import (
@@ -26,7 +27,7 @@ from multiflexi.core.manifests.model import (
     Field,
     Manifest,
 )
-from multiflexi.core.manifests.schema import canonical_uuid, short
+from multiflexi.core.manifests.schema import canonical_uuid, problem_at, short
 
 #: the largest exit code a database integer column holds
 MAX_EXIT_CODE = 2**31 - 1
@@ -35,11 +36,11 @@ _FALSE = frozenset({"0", "false", "no", "off"})
 _INTEGER = re.compile(r"^[+-]?\d+$")
 
 
-class Problems(list[str]):
-    """Violations found while building, in the same ``where: what`` form as the schema's."""
+class Problems(list[FieldError]):
+    """Violations found while building, each at its place as the schema's are."""
 
     def add(self, where: str, what: str) -> None:
-        self.append(f"{where}: {what}")
+        self.append(problem_at(where, what))
 
 
 def build_manifest(doc: Mapping[str, Any], problems: Problems) -> Manifest | None:

@@ -30,7 +30,7 @@ from multiflexi.core.manifests.schema import (
     kept_uuid,
     location,
     readable,
-    schema_violations,
+    schema_problems,
     short,
     tolerating_kept_uuid,
     uuid_note,
@@ -122,7 +122,7 @@ def parse_credential_prototype(source: Source) -> ParsedPrototype:
     problems = Problems()
     projected = _project_localized(doc, problems)
     violations = tolerating_kept_uuid(
-        doc, readable([*problems, *schema_violations(projected, "credential-prototype")])
+        doc, readable([*problems, *schema_problems(projected, "credential-prototype")])
     )
     if violations:
         raise ValidationError(f"{name} is not valid", violations)
@@ -137,7 +137,7 @@ def parse_credential_type(source: Source) -> ParsedCredentialType:
     """Read, normalise and check a credential type definition (``*.credtype.json``)."""
     name = label(CREDENTIAL_TYPE, source)
     doc, notes = _credential_type_document(load_object(source, CREDENTIAL_TYPE))
-    violations = schema_violations(doc, "credential-type")
+    violations = schema_problems(doc, "credential-type")
     if violations:
         raise ValidationError(f"{name} is not valid", violations)
     problems = Problems()

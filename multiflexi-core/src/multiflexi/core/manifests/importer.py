@@ -31,6 +31,7 @@ from multiflexi.core.manifests.prototype_rows import (
     prototype_from_rows,
     prototype_rows_of,
 )
+from multiflexi.core.manifests.schema import readable
 from multiflexi.core.manifests.source import Source, label
 from multiflexi.core.unit import transaction
 
@@ -213,7 +214,7 @@ def _check_lengths(rows: AppRows, name: str) -> None:
     for t in rows.translations:
         problems += too_long(t, f"translations.{t.lang}.")
     if problems:
-        raise ValidationError(f"{name} does not fit the database", sorted(set(problems)))
+        raise ValidationError(f"{name} does not fit the database", readable(problems))
 
 
 # -- credential prototypes ------------------------------------------------------------------
@@ -248,4 +249,4 @@ def _check_prototype_lengths(rows: PrototypeRows, name: str) -> None:
     for i, f in enumerate(rows.fields):
         problems += too_long(f, f"fields[{i}].")
     if problems:
-        raise ValidationError(f"{name} does not fit the database", sorted(set(problems)))
+        raise ValidationError(f"{name} does not fit the database", readable(problems))

@@ -13,6 +13,7 @@ from multiflexi.core.manifests.model import Manifest
 from multiflexi.core.manifests.schema import (
     kept_uuid,
     readable,
+    schema_problems,
     schema_violations,
     tolerating_kept_uuid,
     uuid_note,
@@ -94,7 +95,7 @@ def parse_manifest(source: Source) -> ParsedManifest:
     name = label(WHAT, source)
     rewrite = modernise(load_object(source, WHAT))
     violations = tolerating_kept_uuid(
-        rewrite.document, schema_violations(rewrite.document, "application")
+        rewrite.document, schema_problems(rewrite.document, "application")
     )
     if violations:
         raise ValidationError(f"{name} is not valid", violations)

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from jsonschema import Draft7Validator, FormatChecker
 from jsonschema import ValidationError as SchemaError
 
+from multiflexi.core.errors import FieldError
 from multiflexi.core.manifests.localized import localized_problem
 
 SchemaName = Literal["application", "credential-prototype", "credential-type"]
@@ -74,11 +75,13 @@ def canonical_uuid(value: str) -> str:
     return str(uuidlib.UUID(value)) if is_uuid(value) else value
 
 
-def tolerating_kept_uuid(document: Mapping[str, Any], violations: list[str]) -> list[str]:
+def tolerating_kept_uuid(
+    document: Mapping[str, Any], violations: list[FieldError]
+) -> list[FieldError]:
     """``violations`` without the uuid's, when the uuid is one kept as given."""
     if kept_uuid(document) is None:
         return violations
-    return [line for line in violations if not line.startswith("uuid: ")]
+    return [problem for problem in violations if problem.field != "uuid"]
 
 
 def _format_checker() -> FormatChecker:
@@ -106,14 +109,29 @@ def _validator(name: SchemaName) -> Draft7Validator:
     return Draft7Validator(load_schema(name), format_checker=_format_checker())
 
 
-def schema_violations(document: Any, name: SchemaName) -> list[str]:
-    """Every way `document` breaks schema `name`, one readable line each, sorted."""
+def schema_problems(document: Any, name: SchemaName) -> list[FieldError]:
+    """Every way `document` breaks schema `name`, each at its place, sorted by line."""
     return readable(_describe(error) for error in _validator(name).iter_errors(document))
 
 
-def readable(lines: Iterable[str]) -> list[str]:
-    """Sorted and without repeats."""
-    return sorted(set(lines))
+def schema_violations(document: Any, name: SchemaName) -> list[str]:
+    """Every way `document` breaks schema `name`, one readable line each, sorted."""
+    return [problem.line for problem in schema_problems(document, name)]
+
+
+def readable(problems: Iterable[FieldError]) -> list[FieldError]:
+    """Sorted by their lines, and without repeated lines."""
+    by_line = {problem.line: problem for problem in problems}
+    return [by_line[line] for line in sorted(by_line)]
+
+
+def problem_at(where: str, what: str) -> FieldError:
+    """A violation at ``where`` (a :func:`location`): its field, or the whole document."""
+    return FieldError(None, what, where) if where == DOCUMENT else FieldError(where, what)
+
+
+#: how a message names the document itself (a violation of no one field)
+DOCUMENT = "(document)"
 
 
 def location(path: Sequence[object]) -> str:
@@ -124,7 +142,7 @@ def location(path: Sequence[object]) -> str:
             out += f"[{part}]"
         else:
             out += f".{part}" if out else str(part)
-    return out or "(document)"
+    return out or DOCUMENT
 
 
 def short(value: Any) -> str:
@@ -133,8 +151,8 @@ def short(value: Any) -> str:
     return text if len(text) <= _LONGEST_VALUE else text[: _LONGEST_VALUE - 1] + "…"
 
 
-def _describe(error: SchemaError) -> str:
-    return f"{location(error.absolute_path)}: {_message(error)}"
+def _describe(error: SchemaError) -> FieldError:
+    return problem_at(location(error.absolute_path), _message(error))
 
 
 def _message(error: SchemaError) -> str:

@@ -118,7 +118,7 @@ def create_token(body: NewToken) -> Response:
     principal = caller()
     user_id = body.user_id if body.user_id is not None else principal.user_id
     if user_id is None:
-        raise ValidationError("token not created", ["user_id: required"])
+        raise ValidationError("token not created", [("user_id", "required")])
     access.require_self_or_admin(principal, user_id)
     expires_in = dt.timedelta(seconds=body.expires_in) if body.expires_in else None
     token, plaintext = tokens.create(
