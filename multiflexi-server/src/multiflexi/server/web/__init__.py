@@ -23,7 +23,7 @@ from multiflexi.core import status as core_status
 from multiflexi.core.users import LoginThrottled
 from multiflexi.server import auth
 from multiflexi.server import errors as server_errors
-from multiflexi.server.web import base, dashboard, signin
+from multiflexi.server.web import base, dashboard, runtemplates, signin
 from multiflexi.server.web.base import CSRF_FIELD, THEME_COOKIE, THEMES, page_error
 
 #: where the pages live (the API keeps /api)
@@ -36,7 +36,7 @@ blueprint = Blueprint(
     static_folder="static",
     static_url_path="/static",
 )
-for area in (signin, dashboard):
+for area in (signin, dashboard, runtemplates):
     blueprint.register_blueprint(area.blueprint)
 
 #: endpoints a visitor reaches without signing in
