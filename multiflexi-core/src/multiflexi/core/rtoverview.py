@@ -24,7 +24,14 @@ from sqlalchemy.orm import Session, joinedload
 from multiflexi.core import availability, runtemplates, schedules
 from multiflexi.core import jobs as job_list
 from multiflexi.core.errors import ValidationError
-from multiflexi.core.models import Application, Company, Credential, CredentialType, Job, RunTemplate
+from multiflexi.core.models import (
+    Application,
+    Company,
+    Credential,
+    CredentialType,
+    Job,
+    RunTemplate,
+)
 from multiflexi.core.unit import Page
 from multiflexi.database.tables import utc_now
 

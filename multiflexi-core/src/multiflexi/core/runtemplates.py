@@ -410,9 +410,7 @@ def delete(session: Session, rt_id: int, *, actor: Actor) -> None:
         session.delete(run_template)
 
 
-def clone(
-    session: Session, rt_id: int, *, actor: Actor, name: str | None = None
-) -> RunTemplate:
+def clone(session: Session, rt_id: int, *, actor: Actor, name: str | None = None) -> RunTemplate:
     """A copy of a run template: its settings, configuration values (secret ones stay
     sealed), bound credentials and actions, in the same company. The copy starts
     inactive (it runs only once someone activates it). Without a ``name`` it is the

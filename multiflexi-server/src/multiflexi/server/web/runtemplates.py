@@ -16,7 +16,7 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from flask import url_for as flask_url_for
 
 from multiflexi.core import access, fieldtypes, jobs, loaders, rtoverview, runtemplates, schedules
-from multiflexi.core.errors import Conflict, MissingRequired, ValidationError
+from multiflexi.core.errors import Conflict, MissingRequired, PermissionDenied, ValidationError
 from multiflexi.core.models import ApplicationField, RunTemplate
 from multiflexi.server import app as server_app
 from multiflexi.server import auth
@@ -55,6 +55,15 @@ def _see(endpoint: str, **values: Any) -> Response:
 
 def _load(rt_id: int, permission: str = access.READ) -> RunTemplate:
     return loaders.run_template(_db(), auth.current_principal(), rt_id, permission)
+
+
+def _may_change(rt_id: int) -> bool:
+    """Whether the user may change the run template (else the page has no edit controls)."""
+    try:
+        _load(rt_id, access.WRITE)
+    except PermissionDenied:
+        return False
+    return True
 
 
 def _zone() -> ZoneInfo:
@@ -126,7 +135,6 @@ def _page(
     sent: dict[str, Any] | None = None,
     section: str | None = None,
 ) -> Response:
-    principal = auth.current_principal()
     found = rtoverview.details(_db(), run_template)
     return _html(
         "web/runtemplates/detail.html",
@@ -134,7 +142,7 @@ def _page(
         rt=run_template,
         app=run_template.application,
         info=found,
-        can_edit=access.can_write(principal, run_template.company_id),
+        can_edit=_may_change(run_template.id),
         widget=_widget,
         options=_options,
         problems=problems or {},
@@ -261,7 +269,7 @@ def preview(rt_id: int) -> Response:
     run_template = _load(rt_id)
     problems: dict[str, list[str]] = {}
     delay = _number_arg("delay", problems)
-    description, occurrences = "", []
+    description, occurrences = "", list[dt.datetime]()
     if not problems:
         try:
             description, occurrences = rtoverview.preview_schedule(
@@ -301,7 +309,9 @@ def credentials(rt_id: int) -> Response:
     run_template = _load(rt_id, access.WRITE)
     credential_id = request.form.get("credential_id", type=int)
     if credential_id is None:
-        return _page(run_template, 422, {"credential_id": ["choose a credential"]}, {}, "credentials")
+        return _page(
+            run_template, 422, {"credential_id": ["choose a credential"]}, {}, "credentials"
+        )
     actor = auth.current_principal()
     if request.form.get("op") == "unbind":
         runtemplates.unbind_credential(_db(), run_template.id, credential_id, actor=actor)
@@ -410,9 +420,10 @@ def launch(rt_id: int) -> Response:
         for key, value in request.form.items()
         if key.startswith(OVERRIDES) and value != ""
     }
-    sent = {
-        OVERRIDES + k: v for k, v in overrides.items() if k not in secret
-    } | {"when": forms.text("when"), "at": forms.text("at")}
+    sent = {OVERRIDES + k: v for k, v in overrides.items() if k not in secret} | {
+        "when": forms.text("when"),
+        "at": forms.text("at"),
+    }
     problems: dict[str, list[str]] = {}
     at = _local_time("at", problems) if forms.text("when") == "at" else None
     if problems:
@@ -449,5 +460,6 @@ def _local_time(name: str, problems: dict[str, list[str]]) -> dt.datetime | None
         problems[name] = [f"{text!r} is not a date and time (YYYY-MM-DDTHH:MM)"]
         return None
     return wall if wall.tzinfo else wall.replace(tzinfo=_zone())
+
 
 __all__ = ["blueprint"]
