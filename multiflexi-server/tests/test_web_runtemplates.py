@@ -551,6 +551,10 @@ def test_no_page_of_the_area_shows_a_secret(world, rich):
         assert not re.search(rb"<script(?![^>]*\bsrc=)", page.data), path
         assert not re.search(rb"\son[a-z]+=", page.data), path
         assert b" style=" not in page.data, path
+    viewer = signed_in(world, "bob")
+    for path in ("/run-templates", f"/run-templates/{world.ids['rt_b']}"):
+        page = viewer.get(path)
+        assert page.status_code == 200 and b"PLANTED-" not in page.data, path
     assert all(value.startswith("PLANTED-") for value in SECRETS.values() if value != PASSWORD)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
@@ -32,17 +32,18 @@ from multiflexi.core.models import (
     Job,
     RunTemplate,
 )
-from multiflexi.core.unit import Page
+from multiflexi.core.unit import Page, rows
 from multiflexi.database.tables import utc_now
 
 #: how many past runs a list shows per run template
 RECENT = 20
-#: run templates whose recent runs one statement reads (SQLite allows 500 parts in a UNION)
-_PER_STATEMENT = 200
+#: run templates whose recent runs one statement reads (a page of a list is at most this long)
+_PER_STATEMENT = 500
 #: a job in this state has not run yet: it is not an outcome
 _NOT_RUN = ("scheduled",)
 
 _JOBS: sa.Table = Job.__table__
+_RUN_TEMPLATES: sa.Table = RunTemplate.__table__
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,28 +57,52 @@ class Outcome:
     at: dt.datetime
 
 
-def _recent_statement(rt_ids: Sequence[int], n: int) -> sa.Select | sa.CompoundSelect:
-    """The last ``n`` runs of each run template: one index range (run_template_id, id)
-    read backwards per run template, glued together with UNION ALL."""
-    parts = [
+def _recent_statement(n: int) -> sa.Select:
+    """The last ``n`` runs of each run template of the ``ids`` parameter, in one statement
+    of one shape whatever their number: for each run template the id of its n-th newest
+    run (a backwards read of n entries of the (run_template_id, id) index), then its runs
+    from that id on (a range of the same index)."""
+    newer = _JOBS.alias("newer")
+    nth_newest = (
+        sa.select(newer.c.id)
+        .where(newer.c.run_template_id == _RUN_TEMPLATES.c.id, newer.c.state.not_in(_NOT_RUN))
+        .order_by(newer.c.id.desc())
+        .limit(1)
+        .offset(n - 1)
+        .scalar_subquery()
+    )
+    cutoffs = (
         sa.select(
-            sa.select(
-                _JOBS.c.id,
-                _JOBS.c.run_template_id,
-                _JOBS.c.state,
-                _JOBS.c.exit_code,
-                _JOBS.c.finished_at,
-                _JOBS.c.started_at,
-                _JOBS.c.scheduled_at,
-            )
-            .where(_JOBS.c.run_template_id == rt_id, _JOBS.c.state.not_in(_NOT_RUN))
-            .order_by(_JOBS.c.id.desc())
-            .limit(n)
-            .subquery()
+            _RUN_TEMPLATES.c.id.label("rt_id"), sa.func.coalesce(nth_newest, 0).label("first_id")
         )
-        for rt_id in rt_ids
-    ]
-    return parts[0] if len(parts) == 1 else sa.union_all(*parts)
+        .where(_RUN_TEMPLATES.c.id.in_(sa.bindparam("ids", expanding=True)))
+        .subquery("cutoffs")
+    )
+    return (
+        sa.select(
+            _JOBS.c.id,
+            _JOBS.c.run_template_id,
+            _JOBS.c.state,
+            _JOBS.c.exit_code,
+            _JOBS.c.finished_at,
+            _JOBS.c.started_at,
+            _JOBS.c.scheduled_at,
+        )
+        .select_from(
+            _JOBS.join(
+                cutoffs,
+                sa.and_(
+                    _JOBS.c.run_template_id == cutoffs.c.rt_id,
+                    _JOBS.c.id >= cutoffs.c.first_id,
+                ),
+            )
+        )
+        .where(_JOBS.c.state.not_in(_NOT_RUN))
+    )
+
+
+#: the statement of :func:`recent_outcomes` for the usual number of runs
+_RECENT_STATEMENT = _recent_statement(RECENT)
 
 
 def recent_outcomes(
@@ -85,14 +110,15 @@ def recent_outcomes(
 ) -> dict[int, list[Outcome]]:
     """run template id -> its last ``n`` runs, newest first (jobs not yet due are not
     runs); a run template without runs maps to an empty list. One statement for up to
-    200 run templates (a page of a list)."""
+    500 run templates (a page of a list)."""
     ids = sorted(set(rt_ids))
     found: dict[int, list[Outcome]] = {rt_id: [] for rt_id in ids}
     if n <= 0:
         return found
     for start in range(0, len(ids), _PER_STATEMENT):
         chunk = ids[start : start + _PER_STATEMENT]
-        for row in session.execute(_recent_statement(chunk, n)):
+        statement = _RECENT_STATEMENT if n == RECENT else _recent_statement(n)
+        for row in rows(session, statement, {"ids": chunk}):
             at = row.finished_at or row.started_at or row.scheduled_at
             found[row.run_template_id].append(Outcome(row.id, row.state, row.exit_code, at))
     for outcomes in found.values():

@@ -9,11 +9,13 @@ the fields they are about.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request
 from flask import url_for as flask_url_for
+from markupsafe import Markup, escape
 
 from multiflexi.core import access, fieldtypes, jobs, loaders, rtoverview, runtemplates, schedules
 from multiflexi.core.errors import Conflict, MissingRequired, PermissionDenied, ValidationError
@@ -66,6 +68,12 @@ def _may_change(rt_id: int) -> bool:
     return True
 
 
+@functools.cache
+def _zones() -> list[str]:
+    """The IANA zone names a schedule may use (read from disk once: it walks the tz database)."""
+    return sorted(available_timezones())
+
+
 def _zone() -> ZoneInfo:
     return ZoneInfo(server_app.settings_of(current_app).timezone)
 
@@ -99,6 +107,26 @@ def index() -> Response:
         company_id=company_id,
         partial=htmx.is_partial(),
     )
+
+
+@blueprint.app_template_filter("rt_outcome_marks")
+def outcome_marks(items: list[rtoverview.Outcome]) -> Markup:
+    """The last runs as a row of small coloured marks, oldest first, each a link to its job
+    with what it was in its title (built here: a list shows a thousand of them)."""
+    if not items:
+        return Markup('<span class="muted">no runs yet</span>')
+    zone = _zone()
+    marks = []
+    for outcome in reversed(items):
+        code = "" if outcome.exit_code is None else f", exit code {outcome.exit_code}"
+        at = outcome.at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        title = escape(f"Job {outcome.job_id}: {outcome.state}{code}, {at}")
+        state = escape(outcome.state)
+        marks.append(
+            f'<a class="mark mark-{state}" href="/jobs/{outcome.job_id}" data-testid="outcome" '
+            f'data-state="{state}" title="{title}"></a>'
+        )
+    return Markup('<span class="marks" data-testid="outcomes">' + "".join(marks) + "</span>")
 
 
 # -- one run template ---------------------------------------------------------------------
@@ -151,7 +179,7 @@ def _page(
         intervals=list(schedules.INTERVAL_LABELS.items()),
         executors=runtemplates.EXECUTORS,
         backoffs=runtemplates.RETRY_BACKOFFS,
-        zones=sorted(available_timezones()),
+        zones=_zones(),
         default_zone=runtemplates.default_timezone(_db()),
         preview_count=PREVIEW_COUNT,
     )
