@@ -192,3 +192,23 @@ def test_the_theme_button_cycles_and_the_choice_is_kept(browser):
     html = browser.driver.find_element("tag name", "html")
     assert html.get_attribute("data-theme") == "dark"
     assert browser.console_errors() == []
+
+
+def test_the_menu_shows_on_a_laptop_and_opens_from_its_button_on_a_phone(browser):
+    from browser import LAPTOP, PHONE
+
+    browser.sign_in("alice", PASSWORD)
+    dashboard = browser.find("menu-dashboard")
+    assert dashboard.is_displayed()
+    assert not browser.find("menu-toggle").is_displayed()
+    browser.driver.set_window_size(*PHONE)
+    try:
+        assert not browser.find("menu-dashboard").is_displayed()
+        toggle = browser.find("menu-toggle")
+        assert toggle.get_attribute("aria-expanded") == "false"
+        toggle.click()
+        assert browser.find("menu-dashboard").is_displayed()
+        assert toggle.get_attribute("aria-expanded") == "true"
+        browser.screenshot("menu-open")
+    finally:
+        browser.driver.set_window_size(*LAPTOP)

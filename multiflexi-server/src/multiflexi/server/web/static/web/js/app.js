@@ -51,7 +51,18 @@ function confirmSubmits(event) {
   if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
 }
 
+function toggleMenu() {
+  const button = document.getElementById("menu-toggle");
+  const menu = document.getElementById("main-menu");
+  const open = !menu.classList.contains("open");
+  menu.classList.toggle("open", open);
+  button.setAttribute("aria-expanded", String(open));
+}
+
+document.documentElement.classList.add("js");
+
 document.addEventListener("DOMContentLoaded", () => {
+  document.getElementById("menu-toggle")?.addEventListener("click", toggleMenu);
   document.getElementById("theme-toggle")?.addEventListener("click", nextTheme);
   document.addEventListener("submit", confirmSubmits, true);
   refreshTimes();
