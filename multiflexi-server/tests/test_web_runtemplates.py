@@ -568,8 +568,8 @@ def clean(browser) -> None:
 
 def test_the_list_and_the_page_in_a_browser(browser, world, rich):
     browser.sign_in("alice", PASSWORD)
-    assert browser.find("menu-runtemplates").get_attribute("href").endswith("/run-templates")
-    browser.open("/run-templates")
+    browser.find("menu-runtemplates").click()
+    browser.wait(lambda: browser.path == "/run-templates", "the list")
     assert len(browser.find_all('[data-testid="rt-row"]')) == 2
     mark = browser.find("outcome")
     assert mark.get_attribute("href").endswith(f"/jobs/{world.ids['done_a']}")
