@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request
 from flask import url_for as flask_url_for
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from multiflexi.core import access, fieldtypes, jobs, loaders, rtoverview, runtemplates, schedules
 from multiflexi.core.errors import Conflict, MissingRequired, PermissionDenied, ValidationError
@@ -116,17 +116,19 @@ def outcome_marks(items: list[rtoverview.Outcome]) -> Markup:
     if not items:
         return Markup('<span class="muted">no runs yet</span>')
     zone = _zone()
+    mark = Markup(
+        '<a class="mark mark-{0}" href="/jobs/{1}" data-testid="outcome" data-state="{0}"'
+        ' title="{2}"></a>'
+    )
     marks = []
     for outcome in reversed(items):
         code = "" if outcome.exit_code is None else f", exit code {outcome.exit_code}"
         at = outcome.at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-        title = escape(f"Job {outcome.job_id}: {outcome.state}{code}, {at}")
-        state = escape(outcome.state)
-        marks.append(
-            f'<a class="mark mark-{state}" href="/jobs/{outcome.job_id}" data-testid="outcome" '
-            f'data-state="{state}" title="{title}"></a>'
-        )
-    return Markup('<span class="marks" data-testid="outcomes">' + "".join(marks) + "</span>")
+        title = f"Job {outcome.job_id}: {outcome.state}{code}, {at}"
+        marks.append(mark.format(outcome.state, outcome.job_id, title))
+    return Markup('<span class="marks" data-testid="outcomes">{}</span>').format(
+        Markup("").join(marks)
+    )
 
 
 # -- one run template ---------------------------------------------------------------------
