@@ -93,6 +93,11 @@ def schedule_of(session: Session, run_template: RunTemplate) -> schedules.Schedu
     )
 
 
+def default_timezone(session: Session) -> str:
+    """The zone of a run template that names none: MULTIFLEXI_TIMEZONE, else the system's."""
+    return _default_zone(session)
+
+
 def _default_zone(session: Session) -> str:
     settings = session.info.get("settings")
     return settings.timezone if settings is not None else schedules.system_timezone_name()
@@ -266,9 +271,11 @@ def create(
     return run_template
 
 
-def _default_name(session: Session, company_id: int, app: Application) -> str:
-    """The application's name, numbered ("Name 2", ...) when the company has a run
-    template of it by that name already: names stay distinct without being asked."""
+def _default_name(
+    session: Session, company_id: int, app: Application, base: str | None = None
+) -> str:
+    """The application's name (or ``base``), numbered ("Name 2", ...) when the company has
+    a run template of it by that name already: names stay distinct without being asked."""
     taken = set(
         session.scalars(
             sa.select(RunTemplate.name).where(
@@ -276,10 +283,11 @@ def _default_name(session: Session, company_id: int, app: Application) -> str:
             )
         )
     )
-    candidate, number = app.name, 1
+    stem = base or app.name
+    candidate, number = stem, 1
     while candidate in taken:
         number += 1
-        candidate = f"{app.name} {number}"
+        candidate = f"{stem} {number}"
     return candidate
 
 
@@ -399,6 +407,68 @@ def delete(session: Session, rt_id: int, *, actor: Actor) -> None:
         )
         jobcounts.delete_jobs_of(session, [run_template])
         session.delete(run_template)
+
+
+def clone(session: Session, rt_id: int, *, actor: Actor, name: str | None = None) -> RunTemplate:
+    """A copy of a run template: its settings, configuration values (secret ones stay
+    sealed), bound credentials and actions, in the same company. The copy starts
+    inactive (it runs only once someone activates it). Without a ``name`` it is the
+    original's with " (copy)", numbered when taken; a taken ``name`` is a
+    :class:`Conflict`."""
+    source = get(session, rt_id)
+    app = source.application
+    if name is not None and (not name.strip() or len(name) > 255):
+        raise ValidationError("run template not cloned", [("name", "must be 1-255 characters")])
+    if name:
+        _refuse_duplicate_name(session, name, source.company_id, app, source.company.slug)
+    else:
+        name = _default_name(session, source.company_id, app, f"{source.name} (copy)")
+    with transaction(session):
+        copy = RunTemplate(
+            company_id=source.company_id,
+            application_id=source.application_id,
+            active=False,
+            name=name,
+            **{key: getattr(source, key) for key in EDITABLE if key != "name"},
+        )
+        session.add(copy)
+        session.flush()
+        for value in source.values:
+            copy.values.append(
+                RunTemplateValue(
+                    run_template_id=copy.id,
+                    name=value.name,
+                    value=value.value,
+                    value_type=value.value_type,
+                    key_id=value.key_id,
+                )
+            )
+        for binding in source.credential_bindings:
+            copy.credential_bindings.append(
+                RunTemplateCredential(run_template_id=copy.id, credential_id=binding.credential_id)
+            )
+        for action in source.actions:
+            copy.actions.append(
+                RunTemplateAction(
+                    run_template_id=copy.id,
+                    mode=action.mode,
+                    action=action.action,
+                    enabled=action.enabled,
+                    options=action.options,
+                    position=action.position,
+                )
+            )
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            "clone",
+            "run_template",
+            copy.id,
+            company_id=copy.company_id,
+            details={"name": copy.name, "clone_of": source.id},
+        )
+    return copy
 
 
 # -- configuration values ----------------------------------------------------
@@ -701,9 +771,11 @@ __all__ = [
     "RETRY_BACKOFFS",
     "SUCCESS_MODES",
     "bind_credential",
+    "clone",
     "configure",
     "create",
     "credentials",
+    "default_timezone",
     "delete",
     "enabled_actions",
     "ensure_launchable",

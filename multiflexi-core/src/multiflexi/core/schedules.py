@@ -60,6 +60,17 @@ INTERVAL_NAMES: Mapping[str, str] = {
     "y": "yearly",
     "c": "custom",
 }
+#: interval code -> how a page names it (the original's interval select)
+INTERVAL_LABELS: Mapping[str, str] = {
+    "n": "Disabled (manual)",
+    "i": "Minutely",
+    "h": "Hourly",
+    "d": "Daily",
+    "w": "Weekly",
+    "m": "Monthly",
+    "y": "Yearly",
+    "c": "Custom (cron)",
+}
 #: interval code -> the cron expression the original's scheduler uses for it
 INTERVAL_CRON: Mapping[str, str] = {
     "i": "* * * * *",
@@ -660,6 +671,7 @@ def describe(schedule: Schedule) -> str:
 __all__ = [
     "DEADLINE_OFFSET_FORMS",
     "INTERVAL_CRON",
+    "INTERVAL_LABELS",
     "INTERVAL_NAMES",
     "MAX_DEADLINE_OFFSET",
     "MAX_DELAY",

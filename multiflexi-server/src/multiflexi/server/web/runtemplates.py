@@ -1,0 +1,495 @@
+"""Run templates: the list, a run template's page (configuration, credentials, schedule
+and execution, recent jobs), activation, clone, delete and launch.
+
+Each view reads the form, makes the core call the API makes (``multiflexi.core``
+runtemplates, jobs, rtoverview) and renders; the core's refusals are shown beside
+the fields they are about.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request
+from flask import url_for as flask_url_for
+from markupsafe import Markup
+
+from multiflexi.core import access, fieldtypes, jobs, loaders, rtoverview, runtemplates, schedules
+from multiflexi.core.errors import Conflict, MissingRequired, PermissionDenied, ValidationError
+from multiflexi.core.models import ApplicationField, RunTemplate
+from multiflexi.server import app as server_app
+from multiflexi.server import auth
+from multiflexi.server.web import forms, htmx
+
+blueprint = Blueprint("runtemplates", __name__, url_prefix="/run-templates")
+
+#: run templates per page of the list
+PAGE_SIZE = 50
+#: occurrences the schedule preview shows
+PREVIEW_COUNT = 10
+#: the prefix of a configuration value's input (the core's problems name ``values.NAME``)
+VALUES = "values."
+#: the prefix of a one-time value's input at launch (``overrides.NAME``)
+OVERRIDES = "overrides."
+#: the prefix of the checkbox that removes a stored secret value
+CLEAR = "clear."
+#: the prefix of the hidden input that says a checkbox was on the form (unticked sends nothing)
+PRESENT = "present."
+#: the schedule and execution settings the settings form sends
+SETTINGS_TEXT = ("name", "note", "interval_code", "cron", "timezone", "executor", "queue")
+SETTINGS_NUMBERS = ("delay", "timeout", "max_concurrency", "max_attempts", "retry_min_gap")
+
+
+def _db() -> Any:
+    return server_app.session()
+
+
+def _html(template: str, status: int = 200, **context: Any) -> Response:
+    return Response(render_template(template, **context), status=status, mimetype="text/html")
+
+
+def _see(endpoint: str, **values: Any) -> Response:
+    return redirect(flask_url_for(endpoint, **values), code=303)  # type: ignore[return-value]
+
+
+def _load(rt_id: int, permission: str = access.READ) -> RunTemplate:
+    return loaders.run_template(_db(), auth.current_principal(), rt_id, permission)
+
+
+def _may_change(rt_id: int) -> bool:
+    """Whether the user may change the run template (else the page has no edit controls)."""
+    try:
+        _load(rt_id, access.WRITE)
+    except PermissionDenied:
+        return False
+    return True
+
+
+@functools.cache
+def _zones() -> list[str]:
+    """The IANA zone names a schedule may use (read from disk once: it walks the tz database)."""
+    return sorted(available_timezones())
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(server_app.settings_of(current_app).timezone)
+
+
+# -- the list ---------------------------------------------------------------------------
+
+
+@blueprint.get("")
+def index() -> Response:
+    """Every run template the user may see, or one company's (``?company=<id>``)."""
+    principal = auth.current_principal()
+    company_id = request.args.get("company", type=int)
+    if company_id is not None:
+        loaders.company(_db(), principal, company_id)  # 404 for a company not theirs
+    offset = max(0, request.args.get("offset", 0, type=int) or 0)
+    found = rtoverview.overview(
+        _db(),
+        company_id=company_id,
+        company_ids=access.visible_company_ids(principal),
+        limit=PAGE_SIZE,
+        offset=offset,
+    )
+
+    def link(to: int) -> str:
+        return flask_url_for(".index", company=company_id, offset=to or None)
+
+    return _html(
+        "web/runtemplates/index.html",
+        page=found,
+        link=link,
+        company_id=company_id,
+        partial=htmx.is_partial(),
+    )
+
+
+@blueprint.app_template_filter("rt_outcome_marks")
+def outcome_marks(items: list[rtoverview.Outcome]) -> Markup:
+    """The last runs as a row of small coloured marks, oldest first, each a link to its job
+    with what it was in its title (built here: a list shows a thousand of them)."""
+    if not items:
+        return Markup('<span class="muted">no runs yet</span>')
+    zone = _zone()
+    mark = Markup(
+        '<a class="mark mark-{0}" href="/jobs/{1}" data-testid="outcome" data-state="{0}"'
+        ' title="{2}"></a>'
+    )
+    marks = []
+    for outcome in reversed(items):
+        code = "" if outcome.exit_code is None else f", exit code {outcome.exit_code}"
+        at = outcome.at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        title = f"Job {outcome.job_id}: {outcome.state}{code}, {at}"
+        marks.append(mark.format(outcome.state, outcome.job_id, title))
+    return Markup('<span class="marks" data-testid="outcomes">{}</span>').format(
+        Markup("").join(marks)
+    )
+
+
+# -- one run template ---------------------------------------------------------------------
+
+
+def _widget(field: ApplicationField) -> str:
+    """The input a field's type calls for."""
+    if field.is_secret:
+        return "password"
+    kind = (field.type or "string").lower()
+    if kind in ("bool", "boolean", "checkbox", "switch"):
+        return "checkbox"
+    if kind in ("set", "select", "enum") or fieldtypes.allowed_options(field.options):
+        return "select"
+    if kind in ("integer", "float", "number"):
+        return "number"
+    if kind in ("email", "url"):
+        return kind
+    if kind == "text" or field.multiline:
+        return "textarea"
+    return "text"
+
+
+def _options(field: ApplicationField) -> list[tuple[str, str]]:
+    if isinstance(field.options, dict):
+        return [(str(key), str(label)) for key, label in field.options.items()]
+    return [(value, value) for value in fieldtypes.allowed_options(field.options)]
+
+
+def _page(
+    run_template: RunTemplate,
+    status: int = 200,
+    problems: dict[str, list[str]] | None = None,
+    sent: dict[str, Any] | None = None,
+    section: str | None = None,
+) -> Response:
+    found = rtoverview.details(_db(), run_template)
+    return _html(
+        "web/runtemplates/detail.html",
+        status=status,
+        rt=run_template,
+        app=run_template.application,
+        info=found,
+        can_edit=_may_change(run_template.id),
+        widget=_widget,
+        options=_options,
+        problems=problems or {},
+        sent=sent or {},
+        section=section,
+        intervals=list(schedules.INTERVAL_LABELS.items()),
+        executors=runtemplates.EXECUTORS,
+        backoffs=runtemplates.RETRY_BACKOFFS,
+        zones=_zones(),
+        default_zone=runtemplates.default_timezone(_db()),
+        preview_count=PREVIEW_COUNT,
+    )
+
+
+@blueprint.get("/<int:rt_id>")
+def detail(rt_id: int) -> Response:
+    return _page(_load(rt_id))
+
+
+def _problems(exc: ValidationError) -> dict[str, list[str]]:
+    return forms.problems_of(exc) if exc.problems else {forms.GENERAL: [exc.summary]}
+
+
+@blueprint.post("/<int:rt_id>/configuration")
+def configure(rt_id: int) -> Response:
+    """The configuration values: a blank secret keeps the stored one, its "clear" box
+    removes it; a blank value of another field removes the stored one (its default applies)."""
+    run_template = _load(rt_id, access.WRITE)
+    stored = {v.name: v for v in run_template.values}
+    values: dict[str, str | None] = {}
+    for field in run_template.application.fields:
+        name = field.name
+        sent = request.form.get(VALUES + name)
+        if field.is_secret:
+            if forms.checkbox(CLEAR + name):
+                values[name] = None
+            elif sent:
+                values[name] = sent
+            continue
+        if _widget(field) == "checkbox":
+            if PRESENT + name not in request.form:
+                continue
+            checked = forms.checkbox(VALUES + name)
+            before = stored[name].value if name in stored else field.default_value
+            if fieldtypes.is_true(before) != checked:
+                values[name] = "true" if checked else "false"
+            continue
+        if sent is None:
+            continue
+        new = sent if sent.strip() else None
+        old = stored[name].value if name in stored else None
+        if new != old:
+            values[name] = new
+    try:
+        runtemplates.set_values(_db(), run_template.id, values, actor=auth.current_principal())
+    except ValidationError as exc:
+        _db().rollback()
+        plain = _plain(run_template)
+        kept = {VALUES + k: v for k, v in values.items() if v is not None and k in plain}
+        return _page(_load(rt_id), 422, _problems(exc), kept, "configuration")
+    flash("Configuration saved." if values else "Nothing to change.")
+    return _see(".detail", rt_id=rt_id, _anchor="configuration")
+
+
+def _plain(run_template: RunTemplate) -> set[str]:
+    """The names of the fields whose values may be shown again in a form."""
+    return {f.name for f in run_template.application.fields if not f.is_secret}
+
+
+def _number(name: str, problems: dict[str, list[str]]) -> int | None:
+    text = forms.text(name)
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        problems.setdefault(name, []).append(f"{text!r} is not a whole number")
+        return None
+
+
+def _settings_form() -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The settings form as the core's changes (a blank cron, zone or timeout is none)."""
+    problems: dict[str, list[str]] = {}
+    changes: dict[str, Any] = {name: forms.text(name) for name in SETTINGS_TEXT}
+    for name in ("note", "cron", "timezone"):
+        changes[name] = changes[name] or None
+    for name in SETTINGS_NUMBERS:
+        changes[name] = _number(name, problems)
+    changes["delay"] = changes["delay"] or 0
+    for name in ("max_concurrency", "max_attempts", "retry_min_gap"):
+        if changes[name] is None:
+            del changes[name]
+    changes["retry_backoff"] = forms.text("retry_backoff") or "none"
+    changes["deadline_offset"] = forms.optional_text("deadline_offset")
+    changes["allow_late"] = forms.checkbox("allow_late")
+    return changes, problems
+
+
+@blueprint.post("/<int:rt_id>/settings")
+def settings(rt_id: int) -> Response:
+    """Name, note, schedule and execution: all saved together, or none."""
+    run_template = _load(rt_id, access.WRITE)
+    changes, problems = _settings_form()
+    sent = {key: request.form.get(key, "") for key in request.form}
+    sent["allow_late"] = changes["allow_late"]
+    if problems:
+        return _page(run_template, 422, problems, sent, "settings")
+    try:
+        runtemplates.update(_db(), run_template.id, changes, actor=auth.current_principal())
+    except ValidationError as exc:
+        _db().rollback()
+        return _page(_load(rt_id), 422, _problems(exc), sent, "settings")
+    except Conflict as exc:
+        _db().rollback()
+        return _page(_load(rt_id), 409, {"name": [exc.message]}, sent, "settings")
+    flash("Schedule and execution saved.")
+    return _see(".detail", rt_id=rt_id, _anchor="settings")
+
+
+@blueprint.get("/<int:rt_id>/preview")
+def preview(rt_id: int) -> Response:
+    """The next occurrences of the schedule being edited (an htmx fragment; the page
+    itself when asked without htmx), with each problem beside its input."""
+    run_template = _load(rt_id)
+    problems: dict[str, list[str]] = {}
+    delay = _number_arg("delay", problems)
+    description, occurrences = "", list[dt.datetime]()
+    if not problems:
+        try:
+            description, occurrences = rtoverview.preview_schedule(
+                _db(),
+                interval_code=request.args.get("interval_code", run_template.interval_code),
+                cron=request.args.get("cron") or None,
+                delay=delay,
+                timezone=request.args.get("timezone") or None,
+                count=PREVIEW_COUNT,
+            )
+        except ValidationError as exc:
+            problems = _problems(exc)
+    html = render_template(
+        "web/runtemplates/_preview.html",
+        description=description,
+        occurrences=occurrences,
+        problems=problems,
+        live=True,
+    )
+    return Response(html, status=200, mimetype="text/html")
+
+
+def _number_arg(name: str, problems: dict[str, list[str]]) -> int:
+    text = (request.args.get(name) or "").strip()
+    if not text:
+        return 0
+    try:
+        return int(text)
+    except ValueError:
+        problems[name] = [f"{text!r} is not a whole number"]
+        return 0
+
+
+@blueprint.post("/<int:rt_id>/credentials")
+def credentials(rt_id: int) -> Response:
+    """Bind (it replaces one of the same kind) or unbind a company credential."""
+    run_template = _load(rt_id, access.WRITE)
+    credential_id = request.form.get("credential_id", type=int)
+    if credential_id is None:
+        return _page(
+            run_template, 422, {"credential_id": ["choose a credential"]}, {}, "credentials"
+        )
+    actor = auth.current_principal()
+    if request.form.get("op") == "unbind":
+        runtemplates.unbind_credential(_db(), run_template.id, credential_id, actor=actor)
+        flash("Credential unbound.")
+    else:
+        runtemplates.bind_credential(_db(), run_template.id, credential_id, actor=actor)
+        flash("Credential bound.")
+    return _see(".detail", rt_id=rt_id, _anchor="credentials")
+
+
+@blueprint.post("/<int:rt_id>/active")
+def activate(rt_id: int) -> Response:
+    """Activate (refused, naming them, while required values are missing) or deactivate."""
+    run_template = _load(rt_id, access.WRITE)
+    active = request.form.get("active") == "1"
+    try:
+        runtemplates.set_active(_db(), run_template.id, active, actor=auth.current_principal())
+    except MissingRequired as exc:
+        _db().rollback()
+        message = "Not activated: required values are missing: " + ", ".join(exc.missing) + "."
+        return _page(_load(rt_id), 422, {"active": [message]}, {}, "header")
+    flash("Activated." if active else "Deactivated.")
+    return _see(".detail", rt_id=rt_id)
+
+
+@blueprint.post("/<int:rt_id>/clone")
+def clone(rt_id: int) -> Response:
+    """A copy in the same company, inactive until someone activates it."""
+    run_template = _load(rt_id, access.WRITE)
+    name = forms.optional_text("clone_name")
+    try:
+        copy = runtemplates.clone(_db(), run_template.id, actor=auth.current_principal(), name=name)
+    except ValidationError as exc:
+        _db().rollback()
+        problems = {"clone_name": exc.for_field("name") or [exc.summary]}
+        return _page(_load(rt_id), 422, problems, {"clone_name": name or ""}, "clone")
+    except Conflict as exc:
+        _db().rollback()
+        problems = {"clone_name": [exc.message]}
+        return _page(_load(rt_id), 409, problems, {"clone_name": name or ""}, "clone")
+    flash(f"Cloned as {copy.name!r} (inactive).")
+    return _see(".detail", rt_id=copy.id)
+
+
+@blueprint.route("/<int:rt_id>/delete", methods=["GET", "POST"])
+def delete(rt_id: int) -> Response:
+    """A confirmation page that says what goes with it, then the deletion."""
+    run_template = _load(rt_id, access.WRITE)
+    if request.method == "GET":
+        found = jobs.list_jobs(_db(), run_template_id=run_template.id, limit=1)
+        return _html("web/runtemplates/delete.html", rt=run_template, job_count=found.total)
+    company_id = run_template.company_id
+    name = run_template.name
+    runtemplates.delete(_db(), run_template.id, actor=auth.current_principal())
+    flash(f"Run template {name!r} deleted with its jobs.")
+    return _see(".index", company=company_id)
+
+
+# -- launch -------------------------------------------------------------------------------
+
+
+def _launch_page(
+    run_template: RunTemplate,
+    status: int = 200,
+    problems: dict[str, list[str]] | None = None,
+    sent: dict[str, str] | None = None,
+) -> Response:
+    missing = runtemplates.missing_required(_db(), run_template)
+    fields = run_template.application.fields
+    return _html(
+        "web/runtemplates/launch.html",
+        status=status,
+        rt=run_template,
+        asked=[f for f in fields if f.name in missing],
+        optional=[f for f in fields if f.name not in missing],
+        widget=_launch_widget,
+        options=_launch_options,
+        problems=problems or {},
+        sent=sent or {},
+        zone=server_app.settings_of(current_app).timezone,
+    )
+
+
+def _launch_widget(field: ApplicationField) -> str:
+    """At launch a yes/no field is a choice of the two (an unticked box would send nothing)."""
+    kind = _widget(field)
+    return "select" if kind == "checkbox" else kind
+
+
+def _launch_options(field: ApplicationField) -> list[tuple[str, str]]:
+    if _widget(field) == "checkbox":
+        return [("true", "yes"), ("false", "no")]
+    return _options(field)
+
+
+@blueprint.route("/<int:rt_id>/launch", methods=["GET", "POST"])
+def launch(rt_id: int) -> Response:
+    """Launch now or at a time (in the installation's zone) with one-time values; the
+    required ones nothing fills are asked for here, secret ones masked."""
+    run_template = _load(rt_id, access.WRITE)
+    if request.method == "GET":
+        return _launch_page(run_template)
+    secret = {f.name for f in run_template.application.fields if f.is_secret}
+    overrides = {
+        key[len(OVERRIDES) :]: value
+        for key, value in request.form.items()
+        if key.startswith(OVERRIDES) and value != ""
+    }
+    sent = {OVERRIDES + k: v for k, v in overrides.items() if k not in secret} | {
+        "when": forms.text("when"),
+        "at": forms.text("at"),
+    }
+    problems: dict[str, list[str]] = {}
+    at = _local_time("at", problems) if forms.text("when") == "at" else None
+    if problems:
+        return _launch_page(run_template, 422, problems, sent)
+    try:
+        job = jobs.launch(
+            _db(),
+            run_template.id,
+            actor=auth.current_principal(),
+            overrides=overrides,
+            secret_overrides=sorted(set(overrides) & secret),
+            at=at,
+            schedule_type="adhoc-web",
+        )
+    except ValidationError as exc:
+        _db().rollback()
+        return _launch_page(_load(rt_id), 422, _problems(exc), sent)
+    except Conflict as exc:
+        _db().rollback()
+        return _launch_page(_load(rt_id), 409, {forms.GENERAL: [exc.message]}, sent)
+    flash(f"Job {job.id} launched." if at is None else f"Job {job.id} scheduled.")
+    return redirect(f"/jobs/{job.id}", code=303)  # type: ignore[return-value]
+
+
+def _local_time(name: str, problems: dict[str, list[str]]) -> dt.datetime | None:
+    """A date-time input (no zone) read in the installation's zone."""
+    text = forms.text(name)
+    if not text:
+        problems[name] = ["give the date and time to launch at"]
+        return None
+    try:
+        wall = dt.datetime.fromisoformat(text)
+    except ValueError:
+        problems[name] = [f"{text!r} is not a date and time (YYYY-MM-DDTHH:MM)"]
+        return None
+    return wall if wall.tzinfo else wall.replace(tzinfo=_zone())
+
+
+__all__ = ["blueprint"]
