@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from multiflexi.core import audit, companies, jobs, jobviews, lifecycle, runtemplates
+from multiflexi.core import audit, companies, jobenv, jobs, jobviews, lifecycle, runtemplates
 from multiflexi.core.access import Principal
 from multiflexi.core.errors import NotFound, PermissionDenied, ValidationError
 from multiflexi.core.jobviews import JobFilter
@@ -213,7 +213,7 @@ def test_running_again_keeps_the_one_time_values_secret_ones_sealed(session, set
     again = jobviews.relaunch(session, ADMIN, first.id, schedule_type="adhoc-web", redis=redis)
     assert again.id != first.id and again.run_template_id == rt.id
     assert again.state == "queued" and again.schedule_type == "adhoc-web"
-    assert jobs.overrides_of(session, again) == (
+    assert jobenv.overrides_of(session, again) == (
         {"API_PASSWORD": "s3cret-once", "REPORT_NAME": "monthly"},
         {"API_PASSWORD"},
     )

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from helpers import PASSWORD
 
-from multiflexi.core import audit, jobs, lifecycle
+from multiflexi.core import audit, jobenv, jobs, lifecycle
 from multiflexi.core.models import Job
 from multiflexi.core.output import channel
 
@@ -303,7 +303,7 @@ def test_cancel_and_run_again_from_the_page(world, many, redis):
     with world.session() as session:
         job = session.get(Job, new_id)
         assert (job.schedule_type, job.launched_by, job.state) == ("adhoc-web", "amy", "queued")
-        values, secret = jobs.overrides_of(session, job)
+        values, secret = jobenv.overrides_of(session, job)
         assert values == {"EXTRA": "PLANTED-override-c4d8"} and secret == {"EXTRA"}
     shown = amy.get(f"/jobs/{new_id}")
     assert b"PLANTED-" not in shown.data and b"<code>EXTRA</code>" in shown.data

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from multiflexi.core import access, job_artifacts, jobs, lifecycle, loaders, scheduling
+from multiflexi.core import access, job_artifacts, jobenv, jobs, lifecycle, loaders, scheduling
 from multiflexi.core.audit import Actor
 from multiflexi.core.errors import FieldError, ValidationError
 from multiflexi.core.models import Application, Artifact, Company, Job, RunTemplate
@@ -283,7 +283,7 @@ def detail(session: Session, actor: Actor, job_id: int) -> JobDetail:
     if job.exit_code is not None and meaning is None:
         meaning, found_severity = lifecycle.describe(session, job.application_id, job.exit_code)
         severity = severity or found_severity
-    values, secret = jobs.overrides_of(session, job)
+    values, secret = jobenv.overrides_of(session, job)
     previous_id, next_id = neighbours(session, job)
     return JobDetail(
         job=job,
@@ -335,7 +335,7 @@ def relaunch(
     for the new job, secret ones still secret). The actor needs write access; the run
     template's launch rules apply (active, completely configured)."""
     job = loaders.job(session, actor, job_id, access.WRITE)
-    values, secret = jobs.overrides_of(session, job)
+    values, secret = jobenv.overrides_of(session, job)
     return jobs.launch(
         session,
         job.run_template_id,

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
-from multiflexi.core import availability, runtemplates, schedules
+from multiflexi.core import availability, jobenv, runtemplates, schedules
 from multiflexi.core import jobs as job_list
 from multiflexi.core.errors import ValidationError
 from multiflexi.core.models import (
@@ -322,7 +322,7 @@ def details(
         schedule=describe(session, run_template),
         next_runs=next_runs(session, run_template, 10, now),
         stored={v.name: None if v.key_id else v.value for v in run_template.values},
-        missing=runtemplates.missing_required(session, run_template),
+        missing=jobenv.missing_required(session, run_template),
         credentials=credential_choices(session, run_template),
         success_actions=[
             row.action

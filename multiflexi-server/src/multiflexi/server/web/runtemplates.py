@@ -17,7 +17,16 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from flask import url_for as flask_url_for
 from markupsafe import Markup
 
-from multiflexi.core import access, fieldtypes, jobs, loaders, rtoverview, runtemplates, schedules
+from multiflexi.core import (
+    access,
+    fieldtypes,
+    jobenv,
+    jobs,
+    loaders,
+    rtoverview,
+    runtemplates,
+    schedules,
+)
 from multiflexi.core.errors import Conflict, MissingRequired, PermissionDenied, ValidationError
 from multiflexi.core.models import ApplicationField, RunTemplate
 from multiflexi.server import app as server_app
@@ -409,7 +418,7 @@ def _launch_page(
     problems: dict[str, list[str]] | None = None,
     sent: dict[str, str] | None = None,
 ) -> Response:
-    missing = runtemplates.missing_required(_db(), run_template)
+    missing = jobenv.missing_required(_db(), run_template)
     fields = run_template.application.fields
     return _html(
         "web/runtemplates/launch.html",
