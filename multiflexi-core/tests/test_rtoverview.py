@@ -6,7 +6,16 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from multiflexi.core import audit, companies, credentials, jobs, manifests, rtoverview, runtemplates
+from multiflexi.core import (
+    audit,
+    companies,
+    credentials,
+    jobenv,
+    jobs,
+    manifests,
+    rtoverview,
+    runtemplates,
+)
 from multiflexi.core.errors import Conflict, ValidationError
 from multiflexi.core.models import Job, RunTemplateAction
 from multiflexi.core.testing import count
@@ -221,9 +230,7 @@ def test_a_clone_copies_everything_and_starts_inactive(session, company, app):
     copy = runtemplates.clone(session, rt.id, actor=ACTOR)
     assert copy.name == "nightly (copy)" and copy.active is False
     assert (copy.interval_code, copy.delay, copy.max_attempts) == ("d", 3600, 3)
-    assert runtemplates.configured_values(session, copy) == runtemplates.configured_values(
-        session, rt
-    )
+    assert jobenv.configured_values(session, copy) == jobenv.configured_values(session, rt)
     assert [(a.mode, a.action, a.options) for a in copy.actions] == [
         ("success", "webhook", {"url": "https://hook.example"})
     ]

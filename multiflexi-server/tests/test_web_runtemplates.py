@@ -81,8 +81,7 @@ def stored(world, rt_id: int) -> dict[str, str]:
     session, rt = read(world, rt_id)
     with session:
         return {
-            name: value
-            for name, (value, _secret) in runtemplates.configured_values(session, rt).items()
+            name: value for name, (value, _secret) in jobenv.configured_values(session, rt).items()
         }
 
 
@@ -465,7 +464,7 @@ def test_launch_asks_for_required_values_with_nothing_stored(world, rich):
         job = jobs.get(session, job_id)
         assert job.schedule_type == "adhoc-web" and job.launched_by == "alice"
         # (the reader of a job's one-time values may move from jobs to jobenv)
-        reader = jobs.overrides_of if hasattr(jobs, "overrides_of") else jobenv.overrides_of
+        reader = jobenv.overrides_of
         values, secret = reader(session, job)
         assert values == {"LIMIT": "5", "TOKEN": "PLANTED-launch-secret"} and secret == {"TOKEN"}
         assert "PLANTED-launch-secret" not in (job.overrides or "")
