@@ -6,7 +6,12 @@ from __future__ import annotations
 import re
 
 import pytest
+import sqlalchemy as sa
+from browser import LAPTOP, PHONE, SCREENSHOTS
 from crawler import Crawl, csrf_of, signed_in
+from helpers import PASSWORD
+
+from multiflexi.core import models
 
 PEOPLE = ("root", "alice", "amy", "bob", "nobody")
 #: besides the dashboard, searches whose results link to every kind of object
@@ -81,3 +86,97 @@ def test_a_viewer_sees_no_form_that_changes_anything_and_posting_one_changes_not
         answers = {(form.page, form.action): form.send(bob, token).status_code for form in sent}
         assert answers == dict.fromkeys(answers, refusal)
     assert world.dump() == before
+
+
+# -- in a real browser ----------------------------------------------------------------------
+
+
+def _richer(world) -> None:
+    """A failed job with coloured output on both streams, so its page shows them."""
+    with world.session() as session:
+        job = session.get(models.Job, world.ids["done_a"])
+        job.state, job.exit_code = "failed", 2
+        for seq, (stream, text) in enumerate(
+            [
+                ("stdout", "\x1b[32mconnected\x1b[0m to https://probe.example"),
+                ("stderr", "\x1b[31merror:\x1b[0m the bank answered 503 Service Unavailable"),
+                ("stdout", "a long line " + "without spaces-" * 12),
+            ],
+            start=4,
+        ):
+            session.add(models.JobOutputLine(job_id=job.id, seq=seq, stream=stream, text=text))
+        session.commit()
+
+
+def _check(browser, name: str, ready: str, status: int = 200) -> None:
+    """The current page: loaded, no console error, no serious or critical axe violation in
+    either theme, and its screenshots (laptop and phone, light and dark). A page answered
+    with an error ``status`` logs that one line (Chromium does for every such document)."""
+    browser.wait(lambda: browser.has(ready), f"{ready} on the {name} page")
+    for theme in ("light", "dark"):
+        browser.theme(theme)
+        assert browser.accessibility_violations() == [], f"{name} ({theme})"
+    browser.screenshot(f"page-{name}")
+    errors = browser.console_errors()
+    if status != 200:
+        own = f"{browser.base}{browser.path} - Failed to load resource: the server responded "
+        errors = [e for e in errors if not (e.startswith(own) and f" {status} " in e)]
+    assert errors == [], name
+    assert "PLANTED-" not in browser.source()
+
+
+def test_every_main_page_in_a_browser_has_no_console_error_nor_axe_violation(browser, world):
+    _richer(world)
+    ids = world.ids
+    browser.open("/login")
+    _check(browser, "sign-in", "login-form")
+    browser.sign_in("alice", PASSWORD)
+    for name, path, ready, *status in (
+        ("dashboard", "/", "signed-in-as"),
+        ("jobs", "/jobs", "job-row"),
+        ("job", f"/jobs/{ids['done_a']}", "output-line"),
+        ("run-templates", "/run-templates", "signed-in-as"),
+        ("run-template", f"/run-templates/{ids['rt_a']}", "configuration-form"),
+        ("launch", f"/run-templates/{ids['rt_a']}/launch", "launch-form"),
+        ("delete", f"/run-templates/{ids['rt_a']}/delete", "delete-submit"),
+        ("search", "/search?q=probe", "search-results"),
+        ("not-found", f"/jobs/{ids['done_b']}", "error-page", 404),  # another company's job
+    ):
+        browser.open(path)
+        _check(browser, name, ready, *status)
+
+
+def test_the_first_administrator_page_in_a_browser(browser, world):
+    with world.session() as session:
+        for table in (models.ApiToken, models.CompanyUser, models.User):
+            session.execute(sa.delete(table))
+        session.commit()
+    browser.open("/login")
+    browser.find("create-admin").click()
+    browser.wait(lambda: browser.path == "/setup", "the first administrator's page")
+    _check(browser, "first-admin", "setup-form")
+
+
+def test_the_search_box_and_the_menu_work_on_a_phone(browser, world):
+    browser.sign_in("alice", PASSWORD)
+    browser.driver.set_window_size(*PHONE)
+    try:
+        box = browser.find("search-box")
+        assert box.is_displayed()
+        width = browser.driver.execute_script("return document.documentElement.scrollWidth")
+        assert width <= PHONE[0], "nothing sticks out sideways"
+        box.click()
+        box.send_keys("probe")
+        popup = browser.find("search-popup")
+        browser.wait(lambda: popup.is_displayed() and "probe alpha" in popup.text, "results")
+        browser.driver.save_screenshot(str(SCREENSHOTS / "phone-search.png"))
+        browser.find("result-run-templates").click()
+        browser.wait(lambda: browser.path == f"/run-templates/{world.ids['rt_a']}", "the hit")
+        browser.find("menu-toggle").click()
+        browser.wait(lambda: browser.find("menu-jobs").is_displayed(), "the open menu")
+        browser.driver.save_screenshot(str(SCREENSHOTS / "phone-menu-open.png"))
+        browser.find("menu-jobs").click()
+        browser.wait(lambda: browser.path == "/jobs", "the job list from the menu")
+        assert browser.console_errors() == []
+    finally:
+        browser.driver.set_window_size(*LAPTOP)
