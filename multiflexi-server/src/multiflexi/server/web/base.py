@@ -4,6 +4,7 @@ the error page, the safe redirect after sign-in, the template filters and the me
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -99,7 +100,7 @@ def duration(seconds: float | None) -> str:
 FILTERS = {"when": when, "duration": duration}
 
 
-def link_if(endpoint: str, **values: object) -> str | None:
+def link_if(endpoint: str, **values: Any) -> str | None:
     """The address of ``endpoint`` when this app has that page, else None: a template
     shows plain text instead of a link to a page that does not exist (yet)."""
     if endpoint not in current_app.view_functions:
