@@ -27,6 +27,7 @@ from redis import Redis
 
 import multiflexi.database as database
 from multiflexi.core import (
+    actions,
     audit,
     companies,
     config,
@@ -370,6 +371,9 @@ def populate(session, settings) -> tuple[dict[str, int], dict[str, str]]:
         )
         ids[f"credential_{key}"] = credential.id
         runtemplates.bind_credential(session, rt.id, credential.id, actor=system)
+        actions.put_action(
+            session, rt.id, "failure", "webhook", {"url": SECRETS["action_url"]}, actor=system
+        )
         later = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
         job = jobs.launch(
             session,

@@ -12,6 +12,7 @@ SECRETS = {
     "credential_value": "PLANTED-credential-value-55e1",
     "type_setting": "PLANTED-type-setting-0b2d",
     "override": "PLANTED-override-c4d8",
+    "action_url": "https://hooks.example/notify?token=PLANTED-action-url-3b9c",
     "password": PASSWORD,
 }
 
