@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers import SECRETS
+from helpers import ACTION_URL, SECRETS
 
 from multiflexi.core import actions, audit, runtemplates
 from multiflexi.core.redaction import REDACTED
@@ -84,7 +84,7 @@ def test_put_replaces_the_given_lists_keeps_the_other_and_a_blank_secret(world):
         assert [a.action for a in rows["success"]] == ["chain", "reschedule"]
         (hook,) = runtemplates.enabled_actions(session, world.ids["rt_a"], ("failure",))
         assert actions.resolved_options(session, hook.options, hook.secrets) == {
-            "url": SECRETS["action_url"],
+            "url": ACTION_URL,
             "timeout": 3,
         }
 

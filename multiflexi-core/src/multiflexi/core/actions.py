@@ -88,6 +88,8 @@ class ActionView:
     options: dict[str, Any]
     #: whether the kind is built in or installed (a list may still name one uninstalled)
     known: bool
+    #: the names of the secret options stored (shown redacted among ``options``)
+    secrets: tuple[str, ...] = ()
 
 
 def _view(row: RunTemplateAction, position: int) -> ActionView:
@@ -98,6 +100,7 @@ def _view(row: RunTemplateAction, position: int) -> ActionView:
         position=position,
         options=redaction.run_template_action_options(row),
         known=kind(row.action) is not None,
+        secrets=tuple(redaction.run_template_action_secret_names(row)),
     )
 
 

@@ -91,13 +91,22 @@ def credential_values(credential: Credential) -> dict[str, str]:
     return dict.fromkeys((v.name for v in credential.values), REDACTED)
 
 
-def run_template_action_options(action: RunTemplateAction) -> dict[str, Any]:
-    """A run template action's options: a secret one (sealed, or secret by its kind) hidden."""
+def run_template_action_secret_names(action: RunTemplateAction) -> list[str]:
+    """The names of a run template action's stored secret options (sealed, or secret by
+    its kind), in stored order."""
     secret = set(actionkinds.secret_names(action.action))
-    return {
-        name: REDACTED
+    return [
+        name
+        for name, value in (action.options or {}).items()
         if (name in secret or value == REDACTED) and value not in (None, "")
-        else value
+    ]
+
+
+def run_template_action_options(action: RunTemplateAction) -> dict[str, Any]:
+    """A run template action's options: a secret one hidden."""
+    secret = set(run_template_action_secret_names(action))
+    return {
+        name: REDACTED if name in secret else value
         for name, value in (action.options or {}).items()
     }
 
@@ -115,7 +124,10 @@ KINDS: Mapping[str, tuple[Callable[..., Any], ...]] = {
     "company_variable": (company_variable,),
     "run_template_value": (run_template_value, run_template_values, run_template_value_is_secret),
     "credential_values": (credential_values,),
-    "run_template_action_options": (run_template_action_options,),
+    "run_template_action_options": (
+        run_template_action_options,
+        run_template_action_secret_names,
+    ),
     "audit_details": (audit_details,),
 }
 
@@ -129,6 +141,7 @@ __all__ = [
     "credential_type_settings",
     "credential_values",
     "run_template_action_options",
+    "run_template_action_secret_names",
     "run_template_value",
     "run_template_value_is_secret",
     "run_template_values",
