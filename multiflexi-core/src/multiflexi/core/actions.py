@@ -517,6 +517,8 @@ __all__ = [
     "BUILTIN",
     "GROUP",
     "MAX_ACTIONS",
+    "MAX_NAME",
+    "MAX_TEXT",
     "MODES",
     "MODE_ALIASES",
     "OPTION_ALIASES",
