@@ -31,6 +31,7 @@ import multiflexi.database as database
 import multiflexi.server
 from multiflexi.cli.main import main as cli_main
 from multiflexi.core import (
+    actions,
     audit,
     companies,
     config,
@@ -55,6 +56,7 @@ PLANTED = {
     "company_variable": "PLANTED-company-variable-c51b",
     "run_template_value": "PLANTED-run-template-value-e6f0",
     "credential_values": "PLANTED-credential-value-2b88",
+    "run_template_action_options": "PLANTED-action-url-token-81b5",
     "audit_details": "PLANTED-audit-changed-value-4d17",
 }
 MANIFEST: dict[str, Any] = {
@@ -157,6 +159,15 @@ def _populate(session) -> tuple[dict[str, int], str]:
         session, rt.id, {"API_PASSWORD": PLANTED["run_template_value"]}, actor=actor
     )
     ids["rt"] = rt.id
+    actions.put_action(
+        session,
+        rt.id,
+        "failure",
+        "webhook",
+        {"url": f"https://hooks.example/x?token={PLANTED['run_template_action_options']}"},
+        actor=actor,
+    )
+    actions.put_action(session, rt.id, "success", "reschedule", {"delay": 90}, actor=actor)
     ctype = credentials.create_type(
         session,
         company=company.id,
@@ -374,6 +385,43 @@ def read_run_template_value(world: World) -> list[Reading]:
     ]
 
 
+def read_run_template_action_options(world: World) -> list[Reading]:
+    rt = world.ids["rt"]
+    text, lists = world.api(f"/api/v1/run-templates/{rt}/actions")
+    one_text, one = world.api(f"/api/v1/run-templates/{rt}/actions?mode=failure")
+    # the answer to saving the list as it was shown keeps the secret and shows it redacted
+    shown = lists["failure"][0]["options"]
+    put_text, put = world.api(
+        f"/api/v1/run-templates/{rt}/actions",
+        "PUT",
+        failure=[{"action": "webhook", "options": shown}],
+    )
+    cli_text, cli = world.cli("run-template", "actions", "--id", str(rt))
+    readings = [
+        Reading(
+            face,
+            body,
+            [answer["failure"][0]["options"]["url"]],
+            [(answer["failure"][0]["action"], "webhook")]
+            + ([(answer["success"][0]["options"], {"delay": 90})] if answer["success"] else []),
+        )
+        for face, body, answer in (
+            ("api get", text, lists),
+            ("api get mode", one_text, one),
+            ("api put", put_text, put),
+        )
+    ]
+    readings.append(
+        Reading(
+            "cli actions",
+            cli_text,
+            [_by(cli, "action", "webhook")["options"]["url"]],
+            [(_by(cli, "action", "reschedule")["options"], {"delay": 90})],
+        )
+    )
+    return readings
+
+
 def read_credential_values(world: World) -> list[Reading]:
     credential = world.ids["credential"]
     company = world.ids["company"]
@@ -417,6 +465,7 @@ READERS: dict[str, Callable[[World], list[Reading]]] = {
     "company_variable": read_company_variable,
     "run_template_value": read_run_template_value,
     "credential_values": read_credential_values,
+    "run_template_action_options": read_run_template_action_options,
     "audit_details": read_audit_details,
 }
 

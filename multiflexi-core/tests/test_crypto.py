@@ -84,11 +84,15 @@ def store_secrets(engine: sa.Engine, ring: KeyRing) -> dict[tuple[str, int], str
                 row = minimal_row(table, **{column: token, key_column: key_id_of(token)})
                 if "name" in table.c:
                     row["name"] = f"SECRET_{n}"
+                if "mode" in table.c:  # run_template_actions: one of its two lists
+                    row["mode"] = "success"
                 result = connection.execute(sa.insert(table).values(row))
                 stored[(table_name, result.inserted_primary_key[0])] = plain
             plain_row = minimal_row(table, **{column: "visible-plain-value", key_column: None})
             if "name" in table.c:
                 plain_row["name"] = "PLAIN"
+            if "mode" in table.c:
+                plain_row["mode"] = "failure"
             connection.execute(sa.insert(table).values(plain_row))
     return stored
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import http.server
+import json
 import os
 import sys
 import threading
@@ -15,7 +17,16 @@ import pytest
 import sqlalchemy as sa
 from rq import Queue
 
-from multiflexi.core import audit, companies, jobenv, jobs, lifecycle, runtemplates, scheduling
+from multiflexi.core import (
+    actions,
+    audit,
+    companies,
+    jobenv,
+    jobs,
+    lifecycle,
+    runtemplates,
+    scheduling,
+)
 from multiflexi.core.environment import mask_pieces, mask_runs, secret_runs
 from multiflexi.core.lifecycle import Start
 from multiflexi.core.models import Artifact, Job, JobOutputLine, Lease, RunTemplateAction
@@ -355,7 +366,9 @@ def test_a_failing_action_is_logged_and_never_changes_the_outcome(context, sessi
     session.refresh(done)
     assert (done.state, done.exit_code) == ("success", 0)
     logged = texts(session, job.id, "action")
-    assert logged[0].startswith("action webhook failed: http://127.0.0.1:1/hook not reachable")
+    assert logged[0].startswith("action webhook failed: the address is not reachable")
+    # the address is a secret (it may carry a token): never on the job's output
+    assert [line for line in logged if "127.0.0.1:1" in line] == []
     assert any(t.startswith("action no-such-action failed") for t in logged)
     assert "action deactivate: done" in logged
     session.refresh(rt)
@@ -369,6 +382,57 @@ def test_a_failing_action_is_logged_and_never_changes_the_outcome(context, sessi
     assert jobenv.overrides_of(session, chained)[0]["GREETING"] == "chained hello"
     assert runner.run(context, chained.id).outcome.state == "success"
     assert "greeting=chained hello" in texts(session, chained.id)
+
+
+class _Hook(http.server.BaseHTTPRequestHandler):
+    received: list[tuple[str, dict]] = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).received.append((self.path, json.loads(body)))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def hook_server():
+    """A real HTTP server on a free local port that records what is POSTed to it."""
+    _Hook.received = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", _Hook.received
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_webhook_with_a_sealed_url_reaches_its_server_at_that_url(
+    context, session, engine_bytes, make_rt, redis, hook_server
+):
+    base, received = hook_server
+    secret_url = f"{base}/hooks/ops?token=PLANTED-hook-token-77d0"
+    rt = make_rt("probe.py", "--lines 1")
+    actions.put_action(
+        session,
+        rt.id,
+        "success",
+        "webhook",
+        {"url": secret_url, "timeout": 5},
+        actor=audit.Actor.cli(),
+    )
+    assert b"PLANTED-hook-token-77d0" not in engine_bytes()  # sealed at rest
+    job = launch(session, rt, redis)
+    runner.run(context, job.id)
+    assert [path for path, _ in received] == ["/hooks/ops?token=PLANTED-hook-token-77d0"]
+    body = received[0][1]
+    assert (body["job_id"], body["state"], body["exit_code"]) == (job.id, "success", 0)
+    assert "line 0" in body["output"]
+    logged = texts(session, job.id, "action")
+    assert logged == ["action webhook: done"]
+    assert b"PLANTED-hook-token-77d0" not in engine_bytes()  # nor in the job's record
 
 
 def job_counts(session):

@@ -165,14 +165,19 @@ class Browser:
         self.driver.add_cookie({"name": "theme", "value": theme, "path": "/"})
         self.driver.execute_script("document.documentElement.dataset.theme = arguments[0]", theme)
 
-    def screenshot(self, name: str) -> Path:
-        """Laptop and phone screenshots of the current page, light and dark."""
+    def screenshot(self, name: str, at: str | None = None) -> Path:
+        """Laptop and phone screenshots of the current page, light and dark (scrolled to
+        the element of id ``at`` when given)."""
         SCREENSHOTS.mkdir(exist_ok=True)
         last = SCREENSHOTS / name
         for theme in ("light", "dark"):
             self.theme(theme)
             for label, (width, height) in (("laptop", LAPTOP), ("phone", PHONE)):
                 self.driver.set_window_size(width, height)
+                if at is not None:
+                    self.driver.execute_script(
+                        "document.getElementById(arguments[0]).scrollIntoView()", at
+                    )
                 last = SCREENSHOTS / f"{name}-{theme}-{label}.png"
                 self.driver.save_screenshot(str(last))
         self.driver.set_window_size(*LAPTOP)

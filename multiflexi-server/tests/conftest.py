@@ -27,6 +27,7 @@ from redis import Redis
 
 import multiflexi.database as database
 from multiflexi.core import (
+    actions,
     audit,
     companies,
     config,
@@ -44,7 +45,7 @@ from multiflexi.server import create_app
 
 sys.path.insert(0, str(Path(__file__).parent))  # the tests' own helpers module
 
-from helpers import MASTER_KEY, PASSWORD, SECRETS, manifest
+from helpers import ACTION_URL, MASTER_KEY, PASSWORD, SECRETS, manifest
 
 ACTOR = audit.Actor("tester", source="test")
 #: variables of the developer's shell that must not leak into the processes under test
@@ -370,6 +371,7 @@ def populate(session, settings) -> tuple[dict[str, int], dict[str, str]]:
         )
         ids[f"credential_{key}"] = credential.id
         runtemplates.bind_credential(session, rt.id, credential.id, actor=system)
+        actions.put_action(session, rt.id, "failure", "webhook", {"url": ACTION_URL}, actor=system)
         later = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
         job = jobs.launch(
             session,

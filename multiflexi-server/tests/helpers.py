@@ -12,8 +12,11 @@ SECRETS = {
     "credential_value": "PLANTED-credential-value-55e1",
     "type_setting": "PLANTED-type-setting-0b2d",
     "override": "PLANTED-override-c4d8",
+    "action_url": "PLANTED-action-url-3b9c",
     "password": PASSWORD,
 }
+#: the URL of the webhook planted on each run template (its token is a planted secret)
+ACTION_URL = f"https://hooks.example/notify?token={SECRETS['action_url']}"
 
 MANIFEST: dict[str, Any] = {
     "$schema": "https://raw.githubusercontent.com/VitexSoftware/php-vitexsoftware-multiflexi-core/refs/heads/main/multiflexi.app.schema.json",

@@ -42,6 +42,9 @@ def bodies(ids: dict[str, int], company: str) -> dict[tuple[str, str], Any]:
             "values": {"REPORT_NAME": "changed"}
         },
         ("POST", "/api/v1/run-templates/{run_template_id}/launch"): {},
+        ("PUT", "/api/v1/run-templates/{run_template_id}/actions"): {
+            "success": [{"action": "reschedule", "options": {"delay": 60}}]
+        },
         ("POST", "/api/v1/credentials"): {
             "company_id": ids[f"company_{c}"],
             "credential_type_id": ids[f"ctype_{c}"],
@@ -172,6 +175,7 @@ def test_a_viewer_or_manager_cannot_change_what_their_role_does_not_allow(world,
         ("POST", "/api/v1/run-templates/{run_template_id}/activate"),
         ("POST", "/api/v1/run-templates/{run_template_id}/deactivate"),
         ("POST", "/api/v1/run-templates/{run_template_id}/launch"),
+        ("PUT", "/api/v1/run-templates/{run_template_id}/actions"),
         ("POST", "/api/v1/run-templates"),
         ("POST", "/api/v1/credentials"),
         ("PATCH", "/api/v1/credentials/{credential_id}"),

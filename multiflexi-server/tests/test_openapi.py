@@ -126,6 +126,11 @@ INPUT_RULES_BEYOND_THE_SCHEMA = {
     ("PATCH", "/api/v1/credentials/{credential_id}"): (
         "credential values are checked against the fields of the credential's type"
     ),
+    ("PUT", "/api/v1/run-templates/{run_template_id}/actions"): (
+        "a kind must be installed (plug-ins are entry points of the installation), a chain's "
+        "target must be a run template of the same company that the caller sees, and one "
+        "kind appears once per list: data in the database and the installation"
+    ),
     ("POST", "/api/v1/tokens"): (
         "an expiry time must be in the future: relative to the clock, not to the schema"
     ),

@@ -116,6 +116,8 @@ class ApplicationField(Base):
         multiline: Mapped[bool]
         expiring: Mapped[bool]
         options: Mapped[Any]
+        secrets: Mapped[str | None]
+        secrets_key_id: Mapped[str | None]
         position: Mapped[int]
 
     application: Mapped[Application] = relationship(back_populates="fields")
@@ -471,6 +473,8 @@ class RunTemplateAction(Base):
         action: Mapped[str]
         enabled: Mapped[bool]
         options: Mapped[Any]
+        secrets: Mapped[str | None]
+        secrets_key_id: Mapped[str | None]
         position: Mapped[int]
 
 

@@ -15,6 +15,8 @@ The rule of each kind, as every face has always shown it:
   is what a secret field's value always is;
 - a credential's values and a credential type's settings are always hidden: only their
   names are shown;
+- a run template action's options are shown as stored, except its secret ones (sealed
+  apart, the marker in their place; or named secret by the action's kind);
 - an audit entry's details are shown as recorded: the core records the names of the
   secret fields that changed, never their values.
 
@@ -27,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from multiflexi.core import actionkinds
 from multiflexi.database.tables import REDACTED
 
 if TYPE_CHECKING:
@@ -38,6 +41,7 @@ if TYPE_CHECKING:
         Credential,
         CredentialType,
         RunTemplate,
+        RunTemplateAction,
         RunTemplateValue,
     )
 
@@ -87,6 +91,26 @@ def credential_values(credential: Credential) -> dict[str, str]:
     return dict.fromkeys((v.name for v in credential.values), REDACTED)
 
 
+def run_template_action_secret_names(action: RunTemplateAction) -> list[str]:
+    """The names of a run template action's stored secret options (sealed, or secret by
+    its kind), in stored order."""
+    secret = set(actionkinds.secret_names(action.action))
+    return [
+        name
+        for name, value in (action.options or {}).items()
+        if (name in secret or value == REDACTED) and value not in (None, "")
+    ]
+
+
+def run_template_action_options(action: RunTemplateAction) -> dict[str, Any]:
+    """A run template action's options: a secret one hidden."""
+    secret = set(run_template_action_secret_names(action))
+    return {
+        name: REDACTED if name in secret else value
+        for name, value in (action.options or {}).items()
+    }
+
+
 def audit_details(entry: AuditEntry) -> Any:
     """An audit entry's details, as recorded (names of changed secrets, never values)."""
     return entry.details
@@ -100,6 +124,10 @@ KINDS: Mapping[str, tuple[Callable[..., Any], ...]] = {
     "company_variable": (company_variable,),
     "run_template_value": (run_template_value, run_template_values, run_template_value_is_secret),
     "credential_values": (credential_values,),
+    "run_template_action_options": (
+        run_template_action_options,
+        run_template_action_secret_names,
+    ),
     "audit_details": (audit_details,),
 }
 
@@ -112,6 +140,8 @@ __all__ = [
     "credential_field_default",
     "credential_type_settings",
     "credential_values",
+    "run_template_action_options",
+    "run_template_action_secret_names",
     "run_template_value",
     "run_template_value_is_secret",
     "run_template_values",

@@ -455,6 +455,8 @@ def clone(session: Session, rt_id: int, *, actor: Actor, name: str | None = None
                     action=action.action,
                     enabled=action.enabled,
                     options=action.options,
+                    secrets=action.secrets,
+                    secrets_key_id=action.secrets_key_id,
                     position=action.position,
                 )
             )
@@ -543,7 +545,7 @@ def set_values(
 
 _ACTIONS: sa.Table = RunTemplateAction.__table__
 _ENABLED_ACTION_ROWS = (
-    sa.select(_ACTIONS.c.action, _ACTIONS.c.options)
+    sa.select(_ACTIONS.c.action, _ACTIONS.c.options, _ACTIONS.c.secrets)
     .where(
         _ACTIONS.c.run_template_id == sa.bindparam("run_template_id"),
         _ACTIONS.c.enabled.is_(True),
@@ -561,7 +563,8 @@ FAILURE_MODES = ("failure", "fail")
 def enabled_actions(
     session: Session, run_template_id: int, modes: Sequence[str]
 ) -> Sequence[sa.Row]:
-    """The run template's enabled actions of the given modes, in order: (action, options)."""
+    """The run template's enabled actions of the given modes, in order: (action, options,
+    secrets); :func:`multiflexi.core.actions.resolved_options` opens the sealed ones."""
     if known_none(session, "actions", run_template_id):
         return ()
     return rows(

@@ -562,7 +562,9 @@ run_template_actions = Table(
     Column("mode", String(16), nullable=False, comment="success or failure"),
     Column("action", String(64), nullable=False, comment="entry point name"),
     Column("enabled", Boolean, nullable=False, default=True, server_default=true()),
-    Column("options", JSON, nullable=True),
+    Column("options", JSON, nullable=True, comment="plain options; a secret one holds ***"),
+    Column("secrets", Text, nullable=True, comment="the secret options as JSON, sealed"),
+    Column("secrets_key_id", String(64), nullable=True),
     Column("position", Integer, nullable=False, default=0, server_default="0"),
     UniqueConstraint("run_template_id", "mode", "action"),
     CheckConstraint("mode IN ('success', 'failure')", name="mode"),
@@ -755,6 +757,7 @@ ENCRYPTED_COLUMNS: list[tuple[str, str, str]] = [
     ("credential_type_settings", "value", "key_id"),
     ("credential_values", "value", "key_id"),
     ("jobs", "overrides", "overrides_key_id"),
+    ("run_template_actions", "secrets", "secrets_key_id"),
 ]
 
 __all__ = [

@@ -103,7 +103,7 @@ def _given(values: dict[str, Any]) -> dict[str, Any]:
 
 @click.group("run-template")
 def group() -> None:
-    """Run templates: configure, schedule, launch (schedule), preview, credentials."""
+    """Run templates: configure, schedule, launch (schedule), preview, credentials, actions."""
 
 
 @group.command("list")
@@ -501,4 +501,190 @@ def stale(app: App, tolerance_hours: float) -> None:
                 for rt in found
             ],
         }
+    )
+
+
+# -- actions after success and failure ---------------------------------------------------
+
+#: the lists a --mode names (the original's "fail" is the failure list)
+ACTION_MODES = ("success", "failure", "fail")
+ACTION_COLUMNS = ["mode", "position", "action", "enabled", "options"]
+
+
+def _action_rows(lists: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each action of the lists as one row (secret options already shown as ***)."""
+    return [
+        {
+            "mode": mode,
+            "position": a.position,
+            "action": a.action,
+            "enabled": a.enabled,
+            "options": a.options,
+            "known": a.known,
+        }
+        for mode, items in lists.items()
+        for a in items
+    ]
+
+
+def _mode_option(required: bool) -> Callable[[F], F]:
+    return click.option(
+        "--mode",
+        type=click.Choice(ACTION_MODES),
+        required=required,
+        default=None,
+        help="The list: success (after a success) or failure (after anything else).",
+    )
+
+
+def _action_option(func: F) -> F:
+    return click.option(
+        "--action",
+        "action",
+        required=True,
+        metavar="KIND",
+        help="The kind of action: webhook, chain, reschedule, deactivate, or a plug-in.",
+    )(func)
+
+
+@group.command("actions")
+@runtemplate_id_option()
+@_mode_option(required=False)
+@pass_app
+def list_actions(app: App, object_id: int, mode: str | None) -> None:
+    """The actions after success and after failure, in order (secret options as ***)."""
+    from multiflexi.core import actions
+
+    lists = actions.list_actions(app.session, app.actor, object_id, mode)
+    app.emit(_action_rows(lists), columns=ACTION_COLUMNS)
+
+
+@group.command("set-action")
+@runtemplate_id_option()
+@_mode_option(required=True)
+@_action_option
+@click.option(
+    "--option",
+    "options",
+    multiple=True,
+    callback=parse_pairs,
+    metavar="NAME=VALUE",
+    help=(
+        "An option of the action (repeatable), e.g. url=https://... or delay=600. A secret "
+        "one is visible in the process list while the command runs: give it with --secret-stdin."
+    ),
+)
+@click.option(
+    "--secret-stdin",
+    "stdin_name",
+    default=None,
+    metavar="NAME",
+    help="Read the value of option NAME from stdin (a webhook's url).",
+)
+@click.option(
+    "--enabled",
+    type=BOOL,
+    default=None,
+    help="Enable or disable it (default: a new one is enabled, an existing one stays).",
+)
+@pass_app
+def set_action(
+    app: App,
+    object_id: int,
+    mode: str,
+    action: str,
+    options: dict[str, str],
+    stdin_name: str | None,
+    enabled: str | None,
+) -> None:
+    """Add an action at the end of a list, or give the one of that kind new options.
+
+    A secret option (a webhook's url) not given keeps its stored value. Prints the list.
+    """
+    from multiflexi.core import actions
+
+    values: dict[str, Any] = dict(options)
+    if stdin_name is not None:
+        if stdin_name in values:
+            raise click.UsageError(f"--secret-stdin {stdin_name}: also given by --option")
+        values[stdin_name] = _read_secret(stdin_name)
+    lists = actions.put_action(
+        app.session,
+        object_id,
+        mode,
+        action,
+        values,
+        enabled=boolean_choice(enabled),
+        actor=app.actor,
+    )
+    app.emit(
+        _action_rows({actions.mode_of(mode): lists[actions.mode_of(mode)]}), columns=ACTION_COLUMNS
+    )
+
+
+@group.command("remove-action")
+@runtemplate_id_option()
+@_mode_option(required=True)
+@_action_option
+@pass_app
+def remove_action(app: App, object_id: int, mode: str, action: str) -> None:
+    """Take an action out of a list (exit 3 when it is not in it). Prints the list."""
+    from multiflexi.core import actions
+
+    lists = actions.remove_action(app.session, object_id, mode, action, actor=app.actor)
+    app.emit(
+        _action_rows({actions.mode_of(mode): lists[actions.mode_of(mode)]}), columns=ACTION_COLUMNS
+    )
+
+
+@group.command("move-action")
+@runtemplate_id_option()
+@_mode_option(required=True)
+@_action_option
+@click.option(
+    "--by",
+    "step",
+    type=int,
+    required=True,
+    help="Places to move: -1 earlier, 1 later (it stops at either end).",
+)
+@pass_app
+def move_action(app: App, object_id: int, mode: str, action: str, step: int) -> None:
+    """Move an action within its list. Prints the list."""
+    from multiflexi.core import actions
+
+    lists = actions.move_action(app.session, object_id, mode, action, step, actor=app.actor)
+    app.emit(
+        _action_rows({actions.mode_of(mode): lists[actions.mode_of(mode)]}), columns=ACTION_COLUMNS
+    )
+
+
+@group.command("action-kinds")
+@pass_app
+def action_kinds(app: App) -> None:
+    """The kinds of actions: the built-in ones with their options, and installed plug-ins."""
+    from multiflexi.core import actions
+
+    app.emit(
+        [
+            {
+                "name": k.name,
+                "label": k.label,
+                "builtin": k.builtin,
+                "options": [
+                    {
+                        "name": o.name,
+                        "type": o.type,
+                        "required": o.required,
+                        "default": o.default,
+                        "secret": o.secret,
+                        "help": o.help,
+                    }
+                    for o in k.options
+                ],
+                "help": k.help,
+            }
+            for k in actions.kinds()
+        ],
+        columns=["name", "label", "builtin", "help"],
     )

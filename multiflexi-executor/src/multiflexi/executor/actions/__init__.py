@@ -18,15 +18,17 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.orm import Session
 
+from multiflexi.core import actions as core_actions
 from multiflexi.core import runtemplates
 from multiflexi.core.environment import JobEnvironment
+from multiflexi.core.errors import MultiFlexiError
 from multiflexi.core.lifecycle import Outcome
 from multiflexi.core.models import Job, RunTemplate
 
 if TYPE_CHECKING:
     from redis import Redis
 
-GROUP = "multiflexi.actions"
+GROUP = core_actions.GROUP
 MODES = {"success": runtemplates.SUCCESS_MODES, "failure": runtemplates.FAILURE_MODES}
 
 
@@ -95,12 +97,19 @@ def run_all(
     run_template = job.run_template
     failed = 0
     for row in rows:
+        try:
+            # a sealed secret option (a webhook's URL) reaches the plug-in decrypted
+            options = core_actions.resolved_options(session, row.options, row.secrets)
+        except MultiFlexiError as exc:  # a wrong master key, a damaged sealed value
+            failed += 1
+            log(f"action {row.action} failed: its options cannot be read ({exc.message})")
+            continue
         context = ActionContext(
             session=session,
             job=job,
             run_template=run_template,
             outcome=outcome,
-            options=dict(row.options or {}),
+            options=options,
             environment=environment,
             redis=redis,
             log=log,

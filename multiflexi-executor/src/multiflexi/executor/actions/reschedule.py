@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as dt
 
 from multiflexi.core import jobs
+from multiflexi.core.actionkinds import BUILTIN
 from multiflexi.core.lifecycle import ACTOR, now
 from multiflexi.core.unit import transaction
 from multiflexi.executor.actions import ActionContext, ActionError, option
 
-DEFAULT_DELAY = 3600
+DEFAULT_DELAY = BUILTIN["reschedule"].option("delay").default  # type: ignore[union-attr]
 
 
 def reschedule(context: ActionContext) -> None:

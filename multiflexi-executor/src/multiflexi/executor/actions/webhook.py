@@ -1,7 +1,9 @@
 """``webhook``: POST the job's outcome (and its masked output) as JSON to a URL.
 
 Options: ``url`` (or ``uri``, http or https), ``timeout`` seconds (10),
-``include_output`` (true; at most 64 KiB of stdout).
+``include_output`` (true; at most 64 KiB of stdout); the catalogue
+(:mod:`multiflexi.core.actionkinds`) declares them. The URL is secret (it may carry a
+token): it reaches here decrypted and is never written on the job's output.
 """
 
 from __future__ import annotations
@@ -10,9 +12,11 @@ import json
 import urllib.error
 import urllib.request
 
+from multiflexi.core.actionkinds import BUILTIN
 from multiflexi.executor.actions import ActionContext, ActionError, option
 
 OUTPUT_LIMIT = 64 * 1024
+DEFAULT_TIMEOUT = BUILTIN["webhook"].option("timeout").default  # type: ignore[union-attr]
 
 
 def payload(context: ActionContext) -> dict[str, object]:
@@ -38,7 +42,7 @@ def webhook(context: ActionContext) -> None:
     url = str(option(context, "url", "uri", default=""))
     if not url.startswith(("http://", "https://")):
         raise ActionError("option url: give an http:// or https:// address")
-    timeout = float(option(context, "timeout", default=10))
+    timeout = float(option(context, "timeout", default=DEFAULT_TIMEOUT))
     request = urllib.request.Request(  # noqa: S310 - the scheme is checked above
         url,
         data=json.dumps(payload(context)).encode(),
@@ -49,7 +53,7 @@ def webhook(context: ActionContext) -> None:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
             response.read(1024)
     except urllib.error.HTTPError as exc:
-        raise ActionError(f"{url} answered {exc.code} {exc.reason}") from None
+        raise ActionError(f"the address answered {exc.code} {exc.reason}") from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise ActionError(f"{url} not reachable ({reason})") from None
+        raise ActionError(f"the address is not reachable ({reason})") from None

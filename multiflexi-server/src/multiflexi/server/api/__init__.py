@@ -22,6 +22,7 @@ auth.guard(blueprint)
 
 # the resource modules register their operations on the blueprint when imported
 from multiflexi.server.api import (  # noqa: E402
+    actions,
     applications,
     audit,
     companies,
@@ -71,6 +72,7 @@ def document() -> dict[str, Any]:
 
 __all__ = [
     "PREFIX",
+    "actions",
     "applications",
     "audit",
     "blueprint",

@@ -1,5 +1,6 @@
 """Run templates: the list, a run template's page (configuration, credentials, schedule
-and execution, recent jobs), activation, clone, delete and launch.
+and execution, actions after success and failure, recent jobs), activation, clone,
+delete and launch.
 
 Each view reads the form, makes the core call the API makes (``multiflexi.core``
 runtemplates, jobs, rtoverview) and renders; the core's refusals are shown beside
@@ -19,6 +20,7 @@ from markupsafe import Markup
 
 from multiflexi.core import (
     access,
+    actions,
     fieldtypes,
     jobenv,
     jobs,
@@ -39,6 +41,8 @@ blueprint = Blueprint("runtemplates", __name__, url_prefix="/run-templates")
 PAGE_SIZE = 50
 #: occurrences the schedule preview shows
 PREVIEW_COUNT = 10
+#: the most run templates a chain action's choice of target lists
+CHAIN_TARGETS = 500
 #: the prefix of a configuration value's input (the core's problems name ``values.NAME``)
 VALUES = "values."
 #: the prefix of a one-time value's input at launch (``overrides.NAME``)
@@ -175,13 +179,15 @@ def _page(
     section: str | None = None,
 ) -> Response:
     found = rtoverview.details(_db(), run_template)
+    principal = auth.current_principal()
+    can_edit = _may_change(run_template.id)
     return _html(
         "web/runtemplates/detail.html",
         status=status,
         rt=run_template,
         app=run_template.application,
         info=found,
-        can_edit=_may_change(run_template.id),
+        can_edit=can_edit,
         widget=_widget,
         options=_options,
         problems=problems or {},
@@ -193,7 +199,21 @@ def _page(
         zones=_zones(),
         default_zone=runtemplates.default_timezone(_db()),
         preview_count=PREVIEW_COUNT,
+        action_lists=actions.list_actions(_db(), principal, run_template.id),
+        action_kinds=actions.kinds(),
+        chain_targets=_chain_targets(run_template) if can_edit else [],
     )
+
+
+def _chain_targets(run_template: RunTemplate) -> list[RunTemplate]:
+    """The run templates a chain may launch: the others of the same company."""
+    found = runtemplates.list_run_templates(
+        _db(),
+        company_id=run_template.company_id,
+        company_ids=access.visible_company_ids(auth.current_principal()),
+        limit=CHAIN_TARGETS,
+    )
+    return [rt for rt in found.items if rt.id != run_template.id]
 
 
 @blueprint.get("/<int:rt_id>")
@@ -359,6 +379,106 @@ def credentials(rt_id: int) -> Response:
         runtemplates.bind_credential(_db(), run_template.id, credential_id, actor=actor)
         flash("Credential bound.")
     return _see(".detail", rt_id=rt_id, _anchor="credentials")
+
+
+# -- actions after success and failure -----------------------------------------------------
+
+#: what the buttons of one action do: the core call for each
+ACTION_OPS = ("up", "down", "enable", "disable", "remove")
+
+
+def _action_form(mode: str, kind: actions.Kind) -> tuple[dict[str, Any], dict[str, str]]:
+    """The options the add form sent for ``kind`` (inputs ``MODE.KIND.OPTION``; a plug-in's
+    as ``NAME=VALUE`` lines), and what to show again after a refusal (no secret)."""
+    prefix = f"{mode}.{kind.name}."
+    sent: dict[str, str] = {f"{mode}.kind": kind.name}
+    if not kind.builtin:
+        lines = request.form.get(prefix + "options", "")
+        sent[prefix + "options"] = lines
+        options: dict[str, Any] = {}
+        for line in lines.splitlines():
+            name, _, value = line.partition("=")
+            if name.strip():
+                options[name.strip()] = value.strip()
+        return options, sent
+    options = {}
+    for spec in kind.options:
+        value = forms.text(prefix + spec.name)
+        if value:
+            options[spec.name] = value
+            if not spec.secret:
+                sent[prefix + spec.name] = value
+    return options, sent
+
+
+def _action_problems(exc: ValidationError, mode: str, kind: str) -> dict[str, list[str]]:
+    """The core's problems (``MODE.N.OPTION``) on the inputs of the add form."""
+    found: dict[str, list[str]] = {}
+    for problem in exc.placed():
+        field = problem.field or ""
+        head, _, rest = field.partition(".")
+        if head == mode and "." in rest:
+            option = rest.split(".", 1)[1]
+            field = f"{mode}.kind" if option == "action" else f"{mode}.{kind}.{option}"
+        else:  # about the whole list, or the mode
+            field = forms.GENERAL
+        found.setdefault(field, []).append(problem.message)
+    return found
+
+
+@blueprint.post("/<int:rt_id>/actions/<mode>")
+def put_action(rt_id: int, mode: str) -> Response:
+    """Add an action of the chosen kind to a list, or give the one of that kind new options
+    (a secret option left blank keeps the stored one)."""
+    run_template = _load(rt_id, access.WRITE)
+    section = f"actions-{mode}"
+    name = forms.text(f"{mode}.kind")
+    kind = actions.kind(name)
+    if kind is None:
+        problem = "choose a kind of action" if not name else f"no action named {name!r}"
+        return _page(run_template, 422, {f"{mode}.kind": [problem]}, {}, section)
+    options, sent = _action_form(mode, kind)
+    try:
+        actions.put_action(
+            _db(), run_template.id, mode, kind.name, options, actor=auth.current_principal()
+        )
+    except ValidationError as exc:
+        _db().rollback()
+        return _page(_load(rt_id), 422, _action_problems(exc, mode, kind.name), sent, section)
+    flash(f"Action {kind.label} saved.")
+    return _see(".detail", rt_id=rt_id, _anchor="actions")
+
+
+@blueprint.post("/<int:rt_id>/actions/<mode>/<action>")
+def change_action(rt_id: int, mode: str, action: str) -> Response:
+    """Move an action up or down its list, enable, disable or remove it."""
+    run_template = _load(rt_id, access.WRITE)
+    op = forms.text("op")
+    actor = auth.current_principal()
+    session = _db()
+    try:
+        if op in ("up", "down"):
+            step = -1 if op == "up" else 1
+            actions.move_action(session, run_template.id, mode, action, step, actor=actor)
+        elif op in ("enable", "disable"):
+            enable = op == "enable"
+            actions.set_enabled(session, run_template.id, mode, action, enable, actor=actor)
+        elif op == "remove":
+            actions.remove_action(session, run_template.id, mode, action, actor=actor)
+        else:
+            problem = f"op: one of {', '.join(ACTION_OPS)}"
+            return _page(run_template, 422, {forms.GENERAL: [problem]}, {}, f"actions-{mode}")
+    except ValidationError as exc:
+        session.rollback()
+        return _page(_load(rt_id), 422, _action_problems(exc, mode, action), {}, f"actions-{mode}")
+    flash(
+        {
+            "remove": "Action removed.",
+            "enable": "Action enabled.",
+            "disable": "Action disabled.",
+        }.get(op, "Action moved.")
+    )
+    return _see(".detail", rt_id=rt_id, _anchor="actions")
 
 
 @blueprint.post("/<int:rt_id>/active")
