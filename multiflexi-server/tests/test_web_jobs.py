@@ -428,3 +428,27 @@ def test_cancel_a_queued_job_through_the_page(browser, world, redis):
     with world.session() as session:
         assert session.scalar(sa.select(Job.state).where(Job.id == job_id)) == "cancelled"
     assert browser.console_errors() == []
+
+
+def test_the_header_of_a_queued_job_follows_when_its_first_line_comes(browser, world, redis):
+    """The page was rendered while the job waited in its queue; its first line says it runs."""
+    job_id = world.ids["job_a"]
+    with world.session() as session:
+        jobs.enqueue(session, session.get(Job, job_id), redis=redis)
+    browser.sign_in("amy", PASSWORD)
+    browser.open(f"/jobs/{job_id}")
+    assert browser.find("job-header").get_attribute("data-state") == "queued"
+    browser.wait(lambda: browser.find("output-status").text == "live", "the stream to open")
+    browser.driver.execute_script("window.notReloaded = true")
+    with world.session() as session:
+        job = session.get(Job, job_id)
+        job.state, job.started_at = "running", dt.datetime.now(dt.UTC)
+        session.commit()
+    _publish(world, redis, job_id, 1, [("stdout", "started")])
+    browser.wait(
+        lambda: browser.find("job-header").get_attribute("data-state") == "running",
+        "the header to show the job running",
+    )
+    assert browser.find("job-cancel").text == "Stop"
+    assert browser.driver.execute_script("return window.notReloaded === true")
+    assert browser.console_errors() == []
