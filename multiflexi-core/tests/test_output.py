@@ -8,6 +8,7 @@ import datetime as dt
 import threading
 
 import pytest
+import sqlalchemy as sa
 from redis import Redis
 
 from multiflexi.core import audit, companies, config, jobs, lifecycle, output, runtemplates
@@ -143,3 +144,23 @@ def test_a_message_on_the_jobs_channel_wakes_the_wait_and_no_redis_means_sleepin
     wakeup.close()
     without = output.Wakeup(7, "redis://127.0.0.1:1/0")
     assert without.wait(0.05) is False
+
+
+def test_followers_hold_no_database_connection_between_looks(settings, session, job):
+    """Twenty browsers on a job's page must not need twenty connections: a follower
+    gives its connection back before it hands out a line or waits for the next."""
+    running(session, job, "one")
+    url = settings.database_url
+    small = sa.create_engine(url, pool_size=1, max_overflow=0, pool_timeout=3)
+    sessions = [config.session_factory(small, settings)() for _ in range(3)]
+    followers = [output.follow(s, job, timeout=GUARD) for s in sessions]
+    try:
+        assert texts(next(f) for f in followers) == ["one", "one", "one"]
+        with config.session_factory(small, settings)() as other:
+            assert jobs.get(other, job).state == "running"  # the one connection is free
+    finally:
+        for follower in followers:
+            follower.close()
+        for s in sessions:
+            s.close()
+        small.dispose()

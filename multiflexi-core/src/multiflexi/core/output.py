@@ -149,8 +149,9 @@ def follow(
 ) -> Iterator[Event]:
     """The job's lines with ``seq`` above ``after``, then new ones as they are stored.
 
-    Each look ends the session's read transaction first, so it sees what the executor
-    committed since; the job's state is read before its lines, so the lines of a job
+    Each look runs in a read transaction of its own, so it sees what the executor
+    committed since, and ends it before yielding (the session's connection is not held
+    between looks: many followers need no more connections than one); the job's state is read before its lines, so the lines of a job
     seen final are all there. Following ends (one :class:`End`) when the job is final
     and every line was sent; when ``timeout`` seconds passed; with ``until_finished``
     false, as soon as the stored lines are sent; with ``stop_when_blocked``, when the job
@@ -175,6 +176,9 @@ def follow(
                 Line(line.seq, line.stream, line.text, line.created_at)
                 for line in jobs.output(session, job_id, after=after, limit=batch)
             ]
+            # the connection goes back to the pool while the client is written to and
+            # while the loop waits: a follower holds one only for the length of a look
+            session.rollback()
             for line in lines:
                 after = line.seq
                 yield line
