@@ -7,6 +7,7 @@
 import { AnsiUp } from "../vendor/ansi_up.js";
 
 const STREAM_TIMEOUT = 300; // seconds the server keeps one stream open; then we reconnect
+const BUSY_RETRY_MS = 2000; // after a "busy" answer
 const NOT_STARTED = ["scheduled", "queued", "waiting", "blocked"];
 
 function converter() {
@@ -132,6 +133,12 @@ class OutputView {
     source.addEventListener("timeout", () => {
       source.close();
       this.open();
+    });
+    // the server follows as many streams as it can: it sent what is stored; ask again soon
+    source.addEventListener("busy", () => {
+      source.close();
+      this.say("live (server busy: refreshed every few seconds)");
+      setTimeout(() => this.open(), BUSY_RETRY_MS);
     });
     source.addEventListener("error", () => {
       if (source.readyState === EventSource.CLOSED) this.say("live output unavailable: reload the page");
