@@ -151,11 +151,12 @@ def follow(
 
     Each look runs in a read transaction of its own, so it sees what the executor
     committed since, and ends it before yielding (the session's connection is not held
-    between looks: many followers need no more connections than one); the job's state is read before its lines, so the lines of a job
-    seen final are all there. Following ends (one :class:`End`) when the job is final
-    and every line was sent; when ``timeout`` seconds passed; with ``until_finished``
-    false, as soon as the stored lines are sent; with ``stop_when_blocked``, when the job
-    is ``blocked``; with ``stop_when_held``, when the credential gate held it at all.
+    between looks: many followers need no more connections than one); the job's state is
+    read before its lines, so the lines of a job seen final are all there. Following
+    ends (one :class:`End`) when the job is final and every line was sent; when
+    ``timeout`` seconds passed; with ``until_finished`` false, as soon as the stored
+    lines are sent; with ``stop_when_blocked``, when the job is ``blocked``; with
+    ``stop_when_held``, when the credential gate held it at all.
     ``redis`` (a URL or a client) lets a published message cut the wait short;
     ``keepalive`` seconds without a line yield a :class:`Quiet`. A wait never outlasts
     the ``timeout``. A job that does not exist raises the core's NotFound on the

@@ -89,9 +89,8 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
     _logging()
     import waitress
 
-    from multiflexi.server.app import create_app
-
     from multiflexi.server.api.jobs import limit_streams
+    from multiflexi.server.app import create_app
 
     try:
         app = create_app(settings)
