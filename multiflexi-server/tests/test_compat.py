@@ -178,6 +178,19 @@ def test_post_job_launches_like_the_original(world):
     assert later.get_json()["scheduled"] == "2031-01-02 03:04:05"
 
 
+def test_a_refusal_reads_as_it_always_has(world):
+    from multiflexi.core.errors import MissingRequired
+    from multiflexi.server.compat import views
+
+    with world.app.test_request_context(f"{BASE}/job/"):
+        answer = views._core_error(MissingRequired("job not launched", ["API_TOKEN"]))
+    body = answer.get_json()
+    assert answer.status_code == 422
+    assert body["detail"] == body["error"] == "job not launched: API_TOKEN: required"
+    assert body["errors"] == ["API_TOKEN: required"] and body["missing"] == ["API_TOKEN"]
+    assert "fields" not in body
+
+
 def test_post_job_errors_keep_the_original_error_member(world):
     ids = world.ids
     missing = world.call("alice", "POST", f"{BASE}/job/", json={})

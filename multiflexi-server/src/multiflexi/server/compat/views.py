@@ -45,8 +45,11 @@ class CompatQuery(Query):
 
 @blueprint.errorhandler(MultiFlexiError)
 def _core_error(exc: MultiFlexiError) -> Response:
-    """The main API's problem document, plus the original's ``error`` member."""
-    return errors.for_core_error(exc, error=exc.message)
+    """The main API's problem document, plus the original's ``error`` member; its
+    ``detail`` is the whole message, as this layer has always said it (no ``fields``)."""
+    found = errors.core_problem(exc)
+    extra = {name: value for name, value in found.extra.items() if name != "fields"}
+    return errors.problem(found.status, found.title, exc.message, **extra, error=exc.message)
 
 
 def _when(value: dt.datetime | None) -> str | None:
