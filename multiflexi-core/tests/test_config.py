@@ -191,3 +191,32 @@ def test_write_refusal_says_why_a_database_takes_no_writes(engine, session, data
                 )
             engine.dispose()
     assert refusal is not None and ("readonly" in refusal or "read-only" in refusal), refusal
+
+
+def test_the_session_key_is_made_once_in_the_data_directory_and_kept_private(tmp_path):
+    data = tmp_path / "data"
+    settings = load(tmp_path, MULTIFLEXI_DATA_DIR=str(data))
+    key = config.session_key(settings)
+    key_file = data / config.SESSION_KEY_FILE
+    assert key_file.read_text().strip() == key and len(key) >= 48
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert config.session_key(load(tmp_path, MULTIFLEXI_DATA_DIR=str(data))) == key
+    assert [p.name for p in data.iterdir()] == [config.SESSION_KEY_FILE]  # no leftovers
+    # the variable wins, and then no file is made
+    other = tmp_path / "other"
+    chosen = load(tmp_path, MULTIFLEXI_DATA_DIR=str(other), MULTIFLEXI_SECRET_KEY="chosen")
+    assert config.session_key(chosen) == "chosen"
+    assert not other.exists()
+
+
+def test_a_session_key_file_that_cannot_be_used_names_the_variable(tmp_path):
+    (tmp_path / config.SESSION_KEY_FILE).write_text("\n")
+    with pytest.raises(ConfigurationError) as empty:
+        config.session_key(load(tmp_path))
+    assert empty.value.variable == "MULTIFLEXI_SECRET_KEY" and "is empty" in str(empty.value)
+    blocked = tmp_path / "file-not-dir"
+    blocked.write_text("")
+    with pytest.raises(ConfigurationError) as unusable:
+        config.session_key(load(tmp_path, MULTIFLEXI_DATA_DIR=str(blocked / "data")))
+    assert unusable.value.variable == "MULTIFLEXI_SECRET_KEY"
+    assert str(blocked / "data" / config.SESSION_KEY_FILE) in str(unusable.value)

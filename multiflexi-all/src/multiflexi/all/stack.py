@@ -25,7 +25,6 @@ import ctypes
 import dataclasses
 import errno
 import os
-import secrets
 import shutil
 import signal
 import socket
@@ -45,7 +44,6 @@ DEFAULT_PORT = 8080
 DEFAULT_WORKERS = 2
 ENV_FILE = "multiflexi.env"
 KEY_FILE = "master.key"
-SESSION_KEY_FILE = "session.key"
 #: seconds children get to stop after SIGTERM before they are killed
 STOP_GRACE = 20.0
 #: variables the stack writes to its env file (and gives its children)
@@ -81,44 +79,25 @@ def default_data_dir(environ: Mapping[str, str]) -> Path:
 # -- files of the data directory ---------------------------------------------
 
 
-def _write_private(path: Path, text: str) -> None:
-    """Write a file only its owner can read, atomically."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.chmod(tmp, 0o600)
-    tmp.replace(path)
-
-
-def persistent_secret(
-    data_dir: Path, file_name: str, environ: Mapping[str, str], *variables: str
-) -> str:
-    """A secret from the environment, else from its file in the data directory (made once)."""
-    for variable in variables:
-        if environ.get(variable):
-            return environ[variable]
-    key_file = data_dir / file_name
-    if key_file.exists():
-        return key_file.read_text(encoding="utf-8").strip()
-    key = secrets.token_urlsafe(48)
-    _write_private(key_file, key + "\n")
-    return key
-
-
 def stack_environment(data_dir: Path, redis_url: str, environ: Mapping[str, str]) -> dict[str, str]:
     """The settings every component of the stack runs with."""
-    from multiflexi.core.config import default_tmp_dir  # jobs' directories: beside data_dir
+    from multiflexi.core.config import (
+        MASTER_KEY_VARIABLES,
+        SESSION_KEY_FILE,
+        SESSION_KEY_VARIABLE,
+        default_tmp_dir,  # jobs' directories: beside data_dir
+        persistent_secret,
+    )
 
     return {
         "DATABASE_URL": environ.get("DATABASE_URL")
         or f"sqlite:///{data_dir / 'multiflexi.sqlite'}",
         "REDIS_URL": redis_url,
         "ENCRYPTION_MASTER_KEY": persistent_secret(
-            data_dir, KEY_FILE, environ, "ENCRYPTION_MASTER_KEY", "MULTIFLEXI_MASTER_KEY"
+            data_dir, KEY_FILE, environ, *MASTER_KEY_VARIABLES
         ),
         "MULTIFLEXI_SECRET_KEY": persistent_secret(
-            data_dir, SESSION_KEY_FILE, environ, "MULTIFLEXI_SECRET_KEY"
+            data_dir, SESSION_KEY_FILE, environ, SESSION_KEY_VARIABLE
         ),
         "MULTIFLEXI_DATA_DIR": str(data_dir),
         "MULTIFLEXI_TMP": environ.get("MULTIFLEXI_TMP") or str(default_tmp_dir(data_dir)),
@@ -132,7 +111,9 @@ def write_env_file(data_dir: Path, values: Mapping[str, str]) -> Path:
     ]
     lines += [f"{name}={values[name]}" for name in STACK_VARIABLES]
     path = data_dir / ENV_FILE
-    _write_private(path, "\n".join(lines) + "\n")
+    from multiflexi.core.config import write_private
+
+    write_private(path, "\n".join(lines) + "\n")
     return path
 
 
@@ -656,6 +637,7 @@ def _start(
 ) -> None:
     """Start the stack; returns early when a stop is requested on the way."""
     from multiflexi.core.config import DEFAULT_REDIS_URL
+    from multiflexi.core.errors import ConfigurationError
 
     redis_url = environ.get("REDIS_URL") or DEFAULT_REDIS_URL
     if redis_answers(redis_url):
@@ -670,7 +652,10 @@ def _start(
         echo(f"Redis: none answered at REDIS_URL; started an embedded one at {redis_url}")
     if supervisor.stopping:
         return
-    values = stack_environment(data_dir, redis_url, environ)
+    try:
+        values = stack_environment(data_dir, redis_url, environ)
+    except ConfigurationError as exc:  # a key file that cannot be made or read
+        raise StackError(str(exc)) from None
     env_file = write_env_file(data_dir, values)
     prepare_database(env_file)
     login, password = ensure_admin(env_file, environ)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import secrets
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,10 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 #: the original's alias for ENCRYPTION_MASTER_KEY, still honoured
 MASTER_KEY_VARIABLES = ("ENCRYPTION_MASTER_KEY", "MULTIFLEXI_MASTER_KEY")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: the key that signs the web UI's session cookies; when unset, kept in SESSION_KEY_FILE
+SESSION_KEY_VARIABLE = "MULTIFLEXI_SECRET_KEY"
+#: the file of the data directory that keeps the generated session key (mode 0600)
+SESSION_KEY_FILE = "session.key"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,6 +70,62 @@ def default_tmp_dir(data_dir: Path) -> Path:
     the user jobs run as, who must reach its own work directory.
     """
     return data_dir.with_name(f"{data_dir.name}-jobs")
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read (mode 0600), atomically replacing any old one."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.chmod(tmp, 0o600)
+    tmp.replace(path)
+
+
+def persistent_secret(
+    data_dir: Path, file_name: str, environ: Mapping[str, str], *variables: str
+) -> str:
+    """A secret from the first of ``variables`` that is set, else from its file in
+    ``data_dir``, made once (mode 0600) when missing.
+
+    Processes that start together on a new data directory agree on one secret: the
+    file appears by a hard link that fails when another process made it first.
+    A file that cannot be read or made raises :class:`ConfigurationError` naming
+    the first variable (setting it is the way out).
+    """
+    for variable in variables:
+        if environ.get(variable):
+            return environ[variable]
+    key_file = data_dir / file_name
+    named = variables[0] if variables else file_name
+    try:
+        if not key_file.exists():
+            data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            tmp = key_file.with_name(f".{file_name}.{os.getpid()}.new")
+            write_private(tmp, secrets.token_urlsafe(48) + "\n")
+            try:
+                os.link(tmp, key_file)
+            except FileExistsError:
+                pass  # another process made it first: use theirs
+            finally:
+                tmp.unlink(missing_ok=True)
+        secret = key_file.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigurationError(
+            named, f"is not set and {key_file} cannot be used: {exc.strerror or exc}"
+        ) from None
+    if not secret:
+        raise ConfigurationError(named, f"is not set and {key_file} is empty")
+    return secret
+
+
+def session_key(settings: Settings) -> str:
+    """The key that signs session cookies: MULTIFLEXI_SECRET_KEY, else the data
+    directory's ``session.key`` (made once), so sessions outlive a restart and every
+    server process of one installation accepts the others' cookies."""
+    return persistent_secret(
+        settings.data_dir, SESSION_KEY_FILE, settings.environ, SESSION_KEY_VARIABLE
+    )
 
 
 def load_settings(
@@ -270,6 +331,8 @@ def _at_head(database: Any, url: str) -> bool:
 __all__ = [
     "DEFAULT_REDIS_URL",
     "MASTER_KEY_VARIABLES",
+    "SESSION_KEY_FILE",
+    "SESSION_KEY_VARIABLE",
     "SQLITE_BUSY_TIMEOUT_MS",
     "Settings",
     "configure_engine",
@@ -277,8 +340,11 @@ __all__ = [
     "default_tmp_dir",
     "load_settings",
     "one_session",
+    "persistent_secret",
     "require_schema",
     "session_factory",
+    "session_key",
     "settings_of",
+    "write_private",
     "write_refusal",
 ]

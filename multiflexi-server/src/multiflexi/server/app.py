@@ -35,7 +35,7 @@ def create_app(
         SQLALCHEMY_DATABASE_URI=settings.database_url,
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings.database_url),
         JSON_SORT_KEYS=False,
-        SECRET_KEY=settings.environ.get("MULTIFLEXI_SECRET_KEY") or os.urandom(32),
+        SECRET_KEY=config.session_key(settings),
         # the session cookie of the web UI (and of POST /api/v1/auth/login): never read by
         # scripts, not sent by other sites' forms; Secure when the request came over HTTPS
         SESSION_COOKIE_HTTPONLY=True,

@@ -99,6 +99,7 @@ def _install(state: BlueprintSetupState) -> None:
     app = cast(Flask, state.app)
     app.extensions[server_errors.PAGE_RENDERER] = _error_page
     app.jinja_env.filters.update(base.FILTERS)
+    app.jinja_env.globals.update(base.GLOBALS)
     # globals reach imported macros too (context variables do not)
     app.jinja_env.globals.update(csrf_token=auth.csrf_token, csrf_field=CSRF_FIELD)
 

@@ -4,6 +4,7 @@ the error page, the safe redirect after sign-in, the template filters and the me
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -97,6 +98,18 @@ def duration(seconds: float | None) -> str:
 
 
 FILTERS = {"when": when, "duration": duration}
+
+
+def link_if(endpoint: str, **values: Any) -> str | None:
+    """The address of ``endpoint`` when this app has that page, else None: a template
+    shows plain text instead of a link to a page that does not exist (yet)."""
+    if endpoint not in current_app.view_functions:
+        return None
+    return url_for(endpoint, **values)
+
+
+#: functions every template may call
+GLOBALS = {"link_if": link_if}
 
 #: the main menu: (endpoint, label, test id); the layout shows the pages that exist
 MENU: tuple[tuple[str, str, str], ...] = (
