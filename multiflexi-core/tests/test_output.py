@@ -5,9 +5,11 @@ thread as the executor)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 
 import pytest
+import sqlalchemy as sa
 from redis import Redis
 
 from multiflexi.core import audit, companies, config, jobs, lifecycle, output, runtemplates
@@ -143,3 +145,74 @@ def test_a_message_on_the_jobs_channel_wakes_the_wait_and_no_redis_means_sleepin
     wakeup.close()
     without = output.Wakeup(7, "redis://127.0.0.1:1/0")
     assert without.wait(0.05) is False
+
+
+def test_followers_hold_no_database_connection_between_looks(settings, session, job):
+    """Twenty browsers on a job's page must not need twenty connections: a follower
+    gives its connection back before it hands out a line or waits for the next."""
+    running(session, job, "one")
+    url = settings.database_url
+    small = sa.create_engine(url, pool_size=1, max_overflow=0, pool_timeout=3)
+    sessions = [config.session_factory(small, settings)() for _ in range(3)]
+    followers = [output.follow(s, job, timeout=GUARD) for s in sessions]
+    try:
+        assert texts(next(f) for f in followers) == ["one", "one", "one"]
+        with config.session_factory(small, settings)() as other:
+            assert jobs.get(other, job).state == "running"  # the one connection is free
+    finally:
+        for follower in followers:
+            follower.close()
+        for s in sessions:
+            s.close()
+        small.dispose()
+
+
+def test_lines_a_message_brings_are_sent_without_reading_the_database(
+    settings, session, job, redis_url
+):
+    """Many pages following busy jobs: a batch announced with its lines costs the follower
+    no query; a gap in the numbers, or the end of the job, sends it to the database.
+
+    The messages go out before their lines are stored here (the executor stores first),
+    so that each one reaches a follower that waits: the lines can only come from them."""
+    running(session, job, "one")
+    theirs = config.create_engine(settings.database_url)
+    statements: list[str] = []
+    sa.event.listen(theirs, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    client = Redis.from_url(redis_url)
+
+    def announce(first: int, texts_: list[str], only: list[int] | None = None) -> None:
+        numbered = [{"seq": first + i, "stream": "stdout", "text": t} for i, t in enumerate(texts_)]
+        numbered = [line for line in numbered if only is None or line["seq"] in only]
+        client.publish(output.channel(job), json.dumps({"job_id": job, "lines": numbered}))
+
+    def store(first: int, texts_: list[str]) -> None:
+        lifecycle.store_output(session, job, first, [("stdout", t) for t in texts_])
+
+    with config.session_factory(theirs, settings)() as mine:
+        follower = output.follow(mine, job, redis=redis_url, poll=3600, look=3600, timeout=GUARD)
+        try:
+            assert next(follower).text == "one"
+            announce(2, ["two"])
+            assert next(follower).text == "two"  # one more look first, which found nothing
+            store(2, ["two"])
+            statements.clear()
+            announce(3, ["three"])
+            assert next(follower).text == "three"
+            announce(4, ["four", "five"])
+            assert [next(follower).text for _ in range(2)] == ["four", "five"]
+            assert statements == []
+            store(3, ["three", "four", "five"])
+            store(6, ["six", "seven"])
+            announce(6, ["six", "seven"], only=[7])  # the message of line 6 was lost
+            assert [next(follower).text for _ in range(2)] == ["six", "seven"]
+            assert statements != []
+            jobs.finish(session, job, "success", exit_code=0)
+            client.publish(output.channel(job), json.dumps({"job_id": job, "end": True}))
+            end = next(follower)
+            assert isinstance(end, output.End)
+            assert (end.reason, end.state, end.next_after) == ("finished", "success", 7)
+        finally:
+            follower.close()
+            client.close()
+    theirs.dispose()

@@ -42,6 +42,7 @@ from multiflexi.core import (
 from multiflexi.core.audit import Actor
 from multiflexi.core.testing import redis_server
 from multiflexi.server import create_app
+from multiflexi.server.testing import Browser, serve
 
 sys.path.insert(0, str(Path(__file__).parent))  # the tests' own helpers module
 
@@ -416,12 +417,16 @@ def world(tmp_path, redis_url) -> World:
 # -- the web UI in a real browser ----------------------------------------------------------
 
 
+#: axe-core, vendored for the accessibility checks (not shipped in the wheel)
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+#: where the browser tests' screenshots go (ignored by git)
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+
+
 @pytest.fixture(scope="session")
 def chromium():
-    """One headless Chromium for the session (see tests/browser.py)."""
-    from browser import Browser
-
-    browser = Browser()
+    """One headless Chromium for the session (see multiflexi.server.testing)."""
+    browser = Browser(axe=AXE, screenshots=SCREENSHOTS)
     yield browser
     browser.quit()
 
@@ -429,8 +434,6 @@ def chromium():
 @pytest.fixture
 def site(world):
     """The world's app served over HTTP on a loopback port; yields its base URL."""
-    from browser import serve
-
     with serve(world.app) as url:
         yield url
 

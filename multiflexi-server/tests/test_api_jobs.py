@@ -14,6 +14,7 @@ from jsonschema import Draft202012Validator
 
 from multiflexi.core import models
 from multiflexi.core.models import Artifact
+from multiflexi.server.api.jobs import limit_streams
 
 
 def test_jobs_filter_by_state_company_run_template_and_time(world):
@@ -210,7 +211,7 @@ def test_the_stream_is_what_the_openapi_document_declares(world):
     doc = world.client().get("/api/v1/openapi.json").get_json()
     declared = doc["paths"]["/api/v1/jobs/{job_id}/output/stream"]["get"]["responses"]["200"]
     schema = declared["content"]["text/event-stream"]["schema"]
-    assert set(schema["x-events"]) == {"line", "end", "timeout"}
+    assert set(schema["x-events"]) == {"line", "end", "timeout", "busy"}
     for job in ("done_a", "job_a"):  # ends with "end", and with "timeout"
         path = f"/api/v1/jobs/{world.ids[job]}/output/stream?timeout=0.2"
         text = world.call("alice", "GET", path).get_data(as_text=True)
@@ -221,3 +222,28 @@ def test_the_stream_is_what_the_openapi_document_declares(world):
             component = {**doc["components"]["schemas"][ref], "components": doc["components"]}
             errors = list(Draft202012Validator(component).iter_errors(json.loads(data)))
             assert errors == [], (event, data)
+
+
+def test_a_server_with_every_stream_slot_taken_answers_busy_and_the_api_still_answers(world):
+    """A stream holds a thread of the server: past its slots a client gets the lines stored
+    so far and "busy" (ask again later) instead of a thread that other requests need."""
+    job_id = world.ids["job_a"]
+    with world.session() as session:
+        job = session.get(models.Job, job_id)
+        job.state = "running"
+        session.add(models.JobOutputLine(job_id=job_id, seq=1, stream="stdout", text="first"))
+        session.commit()
+    limit_streams(world.app, 1)
+    path = f"/api/v1/jobs/{job_id}/output/stream?timeout=0.3"
+    held = world.call("alice", "GET", path, buffered=False)  # open: it takes the one slot
+    try:
+        busy = world.call("alice", "GET", path).get_data(as_text=True)
+        assert [e for e, _ in _events(busy)] == ["line", "busy"]
+        assert "retry: 2000\nevent: busy" in busy and '"first"' in busy
+        assert world.call("alice", "GET", "/api/v1/jobs?limit=50").status_code == 200
+        finished = world.call("alice", "GET", f"/api/v1/jobs/{world.ids['done_a']}/output/stream")
+        assert [e for e, _ in _events(finished.get_data(as_text=True))][-1] == "end"
+    finally:
+        held.close()  # the server is done with it: the slot is free again
+    again = world.call("alice", "GET", path).get_data(as_text=True)
+    assert [e for e, _ in _events(again)] == ["line", "timeout"]

@@ -7,11 +7,11 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from browser import LAPTOP, PHONE, SCREENSHOTS
 from crawler import Crawl, csrf_of, signed_in
 from helpers import PASSWORD
 
 from multiflexi.core import models
+from multiflexi.server.testing import LAPTOP, PHONE
 
 PEOPLE = ("root", "alice", "amy", "bob", "nobody")
 #: besides the dashboard, searches whose results link to every kind of object
@@ -160,6 +160,7 @@ def test_the_first_administrator_page_in_a_browser(browser, world):
 def test_the_search_box_and_the_menu_work_on_a_phone(browser, world):
     browser.sign_in("alice", PASSWORD)
     browser.driver.set_window_size(*PHONE)
+    browser.screenshots.mkdir(parents=True, exist_ok=True)
     try:
         box = browser.find("search-box")
         assert box.is_displayed()
@@ -169,12 +170,12 @@ def test_the_search_box_and_the_menu_work_on_a_phone(browser, world):
         box.send_keys("probe")
         popup = browser.find("search-popup")
         browser.wait(lambda: popup.is_displayed() and "probe alpha" in popup.text, "results")
-        browser.driver.save_screenshot(str(SCREENSHOTS / "phone-search.png"))
+        browser.driver.save_screenshot(str(browser.screenshots / "phone-search.png"))
         browser.find("result-run-templates").click()
         browser.wait(lambda: browser.path == f"/run-templates/{world.ids['rt_a']}", "the hit")
         browser.find("menu-toggle").click()
         browser.wait(lambda: browser.find("menu-jobs").is_displayed(), "the open menu")
-        browser.driver.save_screenshot(str(SCREENSHOTS / "phone-menu-open.png"))
+        browser.driver.save_screenshot(str(browser.screenshots / "phone-menu-open.png"))
         browser.find("menu-jobs").click()
         browser.wait(lambda: browser.path == "/jobs", "the job list from the menu")
         assert browser.console_errors() == []

@@ -17,6 +17,7 @@ from helpers import PASSWORD
 from multiflexi.core import audit, jobenv, jobs, lifecycle
 from multiflexi.core.models import Job
 from multiflexi.core.output import channel
+from multiflexi.server.api.jobs import limit_streams
 
 SYSTEM = audit.Actor.system("tests")
 
@@ -427,4 +428,48 @@ def test_cancel_a_queued_job_through_the_page(browser, world, redis):
     assert browser.find("job-header").get_attribute("data-state") == "cancelled"
     with world.session() as session:
         assert session.scalar(sa.select(Job.state).where(Job.id == job_id)) == "cancelled"
+    assert browser.console_errors() == []
+
+
+def test_the_header_of_a_queued_job_follows_when_its_first_line_comes(browser, world, redis):
+    """The page was rendered while the job waited in its queue; its first line says it runs."""
+    job_id = world.ids["job_a"]
+    with world.session() as session:
+        jobs.enqueue(session, session.get(Job, job_id), redis=redis)
+    browser.sign_in("amy", PASSWORD)
+    browser.open(f"/jobs/{job_id}")
+    assert browser.find("job-header").get_attribute("data-state") == "queued"
+    browser.wait(lambda: browser.find("output-status").text == "live", "the stream to open")
+    browser.driver.execute_script("window.notReloaded = true")
+    with world.session() as session:
+        job = session.get(Job, job_id)
+        job.state, job.started_at = "running", dt.datetime.now(dt.UTC)
+        session.commit()
+    _publish(world, redis, job_id, 1, [("stdout", "started")])
+    browser.wait(
+        lambda: browser.find("job-header").get_attribute("data-state") == "running",
+        "the header to show the job running",
+    )
+    assert browser.find("job-cancel").text == "Stop"
+    assert browser.driver.execute_script("return window.notReloaded === true")
+    assert browser.console_errors() == []
+
+
+def test_a_page_answered_busy_asks_again_and_still_shows_the_lines(browser, world, redis):
+    """Every stream slot of the server taken: the page shows what is stored, says the
+    server is busy, and brings the next lines when it asks again."""
+    job_id = world.ids["job_a"]
+    with world.session() as session:
+        job = session.get(Job, job_id)
+        job.state, job.started_at = "running", dt.datetime.now(dt.UTC)
+        session.commit()
+    seq = _publish(world, redis, job_id, 1, [("stdout", "stored before")])
+    limit_streams(world.app, 0)  # no slot at all: every stream is answered busy
+    browser.sign_in("amy", PASSWORD)
+    browser.open(f"/jobs/{job_id}")
+    browser.wait(lambda: "busy" in browser.find("output-status").text, "the busy note")
+    assert [e.text for e in browser.find_all('[data-testid="output-line"]')] == ["stored before"]
+    _publish(world, redis, job_id, seq, [("stdout", "came later")])
+    browser.wait(lambda: len(browser.find_all('[data-testid="output-line"]')) == 2, "the next line")
+    assert browser.find_all('[data-testid="output-line"]')[-1].text == "came later"
     assert browser.console_errors() == []

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from helpers import PASSWORD
 
 from multiflexi.core import models, throttle
+from multiflexi.server.testing import LAPTOP, PHONE
 from multiflexi.server.web.base import CONTENT_SECURITY_POLICY
 
 
@@ -195,8 +196,6 @@ def test_the_theme_button_cycles_and_the_choice_is_kept(browser):
 
 
 def test_the_menu_shows_on_a_laptop_and_opens_from_its_button_on_a_phone(browser):
-    from browser import LAPTOP, PHONE
-
     browser.sign_in("alice", PASSWORD)
     dashboard = browser.find("menu-dashboard")
     assert dashboard.is_displayed()

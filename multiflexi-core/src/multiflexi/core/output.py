@@ -5,16 +5,20 @@ stores them, until the job ends.
 CLI's ``job tail -f`` and ``--wait``, the web UI). It yields :class:`Line` events,
 :class:`Quiet` ticks when asked for keep-alives, and exactly one :class:`End`.
 
-The database is the source of the lines; Redis is only a wake-up: the executor
+The database is the source of the lines; Redis is a wake-up: the executor
 publishes on :data:`OUTPUT_CHANNEL` after it stores a batch, and a message there
-ends the wait before the next look early. Without Redis (none given, down, or no
-executor publishing) the loop simply polls.
+ends the wait before the next look early. A message carries the batch it announces
+(the stored, masked lines): when those continue exactly where the follower is, they
+are sent as they came, without a look, at most for :data:`LOOK_SECONDS` in a row
+(then, and on any gap, unknown message or end of the job, the database is read).
+Without Redis (none given, down, or no executor publishing) the loop simply polls.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,6 +38,8 @@ OUTPUT_CHANNEL = "multiflexi:job:{job_id}:output"
 POLL_SECONDS = 0.5
 #: how many lines one look reads at most
 BATCH = 500
+#: the longest a follower sends lines from Redis messages without reading the database
+LOOK_SECONDS = 2.0
 
 EndReason = Literal["finished", "timeout", "held", "caught-up"]
 
@@ -87,11 +93,13 @@ def channel(job_id: int) -> str:
 class Wakeup:
     """Waits between looks; a message on the job's Redis channel ends the wait early.
 
-    A message only says "look now". Without Redis it simply sleeps.
+    A message says "look now"; :meth:`lines_after` gives the lines the messages carried.
+    Without Redis it simply sleeps.
     """
 
     def __init__(self, job_id: int, redis: str | Redis | None) -> None:
         self._pubsub: Any = None
+        self._messages: list[dict[str, Any]] = []
         if redis is None:
             return
         try:
@@ -115,15 +123,48 @@ class Wakeup:
                 self.close()
                 break
             if message is not None and message.get("type") == "message":
+                self._messages.append(_payload(message.get("data")))
                 return True
         time.sleep(max(0.0, end - time.monotonic()))
         return False
+
+    def lines_after(self, after: int) -> list[Line] | None:
+        """The lines the messages received since the last call carry past ``after``, when
+        they continue it without a gap; None when the database must be read (a gap, the
+        end of the job, a message of another shape)."""
+        messages, self._messages = self._messages, []
+        found: list[Line] = []
+        received = dt.datetime.now(dt.UTC)
+        for message in messages:
+            items = message.get("lines")
+            if message.get("end") or not isinstance(items, list):
+                return None
+            for item in items:
+                try:
+                    seq, stream, text = int(item["seq"]), str(item["stream"]), str(item["text"])
+                except (KeyError, TypeError, ValueError):
+                    return None
+                if seq <= after:
+                    continue  # sent already (it was stored before the last look)
+                if seq != after + 1:
+                    return None
+                found.append(Line(seq, stream, text, received))
+                after = seq
+        return found
 
     def close(self) -> None:
         if self._pubsub is not None:
             with contextlib.suppress(RedisError):
                 self._pubsub.close()
             self._pubsub = None
+
+
+def _payload(data: Any) -> dict[str, Any]:
+    try:
+        payload = json.loads(data)
+    except (TypeError, ValueError):
+        return {}
+    return payload if isinstance(payload, dict) else {}
 
 
 def _end(
@@ -146,17 +187,21 @@ def follow(
     keepalive: float | None = None,
     poll: float = POLL_SECONDS,
     batch: int = BATCH,
+    look: float = LOOK_SECONDS,
 ) -> Iterator[Event]:
     """The job's lines with ``seq`` above ``after``, then new ones as they are stored.
 
-    Each look ends the session's read transaction first, so it sees what the executor
-    committed since; the job's state is read before its lines, so the lines of a job
-    seen final are all there. Following ends (one :class:`End`) when the job is final
-    and every line was sent; when ``timeout`` seconds passed; with ``until_finished``
-    false, as soon as the stored lines are sent; with ``stop_when_blocked``, when the job
-    is ``blocked``; with ``stop_when_held``, when the credential gate held it at all.
+    Each look runs in a read transaction of its own, so it sees what the executor
+    committed since, and ends it before yielding (the session's connection is not held
+    between looks: many followers need no more connections than one); the job's state is
+    read before its lines, so the lines of a job seen final are all there. Following
+    ends (one :class:`End`) when the job is final and every line was sent; when
+    ``timeout`` seconds passed; with ``until_finished`` false, as soon as the stored
+    lines are sent; with ``stop_when_blocked``, when the job is ``blocked``; with
+    ``stop_when_held``, when the credential gate held it at all.
     ``redis`` (a URL or a client) lets a published message cut the wait short;
-    ``keepalive`` seconds without a line yield a :class:`Quiet`. A wait never outlasts
+    ``look`` bounds how long lines are taken from its messages without reading the
+    database; ``keepalive`` seconds without a line yield a :class:`Quiet`. A wait never outlasts
     the ``timeout``. A job that does not exist raises the core's NotFound on the
     first step, before any event.
     """
@@ -175,6 +220,9 @@ def follow(
                 Line(line.seq, line.stream, line.text, line.created_at)
                 for line in jobs.output(session, job_id, after=after, limit=batch)
             ]
+            # the connection goes back to the pool while the client is written to and
+            # while the loop waits: a follower holds one only for the length of a look
+            session.rollback()
             for line in lines:
                 after = line.seq
                 yield line
@@ -202,14 +250,28 @@ def follow(
             if keepalive is not None and time.monotonic() - quiet_since >= keepalive:
                 quiet_since = time.monotonic()
                 yield Quiet()
-            left = poll if deadline is None else deadline - time.monotonic()
-            wakeup.wait(max(0.0, min(poll, left)))
+            looked = time.monotonic()
+            while True:  # wait; lines a message brings go out as they came, for a while
+                left = poll if deadline is None else deadline - time.monotonic()
+                if not wakeup.wait(max(0.0, min(poll, left))):
+                    break
+                fresh = wakeup.lines_after(after)
+                if fresh is None or time.monotonic() - looked >= look:
+                    break  # the look reads them (and what a message could not say)
+                for line in fresh:
+                    after = line.seq
+                    yield line
+                if fresh:
+                    quiet_since = time.monotonic()
+                if deadline is not None and time.monotonic() >= deadline:
+                    break
     finally:
         wakeup.close()
 
 
 __all__ = [
     "BATCH",
+    "LOOK_SECONDS",
     "OUTPUT_CHANNEL",
     "POLL_SECONDS",
     "End",

@@ -19,7 +19,10 @@ from multiflexi.server import __version__
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
-DEFAULT_THREADS = 8
+#: each page that follows a job's output holds a thread while it is open
+DEFAULT_THREADS = 32
+#: threads never taken by live output streams, for every other request
+RESERVED_THREADS = 4
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -77,6 +80,8 @@ def _logging() -> None:
 def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
     """Serve the API, health checks and metrics under waitress.
 
+    Live output streams take all threads but four at most; beyond that a stream
+    answers "busy" and its client asks again a little later.
     Refuses to start when the database schema is not the one this code knows.
     """
     settings = _settings(ctx)
@@ -84,12 +89,14 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
     _logging()
     import waitress
 
+    from multiflexi.server.api.jobs import limit_streams
     from multiflexi.server.app import create_app
 
     try:
         app = create_app(settings)
     except ConfigurationError as exc:
         raise Failure(exc.message) from None
+    limit_streams(app, max(1, threads - RESERVED_THREADS))
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="multiflexi")
     except OSError as exc:

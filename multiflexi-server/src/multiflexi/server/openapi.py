@@ -410,12 +410,12 @@ def _errors_of(op: Operation) -> dict[str, Any]:
 def event_stream_pattern(names: Iterable[str]) -> str:
     """The whole text of an event stream whose events have these names (one-line data).
 
-    Each event: an optional ``id:`` line (a number), its ``event:`` line and one
-    ``data:`` line, then a blank line; a comment line (``: keep-alive``) may stand
-    between events.
+    Each event: an optional ``id:`` line (a number), an optional ``retry:`` line
+    (milliseconds), its ``event:`` line and one ``data:`` line, then a blank line; a
+    comment line (``: keep-alive``) may stand between events.
     """
     alternatives = "|".join(re.escape(name) for name in names)
-    event = rf"(?:id: [0-9]+\n)?event: (?:{alternatives})\ndata: [^\n]*\n"
+    event = rf"(?:id: [0-9]+\n)?(?:retry: [0-9]+\n)?event: (?:{alternatives})\ndata: [^\n]*\n"
     return rf"^(?:(?::[^\n]*\n|{event})\n)*$"
 
 

@@ -4,11 +4,12 @@ artifacts, cancel."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator
 from typing import Any, Literal
 from urllib.parse import quote
 
-from flask import Response, json, request, send_file, stream_with_context
+from flask import Flask, Response, current_app, json, request, send_file, stream_with_context
 from pydantic import BaseModel, Field
 
 from multiflexi.core import access, job_artifacts, jobs, loaders, output
@@ -35,6 +36,10 @@ State = Literal[
 ]
 #: how often the live stream says it is alive when no line comes
 KEEPALIVE_SECONDS = 15.0
+#: where an app keeps the slots of its live streams (see limit_streams)
+STREAM_SLOTS = "multiflexi.stream_slots"
+#: milliseconds a client waits before it asks again after a ``busy`` event
+BUSY_RETRY_MS = 2000
 
 
 class JobOut(Output):
@@ -224,18 +229,41 @@ STREAM_EVENTS: dict[str, type[BaseModel]] = {
     "line": OutputLine,
     "end": StreamEnd,
     "timeout": StreamEnd,
+    "busy": StreamEnd,
 }
 
 
-def _event(event: str, data: Any, event_id: int | None = None) -> str:
+def limit_streams(app: Flask, slots: int) -> None:
+    """Serve at most ``slots`` live streams at once in this process.
+
+    A stream holds one of the WSGI server's threads for as long as it is open; the
+    server keeps the others for every other request. A client that comes when every
+    slot is taken gets the lines stored so far and a ``busy`` event: it asks again
+    later (the stream's ``retry`` field says when), so it still sees its job's lines,
+    a little later, and the API keeps answering.
+    """
+    app.extensions[STREAM_SLOTS] = threading.BoundedSemaphore(slots)
+
+
+def _event(event: str, data: Any, event_id: int | None = None, retry: int | None = None) -> str:
     head = f"id: {event_id}\n" if event_id is not None else ""
+    head += f"retry: {retry}\n" if retry is not None else ""
     return f"{head}event: {event}\ndata: {json.dumps(data)}\n\n"
 
 
-def _stream(job_id: int, after: int, timeout: float, redis_url: str) -> Iterator[str]:
-    """The core's follow loop, written as Server-Sent Events."""
+def _stream(
+    job_id: int, after: int, timeout: float, redis_url: str, *, live: bool = True
+) -> Iterator[str]:
+    """The core's follow loop, written as Server-Sent Events; not ``live``: the stored
+    lines, then ``busy`` unless the job is over."""
     events = output.follow(
-        db(), job_id, after=after, redis=redis_url, timeout=timeout, keepalive=KEEPALIVE_SECONDS
+        db(),
+        job_id,
+        after=after,
+        redis=redis_url,
+        timeout=timeout,
+        keepalive=KEEPALIVE_SECONDS,
+        until_finished=live,
     )
     for event in events:
         if isinstance(event, output.Line):
@@ -245,9 +273,11 @@ def _stream(job_id: int, after: int, timeout: float, redis_url: str) -> Iterator
         elif isinstance(event, output.Quiet):
             yield ": keep-alive\n\n"
         else:
-            kind = "timeout" if event.reason == "timeout" else "end"
+            kind = {"timeout": "timeout", "caught-up": "busy"}.get(event.reason, "end")
             yield _event(
-                kind, StreamEnd(state=event.state, next_after=event.next_after).model_dump()
+                kind,
+                StreamEnd(state=event.state, next_after=event.next_after).model_dump(),
+                retry=BUSY_RETRY_MS if kind == "busy" else None,
             )
 
 
@@ -264,16 +294,20 @@ def _stream(job_id: int, after: int, timeout: float, redis_url: str) -> Iterator
 def stream_output(job_id: int, query: StreamQuery) -> Response:
     """Each line is a ``line`` event whose id is its sequence number, so a client that
     reconnects with ``Last-Event-ID`` continues where it stopped. The stream ends with an
-    ``end`` event when the job is over, or a ``timeout`` event after ``timeout`` seconds."""
+    ``end`` event when the job is over, or a ``timeout`` event after ``timeout`` seconds.
+    When the server follows as many streams as it can, it sends the lines stored so far
+    and a ``busy`` event: ask again after the stream's ``retry`` milliseconds."""
     job = reach(job_id)
     after = query.after
     last = request.headers.get("Last-Event-ID", "")
     if last.isascii() and last.isdigit() and len(last) <= 10:
         after = max(after, int(last))
-    response = Response(
-        stream_with_context(_stream(job.id, after, query.timeout, settings_of(db()).redis_url)),
-        mimetype="text/event-stream",
-    )
+    slots: threading.BoundedSemaphore | None = current_app.extensions.get(STREAM_SLOTS)
+    live = slots is None or slots.acquire(blocking=False)
+    lines = _stream(job.id, after, query.timeout, settings_of(db()).redis_url, live=live)
+    response = Response(stream_with_context(lines), mimetype="text/event-stream")
+    if live and slots is not None:
+        response.call_on_close(slots.release)  # when the server is done with the response
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"
     return response

@@ -1,11 +1,14 @@
 // A job's output, live: the lines the API's stream sends (GET /api/v1/jobs/<id>/output/stream,
 // Server-Sent Events, authenticated by the session cookie), stdout and stderr told apart,
-// ANSI colours rendered by ansi_up, the last `cap` lines kept in the page. When the stream's
-// end event comes, the page's header is refreshed (htmx) to show the final state.
+// ANSI colours rendered by ansi_up, the last `cap` lines kept in the page. The page's header
+// is refreshed (htmx) when the first line of a job the page showed as not started yet comes
+// (it runs now), and when the stream's end event comes (its final state).
 
 import { AnsiUp } from "../vendor/ansi_up.js";
 
 const STREAM_TIMEOUT = 300; // seconds the server keeps one stream open; then we reconnect
+const BUSY_RETRY_MS = 2000; // after a "busy" answer
+const NOT_STARTED = ["scheduled", "queued", "waiting", "blocked"];
 
 function converter() {
   const ansi = new AnsiUp();
@@ -68,6 +71,13 @@ class OutputView {
 
   add(line) {
     if (line.seq <= this.lastSeq) return; // a reconnect may repeat what we have
+    if (!this.started) {
+      this.started = true;
+      const header = document.getElementById("job-header");
+      if (header && NOT_STARTED.includes(header.dataset.state)) {
+        document.body.dispatchEvent(new CustomEvent("job-started"));
+      }
+    }
     this.lastSeq = line.seq;
     this.pending.push(line);
     if (!this.scheduled) {
@@ -123,6 +133,12 @@ class OutputView {
     source.addEventListener("timeout", () => {
       source.close();
       this.open();
+    });
+    // the server follows as many streams as it can: it sent what is stored; ask again soon
+    source.addEventListener("busy", () => {
+      source.close();
+      this.say("live (server busy: refreshed every few seconds)");
+      setTimeout(() => this.open(), BUSY_RETRY_MS);
     });
     source.addEventListener("error", () => {
       if (source.readyState === EventSource.CLOSED) this.say("live output unavailable: reload the page");

@@ -1,8 +1,22 @@
 """A real browser for the web UI's tests: Debian's chromium, headless, driven by
-Selenium through Debian's chromedriver, against the app served on a loopback port.
+Selenium through Debian's chromedriver, against an app served on a loopback port.
+
+Test support, shipped so that the server's tests and the end-to-end tests of
+multiflexi-all drive the web UI the same way; not meant for production use::
+
+    from multiflexi.server.testing import Browser, serve
+
+    with serve(create_app(settings)) as url:   # the app in threads of this process
+        browser = Browser(axe=AXE, screenshots=tmp_path)
+        browser.base = url
+        browser.sign_in("admin", password)
 
 Nothing is downloaded: the browser and its driver are the Debian packages
-(``.ci/run`` installs them), axe-core is vendored in ``tests/vendor``.
+(``.ci/run`` installs them). Selenium is imported only when a :class:`Browser` is
+made (it is a test dependency, not one of the server); without it, or without
+chromium and chromedriver, the calling test is skipped with the reason (a failure
+when ``MULTIFLEXI_TEST_REQUIRE_SERVICES=1``). axe-core is not shipped here: the
+tests that check accessibility vendor it and pass its path as ``axe``.
 """
 
 from __future__ import annotations
@@ -22,9 +36,6 @@ from multiflexi.database.testing import unavailable
 
 CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 CHROMEDRIVER = ("/usr/bin/chromedriver",)
-AXE = Path(__file__).parent / "vendor" / "axe.min.js"
-#: where screenshots go (ignored by git)
-SCREENSHOTS = Path(__file__).parent / "screenshots"
 LAPTOP = (1366, 900)
 PHONE = (390, 844)
 
@@ -50,12 +61,21 @@ def serve(app: Any) -> Iterator[str]:
 
 
 class Browser:
-    """One headless Chromium; each test starts signed out (cookies cleared)."""
+    """One headless Chromium; each test starts signed out (cookies cleared).
 
-    def __init__(self) -> None:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
+    ``axe``: the file of axe-core that :meth:`accessibility_violations` runs in the
+    page; ``screenshots``: the folder :meth:`screenshot` writes to (made when needed).
+    """
 
+    def __init__(self, *, axe: Path | None = None, screenshots: Path | None = None) -> None:
+        try:
+            from selenium import webdriver
+            from selenium.webdriver.chrome.service import Service
+        except ImportError:
+            unavailable("the web UI tests need selenium (the test extra)")
+
+        self.axe = axe
+        self.screenshots = screenshots
         binary = _first(CHROMIUM)
         driver = _first(CHROMEDRIVER) or shutil.which("chromedriver")
         if binary is None or driver is None:
@@ -147,7 +167,9 @@ class Browser:
 
     def accessibility_violations(self, impacts: tuple[str, ...] = ("serious", "critical")) -> list:
         """axe-core's violations of the current page with one of ``impacts``."""
-        self.driver.execute_script(AXE.read_text("utf-8"))
+        if self.axe is None:
+            raise RuntimeError("Browser(axe=...) names no axe-core file to run")
+        self.driver.execute_script(self.axe.read_text("utf-8"))
         result = self.driver.execute_async_script(
             "const done = arguments[arguments.length - 1];"
             "axe.run(document).then(r => done(JSON.stringify(r.violations)),"
@@ -167,9 +189,12 @@ class Browser:
 
     def screenshot(self, name: str, at: str | None = None) -> Path:
         """Laptop and phone screenshots of the current page, light and dark (scrolled to
-        the element of id ``at`` when given)."""
-        SCREENSHOTS.mkdir(exist_ok=True)
-        last = SCREENSHOTS / name
+        the element of id ``at`` when given): the last one's path."""
+        if self.screenshots is None:
+            raise RuntimeError("Browser(screenshots=...) names no folder for screenshots")
+        folder = self.screenshots
+        folder.mkdir(parents=True, exist_ok=True)
+        last = folder / name
         for theme in ("light", "dark"):
             self.theme(theme)
             for label, (width, height) in (("laptop", LAPTOP), ("phone", PHONE)):
@@ -178,7 +203,7 @@ class Browser:
                     self.driver.execute_script(
                         "document.getElementById(arguments[0]).scrollIntoView()", at
                     )
-                last = SCREENSHOTS / f"{name}-{theme}-{label}.png"
+                last = folder / f"{name}-{theme}-{label}.png"
                 self.driver.save_screenshot(str(last))
         self.driver.set_window_size(*LAPTOP)
         self.theme("system")
@@ -187,3 +212,6 @@ class Browser:
     def quit(self) -> None:
         with contextlib.suppress(Exception):
             self.driver.quit()
+
+
+__all__ = ["CHROMEDRIVER", "CHROMIUM", "LAPTOP", "PHONE", "Browser", "serve"]
