@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import re
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
-from helpers import PASSWORD, SECRETS
+from helpers import SECRETS, csrf_of
 from werkzeug.datastructures import MultiDict
 
 #: elements a person (or a probe) acts on: each needs an id or a data-testid
@@ -172,21 +171,6 @@ def _local(url: str) -> str:
     """A same-site address as a path with its query, without the fragment."""
     parts = urlsplit(url)
     return parts.path + (f"?{parts.query}" if parts.query else "")
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found, "a signed-in page carries the session's CSRF token"
-    return found.group(1)
-
-
-def signed_in(world: Any, login: str) -> Any:
-    """A test client with ``login``'s session (signed in through the sign-in form)."""
-    client = world.client()
-    token = csrf_of(client.get("/login").get_data(as_text=True))
-    answer = client.post("/login", data={"login": login, "password": PASSWORD, CSRF_FIELD: token})
-    assert answer.status_code == 303, f"{login} signs in"
-    return client
 
 
 class Crawl:

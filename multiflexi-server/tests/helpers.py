@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 MASTER_KEY = "test-master-key-0123456789-abcdefghijklmnop"
@@ -36,3 +37,22 @@ MANIFEST: dict[str, Any] = {
 
 def manifest(**changes: Any) -> dict[str, Any]:
     return {**MANIFEST, **changes}
+
+
+def csrf_of(page: bytes | str) -> str:
+    """The session's CSRF token a web page carries in its forms."""
+    html = page.decode() if isinstance(page, bytes) else page
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "the page carries the session's CSRF token"
+    return found.group(1)
+
+
+def signed_in(world: Any, login: str) -> Any:
+    """A test client with ``login``'s session, signed in through the sign-in form; its
+    ``token`` is the session's CSRF token."""
+    client = world.client()
+    token = csrf_of(client.get("/login").data)
+    answer = client.post("/login", data={"login": login, "password": PASSWORD, "csrf_token": token})
+    assert answer.status_code == 303, f"{login} signs in"
+    client.token = csrf_of(client.get("/").data)
+    return client

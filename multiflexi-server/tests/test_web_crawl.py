@@ -7,8 +7,8 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from crawler import Crawl, csrf_of, signed_in
-from helpers import PASSWORD
+from crawler import Crawl
+from helpers import PASSWORD, csrf_of, signed_in
 
 from multiflexi.core import models
 from multiflexi.server.testing import LAPTOP, PHONE

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from helpers import PASSWORD
+from helpers import PASSWORD, csrf_of, signed_in
 
 from multiflexi.core import audit, jobenv, jobs, lifecycle
 from multiflexi.core.models import Job
@@ -20,20 +20,6 @@ from multiflexi.core.output import channel
 from multiflexi.server.api.jobs import limit_streams
 
 SYSTEM = audit.Actor.system("tests")
-
-
-def _csrf(page: bytes) -> str:
-    found = re.search(rb'name="csrf_token" value="([^"]+)"', page)
-    assert found, "the page carries the session's CSRF token"
-    return found.group(1).decode()
-
-
-def signed_in(world, login: str):
-    client = world.client()
-    token = _csrf(client.get("/login").data)
-    answer = client.post("/login", data={"login": login, "password": PASSWORD, "csrf_token": token})
-    assert answer.status_code == 303
-    return client
 
 
 def _row_ids(page: bytes) -> list[int]:
@@ -251,7 +237,7 @@ def test_another_companys_job_its_output_and_artifact_are_not_found(world, many)
         answer = alice.get(path)
         assert answer.status_code == 404, path
         assert b'data-testid="error-page"' in answer.data
-    token = _csrf(alice.get("/jobs").data)
+    token = csrf_of(alice.get("/jobs").data)
     refused = alice.post(f"/jobs/{many['job_b']}/cancel", data={"csrf_token": token})
     assert refused.status_code == 404
 
@@ -276,7 +262,7 @@ def test_a_viewer_sees_no_actions_and_a_posted_cancel_is_refused(world, many):
     assert b'data-testid="job-relaunch"' not in page.data
     assert b'<form method="post" action="/jobs/' not in page.data
     before = world.dump()
-    token = _csrf(page.data)
+    token = csrf_of(page.data)
     for action in ("cancel", "relaunch"):
         refused = bob.post(f"/jobs/{many['job_b']}/{action}", data={"csrf_token": token})
         assert refused.status_code == 403, action
@@ -288,7 +274,7 @@ def test_a_viewer_sees_no_actions_and_a_posted_cancel_is_refused(world, many):
 def test_cancel_and_run_again_from_the_page(world, many, redis):
     amy = signed_in(world, "amy")
     page = amy.get(f"/jobs/{many['job_a']}")
-    token = _csrf(page.data)
+    token = csrf_of(page.data)
     assert amy.post(f"/jobs/{many['job_a']}/cancel").status_code == 400  # no token
     done = amy.post(f"/jobs/{many['job_a']}/cancel", data={"csrf_token": token})
     assert done.status_code == 303 and done.headers["Location"] == f"/jobs/{many['job_a']}"

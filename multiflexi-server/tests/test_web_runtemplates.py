@@ -9,27 +9,12 @@ from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
-from helpers import PASSWORD, SECRETS
+from helpers import PASSWORD, SECRETS, signed_in
 
 from multiflexi.core import audit, jobenv, jobs, models, runtemplates
 
 SYSTEM = audit.Actor.system("tests")
 RICH_SECRET = "PLANTED-rich-token-3e9a"
-
-
-def _csrf(page: bytes) -> str:
-    found = re.search(rb'name="csrf_token" value="([^"]+)"', page)
-    assert found, "the page carries the session's CSRF token"
-    return found.group(1).decode()
-
-
-def signed_in(world, login: str):
-    client = world.client()
-    token = _csrf(client.get("/login").data)
-    answer = client.post("/login", data={"login": login, "password": PASSWORD, "csrf_token": token})
-    assert answer.status_code == 303
-    client.token = _csrf(client.get("/").data)
-    return client
 
 
 def post(client, path: str, **data: str):

@@ -5,21 +5,15 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
-from helpers import PASSWORD
+from helpers import PASSWORD, csrf_of
 
 from multiflexi.core import models, throttle
 from multiflexi.server.testing import LAPTOP, PHONE
 from multiflexi.server.web.base import CONTENT_SECURITY_POLICY
 
 
-def _csrf(page: bytes) -> str:
-    found = re.search(rb'name="csrf_token" value="([^"]+)"', page)
-    assert found, "the form carries the session's CSRF token"
-    return found.group(1).decode()
-
-
 def sign_in(client, login: str, password: str = PASSWORD):
-    token = _csrf(client.get("/login").data)
+    token = csrf_of(client.get("/login").data)
     return client.post("/login", data={"login": login, "password": password, "csrf_token": token})
 
 
@@ -30,7 +24,7 @@ def test_every_page_asks_to_sign_in_first_and_comes_back_after(world):
     assert answer.headers["Location"] == "/login?next=/?x%3D1"
     page = client.get(answer.headers["Location"])
     assert page.status_code == 200 and b'name="next" value="/?x=1"' in page.data
-    token = _csrf(page.data)
+    token = csrf_of(page.data)
     signed = client.post(
         "/login",
         data={"login": "alice", "password": PASSWORD, "csrf_token": token, "next": "/?x=1"},
@@ -45,7 +39,7 @@ def test_the_session_cookie_is_httponly_and_samesite_and_secure_behind_https(wor
     cookie = answer.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
     https = world.app.test_client()
-    token = _csrf(https.get("/login", base_url="https://localhost").data)
+    token = csrf_of(https.get("/login", base_url="https://localhost").data)
     secure = https.post(
         "/login",
         base_url="https://localhost",
@@ -80,7 +74,7 @@ def test_a_form_without_the_session_token_changes_nothing(world):
     assert client.get("/").status_code == 200  # still signed in
     forged = client.post("/logout", data={"csrf_token": "forged"})
     assert forged.status_code == 400
-    token = _csrf(client.get("/").data)
+    token = csrf_of(client.get("/").data)
     assert client.post("/logout", data={"csrf_token": token}).status_code == 303
     assert client.get("/").status_code == 302
 
@@ -88,7 +82,7 @@ def test_a_form_without_the_session_token_changes_nothing(world):
 def test_sign_in_never_sends_anyone_to_another_site(world):
     for target in ("https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:x"):
         client = world.client()
-        token = _csrf(client.get("/login").data)
+        token = csrf_of(client.get("/login").data)
         answer = client.post(
             "/login",
             data={"login": "alice", "password": PASSWORD, "csrf_token": token, "next": target},
@@ -106,7 +100,7 @@ def test_a_new_installation_offers_to_create_the_first_administrator(tmp_path, w
     page = client.get("/login")
     assert b'id="createAdmin"' in page.data
     form = client.get("/setup")
-    token = _csrf(form.data)
+    token = csrf_of(form.data)
     mismatch = client.post(
         "/setup",
         data={
