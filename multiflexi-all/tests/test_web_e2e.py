@@ -12,7 +12,6 @@ output of the job while it runs, its end, and the cancellation of a long job.
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import os
 import shutil
@@ -20,7 +19,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -32,7 +30,7 @@ import multiflexi.database as database
 from multiflexi.core import config
 from multiflexi.core.testing import redis_server
 from multiflexi.server import create_app
-from multiflexi.server.testing import Browser, serve
+from multiflexi.server.testing import Browser, serve, wait_until
 
 ADMIN, PASSWORD = "e2e-admin", "e2e password 9137"
 MASTER_KEY = "e2e-master-key-0123456789-abcdefghijklmnop"
@@ -114,15 +112,7 @@ def alive(pid: int) -> bool:
 
 
 def wait(condition: Callable[[], Any], what: str, timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        with contextlib.suppress(Exception):
-            value = condition()
-            if value:
-                return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.1)
+    return wait_until(condition, what, timeout)
 
 
 @pytest.fixture

@@ -60,6 +60,22 @@ def serve(app: Any) -> Iterator[str]:
         thread.join(10)
 
 
+def wait_until(
+    condition: Callable[[], Any], what: str, timeout: float = 10, interval: float = 0.1
+) -> Any:
+    """Poll ``condition()`` (an exception counts as not yet) until it is truthy; its value,
+    or an AssertionError naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with contextlib.suppress(Exception):
+            value = condition()
+            if value:
+                return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
 class Browser:
     """One headless Chromium; each test starts signed out (cookies cleared).
 
@@ -145,15 +161,7 @@ class Browser:
         return self.driver.page_source
 
     def wait(self, condition: Callable[[], Any], what: str, timeout: float = 10) -> Any:
-        deadline = time.monotonic() + timeout
-        while True:
-            with contextlib.suppress(Exception):
-                value = condition()
-                if value:
-                    return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-            time.sleep(0.05)
+        return wait_until(condition, what, timeout, interval=0.05)
 
     # -- what the browser noticed ------------------------------------------------------------
 
@@ -214,4 +222,4 @@ class Browser:
             self.driver.quit()
 
 
-__all__ = ["CHROMEDRIVER", "CHROMIUM", "LAPTOP", "PHONE", "Browser", "serve"]
+__all__ = ["CHROMEDRIVER", "CHROMIUM", "LAPTOP", "PHONE", "Browser", "serve", "wait_until"]
