@@ -77,8 +77,6 @@ def test_the_catalogue_declares_the_built_in_kinds_and_a_webhooks_url_is_secret(
     assert actions.BUILTIN["chain"].option("run_template_id").type == "run_template"
     assert actions.secret_names("webhook") == ("url",)
     assert actions.secret_names("reschedule") == ()
-    # the executor installs every built-in kind under the group the core names
-    assert set(actions.BUILTIN) <= set(actions.installed())
     assert crypto.column_context("run_template_actions", "secrets") == actions.SECRETS_CONTEXT
 
 
