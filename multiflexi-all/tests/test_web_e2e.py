@@ -191,7 +191,7 @@ def test_launch_watch_and_cancel_jobs_in_a_browser_with_a_real_worker(installati
     browser.find("create-admin").click()
     browser.wait(lambda: browser.has("setup-form"), "the first administrator's form")
     browser.fill({"login": ADMIN, "password": PASSWORD, "password_again": PASSWORD})
-    browser.find("setup-submit").click()
+    browser.submit("setup-submit")
     browser.wait(lambda: browser.has("signed-in-as"), "the administrator signed in")
     browser.find("logout").click()
     browser.wait(lambda: browser.path.startswith("/login"), "the sign-in page")
@@ -248,7 +248,7 @@ def test_launch_watch_and_cancel_jobs_in_a_browser_with_a_real_worker(installati
     asked = browser.find("field-overrides.E2E_TOKEN")
     assert asked.get_attribute("type") == "password"
     browser.fill({"overrides.E2E_TOKEN": SECRET})
-    browser.find("launch-submit").click()
+    browser.submit("launch-submit")
     browser.wait(lambda: browser.path.startswith("/jobs/"), "the job's page")
     job_id = int(browser.path.split("/")[2])
     assert "launched" in browser.find("flash").text
@@ -303,7 +303,7 @@ def test_launch_watch_and_cancel_jobs_in_a_browser_with_a_real_worker(installati
 
     # a long job, stopped from its page: it ends cancelled and its process is gone
     browser.open(f"/run-templates/{sleeper_rt['id']}/launch")
-    browser.find("launch-submit").click()
+    browser.submit("launch-submit")
     browser.wait(lambda: browser.path.startswith("/jobs/"), "the long job's page")
     long_id = int(browser.path.split("/")[2])
     line = browser.wait(

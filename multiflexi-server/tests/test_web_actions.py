@@ -209,7 +209,7 @@ def test_adding_a_webhook_and_a_chain_in_a_browser(browser, world):
     assert not browser.find("field-success.chain.run_template_id").is_displayed()
     assert browser.find("field-success.webhook.url").get_attribute("type") == "password"
     browser.fill({"success.webhook.url": NEW_URL, "success.webhook.timeout": "5"})
-    browser.find("save-action-success").click()
+    browser.submit("save-action-success")
     browser.wait(lambda: "saved" in browser.find("flash").text, "the flash")
     assert browser.has("action-success-webhook")
     Select(browser.find("field-success.kind")).select_by_value("chain")
@@ -217,7 +217,7 @@ def test_adding_a_webhook_and_a_chain_in_a_browser(browser, world):
         lambda: browser.find("field-success.chain.run_template_id").is_displayed(), "its options"
     )
     Select(browser.find("field-success.chain.run_template_id")).select_by_value(str(target))
-    browser.find("save-action-success").click()
+    browser.submit("save-action-success")
     browser.wait(lambda: browser.has("action-success-chain"), "the chain in the list")
     assert [(a, e) for a, e, _ in lists(world, rt_id)["success"]] == [
         ("webhook", True),

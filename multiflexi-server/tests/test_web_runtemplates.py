@@ -577,7 +577,7 @@ def test_editing_a_value_in_a_browser_saves_it(browser, world):
     browser.sign_in("alice", PASSWORD)
     browser.open(f"/run-templates/{rt_id}")
     browser.fill({"values.REPORT_NAME": "monthly"})
-    browser.find("save-configuration").click()
+    browser.submit("save-configuration")
     browser.wait(lambda: "Configuration saved." in browser.find("flash").text, "the flash")
     assert browser.find("field-values.REPORT_NAME").get_attribute("value") == "monthly"
     assert stored(world, rt_id)["REPORT_NAME"] == "monthly"
@@ -630,7 +630,7 @@ def test_launching_with_a_value_asked_for_lands_on_the_job_page(browser, world, 
     assert token.get_attribute("type") == "password"
     clean(browser)
     token.send_keys("PLANTED-typed-at-launch")
-    browser.find("launch-submit").click()
+    browser.submit("launch-submit")
     browser.wait(lambda: browser.path.startswith("/jobs/"), "the job's page")
     job_id = int(browser.path.removeprefix("/jobs/"))
     with world.session() as session:

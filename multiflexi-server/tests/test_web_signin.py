@@ -158,7 +158,7 @@ def test_signing_in_and_out_in_a_browser(browser):
     browser.open("/")
     assert browser.path.startswith("/login")
     browser.fill({"login": "alice", "password": "nope"})
-    browser.find("login-submit").click()
+    browser.submit("login-submit")
     assert "Wrong login or password." in browser.find("login-error").text
     # a refused form answers 401 (so scripts and probes see it): the one console line
     assert [e for e in browser.console_errors() if "401" not in e] == []

@@ -145,10 +145,30 @@ class Browser:
             element.clear()
             element.send_keys(value)
 
+    def submit(self, testid: str) -> None:
+        """Click the button ``testid`` that submits a form and wait for the page it leads to
+        (a click returns before the answer arrives: the sign-in slowdown makes that visible)."""
+        page = self.driver.find_element("tag name", "html")
+        self.find(testid).click()
+
+        def replaced() -> bool:
+            try:
+                page.get_attribute("lang")
+            except Exception:  # the old document is gone: a stale element
+                return True
+            return False
+
+        self.wait(replaced, f"the page after {testid}", timeout=30)
+        self.wait(
+            lambda: self.driver.execute_script("return document.readyState") == "complete",
+            "the new page to load",
+            timeout=30,
+        )
+
     def sign_in(self, login: str, password: str) -> None:
         self.open("/login")
         self.fill({"login": login, "password": password})
-        self.find("login-submit").click()
+        self.submit("login-submit")
         self.wait(lambda: not self.path.startswith("/login"), "the dashboard after sign-in")
 
     def sign_out(self) -> None:
