@@ -135,6 +135,20 @@ def test_update_changes_fields_and_records_them_in_the_audit_log(session):
     assert entry.details == {"email": "robert@example.com", "last_name": None}
 
 
+def test_a_chosen_language_is_kept_and_an_unknown_one_refused(session):
+    user = users.create(session, "bob", actor=ADMIN)
+    assert users.language_of(user) is None
+    users.update(session, user.id, actor=ADMIN, language="cs")
+    assert users.language_of(users.get(session, user.id)) == "cs"
+    assert audit_rows(session)[0].details == {"settings": {"language": "cs"}}
+    with pytest.raises(ValidationError, match="unknown language 'xx'") as refused:
+        users.update(session, user.id, actor=ADMIN, language="xx")
+    assert refused.value.for_field("language") == [str(refused.value)]
+    assert users.language_of(users.get(session, user.id)) == "cs"
+    users.update(session, user.id, actor=ADMIN, language="")
+    assert users.language_of(users.get(session, user.id)) is None
+
+
 def test_invalid_email_is_refused_and_the_old_one_kept(session):
     user = users.create(session, "bob", actor=ADMIN, email="bob@example.com")
     with pytest.raises(ValidationError, match="email"):

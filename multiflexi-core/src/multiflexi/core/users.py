@@ -63,6 +63,8 @@ VERIFIED_MAX = 10_000
 #: a successful login records itself at most this often (no write per API request)
 LOGIN_RECORD_INTERVAL = dt.timedelta(minutes=1)
 MAX_LOGIN_LENGTH = 128
+#: the languages the pages speak (a user may choose one; else the browser's choice)
+LANGUAGES = ("en", "cs")
 
 #: the characters and length of a login
 LOGIN_PATTERN = rf"^[A-Za-z0-9._@-]{{1,{MAX_LOGIN_LENGTH}}}$"
@@ -171,6 +173,20 @@ def _clean_name(field: str, value: str) -> str | None:
         problem = FieldError(field, f"at most {_NAME_MAX} characters", "")
         raise ValidationError(f"invalid {field.replace('_', ' ')}", [problem])
     return value or None
+
+
+def _check_language(language: str) -> str:
+    if language and language not in LANGUAGES:
+        known = ", ".join(LANGUAGES)
+        raise ValidationError(f"unknown language {language!r}; known: {known}", field="language")
+    return language
+
+
+def language_of(user: User) -> str | None:
+    """The language the user chose for the pages (one of :data:`LANGUAGES`), or None:
+    the browser's choice then."""
+    chosen = (user.settings or {}).get("language")
+    return chosen if chosen in LANGUAGES else None
 
 
 def _find_login(session: Session, login: str) -> User | None:
@@ -302,8 +318,10 @@ def update(
     last_name: str | None = None,
     enabled: bool | None = None,
     is_admin: bool | None = None,
+    language: str | None = None,
 ) -> User:
-    """Change the given fields (None leaves a field as it is, "" clears a text field)."""
+    """Change the given fields (None leaves a field as it is, "" clears a text field;
+    ``language`` "" goes back to the browser's choice)."""
     with transaction(session):
         user = get(session, user_id)
         wanted: dict[str, object] = {}
@@ -317,6 +335,8 @@ def update(
             wanted["enabled"] = bool(enabled)
         if is_admin is not None:
             wanted["is_admin"] = bool(is_admin)
+        if language is not None and _check_language(language) != language_of(user):
+            wanted["settings"] = {**(user.settings or {}), "language": language or None}
         changed = {k: v for k, v in wanted.items() if getattr(user, k) != v}
         if changed.get("enabled") is False:
             _guard_last_admin(session, user, "disable")
@@ -325,6 +345,8 @@ def update(
         if changed:
             for key, value in changed.items():
                 setattr(user, key, value)
+            if "settings" in changed:
+                changed = {**changed, "settings": {"language": language or None}}
             audit.record(session, actor, "update", _ENTITY, user.id, details=changed)
     return user
 
@@ -686,6 +708,7 @@ def members(
 __all__ = [
     "COMPANY_ROLES",
     "EMAIL_PATTERN",
+    "LANGUAGES",
     "LOGIN_PATTERN",
     "MAX_FAILED_LOGINS",
     "MAX_PASSWORD_LENGTH",
@@ -704,6 +727,7 @@ __all__ = [
     "get_by_email",
     "get_by_login",
     "grant",
+    "language_of",
     "list",
     "members",
     "memberships",

@@ -20,10 +20,11 @@ from flask.typing import ResponseReturnValue
 
 from multiflexi.core import errors as core_errors
 from multiflexi.core import status as core_status
+from multiflexi.core import users as core_users
 from multiflexi.core.users import LoginThrottled
 from multiflexi.server import auth
 from multiflexi.server import errors as server_errors
-from multiflexi.server.web import base, dashboard, jobs, runtemplates, search, signin
+from multiflexi.server.web import base, dashboard, i18n, jobs, runtemplates, search, signin
 from multiflexi.server.web.base import CSRF_FIELD, THEME_COOKIE, THEMES, page_error
 
 #: where the pages live (the API keeps /api)
@@ -64,6 +65,7 @@ def _sign_in_and_csrf() -> ResponseReturnValue | None:
         here = request.full_path if request.query_string else request.path
         return redirect(url_for("web.signin.login", next=here))
     g.principal = auth.principal_of(user, source="web")
+    g.language = core_users.language_of(user)
     return None
 
 
@@ -98,10 +100,15 @@ def _core_error(exc: core_errors.MultiFlexiError) -> ResponseReturnValue:
 def _install(state: BlueprintSetupState) -> None:
     app = cast(Flask, state.app)
     app.extensions[server_errors.PAGE_RENDERER] = _error_page
+    i18n.install(app)
     app.jinja_env.filters.update(base.FILTERS)
     app.jinja_env.globals.update(base.GLOBALS)
     # globals reach imported macros too (context variables do not)
     app.jinja_env.globals.update(csrf_token=auth.csrf_token, csrf_field=CSRF_FIELD)
+
+
+#: the installed components' versions, shown in every page's footer (read once)
+_VERSIONS = core_status.installed_versions()
 
 
 @blueprint.app_context_processor
@@ -112,8 +119,10 @@ def _layout() -> dict[str, Any]:
     return {
         "principal": g.get("principal"),
         "theme": theme if theme in THEMES else "system",
-        "versions": core_status.installed_versions(),
+        "versions": _VERSIONS,
         "menu": base.menu(),
+        "language": i18n.current_language(),
+        "languages": i18n.LANGUAGES,
     }
 
 

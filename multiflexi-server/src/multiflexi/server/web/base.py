@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import Response, current_app, g, render_template, request, url_for
+from flask_babel import lazy_gettext
 from markupsafe import Markup
 
 from multiflexi.server import app as server_app
@@ -112,18 +113,18 @@ def link_if(endpoint: str, **values: Any) -> str | None:
 GLOBALS = {"link_if": link_if}
 
 #: the main menu: (endpoint, label, test id); the layout shows the pages that exist
-MENU: tuple[tuple[str, str, str], ...] = (
-    ("web.dashboard.index", "Dashboard", "menu-dashboard"),
-    ("web.jobs.index", "Jobs", "menu-jobs"),
-    ("web.runtemplates.index", "Run templates", "menu-runtemplates"),
-    ("web.companies.index", "Companies", "menu-companies"),
-    ("web.applications.index", "Applications", "menu-applications"),
-    ("web.credentials.index", "Credentials", "menu-credentials"),
-    ("web.users.index", "Users", "menu-users"),
-    ("web.audit.index", "Audit", "menu-audit"),
+MENU: tuple[tuple[str, Any, str], ...] = (
+    ("web.dashboard.index", lazy_gettext("Dashboard"), "menu-dashboard"),
+    ("web.jobs.index", lazy_gettext("Jobs"), "menu-jobs"),
+    ("web.runtemplates.index", lazy_gettext("Run templates"), "menu-runtemplates"),
+    ("web.companies.index", lazy_gettext("Companies"), "menu-companies"),
+    ("web.applications.index", lazy_gettext("Applications"), "menu-applications"),
+    ("web.credentials.index", lazy_gettext("Credentials"), "menu-credentials"),
+    ("web.users.index", lazy_gettext("Users"), "menu-users"),
+    ("web.audit.index", lazy_gettext("Audit"), "menu-audit"),
 )
 
 
-def menu() -> list[tuple[str, str, str]]:
+def menu() -> list[tuple[str, Any, str]]:
     """The main menu's entries whose page exists in this app."""
     return [entry for entry in MENU if entry[0] in current_app.view_functions]
