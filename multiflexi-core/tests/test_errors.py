@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import sqlalchemy as sa
 
 from multiflexi.core import (
     apps,
@@ -26,7 +27,7 @@ from multiflexi.core import (
 )
 from multiflexi.core.errors import FieldError, MissingRequired, ValidationError, field_errors
 from multiflexi.core.manifests import import_manifest, parse_manifest
-from multiflexi.core.models import CredentialPrototype, CredentialPrototypeField
+from multiflexi.core.models import CredentialPrototype, CredentialPrototypeField, Job
 
 ACTOR = audit.Actor("tester", source="test")
 
@@ -274,6 +275,10 @@ def test_a_launch_puts_one_time_value_problems_beside_overrides_dot_name(session
         "1BAD: not an environment variable name",
         "2BAD: not an environment variable name",
     ]
+    # a value that is not text (a script's number) is a clear refusal, not a crash
+    exc = refusal(jobs.launch, session, run_template.id, actor=ACTOR, overrides={"COUNT": 5})
+    assert shown(exc) == {"overrides.COUNT": ["value must be text"]}
+    assert session.scalar(sa.select(sa.func.count()).select_from(Job)) == 0
     naive = refusal(jobs.launch, session, run_template.id, actor=ACTOR, at=dt.datetime(2030, 1, 1))
     assert shown(naive) == {"at": ["give a time with a time zone"]}
 

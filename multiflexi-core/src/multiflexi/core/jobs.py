@@ -399,6 +399,7 @@ def launch(
     """
     # the run template's columns and its application's version in one plain read, with
     # the launch rules of runtemplates.ensure_launchable
+    _check_overrides(dict(overrides or {}))  # names and text first: the size check reads them
     supplied = [name for name, value in (overrides or {}).items() if value != ""]
     source = runtemplates.launchable(session, rt_id, supplied)
     jobenv.check_launch_size(
