@@ -394,7 +394,14 @@ def test_a_user_checks_a_credential_on_demand_audited_and_within_their_company(
     assert result.checked_at.tzinfo is not None
     entries = audit.entries(session, entity_type="credential", actor="amy").items
     assert [(e.action, e.details) for e in entries] == [
-        ("check", {"state": "degraded", "prototype": "gateprobe"})
+        (
+            "check",
+            {
+                "state": "degraded",
+                "message": "the bank says token *** is degraded",  # masked, as answered
+                "prototype": "gateprobe",
+            },
+        )
     ]
     # on demand means afresh: the kept answer is not reused
     availability.check_credential(session, credential.id, actor=manager)

@@ -183,6 +183,16 @@ def visible_company_ids(actor: Actor) -> set[int] | None:
     return {company_id for company_id in actor.roles if can(actor, company_id, READ)}
 
 
+def company_ids_with(actor: Actor, permission: str) -> set[int] | None:
+    """The companies where the actor may do ``permission``; None means all (global
+    administrator). What a face offers to create in (only where it would be allowed)."""
+    if actor.is_admin:
+        return None
+    if not isinstance(actor, Principal):
+        return set()
+    return {company_id for company_id in actor.roles if can(actor, company_id, permission)}
+
+
 __all__ = [
     "ADMIN",
     "PERMISSIONS",
@@ -194,6 +204,7 @@ __all__ = [
     "can_admin",
     "can_read",
     "can_write",
+    "company_ids_with",
     "principal_for",
     "require",
     "require_admin",

@@ -491,7 +491,11 @@ def check_credential(
             "credential",
             credential.id,
             company_id=credential.company_id,
-            details={"state": result.state.value, "prototype": status.prototype_code},
+            details={
+                "state": result.state.value,
+                "message": result.message,
+                "prototype": status.prototype_code,
+            },
         )
     return result
 

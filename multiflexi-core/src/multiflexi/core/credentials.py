@@ -25,10 +25,13 @@ from multiflexi.core.errors import Conflict, FieldError, NotFound, ValidationErr
 from multiflexi.core.models import (
     Credential,
     CredentialPrototype,
+    CredentialPrototypeField,
     CredentialType,
     CredentialTypeField,
     CredentialTypeSetting,
     CredentialValue,
+    RunTemplate,
+    RunTemplateCredential,
 )
 from multiflexi.core.unit import Page, paginate, transaction
 from multiflexi.database.tables import utc_now
@@ -107,20 +110,29 @@ def list_types(
     return paginate(session, query, CredentialType.id, limit, offset)
 
 
+def _prototype_spec(f: CredentialPrototypeField) -> FieldSpec:
+    return FieldSpec(
+        f.keyword,
+        f.type,
+        f.required,
+        fieldtypes.is_secret_field(f.keyword, f.type, f.secret),
+        f.default_value,
+        f.description,
+        f.options,
+    )
+
+
+def prototype_fields(proto: CredentialPrototype) -> list[FieldSpec]:
+    """The fields a prototype defines, in its order (secret by flag, type or name)."""
+    return [_prototype_spec(f) for f in proto.fields]
+
+
 def fields_of(ctype: CredentialType) -> list[FieldSpec]:
     """The fields of a credential type: its prototype's, then its own (which win)."""
     specs: dict[str, FieldSpec] = {}
     if ctype.prototype is not None:
-        for f in ctype.prototype.fields:
-            specs[f.keyword] = FieldSpec(
-                f.keyword,
-                f.type,
-                f.required,
-                fieldtypes.is_secret_field(f.keyword, f.type, f.secret),
-                f.default_value,
-                f.description,
-                f.options,
-            )
+        for spec in prototype_fields(ctype.prototype):
+            specs[spec.keyword] = spec
     for own in ctype.fields:
         specs[own.keyword] = FieldSpec(
             own.keyword,
@@ -250,12 +262,15 @@ def list_credentials(
     *,
     company_id: int | None = None,
     company_ids: set[int] | None = None,
+    credential_type_id: int | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> Page[Credential]:
     query = sa.select(Credential)
     if company_id is not None:
         query = query.where(Credential.company_id == company_id)
+    if credential_type_id is not None:
+        query = query.where(Credential.credential_type_id == credential_type_id)
     if company_ids is not None:
         query = query.where(Credential.company_id.in_(company_ids))
     return paginate(session, query, Credential.id, limit, offset)
@@ -392,8 +407,29 @@ def update(
     return credential
 
 
+def used_by(session: Session, credential_id: int) -> list[RunTemplate]:
+    """The run templates the credential is bound to, by id."""
+    return list(
+        session.scalars(
+            sa.select(RunTemplate)
+            .join(RunTemplateCredential, RunTemplateCredential.run_template_id == RunTemplate.id)
+            .where(RunTemplateCredential.credential_id == credential_id)
+            .order_by(RunTemplate.id)
+        )
+    )
+
+
 def delete(session: Session, credential_id: int, *, actor: Actor) -> None:
+    """Delete a credential no run template uses; one in use is refused (Conflict), naming
+    the run templates to unbind it from first."""
     credential = get(session, credential_id)
+    users = used_by(session, credential.id)
+    if users:
+        names = ", ".join(f"{rt.name!r} ({rt.id})" for rt in users)
+        raise Conflict(
+            f"credential {credential.id} ({credential.name}) is used by run "
+            f"template{'s' if len(users) > 1 else ''} {names}; unbind it first"
+        )
     with transaction(session):
         audit.record(
             session,
@@ -457,8 +493,10 @@ __all__ = [
     "list_prototypes",
     "list_types",
     "prototype",
+    "prototype_fields",
     "provided_environment",
     "redacted_values",
     "reveal",
     "update",
+    "used_by",
 ]

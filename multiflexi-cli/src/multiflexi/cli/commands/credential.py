@@ -145,7 +145,7 @@ def check(app: App, object_id: int) -> None:
 @click.option("--id", "object_id", type=ID, required=True, help="Credential id.")
 @pass_app
 def remove(app: App, object_id: int) -> None:
-    """Delete a credential (run templates bound to it lose it)."""
+    """Delete a credential (refused while a run template uses it: unbind it first)."""
     from multiflexi.core import credentials
 
     credentials.delete(app.session, object_id, actor=app.actor)
