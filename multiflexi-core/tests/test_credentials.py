@@ -182,3 +182,20 @@ def test_deleting_a_company_takes_its_credential_types_and_credentials(session, 
     assert [c.company_id for c in session.query(Credential)] == [other.id]
     assert [t.company_id for t in session.query(CredentialType)] == [other.id]
     assert count(session, CredentialValue) == 1
+
+
+def test_a_blank_name_and_a_bad_value_are_both_reported(session, company, prototype):
+    ctype = credentials.create_type(
+        session, company=company.id, name="Fio", prototype_ref="fio", actor=ACTOR
+    )
+    with pytest.raises(ValidationError) as refused:
+        credentials.create(
+            session,
+            company=company.id,
+            credential_type_id=ctype.id,
+            name=" ",
+            values={"FIO_TOKEN": "t", "FIO_URL": "not a url"},
+            actor=ACTOR,
+        )
+    assert [p.field for p in refused.value.problems] == ["name", "values.FIO_URL"]
+    assert count(session, Credential) == 0

@@ -5,8 +5,15 @@ import contextlib
 import pytest
 import sqlalchemy as sa
 
-from multiflexi.core import access, audit, availability, companies, credentials, credviews
-from multiflexi.core import runtemplates
+from multiflexi.core import (
+    access,
+    audit,
+    availability,
+    companies,
+    credentials,
+    credviews,
+    runtemplates,
+)
 from multiflexi.core.errors import Conflict
 from multiflexi.core.models import (
     Credential,
@@ -82,9 +89,7 @@ def test_a_prototypes_fields_say_which_are_secret_by_name(prototype):
     assert not fields["BANK_URL"].secret and fields["BANK_URL"].required
 
 
-def test_the_overview_reads_a_page_in_a_fixed_number_of_statements(
-    session, company, ctype, app
-):
+def test_the_overview_reads_a_page_in_a_fixed_number_of_statements(session, company, ctype, app):
     made = [make(session, company, ctype, f"login {n}") for n in range(5)]
     rt = runtemplates.create(
         session, company=company.id, app_id=app.id, actor=ACTOR, name="sync", values={}

@@ -299,6 +299,23 @@ def _check_values(
     return checked
 
 
+def _checked_with_name(
+    specs: list[FieldSpec], values: Mapping[str, str | None], name: str | None, summary: str
+) -> dict[str, str | None]:
+    """The checked values; every problem of the name and the values raised at once."""
+    errors: list[FieldError] = []
+    if name is not None and not name.strip():
+        errors.append(FieldError("name", "must not be empty"))
+    checked: dict[str, str | None] = {}
+    try:
+        checked = _check_values(specs, values, summary)
+    except ValidationError as exc:
+        errors.extend(exc.problems)
+    if errors:
+        raise ValidationError(summary, errors)
+    return checked
+
+
 def _store(
     session: Session,
     credential: Credential,
@@ -346,10 +363,8 @@ def create(
     ctype = credential_type(session, credential_type_id)
     if ctype.company_id != owner.id:
         raise NotFound("credential type", credential_type_id)
-    if not name or not name.strip():
-        raise ValidationError("credential not created", [("name", "must not be empty")])
     specs = fields_of(ctype)
-    checked = _check_values(specs, values, "credential not created")
+    checked = _checked_with_name(specs, values, name, "credential not created")
     with transaction(session, f"company {owner.slug} already has a credential named {name!r}"):
         credential = Credential(company_id=owner.id, credential_type_id=ctype.id, name=name.strip())
         session.add(credential)
@@ -381,9 +396,7 @@ def update(
     """Rename or change values (``None`` removes one; a blank secret keeps the stored one)."""
     credential = get(session, credential_id)
     specs = fields_of(credential.credential_type)
-    checked = _check_values(specs, values or {}, "credential not changed")
-    if name is not None and not name.strip():
-        raise ValidationError("credential not changed", [("name", "must not be empty")])
+    checked = _checked_with_name(specs, values or {}, name, "credential not changed")
     with transaction(session, f"a credential named {name!r} already exists"):
         if name is not None:
             credential.name = name.strip()
