@@ -457,3 +457,113 @@ def test_no_page_of_the_area_shows_a_planted_secret(world, unused):
         assert answer.status_code == 200, path
         assert PLANTED not in answer.text, path
         assert PASSWORD not in answer.text, path
+
+
+# -- in a real browser ----------------------------------------------------------------------
+
+
+def _check_page(browser, name: str, ready: str, status: int = 200) -> None:
+    """The current page: loaded, no console error, no serious or critical axe violation in
+    either theme, no planted secret, and its screenshots (laptop and phone, light and dark).
+    A page answered with an error ``status`` (a refused form) logs that one line."""
+    browser.wait(lambda: browser.has(ready), f"{ready} on the {name} page")
+    for theme in ("light", "dark"):
+        browser.theme(theme)
+        assert browser.accessibility_violations() == [], f"{name} ({theme})"
+    browser.screenshot(f"credentials-{name}")
+    errors = browser.console_errors()
+    if status != 200:
+        own = f"{browser.base}{browser.path} - Failed to load resource: the server responded "
+        errors = [e for e in errors if not (e.startswith(own) and f" {status} " in e)]
+    assert errors == [], name
+    assert PLANTED not in browser.source(), name
+
+
+def test_a_credential_edit_that_keeps_its_secret(browser, world):
+    ids = world.ids
+    credential = ids["credential_a"]
+    browser.sign_in("alice", PASSWORD)
+    browser.open(f"/credentials/{credential}/edit")
+    browser.wait(lambda: browser.has("credential-form"), "the edit form")
+    secret = browser.find("field-values.PROBE_TOKEN")
+    assert secret.get_attribute("type") == "password"
+    assert secret.get_attribute("value") == ""
+    assert "stored — leave blank to keep" in browser.text()
+    browser.fill({"values.PROBE_URL": "https://changed.example"})
+    browser.submit("save-credential")
+    browser.wait(lambda: browser.path == f"/credentials/{credential}", "the credential's page")
+    assert "saved" in browser.find("flash").text
+    assert vault_values(world, credential) == {
+        "PROBE_URL": "https://changed.example",
+        "PROBE_TOKEN": SECRETS["credential_value"],
+    }
+    assert PLANTED not in browser.source()
+    assert browser.console_errors() == []
+
+
+def test_the_availability_check_answers_in_place(browser, world):
+    browser.sign_in("amy", PASSWORD)
+    browser.open(f"/credentials/{world.ids['credential_a']}")
+    browser.wait(lambda: browser.has("check"), "the check button")
+    browser.find("check").click()
+    browser.wait(lambda: browser.has("check-reason"), "the check's answer")
+    assert browser.find("availability-state").get_attribute("data-state") == "unknown"
+    assert browser.path == f"/credentials/{world.ids['credential_a']}", "no page change"
+    assert browser.console_errors() == []
+
+
+def test_a_prototype_import_with_an_error_lists_it_by_field(browser, world):
+    browser.sign_in("root", PASSWORD)
+    browser.open("/credentials/prototypes/import")
+    browser.wait(lambda: browser.has("import-form"), "the import form")
+    before = world.dump()
+    bad = {
+        "uuid": "6f1c1a4e-0000-4000-8000-00000000c0aa",
+        "code": "bad one",
+        "name": "Bad",
+        "version": "1",
+        "fields": [{"keyword": "TOKEN", "type": "weird"}],
+    }
+    browser.find("field-pasted").send_keys(json.dumps(bad))
+    browser.submit("import-submit")
+    browser.wait(lambda: browser.has("import-errors"), "the problems")
+    listed = {
+        e.get_attribute("data-field") for e in browser.find_all('[data-testid="import-error"]')
+    }
+    assert {"code", "fields[0].type"} <= listed
+    assert world.dump() == before
+    _check_page(browser, "import-errors", "import-errors", 422)
+
+
+def test_every_credential_page_in_a_browser(browser, world, unused):
+    ids = world.ids
+    browser.sign_in("alice", PASSWORD)
+    browser.open(f"/credentials/{ids['credential_a']}")
+    browser.wait(lambda: browser.has("check"), "the check button")
+    browser.find("check").click()
+    browser.wait(lambda: browser.has("check-reason"), "the check's answer")
+    browser.console_errors()
+    for name, path, ready in (
+        ("index", "/credentials", "credential-row"),
+        ("detail", f"/credentials/{ids['credential_a']}", "credential-name"),
+        ("edit", f"/credentials/{ids['credential_a']}/edit", "credential-form"),
+        ("new-type-step", f"/companies/{ids['company_a']}/credentials/new", "type-step"),
+        (
+            "new",
+            f"/companies/{ids['company_a']}/credentials/new?type_id={ids['ctype_a']}",
+            "credential-form",
+        ),
+        ("delete-in-use", f"/credentials/{ids['credential_a']}/delete", "in-use"),
+        ("delete", f"/credentials/{unused}/delete", "delete-submit"),
+        ("types", "/credentials/types", "type-form"),
+        ("type", f"/credentials/types/{ids['ctype_a']}", "type-name"),
+        ("type-delete", f"/credentials/types/{ids['ctype_a']}/delete", "in-use"),
+        ("prototypes", "/credentials/prototypes", "prototype-row"),
+        ("prototype", f"/credentials/prototypes/{ids['prototype']}", "prototype-name"),
+    ):
+        browser.open(path)
+        _check_page(browser, name, ready)
+    browser.sign_out()
+    browser.sign_in("root", PASSWORD)
+    browser.open("/credentials/prototypes/import")
+    _check_page(browser, "import", "import-form")
