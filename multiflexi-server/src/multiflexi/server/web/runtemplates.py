@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request
 from flask import url_for as flask_url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from markupsafe import Markup
 
 from multiflexi.core import (
@@ -33,7 +35,7 @@ from multiflexi.core.errors import Conflict, MissingRequired, PermissionDenied, 
 from multiflexi.core.models import ApplicationField, RunTemplate
 from multiflexi.server import app as server_app
 from multiflexi.server import auth
-from multiflexi.server.web import forms, htmx
+from multiflexi.server.web import base, forms, htmx
 
 blueprint = Blueprint("runtemplates", __name__, url_prefix="/run-templates")
 
@@ -54,6 +56,24 @@ PRESENT = "present."
 #: the schedule and execution settings the settings form sends
 SETTINGS_TEXT = ("name", "note", "interval_code", "cron", "timezone", "executor", "queue")
 SETTINGS_NUMBERS = ("delay", "timeout", "max_concurrency", "max_attempts", "retry_min_gap")
+#: the schedule intervals' names as the page shows them (by the core's interval codes)
+INTERVAL_LABELS: dict[str, Any] = {
+    "n": lazy_gettext("Disabled (manual)"),
+    "i": lazy_gettext("Minutely"),
+    "h": lazy_gettext("Hourly"),
+    "d": lazy_gettext("Daily"),
+    "w": lazy_gettext("Weekly"),
+    "m": lazy_gettext("Monthly"),
+    "y": lazy_gettext("Yearly"),
+    "c": lazy_gettext("Custom (cron)"),
+}
+#: the retry backoffs' names as the page shows them (by the core's values)
+BACKOFF_LABELS: dict[str, Any] = {
+    "none": lazy_gettext("none"),
+    "fixed": lazy_gettext("fixed"),
+    "linear": lazy_gettext("linear"),
+    "exponential": lazy_gettext("exponential"),
+}
 
 
 def _db() -> Any:
@@ -127,7 +147,7 @@ def outcome_marks(items: list[rtoverview.Outcome]) -> Markup:
     """The last runs as a row of small coloured marks, oldest first, each a link to its job
     with what it was in its title (built here: a list shows a thousand of them)."""
     if not items:
-        return Markup('<span class="muted">no runs yet</span>')
+        return Markup('<span class="muted">{}</span>').format(_("no runs yet"))
     zone = _zone()
     mark = Markup(
         '<a class="mark mark-{0}" href="/jobs/{1}" data-testid="outcome" data-state="{0}"'
@@ -135,9 +155,18 @@ def outcome_marks(items: list[rtoverview.Outcome]) -> Markup:
     )
     marks = []
     for outcome in reversed(items):
-        code = "" if outcome.exit_code is None else f", exit code {outcome.exit_code}"
         at = outcome.at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-        title = f"Job {outcome.job_id}: {outcome.state}{code}, {at}"
+        state = base.state_label(outcome.state)
+        if outcome.exit_code is None:
+            title = _("Job %(id)s: %(state)s, %(at)s", id=outcome.job_id, state=state, at=at)
+        else:
+            title = _(
+                "Job %(id)s: %(state)s, exit code %(code)s, %(at)s",
+                id=outcome.job_id,
+                state=state,
+                code=outcome.exit_code,
+                at=at,
+            )
         marks.append(mark.format(outcome.state, outcome.job_id, title))
     return Markup('<span class="marks" data-testid="outcomes">{}</span>').format(
         Markup("").join(marks)
@@ -193,7 +222,11 @@ def _page(
         problems=problems or {},
         sent=sent or {},
         section=section,
-        intervals=list(schedules.INTERVAL_LABELS.items()),
+        intervals=[
+            (code, str(INTERVAL_LABELS.get(code, label)))
+            for code, label in schedules.INTERVAL_LABELS.items()
+        ],
+        backoff_names={name: str(label) for name, label in BACKOFF_LABELS.items()},
         executors=runtemplates.EXECUTORS,
         backoffs=runtemplates.RETRY_BACKOFFS,
         zones=_zones(),
@@ -262,7 +295,7 @@ def configure(rt_id: int) -> Response:
         plain = _plain(run_template)
         kept = {VALUES + k: v for k, v in values.items() if v is not None and k in plain}
         return _page(_load(rt_id), 422, _problems(exc), kept, "configuration")
-    flash("Configuration saved." if values else "Nothing to change.")
+    flash(_("Configuration saved.") if values else _("Nothing to change."))
     return _see(".detail", rt_id=rt_id, _anchor="configuration")
 
 
@@ -278,7 +311,7 @@ def _number(name: str, problems: dict[str, list[str]]) -> int | None:
     try:
         return int(text)
     except ValueError:
-        problems.setdefault(name, []).append(f"{text!r} is not a whole number")
+        problems.setdefault(name, []).append(_("%(text)s is not a whole number", text=repr(text)))
         return None
 
 
@@ -317,7 +350,7 @@ def settings(rt_id: int) -> Response:
     except Conflict as exc:
         _db().rollback()
         return _page(_load(rt_id), 409, {"name": [exc.message]}, sent, "settings")
-    flash("Schedule and execution saved.")
+    flash(_("Schedule and execution saved."))
     return _see(".detail", rt_id=rt_id, _anchor="settings")
 
 
@@ -358,7 +391,7 @@ def _number_arg(name: str, problems: dict[str, list[str]]) -> int:
     try:
         return int(text)
     except ValueError:
-        problems[name] = [f"{text!r} is not a whole number"]
+        problems[name] = [_("%(text)s is not a whole number", text=repr(text))]
         return 0
 
 
@@ -369,15 +402,15 @@ def credentials(rt_id: int) -> Response:
     credential_id = request.form.get("credential_id", type=int)
     if credential_id is None:
         return _page(
-            run_template, 422, {"credential_id": ["choose a credential"]}, {}, "credentials"
+            run_template, 422, {"credential_id": [_("choose a credential")]}, {}, "credentials"
         )
     actor = auth.current_principal()
     if request.form.get("op") == "unbind":
         runtemplates.unbind_credential(_db(), run_template.id, credential_id, actor=actor)
-        flash("Credential unbound.")
+        flash(_("Credential unbound."))
     else:
         runtemplates.bind_credential(_db(), run_template.id, credential_id, actor=actor)
-        flash("Credential bound.")
+        flash(_("Credential bound."))
     return _see(".detail", rt_id=rt_id, _anchor="credentials")
 
 
@@ -435,7 +468,10 @@ def put_action(rt_id: int, mode: str) -> Response:
     name = forms.text(f"{mode}.kind")
     kind = actions.kind(name)
     if kind is None:
-        problem = "choose a kind of action" if not name else f"no action named {name!r}"
+        if not name:
+            problem = _("choose a kind of action")
+        else:
+            problem = _("no action named %(name)s", name=repr(name))
         return _page(run_template, 422, {f"{mode}.kind": [problem]}, {}, section)
     options, sent = _action_form(mode, kind)
     try:
@@ -445,7 +481,7 @@ def put_action(rt_id: int, mode: str) -> Response:
     except ValidationError as exc:
         _db().rollback()
         return _page(_load(rt_id), 422, _action_problems(exc, mode, kind.name), sent, section)
-    flash(f"Action {kind.label} saved.")
+    flash(_("Action %(label)s saved.", label=kind.label))
     return _see(".detail", rt_id=rt_id, _anchor="actions")
 
 
@@ -466,18 +502,17 @@ def change_action(rt_id: int, mode: str, action: str) -> Response:
         elif op == "remove":
             actions.remove_action(session, run_template.id, mode, action, actor=actor)
         else:
-            problem = f"op: one of {', '.join(ACTION_OPS)}"
+            problem = _("op: one of %(ops)s", ops=", ".join(ACTION_OPS))
             return _page(run_template, 422, {forms.GENERAL: [problem]}, {}, f"actions-{mode}")
     except ValidationError as exc:
         session.rollback()
         return _page(_load(rt_id), 422, _action_problems(exc, mode, action), {}, f"actions-{mode}")
-    flash(
-        {
-            "remove": "Action removed.",
-            "enable": "Action enabled.",
-            "disable": "Action disabled.",
-        }.get(op, "Action moved.")
-    )
+    done = {
+        "remove": _("Action removed."),
+        "enable": _("Action enabled."),
+        "disable": _("Action disabled."),
+    }
+    flash(done.get(op, _("Action moved.")))
     return _see(".detail", rt_id=rt_id, _anchor="actions")
 
 
@@ -490,9 +525,11 @@ def activate(rt_id: int) -> Response:
         runtemplates.set_active(_db(), run_template.id, active, actor=auth.current_principal())
     except MissingRequired as exc:
         _db().rollback()
-        message = "Not activated: required values are missing: " + ", ".join(exc.missing) + "."
+        message = _(
+            "Not activated: required values are missing: %(names)s.", names=", ".join(exc.missing)
+        )
         return _page(_load(rt_id), 422, {"active": [message]}, {}, "header")
-    flash("Activated." if active else "Deactivated.")
+    flash(_("Activated.") if active else _("Deactivated."))
     return _see(".detail", rt_id=rt_id)
 
 
@@ -511,7 +548,7 @@ def clone(rt_id: int) -> Response:
         _db().rollback()
         problems = {"clone_name": [exc.message]}
         return _page(_load(rt_id), 409, problems, {"clone_name": name or ""}, "clone")
-    flash(f"Cloned as {copy.name!r} (inactive).")
+    flash(_("Cloned as %(name)s (inactive).", name=repr(copy.name)))
     return _see(".detail", rt_id=copy.id)
 
 
@@ -525,7 +562,7 @@ def delete(rt_id: int) -> Response:
     company_id = run_template.company_id
     name = run_template.name
     runtemplates.delete(_db(), run_template.id, actor=auth.current_principal())
-    flash(f"Run template {name!r} deleted with its jobs.")
+    flash(_("Run template %(name)s deleted with its jobs.", name=repr(name)))
     return _see(".index", company=company_id)
 
 
@@ -562,7 +599,7 @@ def _launch_widget(field: ApplicationField) -> str:
 
 def _launch_options(field: ApplicationField) -> list[tuple[str, str]]:
     if _widget(field) == "checkbox":
-        return [("true", "yes"), ("false", "no")]
+        return [("true", _("yes")), ("false", _("no"))]
     return _options(field)
 
 
@@ -603,7 +640,10 @@ def launch(rt_id: int) -> Response:
     except Conflict as exc:
         _db().rollback()
         return _launch_page(_load(rt_id), 409, {forms.GENERAL: [exc.message]}, sent)
-    flash(f"Job {job.id} launched." if at is None else f"Job {job.id} scheduled.")
+    if at is None:
+        flash(_("Job %(id)s launched.", id=job.id))
+    else:
+        flash(_("Job %(id)s scheduled.", id=job.id))
     return redirect(f"/jobs/{job.id}", code=303)  # type: ignore[return-value]
 
 
@@ -611,12 +651,12 @@ def _local_time(name: str, problems: dict[str, list[str]]) -> dt.datetime | None
     """A date-time input (no zone) read in the installation's zone."""
     text = forms.text(name)
     if not text:
-        problems[name] = ["give the date and time to launch at"]
+        problems[name] = [_("give the date and time to launch at")]
         return None
     try:
         wall = dt.datetime.fromisoformat(text)
     except ValueError:
-        problems[name] = [f"{text!r} is not a date and time (YYYY-MM-DDTHH:MM)"]
+        problems[name] = [_("%(text)s is not a date and time (YYYY-MM-DDTHH:MM)", text=repr(text))]
         return None
     return wall if wall.tzinfo else wall.replace(tzinfo=_zone())
 
