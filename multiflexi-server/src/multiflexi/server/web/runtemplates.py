@@ -9,6 +9,7 @@ the fields they are about.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from typing import Any
@@ -67,6 +68,50 @@ INTERVAL_LABELS: dict[str, Any] = {
     "y": lazy_gettext("Yearly"),
     "c": lazy_gettext("Custom (cron)"),
 }
+#: the built-in action kinds' names and descriptions as the page shows them (by kind; a
+#: plug-in's stay as the core gives them)
+ACTION_KIND_TEXTS: dict[str, tuple[Any, Any]] = {
+    "webhook": (
+        lazy_gettext("Webhook"),
+        lazy_gettext("POST the job's outcome (and its output) as JSON to a URL"),
+    ),
+    "chain": (
+        lazy_gettext("Launch another run template"),
+        lazy_gettext("launch a run template of the same company now, passing this job's values on"),
+    ),
+    "reschedule": (
+        lazy_gettext("Run again later"),
+        lazy_gettext("run this run template again after a delay"),
+    ),
+    "deactivate": (
+        lazy_gettext("Deactivate"),
+        lazy_gettext("set this run template inactive (its schedule stops)"),
+    ),
+}
+#: the built-in action options' descriptions as the page shows them (by kind and option)
+ACTION_OPTION_HELP: dict[tuple[str, str], Any] = {
+    ("webhook", "url"): lazy_gettext(
+        "http:// or https:// address; kept secret (it may carry a token)"
+    ),
+    ("webhook", "timeout"): lazy_gettext("seconds to wait for an answer"),
+    ("webhook", "include_output"): lazy_gettext("send the job's output (at most 64 KiB)"),
+    ("chain", "run_template_id"): lazy_gettext("the id of the run template to launch"),
+    ("reschedule", "delay"): lazy_gettext("seconds after this job ends"),
+}
+
+
+def _kind_view(kind: actions.Kind) -> actions.Kind:
+    """An action kind with its label, description and options' help in the page's language."""
+    label, about = ACTION_KIND_TEXTS.get(kind.name, (kind.label, kind.help))
+    options = tuple(
+        dataclasses.replace(
+            spec, help=str(ACTION_OPTION_HELP.get((kind.name, spec.name), spec.help))
+        )
+        for spec in kind.options
+    )
+    return dataclasses.replace(kind, label=str(label), help=str(about), options=options)
+
+
 #: the retry backoffs' names as the page shows them (by the core's values)
 BACKOFF_LABELS: dict[str, Any] = {
     "none": lazy_gettext("none"),
@@ -233,7 +278,7 @@ def _page(
         default_zone=runtemplates.default_timezone(_db()),
         preview_count=PREVIEW_COUNT,
         action_lists=actions.list_actions(_db(), principal, run_template.id),
-        action_kinds=actions.kinds(),
+        action_kinds=[_kind_view(kind) for kind in actions.kinds()],
         chain_targets=_chain_targets(run_template) if can_edit else [],
     )
 
@@ -481,7 +526,7 @@ def put_action(rt_id: int, mode: str) -> Response:
     except ValidationError as exc:
         _db().rollback()
         return _page(_load(rt_id), 422, _action_problems(exc, mode, kind.name), sent, section)
-    flash(_("Action %(label)s saved.", label=kind.label))
+    flash(_("Action %(label)s saved.", label=_kind_view(kind).label))
     return _see(".detail", rt_id=rt_id, _anchor="actions")
 
 
