@@ -277,6 +277,17 @@ def _czech_user(world, login: str) -> None:
         users.update(session, user.id, actor=ADMIN, language="cs")
 
 
+def _fits_a_phone(browser) -> bool:
+    """Whether the page needs no sideways scrolling at a phone's width (longer Czech words)."""
+    browser.driver.set_window_size(390, 844)
+    try:
+        return browser.driver.execute_script(
+            "const root = document.documentElement; return root.scrollWidth <= root.clientWidth"
+        )
+    finally:
+        browser.driver.set_window_size(1366, 900)
+
+
 def test_czech_pages_in_a_browser(browser, world, redis):
     """A user whose language is Czech: the dashboard, a job's page with live output (the
     scripts' texts in Czech) and a run template's page; axe and console clean."""
@@ -293,6 +304,7 @@ def test_czech_pages_in_a_browser(browser, world, redis):
     assert english_left(browser.source()) == []
     assert browser.console_errors() == []
     assert browser.accessibility_violations() == []
+    assert _fits_a_phone(browser)
     browser.screenshot("cs-dashboard")
 
     browser.open(f"/jobs/{job_id}")
@@ -319,6 +331,7 @@ def test_czech_pages_in_a_browser(browser, world, redis):
     assert english_left(browser.source()) == []
     assert browser.console_errors() == []
     assert browser.accessibility_violations() == []
+    assert _fits_a_phone(browser)
     browser.screenshot("cs-job-live")
 
     browser.open(f"/run-templates/{world.ids['rt_a']}")
@@ -326,5 +339,6 @@ def test_czech_pages_in_a_browser(browser, world, redis):
     assert english_left(browser.source()) == []
     assert browser.console_errors() == []
     assert browser.accessibility_violations() == []
+    assert _fits_a_phone(browser)
     browser.screenshot("cs-run-template")
     browser.screenshot("cs-run-template-settings", at="settings")
