@@ -91,7 +91,7 @@ def _error_page(found: server_errors.Problem) -> Any:
         return None
     detail = found.detail
     standard = default_exceptions.get(found.status)
-    if standard is not None and detail == standard.description:
+    if standard is not None and detail is not None and detail == standard.description:
         # werkzeug's own English explanation: the page says it in its language
         detail = base.error_detail(found.status, detail)
     return page_error(found.status, base.error_title(found.status, found.title), detail)
