@@ -17,6 +17,8 @@ from typing import Any, cast
 from flask import Blueprint, Flask, g, redirect, request, url_for
 from flask.sansio.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from werkzeug.exceptions import default_exceptions
 
 from multiflexi.core import errors as core_errors
 from multiflexi.core import status as core_status
@@ -62,9 +64,11 @@ def _sign_in_and_csrf() -> ResponseReturnValue | None:
         if not auth.csrf_ok(sent):
             return page_error(
                 400,
-                "Form expired",
-                "The form was sent without this session's security token (it may have "
-                "expired when you signed in again). Reload the page and send it again.",
+                _("Form expired"),
+                _(
+                    "The form was sent without this session's security token (it may have "
+                    "expired when you signed in again). Reload the page and send it again."
+                ),
             )
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
@@ -94,15 +98,21 @@ def _security_headers(response: Any) -> Any:
 def _error_page(found: server_errors.Problem) -> Any:
     if not base.is_page_request():
         return None
-    return page_error(found.status, found.title, found.detail)
+    detail = found.detail
+    standard = default_exceptions.get(found.status)
+    if standard is not None and detail is not None and detail == standard.description:
+        # werkzeug's own English explanation: the page says it in its language
+        detail = base.error_detail(found.status, detail)
+    return page_error(found.status, base.error_title(found.status, found.title), detail)
 
 
 @blueprint.errorhandler(core_errors.MultiFlexiError)
 def _core_error(exc: core_errors.MultiFlexiError) -> ResponseReturnValue:
     if isinstance(exc, LoginThrottled):  # only reached outside the sign-in form
-        return page_error(429, "Too many failed sign-ins", exc.message)
+        return page_error(429, _("Too many failed sign-ins"), exc.message)
     found = server_errors.core_problem(exc)
-    return page_error(found.status, found.title, found.detail)
+    # the core's message stays as the core says it; the title is the page's
+    return page_error(found.status, base.error_title(found.status, found.title), found.detail)
 
 
 @blueprint.record_once

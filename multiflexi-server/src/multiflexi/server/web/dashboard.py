@@ -16,11 +16,12 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, render_template, url_for
+from flask_babel import gettext as _
 
 from multiflexi.core import overview
 from multiflexi.server import app as server_app
 from multiflexi.server import auth
-from multiflexi.server.web import htmx
+from multiflexi.server.web import base, htmx
 
 blueprint = Blueprint("dashboard", __name__)
 
@@ -102,8 +103,8 @@ def _zone() -> ZoneInfo:
 
 
 def local_text(instant: dt.datetime, fmt: str = "%Y-%m-%d %H:%M:%S %Z") -> str:
-    """An instant as the installation's wall-clock time."""
-    return instant.astimezone(_zone()).strftime(fmt)
+    """An instant as the installation's wall-clock time (its words in the page's language)."""
+    return base.local_strftime(instant.astimezone(_zone()), fmt)
 
 
 def _chart(hours: list[overview.Hour]) -> Chart:
@@ -116,7 +117,8 @@ def _chart(hours: list[overview.Hour]) -> Chart:
         x = index * step
         local = hour.start.astimezone(zone)
         if not days or local.date() != hours[index - 1].start.astimezone(zone).date():
-            days.append(Day(x, 0, local.strftime("%a"), local.strftime("%d %b")))
+            weekday = base.local_strftime(local, base.WEEKDAY)
+            days.append(Day(x, 0, weekday, base.local_strftime(local, base.DAY_MONTH)))
         days[-1] = dataclasses.replace(days[-1], hours=days[-1].hours + 1)
         if not hour.total:
             continue
@@ -125,8 +127,14 @@ def _chart(hours: list[overview.Hour]) -> Chart:
         # a hour with jobs stays visible however tall the peak
         ok = max(ok, 1) if hour.success else 0
         fail = max(fail, 1) if hour.failed else 0
-        span = f"{local:%a %d %b %H:%M}-{hour.end.astimezone(zone):%H:%M}"
-        label = f"{span}: {hour.success} succeeded, {hour.failed} failed"
+        span = base.local_strftime(local, "%a %d %b %H:%M")
+        span = f"{span}-{hour.end.astimezone(zone):%H:%M}"
+        label = _(
+            "%(span)s: %(success)d succeeded, %(failed)d failed",
+            span=span,
+            success=hour.success,
+            failed=hour.failed,
+        )
         link = jobs_link(since=hour.start, until=hour.end)
         bars.append(Bar(hour, x, ok, fail, label, link))
     # a day with few hours in the chart is too narrow for its label

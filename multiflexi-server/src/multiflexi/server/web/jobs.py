@@ -24,6 +24,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import gettext as _
 
 from multiflexi.core import jobviews
 from multiflexi.core.errors import Conflict, InvalidTransition, MultiFlexiError, ValidationError
@@ -67,7 +68,7 @@ def _int(name: str, problems: _Problems) -> int | None:
     if not raw:
         return None
     if not raw.isascii() or not raw.isdigit() or len(raw) > 10:
-        problems.add(name, f"not a number: {raw[:40]!r}")
+        problems.add(name, _("not a number: %(text)s", text=repr(raw[:40])))
         return None
     return int(raw)
 
@@ -88,7 +89,9 @@ def _time(name: str, problems: _Problems) -> dt.datetime | None:
     try:
         parsed = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        problems.add(name, f"not a date and time: {raw[:40]!r} (use YYYY-MM-DDTHH:MM)")
+        problems.add(
+            name, _("not a date and time: %(text)s (use YYYY-MM-DDTHH:MM)", text=repr(raw[:40]))
+        )
         return None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=_zone())
 
@@ -218,9 +221,12 @@ def cancel(job_id: int) -> Response:
     except (InvalidTransition, ValidationError) as exc:
         return _refused(job_id, exc)
     if job.state == "cancelled":
-        flash(f"Job {job_id} cancelled.", "success")
+        flash(_("Job %(id)s cancelled.", id=job_id), "success")
     else:
-        flash(f"Job {job_id} was asked to stop; it ends as soon as its worker stops it.", "success")
+        flash(
+            _("Job %(id)s was asked to stop; it ends as soon as its worker stops it.", id=job_id),
+            "success",
+        )
     return redirect(url_for("web.jobs.detail", job_id=job_id), code=303)  # type: ignore[return-value]
 
 
@@ -234,7 +240,8 @@ def relaunch(job_id: int) -> Response:
     except (ValidationError, Conflict) as exc:
         return _refused(job_id, exc)
     note = f" ({job.undelivered})" if job.undelivered else ""
-    flash(f"Job {job.id} launched: it runs {job_id}'s run template again.{note}", "success")
+    again = _("Job %(id)s launched: it runs %(old)s's run template again.", id=job.id, old=job_id)
+    flash(again + note, "success")
     return redirect(url_for("web.jobs.detail", job_id=job.id), code=303)  # type: ignore[return-value]
 
 

@@ -9,6 +9,7 @@ the fields they are about.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from typing import Any
@@ -16,6 +17,8 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request
 from flask import url_for as flask_url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from markupsafe import Markup
 
 from multiflexi.core import (
@@ -33,7 +36,7 @@ from multiflexi.core.errors import Conflict, MissingRequired, PermissionDenied, 
 from multiflexi.core.models import ApplicationField, RunTemplate
 from multiflexi.server import app as server_app
 from multiflexi.server import auth
-from multiflexi.server.web import forms, htmx
+from multiflexi.server.web import base, forms, htmx
 
 blueprint = Blueprint("runtemplates", __name__, url_prefix="/run-templates")
 
@@ -54,6 +57,68 @@ PRESENT = "present."
 #: the schedule and execution settings the settings form sends
 SETTINGS_TEXT = ("name", "note", "interval_code", "cron", "timezone", "executor", "queue")
 SETTINGS_NUMBERS = ("delay", "timeout", "max_concurrency", "max_attempts", "retry_min_gap")
+#: the schedule intervals' names as the page shows them (by the core's interval codes)
+INTERVAL_LABELS: dict[str, Any] = {
+    "n": lazy_gettext("Disabled (manual)"),
+    "i": lazy_gettext("Minutely"),
+    "h": lazy_gettext("Hourly"),
+    "d": lazy_gettext("Daily"),
+    "w": lazy_gettext("Weekly"),
+    "m": lazy_gettext("Monthly"),
+    "y": lazy_gettext("Yearly"),
+    "c": lazy_gettext("Custom (cron)"),
+}
+#: the built-in action kinds' names and descriptions as the page shows them (by kind; a
+#: plug-in's stay as the core gives them)
+ACTION_KIND_TEXTS: dict[str, tuple[Any, Any]] = {
+    "webhook": (
+        lazy_gettext("Webhook"),
+        lazy_gettext("POST the job's outcome (and its output) as JSON to a URL"),
+    ),
+    "chain": (
+        lazy_gettext("Launch another run template"),
+        lazy_gettext("launch a run template of the same company now, passing this job's values on"),
+    ),
+    "reschedule": (
+        lazy_gettext("Run again later"),
+        lazy_gettext("run this run template again after a delay"),
+    ),
+    "deactivate": (
+        lazy_gettext("Deactivate"),
+        lazy_gettext("set this run template inactive (its schedule stops)"),
+    ),
+}
+#: the built-in action options' descriptions as the page shows them (by kind and option)
+ACTION_OPTION_HELP: dict[tuple[str, str], Any] = {
+    ("webhook", "url"): lazy_gettext(
+        "http:// or https:// address; kept secret (it may carry a token)"
+    ),
+    ("webhook", "timeout"): lazy_gettext("seconds to wait for an answer"),
+    ("webhook", "include_output"): lazy_gettext("send the job's output (at most 64 KiB)"),
+    ("chain", "run_template_id"): lazy_gettext("the id of the run template to launch"),
+    ("reschedule", "delay"): lazy_gettext("seconds after this job ends"),
+}
+
+
+def _kind_view(kind: actions.Kind) -> actions.Kind:
+    """An action kind with its label, description and options' help in the page's language."""
+    label, about = ACTION_KIND_TEXTS.get(kind.name, (kind.label, kind.help))
+    options = tuple(
+        dataclasses.replace(
+            spec, help=str(ACTION_OPTION_HELP.get((kind.name, spec.name), spec.help))
+        )
+        for spec in kind.options
+    )
+    return dataclasses.replace(kind, label=str(label), help=str(about), options=options)
+
+
+#: the retry backoffs' names as the page shows them (by the core's values)
+BACKOFF_LABELS: dict[str, Any] = {
+    "none": lazy_gettext("none"),
+    "fixed": lazy_gettext("fixed"),
+    "linear": lazy_gettext("linear"),
+    "exponential": lazy_gettext("exponential"),
+}
 
 
 def _db() -> Any:
@@ -127,7 +192,7 @@ def outcome_marks(items: list[rtoverview.Outcome]) -> Markup:
     """The last runs as a row of small coloured marks, oldest first, each a link to its job
     with what it was in its title (built here: a list shows a thousand of them)."""
     if not items:
-        return Markup('<span class="muted">no runs yet</span>')
+        return Markup('<span class="muted">{}</span>').format(_("no runs yet"))
     zone = _zone()
     mark = Markup(
         '<a class="mark mark-{0}" href="/jobs/{1}" data-testid="outcome" data-state="{0}"'
@@ -135,9 +200,18 @@ def outcome_marks(items: list[rtoverview.Outcome]) -> Markup:
     )
     marks = []
     for outcome in reversed(items):
-        code = "" if outcome.exit_code is None else f", exit code {outcome.exit_code}"
         at = outcome.at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-        title = f"Job {outcome.job_id}: {outcome.state}{code}, {at}"
+        state = base.state_label(outcome.state)
+        if outcome.exit_code is None:
+            title = _("Job %(id)s: %(state)s, %(at)s", id=outcome.job_id, state=state, at=at)
+        else:
+            title = _(
+                "Job %(id)s: %(state)s, exit code %(code)s, %(at)s",
+                id=outcome.job_id,
+                state=state,
+                code=outcome.exit_code,
+                at=at,
+            )
         marks.append(mark.format(outcome.state, outcome.job_id, title))
     return Markup('<span class="marks" data-testid="outcomes">{}</span>').format(
         Markup("").join(marks)
@@ -193,14 +267,18 @@ def _page(
         problems=problems or {},
         sent=sent or {},
         section=section,
-        intervals=list(schedules.INTERVAL_LABELS.items()),
+        intervals=[
+            (code, str(INTERVAL_LABELS.get(code, label)))
+            for code, label in schedules.INTERVAL_LABELS.items()
+        ],
+        backoff_names={name: str(label) for name, label in BACKOFF_LABELS.items()},
         executors=runtemplates.EXECUTORS,
         backoffs=runtemplates.RETRY_BACKOFFS,
         zones=_zones(),
         default_zone=runtemplates.default_timezone(_db()),
         preview_count=PREVIEW_COUNT,
         action_lists=actions.list_actions(_db(), principal, run_template.id),
-        action_kinds=actions.kinds(),
+        action_kinds=[_kind_view(kind) for kind in actions.kinds()],
         chain_targets=_chain_targets(run_template) if can_edit else [],
     )
 
@@ -262,7 +340,7 @@ def configure(rt_id: int) -> Response:
         plain = _plain(run_template)
         kept = {VALUES + k: v for k, v in values.items() if v is not None and k in plain}
         return _page(_load(rt_id), 422, _problems(exc), kept, "configuration")
-    flash("Configuration saved." if values else "Nothing to change.")
+    flash(_("Configuration saved.") if values else _("Nothing to change."))
     return _see(".detail", rt_id=rt_id, _anchor="configuration")
 
 
@@ -278,7 +356,7 @@ def _number(name: str, problems: dict[str, list[str]]) -> int | None:
     try:
         return int(text)
     except ValueError:
-        problems.setdefault(name, []).append(f"{text!r} is not a whole number")
+        problems.setdefault(name, []).append(_("%(text)s is not a whole number", text=repr(text)))
         return None
 
 
@@ -317,7 +395,7 @@ def settings(rt_id: int) -> Response:
     except Conflict as exc:
         _db().rollback()
         return _page(_load(rt_id), 409, {"name": [exc.message]}, sent, "settings")
-    flash("Schedule and execution saved.")
+    flash(_("Schedule and execution saved."))
     return _see(".detail", rt_id=rt_id, _anchor="settings")
 
 
@@ -358,7 +436,7 @@ def _number_arg(name: str, problems: dict[str, list[str]]) -> int:
     try:
         return int(text)
     except ValueError:
-        problems[name] = [f"{text!r} is not a whole number"]
+        problems[name] = [_("%(text)s is not a whole number", text=repr(text))]
         return 0
 
 
@@ -369,15 +447,15 @@ def credentials(rt_id: int) -> Response:
     credential_id = request.form.get("credential_id", type=int)
     if credential_id is None:
         return _page(
-            run_template, 422, {"credential_id": ["choose a credential"]}, {}, "credentials"
+            run_template, 422, {"credential_id": [_("choose a credential")]}, {}, "credentials"
         )
     actor = auth.current_principal()
     if request.form.get("op") == "unbind":
         runtemplates.unbind_credential(_db(), run_template.id, credential_id, actor=actor)
-        flash("Credential unbound.")
+        flash(_("Credential unbound."))
     else:
         runtemplates.bind_credential(_db(), run_template.id, credential_id, actor=actor)
-        flash("Credential bound.")
+        flash(_("Credential bound."))
     return _see(".detail", rt_id=rt_id, _anchor="credentials")
 
 
@@ -435,7 +513,10 @@ def put_action(rt_id: int, mode: str) -> Response:
     name = forms.text(f"{mode}.kind")
     kind = actions.kind(name)
     if kind is None:
-        problem = "choose a kind of action" if not name else f"no action named {name!r}"
+        if not name:
+            problem = _("choose a kind of action")
+        else:
+            problem = _("no action named %(name)s", name=repr(name))
         return _page(run_template, 422, {f"{mode}.kind": [problem]}, {}, section)
     options, sent = _action_form(mode, kind)
     try:
@@ -445,7 +526,7 @@ def put_action(rt_id: int, mode: str) -> Response:
     except ValidationError as exc:
         _db().rollback()
         return _page(_load(rt_id), 422, _action_problems(exc, mode, kind.name), sent, section)
-    flash(f"Action {kind.label} saved.")
+    flash(_("Action %(label)s saved.", label=_kind_view(kind).label))
     return _see(".detail", rt_id=rt_id, _anchor="actions")
 
 
@@ -466,18 +547,17 @@ def change_action(rt_id: int, mode: str, action: str) -> Response:
         elif op == "remove":
             actions.remove_action(session, run_template.id, mode, action, actor=actor)
         else:
-            problem = f"op: one of {', '.join(ACTION_OPS)}"
+            problem = _("op: one of %(ops)s", ops=", ".join(ACTION_OPS))
             return _page(run_template, 422, {forms.GENERAL: [problem]}, {}, f"actions-{mode}")
     except ValidationError as exc:
         session.rollback()
         return _page(_load(rt_id), 422, _action_problems(exc, mode, action), {}, f"actions-{mode}")
-    flash(
-        {
-            "remove": "Action removed.",
-            "enable": "Action enabled.",
-            "disable": "Action disabled.",
-        }.get(op, "Action moved.")
-    )
+    done = {
+        "remove": _("Action removed."),
+        "enable": _("Action enabled."),
+        "disable": _("Action disabled."),
+    }
+    flash(done.get(op, _("Action moved.")))
     return _see(".detail", rt_id=rt_id, _anchor="actions")
 
 
@@ -490,9 +570,11 @@ def activate(rt_id: int) -> Response:
         runtemplates.set_active(_db(), run_template.id, active, actor=auth.current_principal())
     except MissingRequired as exc:
         _db().rollback()
-        message = "Not activated: required values are missing: " + ", ".join(exc.missing) + "."
+        message = _(
+            "Not activated: required values are missing: %(names)s.", names=", ".join(exc.missing)
+        )
         return _page(_load(rt_id), 422, {"active": [message]}, {}, "header")
-    flash("Activated." if active else "Deactivated.")
+    flash(_("Activated.") if active else _("Deactivated."))
     return _see(".detail", rt_id=rt_id)
 
 
@@ -511,7 +593,7 @@ def clone(rt_id: int) -> Response:
         _db().rollback()
         problems = {"clone_name": [exc.message]}
         return _page(_load(rt_id), 409, problems, {"clone_name": name or ""}, "clone")
-    flash(f"Cloned as {copy.name!r} (inactive).")
+    flash(_("Cloned as %(name)s (inactive).", name=repr(copy.name)))
     return _see(".detail", rt_id=copy.id)
 
 
@@ -525,7 +607,7 @@ def delete(rt_id: int) -> Response:
     company_id = run_template.company_id
     name = run_template.name
     runtemplates.delete(_db(), run_template.id, actor=auth.current_principal())
-    flash(f"Run template {name!r} deleted with its jobs.")
+    flash(_("Run template %(name)s deleted with its jobs.", name=repr(name)))
     return _see(".index", company=company_id)
 
 
@@ -562,7 +644,7 @@ def _launch_widget(field: ApplicationField) -> str:
 
 def _launch_options(field: ApplicationField) -> list[tuple[str, str]]:
     if _widget(field) == "checkbox":
-        return [("true", "yes"), ("false", "no")]
+        return [("true", _("yes")), ("false", _("no"))]
     return _options(field)
 
 
@@ -603,7 +685,10 @@ def launch(rt_id: int) -> Response:
     except Conflict as exc:
         _db().rollback()
         return _launch_page(_load(rt_id), 409, {forms.GENERAL: [exc.message]}, sent)
-    flash(f"Job {job.id} launched." if at is None else f"Job {job.id} scheduled.")
+    if at is None:
+        flash(_("Job %(id)s launched.", id=job.id))
+    else:
+        flash(_("Job %(id)s scheduled.", id=job.id))
     return redirect(f"/jobs/{job.id}", code=303)  # type: ignore[return-value]
 
 
@@ -611,12 +696,12 @@ def _local_time(name: str, problems: dict[str, list[str]]) -> dt.datetime | None
     """A date-time input (no zone) read in the installation's zone."""
     text = forms.text(name)
     if not text:
-        problems[name] = ["give the date and time to launch at"]
+        problems[name] = [_("give the date and time to launch at")]
         return None
     try:
         wall = dt.datetime.fromisoformat(text)
     except ValueError:
-        problems[name] = [f"{text!r} is not a date and time (YYYY-MM-DDTHH:MM)"]
+        problems[name] = [_("%(text)s is not a date and time (YYYY-MM-DDTHH:MM)", text=repr(text))]
         return None
     return wall if wall.tzinfo else wall.replace(tzinfo=_zone())
 

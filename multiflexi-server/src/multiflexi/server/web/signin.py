@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from multiflexi.core import users
 from multiflexi.core.errors import Conflict, ValidationError
@@ -38,7 +39,7 @@ def login() -> Response:
             server_app.session(), login_name, password, address=auth.client_address()
         )
     except AuthenticationFailed:
-        return _login_page(401, error="Wrong login or password.", login=login_name)
+        return _login_page(401, error=_("Wrong login or password."), login=login_name)
     except LoginThrottled as refusal:
         response = _login_page(429, error=refusal.message, login=login_name)
         response.headers["Retry-After"] = str(refusal.retry_after)
@@ -66,7 +67,7 @@ def setup() -> Response:
     password = request.form.get("password", "")
     problems: dict[str, list[str]] = {}
     if password != request.form.get("password_again", ""):
-        problems["password_again"] = ["the two passwords differ"]
+        problems["password_again"] = [_("the two passwords differ")]
     else:
         try:
             user = users.create_first_admin(

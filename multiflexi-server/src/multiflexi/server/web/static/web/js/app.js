@@ -1,5 +1,8 @@
 // What every page does in the browser: the theme switch, relative times, confirmations.
-// No inline scripts anywhere (the Content-Security-Policy forbids them).
+// No inline scripts anywhere (the Content-Security-Policy forbids them); the texts come
+// from the page (i18n.js), in its language.
+
+import { counted, text } from "./i18n.js";
 
 const THEMES = ["system", "light", "dark"];
 
@@ -8,8 +11,9 @@ function setTheme(theme) {
   document.cookie = `theme=${theme}; path=/; max-age=31536000; SameSite=Lax`;
   const button = document.getElementById("theme-toggle");
   if (button) {
-    button.setAttribute("aria-label", `Theme: ${theme}`);
-    button.title = `Theme: ${theme}`;
+    const label = text(`theme.${theme}`, `Theme: ${theme}`);
+    button.setAttribute("aria-label", label);
+    button.title = label;
   }
 }
 
@@ -32,8 +36,9 @@ export function relative(when, now = Date.now()) {
   for (const [unit, size] of UNITS) {
     if (seconds >= size || unit === "s") {
       const count = Math.floor(seconds / size);
-      const text = `${count} ${unit}${unit === "day" && count !== 1 ? "s" : ""}`;
-      return future ? `in ${text}` : `${text} ago`;
+      const plain = `${count} ${unit}${unit === "day" && count !== 1 ? "s" : ""}`;
+      const fallback = future ? `in ${plain}` : `${plain} ago`;
+      return counted(`${future ? "in" : "ago"}.${unit}`, count, fallback);
     }
   }
   return "";

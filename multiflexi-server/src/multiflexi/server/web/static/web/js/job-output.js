@@ -5,6 +5,7 @@
 // (it runs now), and when the stream's end event comes (its final state).
 
 import { AnsiUp } from "../vendor/ansi_up.js";
+import { counted, stateName, text } from "./i18n.js";
 
 const STREAM_TIMEOUT = 300; // seconds the server keeps one stream open; then we reconnect
 const BUSY_RETRY_MS = 2000; // after a "busy" answer
@@ -56,7 +57,9 @@ class OutputView {
   setFollowing(on) {
     this.following = on;
     this.follow.setAttribute("aria-pressed", on ? "true" : "false");
-    this.follow.textContent = on ? "Following" : "Follow";
+    this.follow.textContent = on
+      ? text("output.following", "Following")
+      : text("output.follow", "Follow");
     if (on) this.scrollDown();
   }
 
@@ -111,7 +114,7 @@ class OutputView {
       this.noteCount.textContent = String(this.dropped);
     }
     this.total = Math.max(this.total, this.lastSeq);
-    this.count.textContent = `${this.total} line${this.total === 1 ? "" : "s"}`;
+    this.count.textContent = counted("lines", this.total, `${this.total} lines`);
     if (this.following) this.scrollDown();
   }
 
@@ -122,12 +125,13 @@ class OutputView {
   open() {
     const source = new EventSource(`${this.url}?after=${this.lastSeq}&timeout=${STREAM_TIMEOUT}`);
     this.source = source;
-    this.say(this.finishedAtStart ? "" : "live");
+    this.say(this.finishedAtStart ? "" : text("output.live", "live"));
     source.addEventListener("line", (event) => this.add(JSON.parse(event.data)));
     source.addEventListener("end", (event) => {
       source.close();
       const end = JSON.parse(event.data);
-      this.say(this.finishedAtStart ? "" : `ended: ${end.state}`);
+      const ended = text("output.ended", "ended: {state}").replace("{state}", stateName(end.state));
+      this.say(this.finishedAtStart ? "" : ended);
       if (!this.finishedAtStart) document.body.dispatchEvent(new CustomEvent("job-ended"));
     });
     source.addEventListener("timeout", () => {
@@ -137,15 +141,16 @@ class OutputView {
     // the server follows as many streams as it can: it sent what is stored; ask again soon
     source.addEventListener("busy", () => {
       source.close();
-      this.say("live (server busy: refreshed every few seconds)");
+      this.say(text("output.busy", "live (server busy: refreshed every few seconds)"));
       setTimeout(() => this.open(), BUSY_RETRY_MS);
     });
     source.addEventListener("error", () => {
-      if (source.readyState === EventSource.CLOSED) this.say("live output unavailable: reload the page");
-      else this.say("reconnecting…");
+      if (source.readyState === EventSource.CLOSED) {
+        this.say(text("output.unavailable", "live output unavailable: reload the page"));
+      } else this.say(text("output.reconnecting", "reconnecting…"));
     });
     source.addEventListener("open", () => {
-      if (!this.finishedAtStart) this.say("live");
+      if (!this.finishedAtStart) this.say(text("output.live", "live"));
     });
   }
 }
