@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from collections.abc import Collection, Iterable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -144,7 +145,7 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _matching(search: str) -> sa.Select[tuple[int, list[str]]]:
+def _matching(search: str) -> sa.Select[int, list[str]]:
     """The ids and tags of the applications whose name, title, description, uuid,
     executable or a localized name or description contains ``search``."""
     query = sa.select(Application.id, Application.tags)
@@ -152,7 +153,7 @@ def _matching(search: str) -> sa.Select[tuple[int, list[str]]]:
         return query
     pattern = _like(search)
 
-    def has(column: sa.ColumnElement[str | None]) -> sa.ColumnElement[bool]:
+    def has(column: Any) -> sa.ColumnElement[bool]:
         return sa.func.lower(sa.func.coalesce(column, "")).like(pattern, escape="\\")
 
     translated = sa.select(ApplicationTranslation.application_id).where(
@@ -213,9 +214,12 @@ def search(
     limit, offset = clamp(limit, offset)
     wanted = (text or "").strip()[:SEARCH_MAX]
     chosen = tuple(dict.fromkeys(tag for tag in tags if tag))
-    rows = session.execute(
-        _matching(wanted).order_by(sa.func.lower(Application.name), Application.id)
-    ).all()
+    rows: list[tuple[int, list[str] | None]] = [
+        (row[0], row[1])
+        for row in session.execute(
+            _matching(wanted).order_by(sa.func.lower(Application.name), Application.id)
+        )
+    ]
     counts: Counter[str] = Counter(tag for _, carried in rows for tag in set(carried or ()))
     kept = [app_id for app_id, carried in rows if set(chosen) <= set(carried or ())]
     ids = kept[offset : offset + limit]

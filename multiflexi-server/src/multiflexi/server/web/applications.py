@@ -76,7 +76,7 @@ def _catalogue(company: Company | None) -> Response:
         offset=offset,
     )
     here = ".company" if company is not None else ".index"
-    where = {"company_id": company.id} if company is not None else {}
+    where: dict[str, Any] = {"company_id": company.id} if company is not None else {}
 
     def link(to: int | None = None, *, chosen: list[str] | None = None) -> str:
         picked = found.chosen if chosen is None else chosen
@@ -92,7 +92,7 @@ def _catalogue(company: Company | None) -> Response:
         return link(chosen=picked)
 
     may_assign = company is not None and access.can_admin(principal, company.id)
-    context = dict(
+    context: dict[str, Any] = dict(
         found=found,
         company=company,
         link=link,
@@ -286,7 +286,9 @@ def unassign(company_id: int, app_id: int) -> Response:
     found = loaders.company(_db(), principal, company_id, access.ADMIN)
     if request.method == "GET":
         templates, job_count = catalog.company_usage(_db(), found.id, app_id)
-        context = dict(templates=templates, job_count=job_count, back=request.args.get("next"))
+        context: dict[str, Any] = dict(
+            templates=templates, job_count=job_count, back=request.args.get("next")
+        )
         if htmx.is_partial():
             return _card(found, app_id, confirming=True, **context)
         entry = catalog.entry(_db(), app_id, lang=i18n.current_language(), company_id=found.id)
