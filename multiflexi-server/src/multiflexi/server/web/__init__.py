@@ -27,6 +27,7 @@ from multiflexi.core.users import LoginThrottled
 from multiflexi.server import auth
 from multiflexi.server import errors as server_errors
 from multiflexi.server.web import (
+    applications,
     base,
     credentials,
     dashboard,
@@ -48,7 +49,7 @@ blueprint = Blueprint(
     static_folder="static",
     static_url_path="/static",
 )
-for area in (signin, dashboard, jobs, runtemplates, search, credentials):
+for area in (signin, dashboard, jobs, runtemplates, search, credentials, applications):
     blueprint.register_blueprint(area.blueprint)
 
 #: endpoints a visitor reaches without signing in
