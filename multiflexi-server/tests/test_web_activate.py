@@ -470,3 +470,20 @@ def test_the_wizard_end_to_end_to_a_launched_job(browser, world, wizard_app):
         job = jobs.get(session, job_id)
         assert job.run_template_id == rt.id and job.schedule_type == "adhoc-web"
     assert stored(world, rt.id)["WIZ_TOKEN"] == WIZARD_SECRET
+
+
+def test_the_wizard_speaks_czech_with_the_applications_czech_names(world, wizard_app):
+    with world.session() as session:
+        app = session.get(models.Application, wizard_app)
+        app.translations.append(
+            models.ApplicationTranslation(lang="cs", name="Čaroděj", description="Pro průvodce")
+        )
+        session.commit()
+    alice = signed_in(world, "alice")
+    czech = {"Accept-Language": "cs-CZ,cs;q=0.9"}
+    page = alice.get(f"/activate?company_id={world.ids['company_a']}", headers=czech)
+    assert '<html lang="cs"' in page.text
+    assert "Aktivace aplikace" in page.text and "Čaroděj" in page.text
+    assert "Pro průvodce" in page.text
+    english = alice.get(f"/activate?company_id={world.ids['company_a']}")
+    assert "Čaroděj" not in english.text and "Wizard for the wizard" in english.text
