@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from crawler import Crawl
 from helpers import PASSWORD, signed_in
 from selenium.webdriver.support.ui import Select
 
@@ -401,6 +402,24 @@ def test_no_page_of_the_wizard_shows_a_secret(world, wizard_app):
         page = alice.get(path, follow_redirects=True)
         assert page.status_code == 200, path
         clean(page)
+
+
+def test_a_crawl_from_the_wizard_finds_every_page_keeping_the_rules(world, wizard_app):
+    """No dead link, no 4xx for the forms' defaults, the CSP, ids, CSRF and no secret, on
+    every page the wizard leads to (its steps of an abandoned run template included)."""
+    alice = signed_in(world, "alice")
+    rt_id = created(world, alice, wizard_app)
+    seeds = (
+        "/activate",
+        f"/activate/{rt_id}/credentials",
+        f"/activate/{world.ids['rt_a']}/summary",
+    )
+    found = Crawl(alice, "alice", seeds)
+    assert found.problems == []
+    reached = found.urls()
+    for step in ("runtemplate", "credentials", "configuration", "schedule", "summary"):
+        assert f"/activate/{rt_id}/{step}" in reached, step
+    assert any(url.startswith("/activate?") and "app_id=" in url for url in reached)
 
 
 # -- in a real browser ---------------------------------------------------------------------------

@@ -238,8 +238,7 @@ def _company_step(
     status: int = 200,
     problems: dict[str, list[str]] | None = None,
 ) -> Response:
-    if chosen is None and len(offered) == 1:
-        chosen = offered[0]
+    chosen = chosen or offered[0]  # a choice is always made: Next never sends nothing
     return _html(
         "web/activate/company.html",
         status=status,
@@ -258,6 +257,8 @@ def _application_step(
     problems: dict[str, list[str]] | None = None,
 ) -> Response:
     choices = activation.catalogue(_db(), company.id, i18n.current_language())
+    if chosen is None and choices:
+        chosen = choices[0].application  # an assigned one when there is one
     return _html(
         "web/activate/application.html",
         status=status,

@@ -12,10 +12,10 @@ function setUpFilter(root) {
     let shown = 0;
     for (const choice of list.querySelectorAll("[data-filter-text]")) {
       const text = choice.dataset.filterText;
-      const match = words.every((word) => text.includes(word));
-      // the chosen one stays visible, so a filter never hides what Next would send
-      const chosen = choice.querySelector("input:checked") !== null;
-      choice.hidden = !(match || chosen);
+      choice.hidden = !words.every((word) => text.includes(word));
+      // a hidden choice is not sent: Next then says to choose one
+      const radio = choice.querySelector("input");
+      if (choice.hidden && radio) radio.checked = false;
       if (!choice.hidden) shown += 1;
     }
     if (none) none.hidden = shown > 0;
