@@ -271,6 +271,9 @@ def test_an_application_that_needs_no_credential_skips_that_step(world, plain_ap
     assert skipped.status_code == 303 and skipped.headers["Location"].endswith("/configuration")
     back = re.search(r'href="([^"]+)" data-testid="back"', page.text)
     assert back and back.group(1).endswith(f"/activate/{rt.id}/runtemplate")
+    earlier = alice.get(back.group(1))  # Back shows what was entered
+    assert re.search(r'data-testid="field-name"\s+value="p"', earlier.text)
+    assert 'data-testid="back"' not in earlier.text  # the company and application are fixed now
 
 
 def test_configuration_step_asks_for_required_values_and_keeps_secrets_out(world, plain_app):
