@@ -27,6 +27,7 @@ from multiflexi.core.users import LoginThrottled
 from multiflexi.server import auth
 from multiflexi.server import errors as server_errors
 from multiflexi.server.web import (
+    activate,
     applications,
     base,
     credentials,
@@ -49,7 +50,7 @@ blueprint = Blueprint(
     static_folder="static",
     static_url_path="/static",
 )
-for area in (signin, dashboard, jobs, runtemplates, search, credentials, applications):
+for area in (signin, dashboard, jobs, runtemplates, search, credentials, applications, activate):
     blueprint.register_blueprint(area.blueprint)
 
 #: endpoints a visitor reaches without signing in
