@@ -95,9 +95,7 @@ def index() -> Response:
     def link(to: int) -> str:
         return url_for(".index", offset=to or None)
 
-    return _html(
-        "web/companies/index.html", page=found, link=link, can_create=principal.is_admin
-    )
+    return _html("web/companies/index.html", page=found, link=link, can_create=principal.is_admin)
 
 
 @blueprint.get("/slug")
@@ -358,7 +356,14 @@ def members(company_id: int) -> Response:
 
 
 def _granted(login: str, role: str, company: Company) -> None:
-    flash(_("%(login)s is %(role)s of %(company)s now.", login=login, role=ROLE_NAMES[role], company=company.name))
+    flash(
+        _(
+            "%(login)s is %(role)s of %(company)s now.",
+            login=login,
+            role=ROLE_NAMES[role],
+            company=company.name,
+        )
+    )
 
 
 @blueprint.post("/<int:company_id>/members")
@@ -367,9 +372,7 @@ def grant(company_id: int) -> Response:
     company = _load(company_id, access.ADMIN)
     login, role = forms.text("login"), forms.text("role")
     try:
-        companyviews.grant_by_login(
-            _db(), company.id, login, role, actor=auth.current_principal()
-        )
+        companyviews.grant_by_login(_db(), company.id, login, role, actor=auth.current_principal())
     except ValidationError as exc:
         _db().rollback()
         sent = {"login": login, "role": role}
@@ -386,7 +389,9 @@ def change_member(company_id: int, user_id: int) -> Response:
     login = users.get(_db(), user_id).login
     if forms.text("op") == "remove":
         users.revoke(_db(), company.id, user_id, actor=principal)
-        flash(_("%(login)s has no role in %(company)s any more.", login=login, company=company.name))
+        flash(
+            _("%(login)s has no role in %(company)s any more.", login=login, company=company.name)
+        )
         return _see(".members", company_id=company_id)
     role = forms.text("role")
     try:
