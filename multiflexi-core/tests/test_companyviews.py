@@ -149,3 +149,28 @@ def test_a_bad_login_or_role_is_refused_beside_its_field_and_nothing_changes(
         companyviews.grant_by_login(session, acme.id, login, role, actor=ACTOR)
     assert {p.field for p in info.value.problems} == fields
     assert count(session, CompanyUser) == before
+
+
+def test_the_overview_reads_a_page_in_the_same_statements_however_long(session, engine):
+    import sqlalchemy as sa
+
+    def statements(limit: int) -> int:
+        seen: list[str] = []
+
+        def note(*args):
+            seen.append(args[2])
+
+        sa.event.listen(engine, "before_cursor_execute", note)
+        try:
+            page = companyviews.overview(session, limit=limit)
+            assert len(page.items) == limit
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", note)
+        return len(seen)
+
+    for number in range(30):
+        companies.create(session, name=f"Tenant {number:02}", actor=ACTOR)
+    session.expire_all()
+    few = statements(3)
+    assert 0 < few <= 3
+    assert statements(25) == few

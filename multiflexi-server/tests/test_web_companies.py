@@ -538,3 +538,13 @@ def test_a_role_change_takes_effect_in_a_browser(browser, world):
     assert bob.get(paths(world)["detail"]).status_code == 404
     assert bob.get(rt).status_code == 404
     assert browser.console_errors() == []
+
+
+def test_the_company_pages_speak_czech(world):
+    with world.session() as session:
+        users.update(session, world.ids["alice"], actor=SYSTEM, language="cs")
+    client = signed_in(world, "alice")
+    members = text_of(client.get(paths(world)["members"]))
+    assert "Členové firmy Company alpha" in members and "správce" in members
+    listed = text_of(client.get("/companies"))
+    assert "Firmy" in listed and "Šablony spuštění" in listed and "zapnuto" in listed

@@ -89,6 +89,9 @@ class NewCompany(Input):
     slug: Slug | None = Field(None, description="derived from the name if absent")
     ic: Text | None = Field(None, max_length=32)
     email: Email | None = None
+    logo: Text | None = Field(
+        None, max_length=100_000, description="an image (PNG, JPEG, GIF, WebP, SVG) as a data URI"
+    )
     enabled: bool = True
 
 
@@ -97,7 +100,9 @@ class CompanyChanges(Input):
     slug: Slug | None = None
     ic: Text | None = Field(None, max_length=32)
     email: Email | None = None
-    logo: Text | None = Field(None, max_length=100_000)
+    logo: Text | None = Field(
+        None, max_length=100_000, description="an image (PNG, JPEG, GIF, WebP, SVG) as a data URI"
+    )
     zabbix_host: Text | None = Field(None, max_length=255)
     enabled: bool | None = None
     settings: dict[str, Any] | None = None
