@@ -4,6 +4,7 @@ delete after a preview, environment variables, members; access by role; no secre
 from __future__ import annotations
 
 import base64
+import io
 import re
 from html import unescape
 
@@ -27,7 +28,7 @@ PEOPLE = ("root", "alice", "amy", "bob", "brenda", "nobody")
 def post(client, path: str, files: dict | None = None, **data):
     form = {"csrf_token": client.token, **data}
     for name, (content, filename) in (files or {}).items():
-        form[name] = (__import__("io").BytesIO(content), filename)
+        form[name] = (io.BytesIO(content), filename)
     return client.post(path, data=form, content_type="multipart/form-data")
 
 
