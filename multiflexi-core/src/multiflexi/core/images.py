@@ -28,6 +28,12 @@ LOGO_TYPES = {
 #: the longest data URI a logo can be (its base64 text and the longest prefix)
 LOGO_MAX_CHARS = len("data:image/svg+xml;base64,") + 4 * ((LOGO_MAX_BYTES + 2) // 3)
 
+#: what a stored logo looks like (its content is checked beyond this: :func:`logo_problem`)
+LOGO_PATTERN = (
+    r"^data:(?:" + "|".join(re.escape(kind) for kind in LOGO_TYPES) + r");base64,"
+    r"[A-Za-z0-9+/]*={0,2}$"
+)
+
 _DATA_URI = re.compile(r"^data:([a-z]+/[a-z0-9.+-]+);base64,([A-Za-z0-9+/]*={0,2})$")
 #: an SVG document's start: a byte order mark, an XML declaration, comments, a doctype
 _SVG_START = re.compile(
@@ -99,6 +105,7 @@ def logo_from_file(content: bytes, *, field: str = "logo") -> str:
 __all__ = [
     "LOGO_MAX_BYTES",
     "LOGO_MAX_CHARS",
+    "LOGO_PATTERN",
     "LOGO_TYPES",
     "logo_from_file",
     "logo_problem",
