@@ -78,3 +78,19 @@ def test_deleting_a_company_is_for_administrators(world):
     assert world.call("alice", "DELETE", path).status_code == 403
     assert world.call("root", "DELETE", path).status_code == 200
     assert world.call("root", "GET", path).status_code == 404
+
+
+def test_a_logo_is_an_allowed_image_as_a_data_uri(world):
+    png = (
+        "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
+        "+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+    )
+    created = world.call("root", "POST", "/api/v1/companies", json={"name": "Logo", "logo": png})
+    assert created.status_code == 201
+    assert created.get_json()["logo"] == png
+    path = f"/api/v1/companies/{world.ids['company_a']}"
+    for logo in ("https://example.com/logo.png", "data:text/html;base64,PGI+"):
+        refused = world.call("alice", "PATCH", path, json={"logo": logo})
+        assert refused.status_code == 422, logo
+        assert any("logo" in e for e in refused.get_json()["errors"])
+    assert world.call("alice", "GET", path).get_json()["logo"] is None

@@ -111,7 +111,12 @@ INPUT_RULES_BEYOND_THE_SCHEMA = {
     ),
     ("POST", "/api/v1/companies"): (
         "without a slug, the name must give one (accents folded to ASCII letters and "
-        "digits), a rule over Unicode decompositions that JSON Schema cannot state"
+        "digits), a rule over Unicode decompositions that JSON Schema cannot state; and a "
+        "logo's bytes must be an image of the type its data URI declares"
+    ),
+    ("PATCH", "/api/v1/companies/{company_id}"): (
+        "a logo's bytes must be an image of the type its data URI declares (PNG, JPEG, ...): "
+        "a rule over decoded content that JSON Schema cannot state"
     ),
     ("PATCH", "/api/v1/run-templates/{run_template_id}/values"): (
         "configuration values are checked against the fields of the run template's "

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from multiflexi.core import audit, fieldtypes, ids, jobcounts, limits, lookups, vault
+from multiflexi.core import audit, fieldtypes, ids, images, jobcounts, limits, lookups, vault
 from multiflexi.core.audit import Actor
 from multiflexi.core.errors import Conflict, FieldError, NotFound, ValidationError
 from multiflexi.core.models import (
@@ -47,7 +47,9 @@ def slugify(name: str) -> str:
     return slug[:SLUG_MAX].rstrip("_")
 
 
-def _check(name: str | None, slug: str | None, email: str | None) -> list[FieldError]:
+def _check(
+    name: str | None, slug: str | None, email: str | None, logo: str | None = None
+) -> list[FieldError]:
     errors = []
     if name is not None and not name.strip():
         errors.append(FieldError("name", "must not be empty"))
@@ -63,6 +65,9 @@ def _check(name: str | None, slug: str | None, email: str | None) -> list[FieldE
         )
     if email and not _EMAIL_RE.fullmatch(email):
         errors.append(FieldError("email", f"{email!r} is not an e-mail address"))
+    logo_problem = images.logo_problem(logo) if logo else None
+    if logo_problem:
+        errors.append(FieldError("logo", logo_problem))
     return errors
 
 
@@ -126,23 +131,29 @@ def create(
     slug: str | None = None,
     ic: str | None = None,
     email: str | None = None,
+    logo: str | None = None,
     enabled: bool = True,
 ) -> Company:
-    """A new company; the slug is derived from the name when not given."""
+    """A new company; the slug is derived from the name when not given.
+
+    ``logo`` is an image as a data URI (see :func:`multiflexi.core.images.logo_problem`).
+    """
     if slug is None and name:
         slug = slugify(name) or None
         if slug is None:
             raise ValidationError(
                 "company not created", [("slug", f"cannot derive one from {name!r}")]
             )
-    errors = _check(name, slug, email)
+    errors = _check(name, slug, email, logo)
     if errors:
         raise ValidationError("company not created", errors)
     assert slug is not None
     with transaction(session, f"company slug {slug!r} is taken"):
         if session.scalar(sa.select(Company.id).where(Company.slug == slug)) is not None:
             raise Conflict(f"company slug {slug!r} is taken")
-        company = Company(name=name.strip(), slug=slug, ic=ic, email=email, enabled=enabled)
+        company = Company(
+            name=name.strip(), slug=slug, ic=ic, email=email, logo=logo or None, enabled=enabled
+        )
         session.add(company)
         session.flush()
         jobcounts.create(session, company.id)
@@ -166,7 +177,9 @@ def update(
         raise ValidationError(
             "company not changed", [(k, "not a company property") for k in unknown]
         )
-    errors = _check(changes.get("name"), changes.get("slug"), changes.get("email"))
+    errors = _check(
+        changes.get("name"), changes.get("slug"), changes.get("email"), changes.get("logo")
+    )
     if errors:
         raise ValidationError("company not changed", errors)
     company = get(session, ref)

@@ -18,6 +18,7 @@ from multiflexi.core import (
     access,
     companies,
     fieldtypes,
+    images,
     limits,
     loaders,
     lookups,
@@ -82,6 +83,16 @@ class CompanyQuery(ListQuery):
 #: an e-mail address, or "" for none
 Email = Annotated[str, Field(max_length=255, pattern=or_empty(fieldtypes.EMAIL_PATTERN)), Printable]
 Slug = Annotated[str, Field(pattern=companies.SLUG_PATTERN), Printable]
+#: an image as a data URI, or "" for none (the core checks that its content is that image)
+Logo = Annotated[
+    str,
+    Field(
+        max_length=images.LOGO_MAX_CHARS,
+        pattern=or_empty(images.LOGO_PATTERN),
+        description="an image (PNG, JPEG, GIF, WebP, SVG) as a base64 data URI",
+    ),
+    Printable,
+]
 
 
 class NewCompany(Input):
@@ -89,6 +100,7 @@ class NewCompany(Input):
     slug: Slug | None = Field(None, description="derived from the name if absent")
     ic: Text | None = Field(None, max_length=32)
     email: Email | None = None
+    logo: Logo | None = None
     enabled: bool = True
 
 
@@ -97,7 +109,7 @@ class CompanyChanges(Input):
     slug: Slug | None = None
     ic: Text | None = Field(None, max_length=32)
     email: Email | None = None
-    logo: Text | None = Field(None, max_length=100_000)
+    logo: Logo | None = None
     zabbix_host: Text | None = Field(None, max_length=255)
     enabled: bool | None = None
     settings: dict[str, Any] | None = None

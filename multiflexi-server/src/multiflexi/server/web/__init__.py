@@ -30,6 +30,7 @@ from multiflexi.server.web import (
     activate,
     applications,
     base,
+    companies,
     credentials,
     dashboard,
     i18n,
@@ -50,7 +51,17 @@ blueprint = Blueprint(
     static_folder="static",
     static_url_path="/static",
 )
-for area in (signin, dashboard, jobs, runtemplates, search, credentials, applications, activate):
+for area in (
+    signin,
+    dashboard,
+    jobs,
+    runtemplates,
+    search,
+    credentials,
+    applications,
+    activate,
+    companies,
+):
     blueprint.register_blueprint(area.blueprint)
 
 #: endpoints a visitor reaches without signing in
