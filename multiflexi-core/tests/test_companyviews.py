@@ -117,9 +117,17 @@ def test_members_come_by_login_with_their_names_and_roles(session, filled):
 
 
 def test_candidates_are_the_enabled_accounts_without_a_role_there(session, filled):
-    acme, zeta, _ = filled
-    assert [m.login for m in companyviews.candidates(session, acme.id)] == ["carl"]
-    assert [m.login for m in companyviews.candidates(session, zeta.id)] == ["adam", "carl", "zoe"]
+    acme, zeta, logins = filled
+    admin = audit.Actor("root", source="test", is_admin=True)
+    assert [m.login for m in companyviews.candidates(session, acme.id, admin)] == ["carl"]
+    assert [m.login for m in companyviews.candidates(session, zeta.id, admin)] == [
+        "adam",
+        "carl",
+        "zoe",
+    ]
+    # a company's administrator sees no other tenant's accounts: it names the login
+    adam = audit.Actor("adam", user_id=logins["adam"], source="test")
+    assert companyviews.candidates(session, acme.id, adam) == []
 
 
 def test_a_role_is_given_and_changed_by_login(session, filled):

@@ -388,7 +388,8 @@ def test_the_members_page_lists_the_users_and_their_roles(world):
 def test_a_company_admin_gives_changes_and_takes_away_a_role(world):
     alice, bob = signed_in(world, "alice"), signed_in(world, "bob")
     url = paths(world)["members"]
-    form = alice.get(url).get_data(as_text=True)
+    # a global administrator chooses from the accounts without a role there
+    form = signed_in(world, "root").get(url).get_data(as_text=True)
     offered = set(
         re.findall(
             r'<option value="([^"]+)"', form.split('id="f-login"', 1)[1].split("</select>", 1)[0]
@@ -405,6 +406,15 @@ def test_a_company_admin_gives_changes_and_takes_away_a_role(world):
     assert post(alice, member, op="remove").status_code == 303
     assert "bob" not in roles_in(world)
     assert bob.get(paths(world)["detail"]).status_code == 404
+
+
+def test_only_a_global_admin_is_offered_the_list_of_accounts_to_give_a_role(world):
+    # brenda has a role in company B only: company A's administrator does not learn of her
+    members = paths(world)["members"]
+    assert 'value="brenda"' in signed_in(world, "root").get(members).get_data(as_text=True)
+    page = signed_in(world, "alice").get(members).get_data(as_text=True)
+    assert "brenda" not in page
+    assert 'data-testid="grant-form"' in page
 
 
 @pytest.mark.parametrize(
@@ -527,7 +537,9 @@ def test_a_role_change_takes_effect_in_a_browser(browser, world):
     assert refused.status_code == 403
     assert world.dump() == before
 
-    browser.find("field-login").find_element("css selector", 'option[value="bob"]').click()
+    # a company's administrator names the login: no list of other tenants' accounts
+    assert browser.find("field-login").tag_name == "input"
+    browser.fill({"login": "bob"})
     browser.find("field-role").find_element("css selector", 'option[value="manager"]').click()
     browser.submit("grant-submit")
     browser.wait(lambda: browser.has("member-remove-bob"), "bob among the members")

@@ -185,9 +185,15 @@ def members(
     return Page(items, total, limit, offset)
 
 
-def candidates(session: Session, company_id: int, *, limit: int = CANDIDATES) -> list[Member]:
-    """The enabled accounts without a role in the company, by login: whom a company's
-    administrator may give one (their role and time are those they would get: none)."""
+def candidates(
+    session: Session, company_id: int, actor: Actor, *, limit: int = CANDIDATES
+) -> list[Member]:
+    """The enabled accounts without a role in the company, by login, that ``actor`` may
+    see (:func:`multiflexi.core.access.sees_user`): for a global administrator, whom to give
+    one; a company's administrator sees no other tenant's accounts and names the login
+    (their role and time are those they would get: none)."""
+    if not actor.is_admin:
+        return []
     holding = sa.select(CompanyUser.user_id).where(CompanyUser.company_id == company_id)
     found = session.execute(
         sa.select(User.id, User.login, User.first_name, User.last_name)

@@ -332,7 +332,9 @@ def _members_page(
     offset = max(0, request.args.get("offset", 0, type=int) or 0)
     found = companyviews.members(_db(), company.id, limit=MEMBERS_PAGE, offset=offset)
     can_edit = _may(company.id, access.ADMIN)
-    candidates = companyviews.candidates(_db(), company.id) if can_edit else []
+    candidates = (
+        companyviews.candidates(_db(), company.id, auth.current_principal()) if can_edit else []
+    )
 
     def link(to: int) -> str:
         return url_for(".members", company_id=company.id, offset=to or None)
