@@ -125,6 +125,11 @@ INPUT_RULES_BEYOND_THE_SCHEMA = {
     ("POST", "/api/v1/run-templates"): (
         "configuration values are checked against the fields of the chosen application"
     ),
+    ("PATCH", "/api/v1/run-templates/{run_template_id}"): (
+        "a cron expression's grammar, a time zone's existence in the zone database, the "
+        "installed executors, and how the interval code, cron and deadline go together are "
+        "checked by the core, as for POST /api/v1/run-templates"
+    ),
     ("POST", "/api/v1/credentials"): (
         "credential values are checked against the fields of the chosen credential type"
     ),
