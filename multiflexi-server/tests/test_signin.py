@@ -139,7 +139,9 @@ def two_servers(spawn, env_file, session, wait_for):
             return False
 
     for port, server in zip(ports, servers, strict=True):
-        wait_for(lambda port=port, server=server: answering(port, server), what="the server")
+        wait_for(
+            lambda port=port, server=server: answering(port, server), what="the server", timeout=60
+        )
     return ports
 
 
