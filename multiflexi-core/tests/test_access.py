@@ -53,6 +53,13 @@ def test_a_manager_writes_but_does_not_manage_the_company(session, two_companies
         access.require_admin(manager, a)
 
 
+def test_who_writes_somewhere_may_be_offered_to_make_a_run_template(session, two_companies):
+    a, b = two_companies
+    assert not access.writes_somewhere(member(session, "vera", a, "viewer"))
+    assert access.writes_somewhere(member(session, "max", b, "manager"))
+    assert access.writes_somewhere(ADMIN)
+
+
 def test_a_company_admin_may_do_everything_in_its_company_only(session, two_companies):
     a, b = two_companies
     boss = member(session, "bea", a, "admin")

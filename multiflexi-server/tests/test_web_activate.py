@@ -509,3 +509,17 @@ def test_the_wizard_speaks_czech_with_the_applications_czech_names(world, wizard
     assert "Pro průvodce" in page.text
     english = alice.get(f"/activate?company_id={world.ids['company_a']}")
     assert "Čaroděj" not in english.text and "Wizard for the wizard" in english.text
+
+
+def test_the_run_templates_list_offers_the_wizard_to_those_who_may_use_it(world):
+    offer = 'data-testid="activate-application"'
+    assert offer in signed_in(world, "amy").get("/run-templates").text  # manager of A
+    assert offer in signed_in(world, "root").get("/run-templates").text
+    bob = signed_in(world, "bob")  # viewer of B only: the wizard would refuse him
+    assert offer not in bob.get("/run-templates").text
+    assert offer not in bob.get(f"/run-templates?company={world.ids['company_b']}").text
+    link = re.search(
+        r'href="([^"]+)" data-testid="activate-application"',
+        signed_in(world, "amy").get(f"/run-templates?company={world.ids['company_a']}").text,
+    )
+    assert link and link.group(1) == f"/activate?company_id={world.ids['company_a']}"

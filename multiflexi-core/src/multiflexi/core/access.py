@@ -174,6 +174,16 @@ def require_self_or_admin(actor: Actor, user_id: int) -> None:
         raise NotFound("user", user_id)
 
 
+def writes_somewhere(actor: Actor) -> bool:
+    """Whether the actor may change some company's run templates (manager or admin there,
+    or a global administrator): whether a face offers to make one."""
+    if actor.is_admin:
+        return True
+    if not isinstance(actor, Principal):
+        return False
+    return any(can(actor, company_id, WRITE) for company_id in actor.roles)
+
+
 def visible_company_ids(actor: Actor) -> set[int] | None:
     """The companies whose objects the actor may list; None means all (global administrator)."""
     if actor.is_admin:
@@ -215,4 +225,5 @@ __all__ = [
     "require_write",
     "sees_user",
     "visible_company_ids",
+    "writes_somewhere",
 ]

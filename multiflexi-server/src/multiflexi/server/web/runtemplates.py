@@ -184,6 +184,9 @@ def index() -> Response:
         link=link,
         company_id=company_id,
         partial=htmx.is_partial(),
+        may_create=access.writes_somewhere(principal)
+        if company_id is None
+        else access.can_write(principal, company_id),
     )
 
 
