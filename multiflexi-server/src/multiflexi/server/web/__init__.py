@@ -24,7 +24,17 @@ from multiflexi.core import users as core_users
 from multiflexi.core.users import LoginThrottled
 from multiflexi.server import auth
 from multiflexi.server import errors as server_errors
-from multiflexi.server.web import base, dashboard, i18n, jobs, runtemplates, search, signin
+from multiflexi.server.web import (
+    audit,
+    base,
+    dashboard,
+    i18n,
+    jobs,
+    runtemplates,
+    search,
+    signin,
+    users,
+)
 from multiflexi.server.web.base import CSRF_FIELD, THEME_COOKIE, THEMES, page_error
 
 #: where the pages live (the API keeps /api)
@@ -37,7 +47,7 @@ blueprint = Blueprint(
     static_folder="static",
     static_url_path="/static",
 )
-for area in (signin, dashboard, jobs, runtemplates, search):
+for area in (signin, dashboard, jobs, runtemplates, search, users, audit):
     blueprint.register_blueprint(area.blueprint)
 
 #: endpoints a visitor reaches without signing in

@@ -4,6 +4,7 @@ the error page, the safe redirect after sign-in, the template filters and the me
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -125,6 +126,18 @@ MENU: tuple[tuple[str, Any, str], ...] = (
 )
 
 
+#: endpoint -> whether the signed-in principal may open that page (an area registers
+#: the rule of its own page here; a page not listed is for every signed-in user)
+MENU_GUARDS: dict[str, Callable[[Any], bool]] = {}
+
+
 def menu() -> list[tuple[str, Any, str]]:
-    """The main menu's entries whose page exists in this app."""
-    return [entry for entry in MENU if entry[0] in current_app.view_functions]
+    """The main menu's entries whose page exists in this app and that the signed-in
+    user may open (no entry leads to a refusal)."""
+    principal = g.get("principal")
+    return [
+        entry
+        for entry in MENU
+        if entry[0] in current_app.view_functions
+        and (entry[0] not in MENU_GUARDS or MENU_GUARDS[entry[0]](principal))
+    ]
