@@ -146,3 +146,15 @@ def test_the_audit_page_names_each_entrys_company(session):
         "create"
     ]
     assert auditview.browse(session, actor="someone else").total == 0
+
+
+def test_who_reads_the_audit_log(session):
+    from multiflexi.core import access
+
+    admin = access.Principal(name="root", user_id=1, is_admin=True)
+    boss = access.Principal(name="alice", user_id=2, roles={1: "admin", 2: "viewer", 3: "admin"})
+    helper = access.Principal(name="amy", user_id=3, roles={1: "manager"})
+    assert access.audit_company_ids(admin) is None and access.reads_audit(admin)
+    assert access.audit_company_ids(boss) == {1, 3} and access.reads_audit(boss)
+    assert access.audit_company_ids(helper) == set() and not access.reads_audit(helper)
+    assert not access.reads_audit(audit.Actor(name="anonymous"))

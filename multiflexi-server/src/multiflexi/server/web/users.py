@@ -95,7 +95,7 @@ def new() -> Response:
     principal = _admin("create users")
     if request.method == "GET":
         return _html("web/users/new.html", problems={}, sent={})
-    sent = {k: forms.text(k) for k in ("login", "email", "first_name", "last_name")}
+    sent: dict[str, Any] = {k: forms.text(k) for k in ("login", "email", "first_name", "last_name")}
     sent["is_admin"] = forms.checkbox("is_admin")
     problems: dict[str, list[str]] = {}
     password = _repeated(problems)
@@ -287,7 +287,14 @@ def save_profile() -> Response:
     principal, user = _me()
     sent = {k: forms.text(k) for k in ("email", "first_name", "last_name")}
     try:
-        users.update(_db(), user.id, actor=principal, **sent)
+        users.update(
+            _db(),
+            user.id,
+            actor=principal,
+            email=sent["email"],
+            first_name=sent["first_name"],
+            last_name=sent["last_name"],
+        )
     except ValidationError as exc:
         return _profile_page(422, forms.problems_of(exc), sent, "details")
     flash(_("Your details are saved."))
