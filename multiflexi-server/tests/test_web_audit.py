@@ -109,6 +109,8 @@ def test_a_wrong_date_is_shown_beside_its_field(world):
     answer = root.get("/audit?from=yesterday")
     assert answer.status_code == 422
     assert 'data-testid="error-from"' in answer.text and "YYYY-MM-DD" in answer.text
+    for far in ("to=9999-12-31", "from=0001-01-01"):
+        assert root.get(f"/audit?{far}").status_code == 422, far
 
 
 def test_the_log_is_paged_and_each_page_keeps_the_filters(world):

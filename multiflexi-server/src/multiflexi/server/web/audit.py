@@ -30,6 +30,8 @@ PAGE_SIZE = 50
 COMPANIES_SHOWN = 1000
 #: a filter's text is at most this long (the columns' width)
 TEXT_MAX = {"actor": 255, "entity_type": 64, "action": 32}
+#: the days a time filter accepts (beyond them a time has no UTC value to compare)
+FIRST_DAY, LAST_DAY = dt.date(1970, 1, 1), dt.date(9998, 12, 31)
 #: entity type -> (endpoint of its page, name of the endpoint's id argument)
 PAGES = {
     "company": ("web.companies.detail", "company_id"),
@@ -55,10 +57,13 @@ def _day(name: str, problems: dict[str, list[str]]) -> dt.date | None:
     if not text:
         return None
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
+        day = None
+    if day is None or not FIRST_DAY <= day <= LAST_DAY:
         problems.setdefault(name, []).append(_("Give a date as YYYY-MM-DD."))
         return None
+    return day
 
 
 def _start(day: dt.date | None) -> dt.datetime | None:
