@@ -163,6 +163,22 @@ def require_audit_reader(actor: Actor, company_id: int | None) -> None:
         raise PermissionDenied("give company_id: only administrators read the whole log")
 
 
+def audit_company_ids(actor: Actor) -> set[int] | None:
+    """The companies whose audit rows the actor may read; None means the whole log
+    (global administrator). Empty: the actor reads no audit log at all."""
+    if actor.is_admin:
+        return None
+    if not isinstance(actor, Principal):
+        return set()
+    return {company_id for company_id in actor.roles if can(actor, company_id, ADMIN)}
+
+
+def reads_audit(actor: Actor) -> bool:
+    """Whether the actor may read any of the audit log (see :func:`require_audit_reader`)."""
+    allowed = audit_company_ids(actor)
+    return allowed is None or bool(allowed)
+
+
 def sees_user(actor: Actor, user_id: int) -> bool:
     """Whether the actor may see the account (its own, or any for a global administrator)."""
     return actor.is_admin or actor.user_id == user_id
@@ -210,12 +226,14 @@ __all__ = [
     "ROLE_PERMISSIONS",
     "WRITE",
     "Principal",
+    "audit_company_ids",
     "can",
     "can_admin",
     "can_read",
     "can_write",
     "company_ids_with",
     "principal_for",
+    "reads_audit",
     "require",
     "require_admin",
     "require_audit_reader",

@@ -89,10 +89,13 @@ def entries(
     company_id: int | None = None,
     actor: str | None = None,
     since: dt.datetime | None = None,
+    action: str | None = None,
+    until: dt.datetime | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> Page[AuditEntry]:
-    """Audit rows, newest first, with the total that match."""
+    """Audit rows, newest first, with the total that match: ``since`` included,
+    ``until`` excluded."""
     query = sa.select(AuditEntry)
     if entity_type is not None:
         query = query.where(AuditEntry.entity_type == entity_type)
@@ -102,8 +105,12 @@ def entries(
         query = query.where(AuditEntry.company_id == company_id)
     if actor is not None:
         query = query.where(AuditEntry.actor == actor)
+    if action is not None:
+        query = query.where(AuditEntry.action == action)
     if since is not None:
         query = query.where(AuditEntry.at >= since)
+    if until is not None:
+        query = query.where(AuditEntry.at < until)
     return paginate(session, query, AuditEntry.id.desc(), limit, offset)
 
 

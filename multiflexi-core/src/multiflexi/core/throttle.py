@@ -29,6 +29,7 @@ import hashlib
 import hmac
 import ipaddress
 import math
+from collections.abc import Iterable
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -164,6 +165,26 @@ def forget(session: Session, address: str | None, login: str) -> None:
     session.execute(sa.delete(_table).where(_table.c.key == key))
 
 
+def held_back(session: Session, logins: Iterable[str], *, now: dt.datetime) -> set[str]:
+    """Those of ``logins`` that some client is refused for now (at the limit in its window).
+
+    One query for all of them (a list page asks for its page of users at once).
+    """
+    wanted = {name: _keys(session, None, name)[1] for name in logins if isinstance(name, str)}
+    if not wanted:
+        return set()
+    found = set(
+        session.scalars(
+            sa.select(_table.c.login_key).where(
+                _table.c.login_key.in_(set(wanted.values())),
+                _table.c.failures >= MAX_FAILURES,
+                _table.c.window_ends_at > now,
+            )
+        )
+    )
+    return {name for name, key in wanted.items() if key in found}
+
+
 def lift(session: Session, login: str) -> int:
     """Clear the counts of this login from every client; returns how many. In the caller's
     transaction (an administrator's unlock, a new password)."""
@@ -180,6 +201,7 @@ __all__ = [
     "check",
     "client_of",
     "forget",
+    "held_back",
     "lift",
     "record_failure",
 ]

@@ -23,12 +23,15 @@ administrator can be neither deleted, disabled nor demoted.
 
 from __future__ import annotations
 
+import builtins
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
 import re
 import secrets
 import threading
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -230,11 +233,17 @@ def list(
     *,
     enabled: bool | None = None,
     is_admin: bool | None = None,
+    search: str | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> Page[User]:
-    """Users by id, optionally only enabled (or disabled) ones, or only administrators."""
+    """Users by id, optionally only enabled (or disabled) ones, or only administrators;
+    ``search``: those whose login, names or e-mail contain the text (letter case ignored)."""
     query = sa.select(User)
+    text = search.strip() if isinstance(search, str) else ""
+    if text:
+        columns = (User.login, User.first_name, User.last_name, User.email)
+        query = query.where(sa.or_(*(c.icontains(text, autoescape=True) for c in columns)))
     if enabled is not None:
         query = query.where(User.enabled.is_(enabled))
     if is_admin is not None:
@@ -370,6 +379,35 @@ def set_password(session: Session, user_id: int, password: str | None, *, actor:
             details={"password": "removed" if password is None else "changed"},
         )
     return user
+
+
+def change_own_password(
+    session: Session,
+    user_id: int,
+    current: str,
+    password: str,
+    *,
+    actor: Actor,
+    address: str | None,
+    now: dt.datetime | None = None,
+) -> User:
+    """A user's change of their own password, proven by the current one.
+
+    The current password is checked by :func:`authenticate`, with its throttle: a wrong
+    one counts as a failed login of this client (``address``) and, at the limit, the
+    change is refused with :class:`LoginThrottled` even with the right one. A wrong
+    current password is a ValidationError of ``current_password``; nothing changes.
+    """
+    _check_password(password)
+    user = get(session, user_id)
+    try:
+        authenticate(session, user.login, current, address=address, now=now)
+    except AuthenticationFailed:
+        raise ValidationError(
+            "the current password is wrong",
+            [FieldError("current_password", "this is not your current password", "")],
+        ) from None
+    return set_password(session, user.id, password, actor=actor)
 
 
 def unlock(session: Session, user_id: int, *, actor: Actor) -> User:
@@ -697,6 +735,35 @@ def memberships(
     return _page(session, CompanyUser.user_id == user_id, limit, offset)
 
 
+@dataclasses.dataclass(frozen=True)
+class CompanyRole:
+    """A user's role in one company, with the company's name (for a user's page)."""
+
+    company_id: int
+    company_name: str
+    role: str
+
+
+def company_roles(session: Session, user_id: int) -> builtins.list[CompanyRole]:
+    """The user's roles in every company, by company name (one query)."""
+    get(session, user_id)
+    rows = session.execute(
+        sa.select(Company.id, Company.name, CompanyUser.role)
+        .join(CompanyUser, CompanyUser.company_id == Company.id)
+        .where(CompanyUser.user_id == user_id)
+        .order_by(Company.name, Company.id)
+    ).all()
+    return [CompanyRole(company_id, name, role) for company_id, name, role in rows]
+
+
+def held_back(
+    session: Session, logins: Iterable[str], *, now: dt.datetime | None = None
+) -> set[str]:
+    """Those of ``logins`` that the sign-in throttle refuses now from at least one client
+    (shown as "locked" to administrators, who may :func:`unlock` them)."""
+    return throttle.held_back(session, logins, now=_now(now))
+
+
 def members(
     session: Session, company_id: int, *, limit: int = 100, offset: int = 0
 ) -> Page[CompanyUser]:
@@ -716,9 +783,12 @@ __all__ = [
     "PASSWORD_HASHER",
     "VERIFIED_TTL",
     "AuthenticationFailed",
+    "CompanyRole",
     "LoginThrottled",
     "any_exist",
     "authenticate",
+    "change_own_password",
+    "company_roles",
     "create",
     "create_first_admin",
     "delete",
@@ -727,6 +797,7 @@ __all__ = [
     "get_by_email",
     "get_by_login",
     "grant",
+    "held_back",
     "language_of",
     "list",
     "members",

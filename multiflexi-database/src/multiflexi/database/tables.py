@@ -728,6 +728,7 @@ audit_log = Table(
     Column("details", JSON, nullable=True, comment="what changed, secrets redacted"),
     Column("source", String(64), nullable=True, comment="api, cli, web, ip address"),
     Index(None, "entity_type", "entity_id"),
+    Index(None, "actor", "id"),  # the "who" filter, newest first
 )
 
 leases = Table(

@@ -39,7 +39,9 @@ class AuditQuery(ListQuery):
     entity_type: Text | None = Field(None, max_length=64)
     entity_id: Text | None = Field(None, max_length=64)
     actor: Text | None = Field(None, max_length=255)
+    action: Text | None = Field(None, max_length=32)
     since: DateTime | None = None
+    until: DateTime | None = Field(None, description="entries before this time")
 
 
 def out(entry: AuditEntry) -> AuditOut:
@@ -67,6 +69,8 @@ def list_entries(query: AuditQuery) -> dict[str, Any]:
         company_id=query.company_id,
         actor=query.actor,
         since=query.since,
+        action=query.action,
+        until=query.until,
         limit=query.limit,
         offset=query.offset,
     )

@@ -29,6 +29,7 @@ from multiflexi.server import errors as server_errors
 from multiflexi.server.web import (
     activate,
     applications,
+    audit,
     base,
     companies,
     credentials,
@@ -38,6 +39,7 @@ from multiflexi.server.web import (
     runtemplates,
     search,
     signin,
+    users,
 )
 from multiflexi.server.web.base import CSRF_FIELD, THEME_COOKIE, THEMES, page_error
 
@@ -61,6 +63,8 @@ for area in (
     applications,
     activate,
     companies,
+    users,
+    audit,
 ):
     blueprint.register_blueprint(area.blueprint)
 

@@ -285,6 +285,18 @@ MENU: tuple[tuple[str, Any, str], ...] = (
 )
 
 
+#: endpoint -> whether the signed-in principal may open that page (an area registers
+#: the rule of its own page here; a page not listed is for every signed-in user)
+MENU_GUARDS: dict[str, Callable[[Any], bool]] = {}
+
+
 def menu() -> list[tuple[str, Any, str]]:
-    """The main menu's entries whose page exists in this app."""
-    return [entry for entry in MENU if entry[0] in current_app.view_functions]
+    """The main menu's entries whose page exists in this app and that the signed-in
+    user may open (no entry leads to a refusal)."""
+    principal = g.get("principal")
+    return [
+        entry
+        for entry in MENU
+        if entry[0] in current_app.view_functions
+        and (entry[0] not in MENU_GUARDS or MENU_GUARDS[entry[0]](principal))
+    ]

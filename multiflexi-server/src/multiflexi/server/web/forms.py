@@ -29,6 +29,6 @@ def checkbox(name: str) -> bool:
 def problems_of(exc: ValidationError) -> dict[str, list[str]]:
     """Field name -> messages of a core validation error (GENERAL for the whole form)."""
     found: dict[str, list[str]] = {}
-    for problem in exc.problems:
+    for problem in exc.placed():
         found.setdefault(problem.field or GENERAL, []).append(problem.message)
     return found
