@@ -142,6 +142,15 @@ def test_a_manager_writes_but_does_not_manage_the_company(session, world):
             load(session, manager, kind, key, access.ADMIN)
 
 
+def test_permits_says_which_controls_a_page_shows_and_hides_other_companies(session, world):
+    alpha, beta = world["Alpha"]["company"], world["Beta"]["company"]
+    manager = principal(session, "max", company_id=beta, role="manager")
+    assert loaders.permits(session, manager, beta, access.WRITE)
+    assert not loaders.permits(session, manager, beta, access.ADMIN)
+    with pytest.raises(NotFound):  # another company is not "not permitted": it is not there
+        loaders.permits(session, manager, alpha, access.READ)
+
+
 def test_company_and_global_administrators_get_every_object(session, world):
     beta = world["Beta"]["company"]
     boss = principal(session, "bea", company_id=beta, role="admin")

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from multiflexi.core import access, companies, credentials, jobs, runtemplates, tokens, users
 from multiflexi.core.audit import Actor
-from multiflexi.core.errors import NotFound
+from multiflexi.core.errors import NotFound, PermissionDenied
 from multiflexi.core.models import (
     ApiToken,
     Company,
@@ -41,6 +41,17 @@ def company(
     found = companies.get(session, ref)
     access.require(actor, found.id, permission, what="company", key=ref)
     return found
+
+
+def permits(session: Session, actor: Actor, company_id: int, permission: str) -> bool:
+    """Whether the actor may do ``permission`` in the company it can see (a page then
+    shows the controls for it): :func:`company` answers, as for every change; a
+    company the actor cannot see stays NotFound."""
+    try:
+        company(session, actor, company_id, permission)
+    except PermissionDenied:
+        return False
+    return True
 
 
 def run_template(
@@ -96,6 +107,7 @@ __all__ = [
     "credential",
     "credential_type",
     "job",
+    "permits",
     "run_template",
     "token",
     "user",

@@ -771,6 +771,7 @@ __all__ = [
     "EDITABLE",
     "EXECUTORS",
     "FAILURE_MODES",
+    "MANUAL",
     "RETRY_BACKOFFS",
     "SUCCESS_MODES",
     "bind_credential",

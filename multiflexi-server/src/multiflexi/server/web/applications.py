@@ -91,7 +91,7 @@ def _catalogue(company: Company | None) -> Response:
             picked.append(tag)
         return link(chosen=picked)
 
-    may_assign = company is not None and access.can_admin(principal, company.id)
+    may_assign = company is not None and loaders.permits(_db(), principal, company.id, access.ADMIN)
     context: dict[str, Any] = dict(
         found=found,
         company=company,
@@ -236,7 +236,7 @@ def import_manifest() -> Response:
 
 def _card(company: Company, app_id: int, status: int = 200, **extra: Any) -> Response:
     card = catalog.entry(_db(), app_id, lang=i18n.current_language(), company_id=company.id)
-    may_assign = access.can_admin(auth.current_principal(), company.id)
+    may_assign = loaders.permits(_db(), auth.current_principal(), company.id, access.ADMIN)
     return _html(
         "web/applications/_card.html",
         status=status,

@@ -26,7 +26,7 @@ from multiflexi.core import (
     redaction,
     users,
 )
-from multiflexi.core.errors import Conflict, PermissionDenied, ValidationError
+from multiflexi.core.errors import Conflict, ValidationError
 from multiflexi.core.models import Company
 from multiflexi.server import app as server_app
 from multiflexi.server import auth
@@ -76,11 +76,7 @@ def _problems(exc: ValidationError) -> dict[str, list[str]]:
 def _may(company_id: int, permission: str) -> bool:
     """Whether the user may do ``permission`` in the company (else the page has no
     controls for it); asked of the loader, as every change is."""
-    try:
-        _load(company_id, permission)
-    except PermissionDenied:
-        return False
-    return True
+    return loaders.permits(_db(), auth.current_principal(), company_id, permission)
 
 
 # -- the list ---------------------------------------------------------------------------

@@ -84,7 +84,7 @@ def _writable_companies() -> list[Any]:
 
 
 def _may_write(company_id: int) -> bool:
-    return access.can_write(auth.current_principal(), company_id)
+    return loaders.permits(_db(), auth.current_principal(), company_id, access.WRITE)
 
 
 def _problems(exc: ValidationError) -> dict[str, list[str]]:

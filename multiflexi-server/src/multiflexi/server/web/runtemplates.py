@@ -186,7 +186,7 @@ def index() -> Response:
         partial=htmx.is_partial(),
         may_create=access.writes_somewhere(principal)
         if company_id is None
-        else access.can_write(principal, company_id),
+        else loaders.permits(_db(), principal, company_id, access.WRITE),
     )
 
 
