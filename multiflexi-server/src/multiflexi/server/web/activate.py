@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 
@@ -32,9 +32,8 @@ from multiflexi.core import (
 )
 from multiflexi.core.errors import Conflict, NotFound, ValidationError
 from multiflexi.core.models import Application, Company, RunTemplate
-from multiflexi.server import app as server_app
 from multiflexi.server import auth
-from multiflexi.server.web import forms, i18n
+from multiflexi.server.web import base, forms, i18n
 from multiflexi.server.web.base import link_if, page_error
 from multiflexi.server.web.runtemplates import _options as field_options
 from multiflexi.server.web.runtemplates import _widget as field_widget
@@ -73,22 +72,6 @@ SCHEDULE_FIELDS = ("interval_code", "cron", "timezone", "delay")
 VALUES = "values."
 #: the prefix of a credential choice (``credentials.CODE``, a required kind)
 CREDENTIALS = "credentials."
-
-
-def _db() -> Any:
-    return server_app.session()
-
-
-def _html(template: str, status: int = 200, **context: Any) -> Response:
-    return Response(render_template(template, **context), status=status, mimetype="text/html")
-
-
-def _see(endpoint: str, **values: Any) -> Response:
-    return redirect(url_for(endpoint, **values), code=303)  # type: ignore[return-value]
-
-
-def _problems(exc: ValidationError) -> dict[str, list[str]]:
-    return forms.problems_of(exc) if exc.problems else {forms.GENERAL: [exc.summary]}
 
 
 # -- the steps and their order ----------------------------------------------------------------
@@ -150,7 +133,7 @@ def _indicator(
 def _load(rt_id: int) -> RunTemplate:
     """The run template a step works on: the user must be able to change it (a viewer
     403, no role in its company 404)."""
-    return loaders.run_template(_db(), auth.current_principal(), rt_id, access.WRITE)
+    return loaders.run_template(base.db(), auth.current_principal(), rt_id, access.WRITE)
 
 
 def _step_page(
@@ -162,7 +145,7 @@ def _step_page(
     **context: Any,
 ) -> Response:
     previous = _neighbour(run_template, step, -1)
-    return _html(
+    return base.render(
         f"web/activate/{step}.html",
         status=status,
         step=step,
@@ -181,11 +164,11 @@ def _step_page(
 
 
 def _company(company_id: int) -> Company:
-    return loaders.company(_db(), auth.current_principal(), company_id, access.WRITE)
+    return loaders.company(base.db(), auth.current_principal(), company_id, access.WRITE)
 
 
 def _application(app_id: int) -> Application:
-    app = apps.get(_db(), app_id)
+    app = apps.get(base.db(), app_id)
     if not app.enabled:
         raise NotFound("application", app_id)
     return app
@@ -197,7 +180,7 @@ def start() -> Response:
     first whose choice is not in the address); a step's Next sends its choice and the
     next step's name, and a missing choice is shown beside the choices (422)."""
     principal = auth.current_principal()
-    offered = activation.writable_companies(_db(), principal)
+    offered = activation.writable_companies(base.db(), principal)
     if not offered:
         return page_error(
             403,
@@ -229,7 +212,7 @@ def start() -> Response:
     if at == "application":
         return _application_step(company, app)
     assert app is not None
-    return _new_step(company, app, activation.proposal(_db(), company.id, app))
+    return _new_step(company, app, activation.proposal(base.db(), company.id, app))
 
 
 def _company_step(
@@ -239,7 +222,7 @@ def _company_step(
     problems: dict[str, list[str]] | None = None,
 ) -> Response:
     chosen = chosen or offered[0]  # a choice is always made: Next never sends nothing
-    return _html(
+    return base.render(
         "web/activate/company.html",
         status=status,
         step="company",
@@ -256,10 +239,10 @@ def _application_step(
     status: int = 200,
     problems: dict[str, list[str]] | None = None,
 ) -> Response:
-    choices = activation.catalogue(_db(), company.id, i18n.current_language())
+    choices = activation.catalogue(base.db(), company.id, i18n.current_language())
     if chosen is None and choices:
         chosen = choices[0].application  # an assigned one when there is one
-    return _html(
+    return base.render(
         "web/activate/application.html",
         status=status,
         step="application",
@@ -278,7 +261,7 @@ def _new_step(
     status: int = 200,
     problems: dict[str, list[str]] | None = None,
 ) -> Response:
-    return _html(
+    return base.render(
         "web/activate/runtemplate.html",
         status=status,
         step="runtemplate",
@@ -286,7 +269,7 @@ def _new_step(
         rt=None,
         company=company,
         app=app,
-        assigned=companies.is_assigned(_db(), company.id, app.id),
+        assigned=companies.is_assigned(base.db(), company.id, app.id),
         executors=EXECUTORS,
         sent=sent,
         problems=problems or {},
@@ -313,7 +296,7 @@ def create() -> Response:
     sent, changes = _run_template_form()
     try:
         made = runtemplates.create(
-            _db(),
+            base.db(),
             company=company.id,
             app_id=app.id,
             actor=auth.current_principal(),
@@ -321,10 +304,10 @@ def create() -> Response:
             **changes,
         )
     except ValidationError as exc:
-        _db().rollback()
-        return _new_step(company, app, sent, 422, _problems(exc))
+        base.db().rollback()
+        return _new_step(company, app, sent, 422, forms.form_problems(exc))
     except Conflict as exc:
-        _db().rollback()
+        base.db().rollback()
         return _new_step(company, app, sent, 409, {"name": [exc.message]})
     flash(_("Run template %(name)s created (inactive until the last step).", name=made.name))
     if made.assigned_application:
@@ -337,7 +320,7 @@ def create() -> Response:
         )
     following = _neighbour(made, "runtemplate", 1)
     assert following is not None
-    return _see(f".{following}", rt_id=made.id)
+    return base.see(f".{following}", rt_id=made.id)
 
 
 @blueprint.route("/<int:rt_id>/runtemplate", methods=["GET", "POST"])
@@ -355,16 +338,18 @@ def runtemplate(rt_id: int) -> Response:
     sent, changes = _run_template_form()
     changes["name"] = changes["name"] or run_template.name
     try:
-        runtemplates.update(_db(), run_template.id, changes, actor=auth.current_principal())
+        runtemplates.update(base.db(), run_template.id, changes, actor=auth.current_principal())
     except ValidationError as exc:
-        _db().rollback()
-        return _step_page("runtemplate", _load(rt_id), 422, _problems(exc), sent, **context)
+        base.db().rollback()
+        return _step_page(
+            "runtemplate", _load(rt_id), 422, forms.form_problems(exc), sent, **context
+        )
     except Conflict as exc:
-        _db().rollback()
+        base.db().rollback()
         return _step_page(
             "runtemplate", _load(rt_id), 409, {"name": [exc.message]}, sent, **context
         )
-    return _see(f".{_neighbour(run_template, 'runtemplate', 1)}", rt_id=rt_id)
+    return base.see(f".{_neighbour(run_template, 'runtemplate', 1)}", rt_id=rt_id)
 
 
 # -- step 4: credentials ---------------------------------------------------------------------
@@ -372,7 +357,7 @@ def runtemplate(rt_id: int) -> Response:
 
 def _requirements(run_template: RunTemplate) -> list[dict[str, Any]]:
     """Each required kind with the company's credentials of it and where to make one."""
-    session = _db()
+    session = base.db()
     found = []
     for requirement in rtoverview.credential_choices(session, run_template):
         if requirement.code is None:
@@ -393,7 +378,7 @@ def credentials(rt_id: int) -> Response:
     """Step 4: one of the company's credentials for each kind the application requires."""
     run_template = _load(rt_id)
     if not _needs_credentials(run_template):
-        return _see(f".{_neighbour(run_template, 'runtemplate', 1)}", rt_id=rt_id)
+        return base.see(f".{_neighbour(run_template, 'runtemplate', 1)}", rt_id=rt_id)
     if request.method == "GET":
         return _step_page("credentials", run_template, requirements=_requirements(run_template))
     chosen: dict[str, int] = {}
@@ -422,8 +407,8 @@ def credentials(rt_id: int) -> Response:
         )
     actor = auth.current_principal()
     for credential_id in chosen.values():
-        runtemplates.bind_credential(_db(), run_template.id, credential_id, actor=actor)
-    return _see(f".{_neighbour(run_template, 'credentials', 1)}", rt_id=rt_id)
+        runtemplates.bind_credential(base.db(), run_template.id, credential_id, actor=actor)
+    return base.see(f".{_neighbour(run_template, 'credentials', 1)}", rt_id=rt_id)
 
 
 # -- step 5: configuration -------------------------------------------------------------------
@@ -464,7 +449,7 @@ def _configuration_page(
     problems: dict[str, list[str]] | None = None,
     sent: dict[str, Any] | None = None,
 ) -> Response:
-    session = _db()
+    session = base.db()
     stored = {v.name: (None if v.key_id else v.value) for v in run_template.values}
     return _step_page(
         "configuration",
@@ -489,13 +474,13 @@ def configuration(rt_id: int) -> Response:
         return _configuration_page(run_template)
     values = _configuration_form(run_template)
     try:
-        activation.configure(_db(), run_template.id, values, actor=auth.current_principal())
+        activation.configure(base.db(), run_template.id, values, actor=auth.current_principal())
     except ValidationError as exc:
-        _db().rollback()
+        base.db().rollback()
         secret = {f.name for f in run_template.application.fields if f.is_secret}
         kept = {VALUES + k: v for k, v in values.items() if v is not None and k not in secret}
-        return _configuration_page(_load(rt_id), 422, _problems(exc), kept)
-    return _see(f".{_neighbour(run_template, 'configuration', 1)}", rt_id=rt_id)
+        return _configuration_page(_load(rt_id), 422, forms.form_problems(exc), kept)
+    return base.see(f".{_neighbour(run_template, 'configuration', 1)}", rt_id=rt_id)
 
 
 # -- step 6: schedule and actions ------------------------------------------------------------
@@ -505,7 +490,7 @@ def _preview(settings: dict[str, Any]) -> tuple[str, list[Any], dict[str, list[s
     """The schedule in words and its next occurrences, or the problems of it."""
     try:
         description, occurrences = rtoverview.preview_schedule(
-            _db(),
+            base.db(),
             interval_code=settings.get("interval_code") or runtemplates.MANUAL,
             cron=settings.get("cron") or None,
             delay=settings.get("delay") or 0,
@@ -513,7 +498,7 @@ def _preview(settings: dict[str, Any]) -> tuple[str, list[Any], dict[str, list[s
             count=PREVIEW_COUNT,
         )
     except ValidationError as exc:
-        return "", [], _problems(exc)
+        return "", [], forms.form_problems(exc)
     return description, occurrences, {}
 
 
@@ -537,11 +522,11 @@ def _schedule_page(
             (code, INTERVALS.get(code, label)) for code, label in schedules.INTERVAL_LABELS.items()
         ],
         zones=time_zones(),
-        default_zone=runtemplates.default_timezone(_db()),
+        default_zone=runtemplates.default_timezone(base.db()),
         description=description,
         occurrences=occurrences,
         preview_problems=invalid,
-        action_lists=actions.list_actions(_db(), auth.current_principal(), run_template.id),
+        action_lists=actions.list_actions(base.db(), auth.current_principal(), run_template.id),
     )
 
 
@@ -568,11 +553,11 @@ def schedule(rt_id: int) -> Response:
     if changes["interval_code"] != "c":
         changes["cron"] = None  # the expression counts only for the custom interval
     try:
-        runtemplates.update(_db(), run_template.id, changes, actor=auth.current_principal())
+        runtemplates.update(base.db(), run_template.id, changes, actor=auth.current_principal())
     except ValidationError as exc:
-        _db().rollback()
-        return _schedule_page(_load(rt_id), 422, _problems(exc), sent)
-    return _see(".summary", rt_id=rt_id)
+        base.db().rollback()
+        return _schedule_page(_load(rt_id), 422, forms.form_problems(exc), sent)
+    return base.see(".summary", rt_id=rt_id)
 
 
 # -- step 7: summary and activation ----------------------------------------------------------
@@ -581,7 +566,7 @@ def schedule(rt_id: int) -> Response:
 def _summary_page(
     run_template: RunTemplate, status: int = 200, problems: dict[str, list[str]] | None = None
 ) -> Response:
-    session = _db()
+    session = base.db()
     settings = {name: getattr(run_template, name) for name in SCHEDULE_FIELDS}
     description, occurrences, invalid = _preview(settings)
     stored = {v.name: (None if v.key_id else v.value) for v in run_template.values}
@@ -611,12 +596,12 @@ def summary(rt_id: int) -> Response:
     if request.method == "GET":
         return _summary_page(run_template)
     try:
-        activation.activate(_db(), run_template.id, actor=auth.current_principal())
+        activation.activate(base.db(), run_template.id, actor=auth.current_principal())
     except ValidationError as exc:
-        _db().rollback()
-        return _summary_page(_load(rt_id), 422, _problems(exc))
+        base.db().rollback()
+        return _summary_page(_load(rt_id), 422, forms.form_problems(exc))
     flash(_("Run template %(name)s is active.", name=run_template.name))
-    return _see(".summary", rt_id=rt_id)
+    return base.see(".summary", rt_id=rt_id)
 
 
 __all__ = ["blueprint"]

@@ -13,16 +13,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from werkzeug.utils import secure_filename
 
 from multiflexi.core import access, apps, catalog, companies, loaders, manifests
 from multiflexi.core.errors import Conflict, ValidationError
 from multiflexi.core.models import Company
-from multiflexi.server import app as server_app
 from multiflexi.server import auth
-from multiflexi.server.web import forms, htmx, i18n
+from multiflexi.server.web import base, forms, htmx, i18n
 
 blueprint = Blueprint("applications", __name__)
 
@@ -35,18 +34,6 @@ FILE_FIELD = "manifest_file"
 TEXT_FIELD = "manifest_text"
 #: how an exported manifest's file name ends
 EXPORT_SUFFIX = ".multiflexi.app.json"
-
-
-def _db() -> Any:
-    return server_app.session()
-
-
-def _html(template: str, status: int = 200, **context: Any) -> Response:
-    return Response(render_template(template, **context), status=status, mimetype="text/html")
-
-
-def _see(endpoint: str, **values: Any) -> Response:
-    return redirect(url_for(endpoint, **values), code=303)  # type: ignore[return-value]
 
 
 def _require_global_admin(doing: str) -> None:
@@ -67,7 +54,7 @@ def _catalogue(company: Company | None) -> Response:
     text, tags, offset = _query()
     principal = auth.current_principal()
     found = catalog.search(
-        _db(),
+        base.db(),
         lang=i18n.current_language(),
         text=text,
         tags=tags,
@@ -91,7 +78,9 @@ def _catalogue(company: Company | None) -> Response:
             picked.append(tag)
         return link(chosen=picked)
 
-    may_assign = company is not None and loaders.permits(_db(), principal, company.id, access.ADMIN)
+    may_assign = company is not None and loaders.permits(
+        base.db(), principal, company.id, access.ADMIN
+    )
     context: dict[str, Any] = dict(
         found=found,
         company=company,
@@ -101,10 +90,10 @@ def _catalogue(company: Company | None) -> Response:
         is_admin=principal.is_admin,
     )
     if htmx.is_partial():
-        return _html("web/applications/_results.html", **context)
+        return base.render("web/applications/_results.html", **context)
     visible = access.visible_company_ids(principal)
-    others = companies.list_companies(_db(), ids=visible, limit=COMPANY_LINKS).items
-    return _html("web/applications/index.html", companies=others, **context)
+    others = companies.list_companies(base.db(), ids=visible, limit=COMPANY_LINKS).items
+    return base.render("web/applications/index.html", companies=others, **context)
 
 
 @blueprint.get("/applications")
@@ -116,7 +105,7 @@ def index() -> Response:
 @blueprint.get("/companies/<int:company_id>/applications")
 def company(company_id: int) -> Response:
     """The catalogue with the company's assigned applications marked."""
-    return _catalogue(loaders.company(_db(), auth.current_principal(), company_id))
+    return _catalogue(loaders.company(base.db(), auth.current_principal(), company_id))
 
 
 # -- one application ---------------------------------------------------------------------
@@ -126,12 +115,12 @@ def company(company_id: int) -> Response:
 def detail(app_id: int) -> Response:
     principal = auth.current_principal()
     view = catalog.describe(
-        _db(),
+        base.db(),
         app_id,
         lang=i18n.current_language(),
         company_ids=access.visible_company_ids(principal),
     )
-    return _html(
+    return base.render(
         "web/applications/detail.html", view=view, app=view.application, is_admin=principal.is_admin
     )
 
@@ -149,8 +138,8 @@ def export_name(app: Any) -> str:
 @blueprint.get("/applications/<int:app_id>/export")
 def export(app_id: int) -> Response:
     """The application's manifest (the core's export, as the API and the CLI give it)."""
-    app = apps.get(_db(), app_id)
-    document = manifests.export_manifest(_db(), app.id)
+    app = apps.get(base.db(), app_id)
+    document = manifests.export_manifest(base.db(), app.id)
     text = json.dumps(document, indent=4, ensure_ascii=False) + "\n"
     answer = Response(text, mimetype="application/json")
     answer.headers.set("Content-Disposition", "attachment", filename=export_name(app))
@@ -163,13 +152,13 @@ def delete(app_id: int) -> Response:
     then the deletion (the run templates and their jobs with it)."""
     _require_global_admin("delete applications")
     if request.method == "GET":
-        view = catalog.describe(_db(), app_id, lang=i18n.current_language())
-        return _html("web/applications/delete.html", view=view, app=view.application)
-    app = apps.get(_db(), app_id)
+        view = catalog.describe(base.db(), app_id, lang=i18n.current_language())
+        return base.render("web/applications/delete.html", view=view, app=view.application)
+    app = apps.get(base.db(), app_id)
     name = app.name
-    removed = apps.delete(_db(), app.id, actor=auth.current_principal(), force=True)
+    removed = apps.delete(base.db(), app.id, actor=auth.current_principal(), force=True)
     flash(_("Application %(name)s deleted with %(n)s run templates.", name=name, n=removed))
-    return _see(".index")
+    return base.see(".index")
 
 
 # -- import ------------------------------------------------------------------------------
@@ -191,20 +180,20 @@ def import_manifest() -> Response:
     same uuid) and its page is shown, with the import's warnings."""
     _require_global_admin("import applications")
     if request.method == "GET":
-        return _html("web/applications/import.html", problems=[], general=[], pasted="")
+        return base.render("web/applications/import.html", problems=[], general=[], pasted="")
     source, filename = _sent_manifest()
     pasted = "" if filename else (request.form.get(TEXT_FIELD) or "")
     if source is None:
         general = [_("Choose a manifest file or paste its JSON.")]
-        return _html(
+        return base.render(
             "web/applications/import.html", 422, problems=[], general=general, pasted=pasted
         )
     try:
-        result = manifests.import_manifest(_db(), source, actor=auth.current_principal())
+        result = manifests.import_manifest(base.db(), source, actor=auth.current_principal())
     except ValidationError as exc:
         placed = [p for p in exc.problems if p.field]
         general = [exc.summary, *(p.message for p in exc.problems if not p.field)]
-        return _html(
+        return base.render(
             "web/applications/import.html",
             422,
             problems=placed,
@@ -213,7 +202,7 @@ def import_manifest() -> Response:
             filename=filename,
         )
     except Conflict as exc:
-        return _html(
+        return base.render(
             "web/applications/import.html",
             422,
             problems=[],
@@ -221,23 +210,23 @@ def import_manifest() -> Response:
             pasted=pasted,
             filename=filename,
         )
-    app = apps.get(_db(), result.application_id)
+    app = apps.get(base.db(), result.application_id)
     if result.created:
         flash(_("Application %(name)s imported.", name=app.name))
     else:
         flash(_("Application %(name)s updated from the manifest.", name=app.name))
     for warning in result.warnings:
         flash(warning, "warning")
-    return _see(".detail", app_id=app.id)
+    return base.see(".detail", app_id=app.id)
 
 
 # -- assignment to a company -------------------------------------------------------------
 
 
 def _card(company: Company, app_id: int, status: int = 200, **extra: Any) -> Response:
-    card = catalog.entry(_db(), app_id, lang=i18n.current_language(), company_id=company.id)
-    may_assign = loaders.permits(_db(), auth.current_principal(), company.id, access.ADMIN)
-    return _html(
+    card = catalog.entry(base.db(), app_id, lang=i18n.current_language(), company_id=company.id)
+    may_assign = loaders.permits(base.db(), auth.current_principal(), company.id, access.ADMIN)
+    return base.render(
         "web/applications/_card.html",
         status=status,
         entry=card,
@@ -258,9 +247,9 @@ def _back_to_catalogue(company_id: int) -> Response:
 @blueprint.get("/companies/<int:company_id>/applications/<int:app_id>")
 def card(company_id: int, app_id: int) -> Response:
     """One card of the company's catalogue (what htmx swaps back after a cancel)."""
-    found = loaders.company(_db(), auth.current_principal(), company_id)
+    found = loaders.company(base.db(), auth.current_principal(), company_id)
     if not htmx.is_partial():
-        return _see(".detail", app_id=apps.get(_db(), app_id).id)
+        return base.see(".detail", app_id=apps.get(base.db(), app_id).id)
     return _card(found, app_id)
 
 
@@ -268,8 +257,8 @@ def card(company_id: int, app_id: int) -> Response:
 def assign(company_id: int, app_id: int) -> Response:
     """Assign (which makes the default run template, as in the original)."""
     principal = auth.current_principal()
-    found = loaders.company(_db(), principal, company_id, access.ADMIN)
-    run_template, new = companies.assign_application(_db(), found.id, app_id, actor=principal)
+    found = loaders.company(base.db(), principal, company_id, access.ADMIN)
+    run_template, new = companies.assign_application(base.db(), found.id, app_id, actor=principal)
     if htmx.is_partial():
         return _card(found, app_id, created=run_template if new else None)
     flash(_("Assigned; its run template %(name)s was made.", name=run_template.name))
@@ -283,17 +272,17 @@ def unassign(company_id: int, app_id: int) -> Response:
     """First what unassigning deletes (the company's run templates of the application
     and their jobs), then the unassignment."""
     principal = auth.current_principal()
-    found = loaders.company(_db(), principal, company_id, access.ADMIN)
+    found = loaders.company(base.db(), principal, company_id, access.ADMIN)
     if request.method == "GET":
-        templates, job_count = catalog.company_usage(_db(), found.id, app_id)
+        templates, job_count = catalog.company_usage(base.db(), found.id, app_id)
         context: dict[str, Any] = dict(
             templates=templates, job_count=job_count, back=request.args.get("next")
         )
         if htmx.is_partial():
             return _card(found, app_id, confirming=True, **context)
-        entry = catalog.entry(_db(), app_id, lang=i18n.current_language(), company_id=found.id)
-        return _html("web/applications/unassign.html", company=found, entry=entry, **context)
-    removed = companies.unassign_application(_db(), found.id, app_id, actor=principal)
+        entry = catalog.entry(base.db(), app_id, lang=i18n.current_language(), company_id=found.id)
+        return base.render("web/applications/unassign.html", company=found, entry=entry, **context)
+    removed = companies.unassign_application(base.db(), found.id, app_id, actor=principal)
     if htmx.is_partial():
         return _card(found, app_id, removed=removed)
     flash(_("Unassigned; %(n)s run templates deleted with their jobs.", n=removed))

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton
-from flask import Response, current_app, g, render_template, request, url_for
+from flask import Response, current_app, g, redirect, render_template, request, url_for
 from flask_babel import get_locale, lazy_gettext, ngettext
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -88,6 +88,21 @@ ERROR_DETAILS: dict[int, Any] = {
 def error_detail(status: int, fallback: str) -> str:
     detail = ERROR_DETAILS.get(status)
     return str(detail) if detail is not None else fallback
+
+
+def db() -> Any:
+    """The request's database session (the one the API's views use)."""
+    return server_app.session()
+
+
+def render(template: str, status: int = 200, **context: Any) -> Response:
+    """A page: ``template`` rendered with ``context``, as HTML with ``status``."""
+    return Response(render_template(template, **context), status=status, mimetype="text/html")
+
+
+def see(endpoint: str, **values: Any) -> Response:
+    """The answer to a POST that worked: 303 to the page of ``endpoint`` (a GET)."""
+    return redirect(url_for(endpoint, **values), code=303)  # type: ignore[return-value]
 
 
 def page_error(status: int, title: str, detail: str | None = None) -> Response:

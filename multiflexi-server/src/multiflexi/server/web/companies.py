@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 
@@ -28,9 +28,8 @@ from multiflexi.core import (
 )
 from multiflexi.core.errors import Conflict, ValidationError
 from multiflexi.core.models import Company
-from multiflexi.server import app as server_app
 from multiflexi.server import auth
-from multiflexi.server.web import forms
+from multiflexi.server.web import base, forms
 
 blueprint = Blueprint("companies", __name__, url_prefix="/companies")
 
@@ -53,30 +52,14 @@ ROLE_NAMES = {
 assert set(ROLE_NAMES) == set(users.COMPANY_ROLES), "a name for each of the core's roles"
 
 
-def _db() -> Any:
-    return server_app.session()
-
-
-def _html(template: str, status: int = 200, **context: Any) -> Response:
-    return Response(render_template(template, **context), status=status, mimetype="text/html")
-
-
-def _see(endpoint: str, **values: Any) -> Response:
-    return redirect(url_for(endpoint, **values), code=303)  # type: ignore[return-value]
-
-
 def _load(company_id: int, permission: str = access.READ) -> Company:
-    return loaders.company(_db(), auth.current_principal(), company_id, permission)
-
-
-def _problems(exc: ValidationError) -> dict[str, list[str]]:
-    return forms.problems_of(exc) if exc.problems else {forms.GENERAL: [exc.summary]}
+    return loaders.company(base.db(), auth.current_principal(), company_id, permission)
 
 
 def _may(company_id: int, permission: str) -> bool:
     """Whether the user may do ``permission`` in the company (else the page has no
     controls for it); asked of the loader, as every change is."""
-    return loaders.permits(_db(), auth.current_principal(), company_id, permission)
+    return loaders.permits(base.db(), auth.current_principal(), company_id, permission)
 
 
 # -- the list ---------------------------------------------------------------------------
@@ -88,7 +71,7 @@ def index() -> Response:
     principal = auth.current_principal()
     offset = max(0, request.args.get("offset", 0, type=int) or 0)
     found = companyviews.overview(
-        _db(),
+        base.db(),
         company_ids=access.visible_company_ids(principal),
         limit=PAGE_SIZE,
         offset=offset,
@@ -97,7 +80,9 @@ def index() -> Response:
     def link(to: int) -> str:
         return url_for(".index", offset=to or None)
 
-    return _html("web/companies/index.html", page=found, link=link, can_create=principal.is_admin)
+    return base.render(
+        "web/companies/index.html", page=found, link=link, can_create=principal.is_admin
+    )
 
 
 @blueprint.get("/slug")
@@ -123,7 +108,7 @@ def _form() -> tuple[dict[str, Any], dict[str, list[str]]]:
         try:
             changes["logo"] = images.logo_from_file(content)
         except ValidationError as exc:
-            problems = _problems(exc)
+            problems = forms.form_problems(exc)
     elif forms.checkbox(REMOVE_LOGO):
         changes["logo"] = None
     return changes, problems
@@ -152,7 +137,7 @@ def _form_page(
                 "enabled": company.enabled,
             }
         )
-    return _html(
+    return base.render(
         "web/companies/form.html",
         status=status,
         company=company,
@@ -164,10 +149,10 @@ def _form_page(
 
 
 def _refused(company: Company | None, exc: ValidationError | Conflict, sent: Any) -> Response:
-    _db().rollback()
+    base.db().rollback()
     if isinstance(exc, Conflict):  # the one conflict of a company is its slug
         return _form_page(company, 409, {"slug": [exc.message]}, sent)
-    return _form_page(company, 422, _problems(exc), sent)
+    return _form_page(company, 422, forms.form_problems(exc), sent)
 
 
 @blueprint.route("/new", methods=["GET", "POST"])
@@ -183,7 +168,7 @@ def new() -> Response:
         return _form_page(None, 422, problems, sent)
     try:
         company = companies.create(
-            _db(),
+            base.db(),
             actor=principal,
             name=changes["name"],
             slug=changes["slug"] or None,
@@ -195,7 +180,7 @@ def new() -> Response:
     except (ValidationError, Conflict) as exc:
         return _refused(None, exc, sent)
     flash(_("Company %(name)s created.", name=company.name))
-    return _see(".detail", company_id=company.id)
+    return base.see(".detail", company_id=company.id)
 
 
 @blueprint.route("/<int:company_id>/edit", methods=["GET", "POST"])
@@ -212,11 +197,11 @@ def edit(company_id: int) -> Response:
     if not changes["slug"]:
         changes["slug"] = company.slug
     try:
-        companies.update(_db(), company.id, changes, actor=auth.current_principal())
+        companies.update(base.db(), company.id, changes, actor=auth.current_principal())
     except (ValidationError, Conflict) as exc:
         return _refused(_load(company_id), exc, sent)
     flash(_("Company saved."))
-    return _see(".detail", company_id=company_id)
+    return base.see(".detail", company_id=company_id)
 
 
 # -- one company ----------------------------------------------------------------------------
@@ -227,11 +212,11 @@ def detail(company_id: int) -> Response:
     """The company's details, what it holds, links to its areas and its latest jobs."""
     company = _load(company_id)
     principal = auth.current_principal()
-    summary = companyviews.overview(_db(), company_ids={company.id}, limit=1).items[0]
+    summary = companyviews.overview(base.db(), company_ids={company.id}, limit=1).items[0]
     recent = jobviews.search(
-        _db(), principal, jobviews.JobFilter(company_id=company.id), limit=RECENT_JOBS
+        base.db(), principal, jobviews.JobFilter(company_id=company.id), limit=RECENT_JOBS
     )
-    return _html(
+    return base.render(
         "web/companies/detail.html",
         company=company,
         summary=summary,
@@ -249,12 +234,12 @@ def delete(company_id: int) -> Response:
     principal = auth.current_principal()
     access.require_global_admin(principal, "delete companies")
     if request.method == "GET":
-        preview = companyviews.deletion_preview(_db(), company.id)
-        return _html("web/companies/delete.html", company=company, preview=preview)
+        preview = companyviews.deletion_preview(base.db(), company.id)
+        return base.render("web/companies/delete.html", company=company, preview=preview)
     name = company.name
-    companies.delete(_db(), company.id, actor=principal)
+    companies.delete(base.db(), company.id, actor=principal)
     flash(_("Company %(name)s deleted with everything it held.", name=name))
-    return _see(".index")
+    return base.see(".index")
 
 
 # -- environment variables ------------------------------------------------------------------
@@ -266,9 +251,9 @@ def _variables_page(
     problems: dict[str, list[str]] | None = None,
     sent: dict[str, Any] | None = None,
 ) -> Response:
-    variables = companies.variables(_db(), company.id)
+    variables = companies.variables(base.db(), company.id)
     shown = [(v, redaction.company_variable(v)) for v in variables]
-    return _html(
+    return base.render(
         "web/companies/variables.html",
         status=status,
         company=company,
@@ -296,24 +281,24 @@ def set_variable(company_id: int) -> Response:
     sent = {"name": name, "secret": secret, "value": "" if secret else value}
     if existing is not None and existing.secret and value == "":
         flash(_("Nothing changed: a blank value keeps the stored secret."))
-        return _see(".variables", company_id=company_id)
+        return base.see(".variables", company_id=company_id)
     try:
         companies.set_variable(
-            _db(), company.id, name, value, actor=auth.current_principal(), secret=secret
+            base.db(), company.id, name, value, actor=auth.current_principal(), secret=secret
         )
     except ValidationError as exc:
-        _db().rollback()
-        return _variables_page(_load(company_id), 422, _problems(exc), sent)
+        base.db().rollback()
+        return _variables_page(_load(company_id), 422, forms.form_problems(exc), sent)
     flash(_("Variable %(name)s saved.", name=name))
-    return _see(".variables", company_id=company_id)
+    return base.see(".variables", company_id=company_id)
 
 
 @blueprint.post("/<int:company_id>/variables/<name>/remove")
 def unset_variable(company_id: int, name: str) -> Response:
     company = _load(company_id, access.ADMIN)
-    companies.unset_variable(_db(), company.id, name, actor=auth.current_principal())
+    companies.unset_variable(base.db(), company.id, name, actor=auth.current_principal())
     flash(_("Variable %(name)s removed.", name=name))
-    return _see(".variables", company_id=company_id)
+    return base.see(".variables", company_id=company_id)
 
 
 # -- members ----------------------------------------------------------------------------------
@@ -326,16 +311,16 @@ def _members_page(
     sent: dict[str, Any] | None = None,
 ) -> Response:
     offset = max(0, request.args.get("offset", 0, type=int) or 0)
-    found = companyviews.members(_db(), company.id, limit=MEMBERS_PAGE, offset=offset)
+    found = companyviews.members(base.db(), company.id, limit=MEMBERS_PAGE, offset=offset)
     can_edit = _may(company.id, access.ADMIN)
     candidates = (
-        companyviews.candidates(_db(), company.id, auth.current_principal()) if can_edit else []
+        companyviews.candidates(base.db(), company.id, auth.current_principal()) if can_edit else []
     )
 
     def link(to: int) -> str:
         return url_for(".members", company_id=company.id, offset=to or None)
 
-    return _html(
+    return base.render(
         "web/companies/members.html",
         status=status,
         company=company,
@@ -376,13 +361,15 @@ def grant(company_id: int) -> Response:
     company = _load(company_id, access.ADMIN)
     login, role = forms.text("login"), forms.text("role")
     try:
-        companyviews.grant_by_login(_db(), company.id, login, role, actor=auth.current_principal())
+        companyviews.grant_by_login(
+            base.db(), company.id, login, role, actor=auth.current_principal()
+        )
     except ValidationError as exc:
-        _db().rollback()
+        base.db().rollback()
         sent = {"login": login, "role": role}
-        return _members_page(_load(company_id), 422, _problems(exc), sent)
+        return _members_page(_load(company_id), 422, forms.form_problems(exc), sent)
     _granted(login, role, company)
-    return _see(".members", company_id=company_id)
+    return base.see(".members", company_id=company_id)
 
 
 @blueprint.post("/<int:company_id>/members/<int:user_id>")
@@ -390,22 +377,22 @@ def change_member(company_id: int, user_id: int) -> Response:
     """Change a member's role (``role``), or take it away (``op=remove``)."""
     company = _load(company_id, access.ADMIN)
     principal = auth.current_principal()
-    login = users.get(_db(), user_id).login
+    login = users.get(base.db(), user_id).login
     if forms.text("op") == "remove":
-        users.revoke(_db(), company.id, user_id, actor=principal)
+        users.revoke(base.db(), company.id, user_id, actor=principal)
         flash(
             _("%(login)s has no role in %(company)s any more.", login=login, company=company.name)
         )
-        return _see(".members", company_id=company_id)
+        return base.see(".members", company_id=company_id)
     role = forms.text("role")
     try:
-        users.grant(_db(), company.id, user_id, role, actor=principal)
+        users.grant(base.db(), company.id, user_id, role, actor=principal)
     except ValidationError as exc:
-        _db().rollback()
+        base.db().rollback()
         problems = {f"role-{user_id}": [p.message for p in exc.placed()]}
         return _members_page(_load(company_id), 422, problems)
     _granted(login, role, company)
-    return _see(".members", company_id=company_id)
+    return base.see(".members", company_id=company_id)
 
 
 __all__ = ["blueprint"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
 from multiflexi.core import (
@@ -28,7 +28,6 @@ from multiflexi.core import (
 from multiflexi.core.credentials import FieldSpec
 from multiflexi.core.errors import Conflict, NotFound, ValidationError
 from multiflexi.core.models import Credential, CredentialType
-from multiflexi.server import app as server_app
 from multiflexi.server import auth
 from multiflexi.server.web import base, forms, htmx
 
@@ -46,18 +45,6 @@ CLEAR = "clear."
 DOCUMENT_LIMIT = 1024 * 1024
 
 
-def _db() -> Any:
-    return server_app.session()
-
-
-def _html(template: str, status: int = 200, **context: Any) -> Response:
-    return Response(render_template(template, **context), status=status, mimetype="text/html")
-
-
-def _see(endpoint: str, **values: Any) -> Response:
-    return redirect(url_for(endpoint, **values), code=303)  # type: ignore[return-value]
-
-
 def _offset() -> int:
     return max(0, request.args.get("offset", 0, type=int) or 0)
 
@@ -66,29 +53,25 @@ def _company_filter() -> int | None:
     """``?company_id=`` (blank: every company), checked against what the user may see."""
     company_id = request.args.get("company_id", type=int)
     if company_id is not None:
-        loaders.company(_db(), auth.current_principal(), company_id)  # 404 when not theirs
+        loaders.company(base.db(), auth.current_principal(), company_id)  # 404 when not theirs
     return company_id
 
 
 def _visible_companies() -> list[Any]:
     principal = auth.current_principal()
     ids = access.visible_company_ids(principal)
-    return list(companies.list_companies(_db(), ids=ids, limit=CHOICES).items)
+    return list(companies.list_companies(base.db(), ids=ids, limit=CHOICES).items)
 
 
 def _writable_companies() -> list[Any]:
     ids = access.company_ids_with(auth.current_principal(), access.WRITE)
     if ids is not None and not ids:
         return []
-    return list(companies.list_companies(_db(), ids=ids, limit=CHOICES).items)
+    return list(companies.list_companies(base.db(), ids=ids, limit=CHOICES).items)
 
 
 def _may_write(company_id: int) -> bool:
-    return loaders.permits(_db(), auth.current_principal(), company_id, access.WRITE)
-
-
-def _problems(exc: ValidationError) -> dict[str, list[str]]:
-    return forms.problems_of(exc) if exc.problems else {forms.GENERAL: [exc.summary]}
+    return loaders.permits(base.db(), auth.current_principal(), company_id, access.WRITE)
 
 
 def _local(target: str | None) -> str | None:
@@ -133,7 +116,7 @@ def index() -> Response:
     principal = auth.current_principal()
     company_id = _company_filter()
     found = credviews.overview(
-        _db(),
+        base.db(),
         company_id=company_id,
         company_ids=access.visible_company_ids(principal),
         limit=PAGE_SIZE,
@@ -143,7 +126,7 @@ def index() -> Response:
     def link(to: int) -> str:
         return url_for(".index", company_id=company_id, offset=to or None)
 
-    return _html(
+    return base.render(
         "web/credentials/index.html",
         page=found,
         link=link,
@@ -166,7 +149,7 @@ def _form_page(
 ) -> Response:
     specs = credentials.fields_of(ctype) if ctype is not None else []
     stored = set(redaction.credential_values(credential)) if credential is not None else set()
-    return _html(
+    return base.render(
         "web/credentials/form.html",
         status=status,
         company=company,
@@ -211,13 +194,13 @@ def new(company_id: int) -> Response:
     """A new credential of the company: first its type, then its fields; after saving,
     back to ``next`` when it is a path of this site (the activation wizard's), else to it."""
     principal = auth.current_principal()
-    company = loaders.company(_db(), principal, company_id, access.WRITE)
+    company = loaders.company(base.db(), principal, company_id, access.WRITE)
     next_url = _local(request.values.get("next"))
     type_id = request.values.get("type_id", type=int)
-    types = list(credentials.list_types(_db(), company_id=company.id, limit=CHOICES).items)
+    types = list(credentials.list_types(base.db(), company_id=company.id, limit=CHOICES).items)
     ctype = None
     if type_id is not None:
-        ctype = loaders.credential_type(_db(), principal, type_id)
+        ctype = loaders.credential_type(base.db(), principal, type_id)
         if ctype.company_id != company.id:
             raise NotFound("credential type", type_id)
     if request.method == "GET" or ctype is None:
@@ -234,7 +217,7 @@ def new(company_id: int) -> Response:
     shown["name"] = name
     try:
         credential = credentials.create(
-            _db(),
+            base.db(),
             company=company.id,
             credential_type_id=ctype.id,
             name=name,
@@ -242,18 +225,18 @@ def new(company_id: int) -> Response:
             actor=principal,
         )
     except ValidationError as exc:
-        _db().rollback()
+        base.db().rollback()
         return _form_page(
             company,
             ctype,
             types=types,
             status=422,
-            problems=_problems(exc),
+            problems=forms.form_problems(exc),
             sent=shown,
             next_url=next_url,
         )
     except Conflict as exc:
-        _db().rollback()
+        base.db().rollback()
         return _form_page(
             company,
             ctype,
@@ -266,27 +249,27 @@ def new(company_id: int) -> Response:
     flash(_("Credential %(name)s created.", name=credential.name))
     if next_url:
         return redirect(next_url, code=303)  # type: ignore[return-value]
-    return _see(".detail", credential_id=credential.id)
+    return base.see(".detail", credential_id=credential.id)
 
 
 def _load(credential_id: int, permission: str = access.READ) -> Credential:
-    return loaders.credential(_db(), auth.current_principal(), credential_id, permission)
+    return loaders.credential(base.db(), auth.current_principal(), credential_id, permission)
 
 
 @blueprint.get("/credentials/<int:credential_id>")
 def detail(credential_id: int) -> Response:
     credential = _load(credential_id)
     ctype = credential.credential_type
-    checks = credviews.last_checks(_db(), [credential.id])
-    return _html(
+    checks = credviews.last_checks(base.db(), [credential.id])
+    return base.render(
         "web/credentials/detail.html",
         credential=credential,
         ctype=ctype,
-        company=companies.get(_db(), credential.company_id),
+        company=companies.get(base.db(), credential.company_id),
         specs=credentials.fields_of(ctype),
         stored=set(redaction.credential_values(credential)),
         default_of=redaction.credential_field_default,
-        used_by=credentials.used_by(_db(), credential.id),
+        used_by=credentials.used_by(base.db(), credential.id),
         last_check=checks.get(credential.id),
         can_edit=_may_write(credential.company_id),
     )
@@ -297,7 +280,7 @@ def edit(credential_id: int) -> Response:
     """Rename or change values: a blank input keeps the stored value (a secret's is never
     shown), its "remove" box removes it."""
     credential = _load(credential_id, access.WRITE)
-    company = companies.get(_db(), credential.company_id)
+    company = companies.get(base.db(), credential.company_id)
     ctype = credential.credential_type
     next_url = _local(request.values.get("next"))
     if request.method == "GET":
@@ -307,11 +290,15 @@ def edit(credential_id: int) -> Response:
     shown["name"] = name
     try:
         credentials.update(
-            _db(), credential.id, actor=auth.current_principal(), name=name, values=values
+            base.db(), credential.id, actor=auth.current_principal(), name=name, values=values
         )
     except (ValidationError, Conflict) as exc:
-        _db().rollback()
-        problems = _problems(exc) if isinstance(exc, ValidationError) else {"name": [exc.message]}
+        base.db().rollback()
+        problems = (
+            forms.form_problems(exc)
+            if isinstance(exc, ValidationError)
+            else {"name": [exc.message]}
+        )
         again = _load(credential_id, access.WRITE)
         return _form_page(
             company,
@@ -325,7 +312,7 @@ def edit(credential_id: int) -> Response:
     flash(_("Credential %(name)s saved.", name=credential.name))
     if next_url:
         return redirect(next_url, code=303)  # type: ignore[return-value]
-    return _see(".detail", credential_id=credential.id)
+    return base.see(".detail", credential_id=credential.id)
 
 
 @blueprint.route("/credentials/<int:credential_id>/delete", methods=["GET", "POST"])
@@ -338,19 +325,19 @@ def delete(credential_id: int) -> Response:
     if request.method == "POST":
         name, company_id = credential.name, credential.company_id
         try:
-            credentials.delete(_db(), credential.id, actor=auth.current_principal())
+            credentials.delete(base.db(), credential.id, actor=auth.current_principal())
         except Conflict as exc:
-            _db().rollback()
+            base.db().rollback()
             credential = _load(credential_id, access.WRITE)
             status, problem = 422, exc.message
         else:
             flash(_("Credential %(name)s deleted.", name=name))
-            return _see(".index", company_id=company_id)
-    return _html(
+            return base.see(".index", company_id=company_id)
+    return base.render(
         "web/credentials/delete.html",
         status=status,
         credential=credential,
-        used_by=credentials.used_by(_db(), credential.id),
+        used_by=credentials.used_by(base.db(), credential.id),
         problem=problem,
     )
 
@@ -360,14 +347,14 @@ def check(credential_id: int) -> Response:
     """Check now whether the credential is usable (audited); its state and message, never
     a value. htmx gets the result's fragment, a plain form the page again."""
     principal = auth.current_principal()
-    result = availability.check_credential(_db(), credential_id, actor=principal)
+    result = availability.check_credential(base.db(), credential_id, actor=principal)
     if htmx.is_partial():
         shown = credviews.LastCheck(
             result.state.value, result.message, result.checked_at, principal.name
         )
-        return _html("web/credentials/_check.html", result=shown, fresh=True)
+        return base.render("web/credentials/_check.html", result=shown, fresh=True)
     flash(_("Availability: %(state)s.", state=result.describe()))
-    return _see(".detail", credential_id=credential_id, _anchor="availability")
+    return base.see(".detail", credential_id=credential_id, _anchor="availability")
 
 
 # -- credential types -----------------------------------------------------------------------
@@ -381,7 +368,7 @@ def _types_page(
     principal = auth.current_principal()
     company_id = _company_filter()
     found = credviews.type_overview(
-        _db(),
+        base.db(),
         company_id=company_id,
         company_ids=access.visible_company_ids(principal),
         limit=PAGE_SIZE,
@@ -396,8 +383,8 @@ def _types_page(
     chosen.setdefault("company_id", str(company_id or ""))
     chosen.setdefault("prototype_id", request.args.get("prototype_id", ""))
     chosen.setdefault("next", _local(request.args.get("next")) or "")
-    prototypes = credentials.list_prototypes(_db(), limit=CHOICES).items if writable else []
-    return _html(
+    prototypes = credentials.list_prototypes(base.db(), limit=CHOICES).items if writable else []
+    return base.render(
         "web/credentials/types.html",
         status=status,
         page=found,
@@ -435,28 +422,28 @@ def create_type() -> Response:
     }
     if company_id is None:
         return _types_page(422, {"company_id": [_("Choose the company.")]}, sent)
-    loaders.company(_db(), principal, company_id, access.WRITE)
+    loaders.company(base.db(), principal, company_id, access.WRITE)
     if prototype_id is None:
         return _types_page(422, {"prototype_id": [_("Choose the prototype.")]}, sent)
     try:
         ctype = credentials.create_type(
-            _db(), company=company_id, name=name, actor=principal, prototype_ref=prototype_id
+            base.db(), company=company_id, name=name, actor=principal, prototype_ref=prototype_id
         )
     except ValidationError as exc:
-        _db().rollback()
-        return _types_page(422, _problems(exc), sent)
+        base.db().rollback()
+        return _types_page(422, forms.form_problems(exc), sent)
     except Conflict as exc:
-        _db().rollback()
+        base.db().rollback()
         return _types_page(422, {"name": [exc.message]}, sent)
     flash(_("Credential type %(name)s created.", name=ctype.name))
     if next_url:
         separator = "&" if "?" in next_url else "?"
         return redirect(f"{next_url}{separator}type_id={ctype.id}", code=303)  # type: ignore[return-value]
-    return _see(".type_detail", type_id=ctype.id)
+    return base.see(".type_detail", type_id=ctype.id)
 
 
 def _load_type(type_id: int, permission: str = access.READ) -> CredentialType:
-    return loaders.credential_type(_db(), auth.current_principal(), type_id, permission)
+    return loaders.credential_type(base.db(), auth.current_principal(), type_id, permission)
 
 
 @blueprint.get("/credentials/types/<int:type_id>")
@@ -464,7 +451,7 @@ def type_detail(type_id: int) -> Response:
     ctype = _load_type(type_id)
     principal = auth.current_principal()
     found = credviews.overview(
-        _db(),
+        base.db(),
         credential_type_id=ctype.id,
         company_ids=access.visible_company_ids(principal),
         limit=PAGE_SIZE,
@@ -474,10 +461,10 @@ def type_detail(type_id: int) -> Response:
     def link(to: int) -> str:
         return url_for(".type_detail", type_id=type_id, offset=to or None)
 
-    return _html(
+    return base.render(
         "web/credentials/type_detail.html",
         ctype=ctype,
-        company=companies.get(_db(), ctype.company_id),
+        company=companies.get(base.db(), ctype.company_id),
         specs=credentials.fields_of(ctype),
         own={f.keyword for f in ctype.fields},
         default_of=redaction.credential_field_default,
@@ -497,16 +484,16 @@ def type_delete(type_id: int) -> Response:
     if request.method == "POST":
         name = ctype.name
         try:
-            credentials.delete_type(_db(), ctype.id, actor=auth.current_principal())
+            credentials.delete_type(base.db(), ctype.id, actor=auth.current_principal())
         except Conflict as exc:
-            _db().rollback()
+            base.db().rollback()
             ctype = _load_type(type_id, access.WRITE)
             status, problem = 422, exc.message
         else:
             flash(_("Credential type %(name)s deleted.", name=name))
-            return _see(".types")
-    used = credentials.list_credentials(_db(), credential_type_id=ctype.id, limit=CHOICES)
-    return _html(
+            return base.see(".types")
+    used = credentials.list_credentials(base.db(), credential_type_id=ctype.id, limit=CHOICES)
+    return base.render(
         "web/credentials/type_delete.html",
         status=status,
         ctype=ctype,
@@ -521,12 +508,12 @@ def type_delete(type_id: int) -> Response:
 @blueprint.get("/credentials/prototypes")
 def prototypes() -> Response:
     """The prototypes (global kinds of credential): what every company's types are made of."""
-    found = credviews.prototype_overview(_db(), limit=PAGE_SIZE, offset=_offset())
+    found = credviews.prototype_overview(base.db(), limit=PAGE_SIZE, offset=_offset())
 
     def link(to: int) -> str:
         return url_for(".prototypes", offset=to or None)
 
-    return _html(
+    return base.render(
         "web/credentials/prototypes.html",
         page=found,
         link=link,
@@ -537,15 +524,15 @@ def prototypes() -> Response:
 
 @blueprint.get("/credentials/prototypes/<int:prototype_id>")
 def prototype_detail(prototype_id: int) -> Response:
-    proto = credentials.prototype(_db(), prototype_id)
+    proto = credentials.prototype(base.db(), prototype_id)
     principal = auth.current_principal()
     made = credviews.type_overview(
-        _db(),
+        base.db(),
         prototype_id=proto.id,
         company_ids=access.visible_company_ids(principal),
         limit=PAGE_SIZE,
     )
-    return _html(
+    return base.render(
         "web/credentials/prototype_detail.html",
         proto=proto,
         specs=credentials.prototype_fields(proto),
@@ -564,7 +551,7 @@ def import_prototype() -> Response:
     principal = auth.current_principal()
     access.require_global_admin(principal, "import credential prototypes")
     if request.method == "GET":
-        return _html("web/credentials/import.html", problems=[], pasted="")
+        return base.render("web/credentials/import.html", problems=[], pasted="")
     upload = request.files.get("document")
     pasted = request.form.get("pasted", "")
     source = upload.read(DOCUMENT_LIMIT + 1) if upload and upload.filename else b""
@@ -572,20 +559,20 @@ def import_prototype() -> Response:
         source = pasted.encode()
     if not source.strip():
         problems = [(None, _("Choose a file or paste the document."))]
-        return _html("web/credentials/import.html", 422, problems=problems, pasted=pasted)
+        return base.render("web/credentials/import.html", 422, problems=problems, pasted=pasted)
     if len(source) > DOCUMENT_LIMIT:
         problems = [(None, _("The document is larger than 1 MiB."))]
-        return _html("web/credentials/import.html", 422, problems=problems, pasted="")
+        return base.render("web/credentials/import.html", 422, problems=problems, pasted="")
     try:
-        result = manifests.import_credential_prototype(_db(), source, actor=principal)
+        result = manifests.import_credential_prototype(base.db(), source, actor=principal)
     except (ValidationError, Conflict) as exc:
-        _db().rollback()
+        base.db().rollback()
         if isinstance(exc, ValidationError):
             listed = [(p.field, p.message) for p in exc.placed()]
             summary = exc.summary
         else:
             listed, summary = [], exc.message
-        return _html(
+        return base.render(
             "web/credentials/import.html",
             422,
             problems=listed,
@@ -598,7 +585,7 @@ def import_prototype() -> Response:
         flash(_("Credential prototype updated."))
     for warning in result.warnings:
         flash(warning, "warning")
-    return _see(".prototype_detail", prototype_id=result.prototype_id)
+    return base.see(".prototype_detail", prototype_id=result.prototype_id)
 
 
 __all__ = ["blueprint"]

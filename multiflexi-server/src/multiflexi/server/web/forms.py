@@ -32,3 +32,8 @@ def problems_of(exc: ValidationError) -> dict[str, list[str]]:
     for problem in exc.placed():
         found.setdefault(problem.field or GENERAL, []).append(problem.message)
     return found
+
+
+def form_problems(exc: ValidationError) -> dict[str, list[str]]:
+    """:func:`problems_of`, or the error's summary above the form when it lists none."""
+    return problems_of(exc) if exc.problems else {GENERAL: [exc.summary]}

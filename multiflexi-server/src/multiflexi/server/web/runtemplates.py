@@ -121,20 +121,8 @@ BACKOFF_LABELS: dict[str, Any] = {
 }
 
 
-def _db() -> Any:
-    return server_app.session()
-
-
-def _html(template: str, status: int = 200, **context: Any) -> Response:
-    return Response(render_template(template, **context), status=status, mimetype="text/html")
-
-
-def _see(endpoint: str, **values: Any) -> Response:
-    return redirect(flask_url_for(endpoint, **values), code=303)  # type: ignore[return-value]
-
-
 def _load(rt_id: int, permission: str = access.READ) -> RunTemplate:
-    return loaders.run_template(_db(), auth.current_principal(), rt_id, permission)
+    return loaders.run_template(base.db(), auth.current_principal(), rt_id, permission)
 
 
 def _may_change(rt_id: int) -> bool:
@@ -165,10 +153,10 @@ def index() -> Response:
     principal = auth.current_principal()
     company_id = request.args.get("company", type=int)
     if company_id is not None:
-        loaders.company(_db(), principal, company_id)  # 404 for a company not theirs
+        loaders.company(base.db(), principal, company_id)  # 404 for a company not theirs
     offset = max(0, request.args.get("offset", 0, type=int) or 0)
     found = rtoverview.overview(
-        _db(),
+        base.db(),
         company_id=company_id,
         company_ids=access.visible_company_ids(principal),
         limit=PAGE_SIZE,
@@ -178,7 +166,7 @@ def index() -> Response:
     def link(to: int) -> str:
         return flask_url_for(".index", company=company_id, offset=to or None)
 
-    return _html(
+    return base.render(
         "web/runtemplates/index.html",
         page=found,
         link=link,
@@ -186,7 +174,7 @@ def index() -> Response:
         partial=htmx.is_partial(),
         may_create=access.writes_somewhere(principal)
         if company_id is None
-        else loaders.permits(_db(), principal, company_id, access.WRITE),
+        else loaders.permits(base.db(), principal, company_id, access.WRITE),
     )
 
 
@@ -255,10 +243,10 @@ def _page(
     sent: dict[str, Any] | None = None,
     section: str | None = None,
 ) -> Response:
-    found = rtoverview.details(_db(), run_template)
+    found = rtoverview.details(base.db(), run_template)
     principal = auth.current_principal()
     can_edit = _may_change(run_template.id)
-    return _html(
+    return base.render(
         "web/runtemplates/detail.html",
         status=status,
         rt=run_template,
@@ -278,9 +266,9 @@ def _page(
         executors=runtemplates.EXECUTORS,
         backoffs=runtemplates.RETRY_BACKOFFS,
         zones=_zones(),
-        default_zone=runtemplates.default_timezone(_db()),
+        default_zone=runtemplates.default_timezone(base.db()),
         preview_count=PREVIEW_COUNT,
-        action_lists=actions.list_actions(_db(), principal, run_template.id),
+        action_lists=actions.list_actions(base.db(), principal, run_template.id),
         action_kinds=[_kind_view(kind) for kind in actions.kinds()],
         chain_targets=_chain_targets(run_template) if can_edit else [],
     )
@@ -289,7 +277,7 @@ def _page(
 def _chain_targets(run_template: RunTemplate) -> list[RunTemplate]:
     """The run templates a chain may launch: the others of the same company."""
     found = runtemplates.list_run_templates(
-        _db(),
+        base.db(),
         company_id=run_template.company_id,
         company_ids=access.visible_company_ids(auth.current_principal()),
         limit=CHAIN_TARGETS,
@@ -300,10 +288,6 @@ def _chain_targets(run_template: RunTemplate) -> list[RunTemplate]:
 @blueprint.get("/<int:rt_id>")
 def detail(rt_id: int) -> Response:
     return _page(_load(rt_id))
-
-
-def _problems(exc: ValidationError) -> dict[str, list[str]]:
-    return forms.problems_of(exc) if exc.problems else {forms.GENERAL: [exc.summary]}
 
 
 @blueprint.post("/<int:rt_id>/configuration")
@@ -337,14 +321,14 @@ def configure(rt_id: int) -> Response:
         if new != old:
             values[name] = new
     try:
-        runtemplates.set_values(_db(), run_template.id, values, actor=auth.current_principal())
+        runtemplates.set_values(base.db(), run_template.id, values, actor=auth.current_principal())
     except ValidationError as exc:
-        _db().rollback()
+        base.db().rollback()
         plain = _plain(run_template)
         kept = {VALUES + k: v for k, v in values.items() if v is not None and k in plain}
-        return _page(_load(rt_id), 422, _problems(exc), kept, "configuration")
+        return _page(_load(rt_id), 422, forms.form_problems(exc), kept, "configuration")
     flash(_("Configuration saved.") if values else _("Nothing to change."))
-    return _see(".detail", rt_id=rt_id, _anchor="configuration")
+    return base.see(".detail", rt_id=rt_id, _anchor="configuration")
 
 
 def _plain(run_template: RunTemplate) -> set[str]:
@@ -391,15 +375,15 @@ def settings(rt_id: int) -> Response:
     if problems:
         return _page(run_template, 422, problems, sent, "settings")
     try:
-        runtemplates.update(_db(), run_template.id, changes, actor=auth.current_principal())
+        runtemplates.update(base.db(), run_template.id, changes, actor=auth.current_principal())
     except ValidationError as exc:
-        _db().rollback()
-        return _page(_load(rt_id), 422, _problems(exc), sent, "settings")
+        base.db().rollback()
+        return _page(_load(rt_id), 422, forms.form_problems(exc), sent, "settings")
     except Conflict as exc:
-        _db().rollback()
+        base.db().rollback()
         return _page(_load(rt_id), 409, {"name": [exc.message]}, sent, "settings")
     flash(_("Schedule and execution saved."))
-    return _see(".detail", rt_id=rt_id, _anchor="settings")
+    return base.see(".detail", rt_id=rt_id, _anchor="settings")
 
 
 @blueprint.get("/<int:rt_id>/preview")
@@ -413,7 +397,7 @@ def preview(rt_id: int) -> Response:
     if not problems:
         try:
             description, occurrences = rtoverview.preview_schedule(
-                _db(),
+                base.db(),
                 interval_code=request.args.get("interval_code", run_template.interval_code),
                 cron=request.args.get("cron") or None,
                 delay=delay,
@@ -421,7 +405,7 @@ def preview(rt_id: int) -> Response:
                 count=PREVIEW_COUNT,
             )
         except ValidationError as exc:
-            problems = _problems(exc)
+            problems = forms.form_problems(exc)
     html = render_template(
         "web/runtemplates/_preview.html",
         description=description,
@@ -454,12 +438,12 @@ def credentials(rt_id: int) -> Response:
         )
     actor = auth.current_principal()
     if request.form.get("op") == "unbind":
-        runtemplates.unbind_credential(_db(), run_template.id, credential_id, actor=actor)
+        runtemplates.unbind_credential(base.db(), run_template.id, credential_id, actor=actor)
         flash(_("Credential unbound."))
     else:
-        runtemplates.bind_credential(_db(), run_template.id, credential_id, actor=actor)
+        runtemplates.bind_credential(base.db(), run_template.id, credential_id, actor=actor)
         flash(_("Credential bound."))
-    return _see(".detail", rt_id=rt_id, _anchor="credentials")
+    return base.see(".detail", rt_id=rt_id, _anchor="credentials")
 
 
 # -- actions after success and failure -----------------------------------------------------
@@ -524,13 +508,13 @@ def put_action(rt_id: int, mode: str) -> Response:
     options, sent = _action_form(mode, kind)
     try:
         actions.put_action(
-            _db(), run_template.id, mode, kind.name, options, actor=auth.current_principal()
+            base.db(), run_template.id, mode, kind.name, options, actor=auth.current_principal()
         )
     except ValidationError as exc:
-        _db().rollback()
+        base.db().rollback()
         return _page(_load(rt_id), 422, _action_problems(exc, mode, kind.name), sent, section)
     flash(_("Action %(label)s saved.", label=_kind_view(kind).label))
-    return _see(".detail", rt_id=rt_id, _anchor="actions")
+    return base.see(".detail", rt_id=rt_id, _anchor="actions")
 
 
 @blueprint.post("/<int:rt_id>/actions/<mode>/<action>")
@@ -539,7 +523,7 @@ def change_action(rt_id: int, mode: str, action: str) -> Response:
     run_template = _load(rt_id, access.WRITE)
     op = forms.text("op")
     actor = auth.current_principal()
-    session = _db()
+    session = base.db()
     try:
         if op in ("up", "down"):
             step = -1 if op == "up" else 1
@@ -561,7 +545,7 @@ def change_action(rt_id: int, mode: str, action: str) -> Response:
         "disable": _("Action disabled."),
     }
     flash(done.get(op, _("Action moved.")))
-    return _see(".detail", rt_id=rt_id, _anchor="actions")
+    return base.see(".detail", rt_id=rt_id, _anchor="actions")
 
 
 @blueprint.post("/<int:rt_id>/active")
@@ -570,15 +554,15 @@ def activate(rt_id: int) -> Response:
     run_template = _load(rt_id, access.WRITE)
     active = request.form.get("active") == "1"
     try:
-        runtemplates.set_active(_db(), run_template.id, active, actor=auth.current_principal())
+        runtemplates.set_active(base.db(), run_template.id, active, actor=auth.current_principal())
     except MissingRequired as exc:
-        _db().rollback()
+        base.db().rollback()
         message = _(
             "Not activated: required values are missing: %(names)s.", names=", ".join(exc.missing)
         )
         return _page(_load(rt_id), 422, {"active": [message]}, {}, "header")
     flash(_("Activated.") if active else _("Deactivated."))
-    return _see(".detail", rt_id=rt_id)
+    return base.see(".detail", rt_id=rt_id)
 
 
 @blueprint.post("/<int:rt_id>/clone")
@@ -587,17 +571,19 @@ def clone(rt_id: int) -> Response:
     run_template = _load(rt_id, access.WRITE)
     name = forms.optional_text("clone_name")
     try:
-        copy = runtemplates.clone(_db(), run_template.id, actor=auth.current_principal(), name=name)
+        copy = runtemplates.clone(
+            base.db(), run_template.id, actor=auth.current_principal(), name=name
+        )
     except ValidationError as exc:
-        _db().rollback()
+        base.db().rollback()
         problems = {"clone_name": exc.for_field("name") or [exc.summary]}
         return _page(_load(rt_id), 422, problems, {"clone_name": name or ""}, "clone")
     except Conflict as exc:
-        _db().rollback()
+        base.db().rollback()
         problems = {"clone_name": [exc.message]}
         return _page(_load(rt_id), 409, problems, {"clone_name": name or ""}, "clone")
     flash(_("Cloned as %(name)s (inactive).", name=repr(copy.name)))
-    return _see(".detail", rt_id=copy.id)
+    return base.see(".detail", rt_id=copy.id)
 
 
 @blueprint.route("/<int:rt_id>/delete", methods=["GET", "POST"])
@@ -605,13 +591,13 @@ def delete(rt_id: int) -> Response:
     """A confirmation page that says what goes with it, then the deletion."""
     run_template = _load(rt_id, access.WRITE)
     if request.method == "GET":
-        found = jobs.list_jobs(_db(), run_template_id=run_template.id, limit=1)
-        return _html("web/runtemplates/delete.html", rt=run_template, job_count=found.total)
+        found = jobs.list_jobs(base.db(), run_template_id=run_template.id, limit=1)
+        return base.render("web/runtemplates/delete.html", rt=run_template, job_count=found.total)
     company_id = run_template.company_id
     name = run_template.name
-    runtemplates.delete(_db(), run_template.id, actor=auth.current_principal())
+    runtemplates.delete(base.db(), run_template.id, actor=auth.current_principal())
     flash(_("Run template %(name)s deleted with its jobs.", name=repr(name)))
-    return _see(".index", company=company_id)
+    return base.see(".index", company=company_id)
 
 
 # -- launch -------------------------------------------------------------------------------
@@ -623,9 +609,9 @@ def _launch_page(
     problems: dict[str, list[str]] | None = None,
     sent: dict[str, str] | None = None,
 ) -> Response:
-    missing = jobenv.missing_required(_db(), run_template)
+    missing = jobenv.missing_required(base.db(), run_template)
     fields = run_template.application.fields
-    return _html(
+    return base.render(
         "web/runtemplates/launch.html",
         status=status,
         rt=run_template,
@@ -674,7 +660,7 @@ def launch(rt_id: int) -> Response:
         return _launch_page(run_template, 422, problems, sent)
     try:
         job = jobs.launch(
-            _db(),
+            base.db(),
             run_template.id,
             actor=auth.current_principal(),
             overrides=overrides,
@@ -683,10 +669,10 @@ def launch(rt_id: int) -> Response:
             schedule_type="adhoc-web",
         )
     except ValidationError as exc:
-        _db().rollback()
-        return _launch_page(_load(rt_id), 422, _problems(exc), sent)
+        base.db().rollback()
+        return _launch_page(_load(rt_id), 422, forms.form_problems(exc), sent)
     except Conflict as exc:
-        _db().rollback()
+        base.db().rollback()
         return _launch_page(_load(rt_id), 409, {forms.GENERAL: [exc.message]}, sent)
     if at is None:
         flash(_("Job %(id)s launched.", id=job.id))

@@ -14,14 +14,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext, refresh
 
 from multiflexi.core import access, loaders, tokens, users
 from multiflexi.core.errors import Conflict, ValidationError
 from multiflexi.core.models import User
-from multiflexi.server import app as server_app
 from multiflexi.server import auth
 from multiflexi.server.web import base, forms
 from multiflexi.server.web.i18n import LANGUAGES
@@ -44,18 +43,6 @@ EXPIRY_LABELS = {
 REPEAT = "password2"
 
 base.MENU_GUARDS["web.users.index"] = lambda principal: bool(principal and principal.is_admin)
-
-
-def _db() -> Any:
-    return server_app.session()
-
-
-def _html(template: str, status: int = 200, **context: Any) -> Response:
-    return Response(render_template(template, **context), status=status, mimetype="text/html")
-
-
-def _see(endpoint: str, **values: Any) -> Response:
-    return redirect(url_for(endpoint, **values), code=303)  # type: ignore[return-value]
 
 
 def _admin(doing: str) -> access.Principal:
@@ -81,29 +68,29 @@ def index() -> Response:
     _admin("list users")
     search = (request.args.get("q") or "").strip()
     offset = max(0, request.args.get("offset", 0, type=int) or 0)
-    found = users.list(_db(), search=search or None, limit=PAGE_SIZE, offset=offset)
-    held = users.held_back(_db(), [u.login for u in found.items])
+    found = users.list(base.db(), search=search or None, limit=PAGE_SIZE, offset=offset)
+    held = users.held_back(base.db(), [u.login for u in found.items])
 
     def link(to: int) -> str:
         return url_for(".index", q=search or None, offset=to or None)
 
-    return _html("web/users/index.html", page=found, held=held, search=search, link=link)
+    return base.render("web/users/index.html", page=found, held=held, search=search, link=link)
 
 
 @blueprint.route("/users/new", methods=["GET", "POST"])
 def new() -> Response:
     principal = _admin("create users")
     if request.method == "GET":
-        return _html("web/users/new.html", problems={}, sent={})
+        return base.render("web/users/new.html", problems={}, sent={})
     sent: dict[str, Any] = {k: forms.text(k) for k in ("login", "email", "first_name", "last_name")}
     sent["is_admin"] = forms.checkbox("is_admin")
     problems: dict[str, list[str]] = {}
     password = _repeated(problems)
     if problems:
-        return _html("web/users/new.html", status=422, problems=problems, sent=sent)
+        return base.render("web/users/new.html", status=422, problems=problems, sent=sent)
     try:
         user = users.create(
-            _db(),
+            base.db(),
             sent["login"],
             actor=principal,
             password=password,
@@ -114,12 +101,12 @@ def new() -> Response:
         )
     except ValidationError as exc:
         problems = forms.problems_of(exc)
-        return _html("web/users/new.html", status=422, problems=problems, sent=sent)
+        return base.render("web/users/new.html", status=422, problems=problems, sent=sent)
     except Conflict as exc:
         problems = {"login": [exc.message]}
-        return _html("web/users/new.html", status=422, problems=problems, sent=sent)
+        return base.render("web/users/new.html", status=422, problems=problems, sent=sent)
     flash(_("User %(login)s created.", login=user.login))
-    return _see(".detail", user_id=user.id)
+    return base.see(".detail", user_id=user.id)
 
 
 # -- one user ------------------------------------------------------------------------------
@@ -127,7 +114,7 @@ def new() -> Response:
 
 def _user(user_id: int, doing: str) -> tuple[access.Principal, User]:
     principal = _admin(doing)
-    return principal, loaders.user(_db(), principal, user_id)
+    return principal, loaders.user(base.db(), principal, user_id)
 
 
 def _user_page(
@@ -137,8 +124,8 @@ def _user_page(
     sent: dict[str, Any] | None = None,
     section: str | None = None,
 ) -> Response:
-    db = _db()
-    return _html(
+    db = base.db()
+    return base.render(
         "web/users/detail.html",
         status=status,
         user=user,
@@ -165,13 +152,13 @@ def edit(user_id: int) -> Response:
     sent: dict[str, Any] = {k: forms.text(k) for k in ("email", "first_name", "last_name")}
     sent["is_admin"] = forms.checkbox("is_admin")
     try:
-        users.update(_db(), user.id, actor=principal, **sent)
+        users.update(base.db(), user.id, actor=principal, **sent)
     except ValidationError as exc:
         return _user_page(user, 422, forms.problems_of(exc), sent, "details")
     except Conflict as exc:
         return _user_page(user, 409, {"is_admin": [exc.message]}, sent, "details")
     flash(_("Details of %(login)s saved.", login=user.login))
-    return _see(".detail", user_id=user.id)
+    return base.see(".detail", user_id=user.id)
 
 
 @blueprint.post("/users/<int:user_id>/enabled")
@@ -181,7 +168,7 @@ def enable(user_id: int) -> Response:
     principal, user = _user(user_id, "enable or disable users")
     enabled = request.form.get("enabled") == "1"
     try:
-        users.update(_db(), user.id, actor=principal, enabled=enabled)
+        users.update(base.db(), user.id, actor=principal, enabled=enabled)
     except Conflict as exc:
         return _user_page(user, 409, {"enabled": [exc.message]})
     if enabled:
@@ -190,7 +177,7 @@ def enable(user_id: int) -> Response:
         flash(
             _("%(login)s is disabled: they cannot sign in, nor use their tokens.", login=user.login)
         )
-    return _see(".detail", user_id=user.id)
+    return base.see(".detail", user_id=user.id)
 
 
 @blueprint.post("/users/<int:user_id>/password")
@@ -201,7 +188,7 @@ def password(user_id: int) -> Response:
     if problems:
         return _user_page(user, 422, problems, section="password")
     try:
-        users.set_password(_db(), user.id, new_password, actor=principal)
+        users.set_password(base.db(), user.id, new_password, actor=principal)
     except ValidationError as exc:
         return _user_page(user, 422, forms.problems_of(exc), section="password")
     flash(
@@ -211,15 +198,15 @@ def password(user_id: int) -> Response:
             login=user.login,
         )
     )
-    return _see(".detail", user_id=user.id)
+    return base.see(".detail", user_id=user.id)
 
 
 @blueprint.post("/users/<int:user_id>/unlock")
 def unlock(user_id: int) -> Response:
     principal, user = _user(user_id, "unlock users")
-    users.unlock(_db(), user.id, actor=principal)
+    users.unlock(base.db(), user.id, actor=principal)
     flash(_("The failed sign-ins of %(login)s are forgotten.", login=user.login))
-    return _see(".detail", user_id=user.id)
+    return base.see(".detail", user_id=user.id)
 
 
 @blueprint.route("/users/<int:user_id>/delete", methods=["GET", "POST"])
@@ -229,17 +216,17 @@ def delete(user_id: int) -> Response:
     if request.method == "POST":
         login = user.login
         try:
-            users.delete(_db(), user.id, actor=principal)
+            users.delete(base.db(), user.id, actor=principal)
         except Conflict as exc:
             return _delete_page(user, 409, exc.message)
         flash(_("User %(login)s deleted.", login=login))
-        return _see(".index")
+        return base.see(".index")
     return _delete_page(user)
 
 
 def _delete_page(user: User, status: int = 200, error: str | None = None) -> Response:
-    db = _db()
-    return _html(
+    db = base.db()
+    return base.render(
         "web/users/delete.html",
         status=status,
         user=user,
@@ -254,7 +241,7 @@ def _delete_page(user: User, status: int = 200, error: str | None = None) -> Res
 
 def _me() -> tuple[access.Principal, User]:
     principal = auth.current_principal()
-    return principal, loaders.user(_db(), principal, principal.user_id or 0)
+    return principal, loaders.user(base.db(), principal, principal.user_id or 0)
 
 
 def _profile_page(
@@ -264,11 +251,11 @@ def _profile_page(
     section: str | None = None,
 ) -> Response:
     _principal, user = _me()
-    return _html(
+    return base.render(
         "web/users/profile.html",
         status=status,
         user=user,
-        roles=users.company_roles(_db(), user.id),
+        roles=users.company_roles(base.db(), user.id),
         chosen=users.language_of(user) or "",
         languages=LANGUAGES,
         problems=problems or {},
@@ -288,7 +275,7 @@ def save_profile() -> Response:
     sent = {k: forms.text(k) for k in ("email", "first_name", "last_name")}
     try:
         users.update(
-            _db(),
+            base.db(),
             user.id,
             actor=principal,
             email=sent["email"],
@@ -298,7 +285,7 @@ def save_profile() -> Response:
     except ValidationError as exc:
         return _profile_page(422, forms.problems_of(exc), sent, "details")
     flash(_("Your details are saved."))
-    return _see(".profile")
+    return base.see(".profile")
 
 
 @blueprint.post("/profile/language")
@@ -307,13 +294,13 @@ def language() -> Response:
     principal, user = _me()
     chosen = forms.text("language")
     try:
-        users.update(_db(), user.id, actor=principal, language=chosen)
+        users.update(base.db(), user.id, actor=principal, language=chosen)
     except ValidationError as exc:
         return _profile_page(422, forms.problems_of(exc), section="language")
     g.language = chosen or None
     refresh()  # this answer's message in the new language too
     flash(_("The pages' language is saved."))
-    return _see(".profile")
+    return base.see(".profile")
 
 
 @blueprint.post("/profile/password")
@@ -326,7 +313,7 @@ def own_password() -> Response:
         return _profile_page(422, problems, section="password")
     try:
         users.change_own_password(
-            _db(),
+            base.db(),
             user.id,
             request.form.get("current_password", ""),
             new_password,
@@ -341,7 +328,7 @@ def own_password() -> Response:
         response.headers["Retry-After"] = str(refusal.retry_after)
         return response
     flash(_("Your password is changed."))
-    return _see(".profile")
+    return base.see(".profile")
 
 
 # -- API tokens ----------------------------------------------------------------------------
@@ -354,11 +341,11 @@ def _tokens_page(
     created: tuple[Any, str] | None = None,
 ) -> Response:
     _principal, user = _me()
-    response = _html(
+    response = base.render(
         "web/users/tokens.html",
         status=status,
         user=user,
-        token_page=tokens.list(_db(), user_id=user.id, limit=TOKENS_SHOWN),
+        token_page=tokens.list(base.db(), user_id=user.id, limit=TOKENS_SHOWN),
         expiry_choices=list(EXPIRY_LABELS.items()),
         problems=problems or {},
         sent=sent or {"expires": "90"},
@@ -386,7 +373,7 @@ def tokens_create() -> Response:
     days = EXPIRY_DAYS[sent["expires"]]
     try:
         token, plaintext = tokens.create(
-            _db(),
+            base.db(),
             user.id,
             sent["name"],
             actor=principal,
@@ -402,15 +389,15 @@ def revoke_token(token_id: int) -> Response:
     """Revoke one of one's own tokens (any token for a global administrator), after a
     confirmation; back to where the revocation was asked from."""
     principal = auth.current_principal()
-    token = loaders.token(_db(), principal, token_id)
+    token = loaders.token(base.db(), principal, token_id)
     mine = token.user_id == principal.user_id
     back = url_for(".tokens") if mine else url_for(".detail", user_id=token.user_id) + "#tokens"
     if request.method == "POST":
-        tokens.revoke(_db(), token.id, actor=principal)
+        tokens.revoke(base.db(), token.id, actor=principal)
         flash(_("Token %(name)s revoked: it no longer works.", name=token.name))
         return redirect(back, code=303)  # type: ignore[return-value]
-    owner = users.get(_db(), token.user_id)
-    return _html("web/users/revoke.html", token=token, owner=owner, mine=mine, back=back)
+    owner = users.get(base.db(), token.user_id)
+    return base.render("web/users/revoke.html", token=token, owner=owner, mine=mine, back=back)
 
 
 __all__ = ["blueprint"]
