@@ -149,6 +149,16 @@ def test_a_chosen_language_is_kept_and_an_unknown_one_refused(session):
     assert users.language_of(users.get(session, user.id)) is None
 
 
+def test_the_session_stamp_changes_with_the_password_only(session):
+    user = users.create(session, "bob", actor=ADMIN, password="correct horse")
+    stamp = users.session_stamp(user)
+    users.update(session, user.id, actor=ADMIN, email="bob@example.com")
+    assert users.session_stamp(users.get(session, user.id)) == stamp
+    users.set_password(session, user.id, "battery staple", actor=ADMIN)
+    assert users.session_stamp(users.get(session, user.id)) != stamp
+    assert user.password_hash not in stamp and len(stamp) == 16
+
+
 def test_invalid_email_is_refused_and_the_old_one_kept(session):
     user = users.create(session, "bob", actor=ADMIN, email="bob@example.com")
     with pytest.raises(ValidationError, match="email"):

@@ -255,6 +255,36 @@ def test_an_administrator_sets_a_new_password(world):
     assert can_sign_in(world, "amy", NEW_PASSWORD) and not can_sign_in(world, "amy")
 
 
+def test_a_new_password_signs_out_the_browsers_signed_in_with_the_old_one(world):
+    amy_here, amy_there = signed_in(world, "amy"), signed_in(world, "amy")
+    answer = post(
+        amy_here,
+        "/profile/password",
+        current_password=PASSWORD,
+        password=NEW_PASSWORD,
+        password2=NEW_PASSWORD,
+    )
+    assert answer.status_code == 303
+    # the browser that changed it stays signed in; the other one is asked to sign in again
+    assert amy_here.get("/profile").status_code == 200
+    assert amy_there.get("/profile").status_code == 302
+    assert amy_there.get("/profile").headers["Location"].startswith("/login")
+    # an administrator's reset signs out every browser of the account, theirs stay
+    root = signed_in(world, "root")
+    reset = post(root, f"/users/{world.ids['amy']}/password", password=PASSWORD, password2=PASSWORD)
+    assert reset.status_code == 303
+    assert amy_here.get("/profile").status_code == 302
+    assert root.get("/profile").status_code == 200
+    # and so does root's reset of their own password, but not for root's own browser
+    root_elsewhere = signed_in(world, "root")
+    own = post(
+        root, f"/users/{world.ids['root']}/password", password=NEW_PASSWORD, password2=NEW_PASSWORD
+    )
+    assert own.status_code == 303
+    assert root.get("/profile").status_code == 200
+    assert root_elsewhere.get("/profile").status_code == 302
+
+
 def test_deleting_a_user_says_first_what_goes_with_it(world):
     root = signed_in(world, "root")
     amy = world.ids["amy"]

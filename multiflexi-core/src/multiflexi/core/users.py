@@ -192,6 +192,13 @@ def language_of(user: User) -> str | None:
     return chosen if chosen in LANGUAGES else None
 
 
+def session_stamp(user: User) -> str:
+    """A short fingerprint of the user's password, kept in a web session when it opens: a
+    session whose stamp no longer matches was opened with a password since replaced (or
+    removed), and ends. It reveals nothing of the password (a digest of its salted hash)."""
+    return hashlib.sha256(f"session:{user.password_hash or ''}".encode()).hexdigest()[:16]
+
+
 def _find_login(session: Session, login: str) -> User | None:
     # logins differ by more than letter case (see create), so this is unambiguous
     # on every backend, whatever its collation
@@ -803,6 +810,7 @@ __all__ = [
     "members",
     "memberships",
     "revoke",
+    "session_stamp",
     "set_password",
     "unlock",
     "update",

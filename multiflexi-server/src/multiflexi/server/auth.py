@@ -39,6 +39,8 @@ from multiflexi.server.errors import problem
 
 SESSION_USER = "user_id"
 SESSION_CSRF = "csrf"
+#: the fingerprint of the password the session was opened with (users.session_stamp)
+SESSION_STAMP = "stamp"
 CSRF_HEADER = "X-CSRF-Token"
 REALM = 'Bearer realm="MultiFlexi", Basic realm="MultiFlexi"'
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -107,8 +109,8 @@ def session_user() -> User:
     except NotFound:
         session.clear()
         raise Unauthorized from None
-    if not user.enabled:
-        session.clear()
+    if not user.enabled or session.get(SESSION_STAMP) != users.session_stamp(user):
+        session.clear()  # disabled, or its password changed since: every session ends
         raise Unauthorized
     return user
 
@@ -161,9 +163,17 @@ def start_session(user: User) -> str:
     """Log the user in for the web UI; returns the CSRF token for changing requests."""
     session.clear()
     session[SESSION_USER] = user.id
+    session[SESSION_STAMP] = users.session_stamp(user)
     session[SESSION_CSRF] = csrf = secrets.token_urlsafe(32)
     session.permanent = False
     return csrf
+
+
+def keep_session(user: User) -> None:
+    """After the signed-in user changed their own password: this session stays open (the
+    others, opened with the old password, end)."""
+    if session.get(SESSION_USER) == user.id:
+        session[SESSION_STAMP] = users.session_stamp(user)
 
 
 def end_session() -> None:
@@ -198,6 +208,7 @@ __all__ = [
     "end_session",
     "guard",
     "identify",
+    "keep_session",
     "principal_of",
     "session_user",
     "start_session",

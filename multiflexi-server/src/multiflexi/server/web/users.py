@@ -188,13 +188,14 @@ def password(user_id: int) -> Response:
     if problems:
         return _user_page(user, 422, problems, section="password")
     try:
-        users.set_password(base.db(), user.id, new_password, actor=principal)
+        changed = users.set_password(base.db(), user.id, new_password, actor=principal)
     except ValidationError as exc:
         return _user_page(user, 422, forms.problems_of(exc), section="password")
+    auth.keep_session(changed)  # one's own: this browser stays signed in
     flash(
         _(
-            "New password of %(login)s set. The sign-in throttles of the login are lifted;"
-            " browsers where they are signed in stay signed in.",
+            "New password of %(login)s set. The sign-in throttles of the login are lifted,"
+            " and browsers signed in with the old password are signed out.",
             login=user.login,
         )
     )
@@ -312,7 +313,7 @@ def own_password() -> Response:
     if problems:
         return _profile_page(422, problems, section="password")
     try:
-        users.change_own_password(
+        changed = users.change_own_password(
             base.db(),
             user.id,
             request.form.get("current_password", ""),
@@ -327,7 +328,8 @@ def own_password() -> Response:
         response = _profile_page(429, problems, section="password")
         response.headers["Retry-After"] = str(refusal.retry_after)
         return response
-    flash(_("Your password is changed."))
+    auth.keep_session(changed)
+    flash(_("Your password is changed. Other browsers signed in as you are signed out."))
     return base.see(".profile")
 
 
