@@ -35,9 +35,6 @@ from multiflexi.core.models import Application, Company, RunTemplate
 from multiflexi.server import auth
 from multiflexi.server.web import base, forms, i18n
 from multiflexi.server.web.base import link_if, page_error
-from multiflexi.server.web.runtemplates import _options as field_options
-from multiflexi.server.web.runtemplates import _widget as field_widget
-from multiflexi.server.web.runtemplates import _zones as time_zones
 
 blueprint = Blueprint("activate", __name__, url_prefix="/activate")
 
@@ -426,7 +423,7 @@ def _configuration_form(run_template: RunTemplate) -> dict[str, str | None]:
             if sent:
                 values[name] = sent
             continue
-        if field_widget(field) == "checkbox":
+        if forms.field_widget(field) == "checkbox":
             if "present." + name not in request.form:
                 continue
             checked = forms.checkbox(VALUES + name)
@@ -460,8 +457,8 @@ def _configuration_page(
         fields=run_template.application.fields,
         stored=stored,
         sources=activation.sources(session, run_template),
-        widget=field_widget,
-        options=field_options,
+        widget=forms.field_widget,
+        options=forms.field_options,
     )
 
 
@@ -521,7 +518,7 @@ def _schedule_page(
         intervals=[
             (code, INTERVALS.get(code, label)) for code, label in schedules.INTERVAL_LABELS.items()
         ],
-        zones=time_zones(),
+        zones=forms.time_zones(),
         default_zone=runtemplates.default_timezone(base.db()),
         description=description,
         occurrences=occurrences,

@@ -1,11 +1,16 @@
 """Reading a submitted form into the typed values a core call takes (no rules here),
-and the core's validation errors into messages shown beside their fields."""
+the core's validation errors into messages shown beside their fields, and the input
+an application's field is shown with (its run template's page and the wizard)."""
 
 from __future__ import annotations
 
+from zoneinfo import available_timezones
+
 from flask import request
 
+from multiflexi.core import fieldtypes
 from multiflexi.core.errors import ValidationError
+from multiflexi.core.models import ApplicationField
 
 #: the key under which messages about no particular field are shown (above the form)
 GENERAL = ""
@@ -37,3 +42,32 @@ def problems_of(exc: ValidationError) -> dict[str, list[str]]:
 def form_problems(exc: ValidationError) -> dict[str, list[str]]:
     """:func:`problems_of`, or the error's summary above the form when it lists none."""
     return problems_of(exc) if exc.problems else {GENERAL: [exc.summary]}
+
+
+def time_zones() -> list[str]:
+    """The IANA zone names a schedule may use (read from disk once: it walks the tz database)."""
+    return sorted(available_timezones())
+
+
+def field_widget(field: ApplicationField) -> str:
+    """The input a field's type calls for."""
+    if field.is_secret:
+        return "password"
+    kind = (field.type or "string").lower()
+    if kind in ("bool", "boolean", "checkbox", "switch"):
+        return "checkbox"
+    if kind in ("set", "select", "enum") or fieldtypes.allowed_options(field.options):
+        return "select"
+    if kind in ("integer", "float", "number"):
+        return "number"
+    if kind in ("email", "url"):
+        return kind
+    if kind == "text" or field.multiline:
+        return "textarea"
+    return "text"
+
+
+def field_options(field: ApplicationField) -> list[tuple[str, str]]:
+    if isinstance(field.options, dict):
+        return [(str(key), str(label)) for key, label in field.options.items()]
+    return [(value, value) for value in fieldtypes.allowed_options(field.options)]

@@ -13,7 +13,7 @@ import dataclasses
 import datetime as dt
 import functools
 from typing import Any
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request
 from flask import url_for as flask_url_for
@@ -135,11 +135,6 @@ def _may_change(rt_id: int) -> bool:
 
 
 @functools.cache
-def _zones() -> list[str]:
-    """The IANA zone names a schedule may use (read from disk once: it walks the tz database)."""
-    return sorted(available_timezones())
-
-
 def _zone() -> ZoneInfo:
     return ZoneInfo(server_app.settings_of(current_app).timezone)
 
@@ -212,30 +207,6 @@ def outcome_marks(items: list[rtoverview.Outcome]) -> Markup:
 # -- one run template ---------------------------------------------------------------------
 
 
-def _widget(field: ApplicationField) -> str:
-    """The input a field's type calls for."""
-    if field.is_secret:
-        return "password"
-    kind = (field.type or "string").lower()
-    if kind in ("bool", "boolean", "checkbox", "switch"):
-        return "checkbox"
-    if kind in ("set", "select", "enum") or fieldtypes.allowed_options(field.options):
-        return "select"
-    if kind in ("integer", "float", "number"):
-        return "number"
-    if kind in ("email", "url"):
-        return kind
-    if kind == "text" or field.multiline:
-        return "textarea"
-    return "text"
-
-
-def _options(field: ApplicationField) -> list[tuple[str, str]]:
-    if isinstance(field.options, dict):
-        return [(str(key), str(label)) for key, label in field.options.items()]
-    return [(value, value) for value in fieldtypes.allowed_options(field.options)]
-
-
 def _page(
     run_template: RunTemplate,
     status: int = 200,
@@ -253,8 +224,8 @@ def _page(
         app=run_template.application,
         info=found,
         can_edit=can_edit,
-        widget=_widget,
-        options=_options,
+        widget=forms.field_widget,
+        options=forms.field_options,
         problems=problems or {},
         sent=sent or {},
         section=section,
@@ -265,7 +236,7 @@ def _page(
         backoff_names={name: str(label) for name, label in BACKOFF_LABELS.items()},
         executors=runtemplates.EXECUTORS,
         backoffs=runtemplates.RETRY_BACKOFFS,
-        zones=_zones(),
+        zones=forms.time_zones(),
         default_zone=runtemplates.default_timezone(base.db()),
         preview_count=PREVIEW_COUNT,
         action_lists=actions.list_actions(base.db(), principal, run_template.id),
@@ -306,7 +277,7 @@ def configure(rt_id: int) -> Response:
             elif sent:
                 values[name] = sent
             continue
-        if _widget(field) == "checkbox":
+        if forms.field_widget(field) == "checkbox":
             if PRESENT + name not in request.form:
                 continue
             checked = forms.checkbox(VALUES + name)
@@ -627,14 +598,14 @@ def _launch_page(
 
 def _launch_widget(field: ApplicationField) -> str:
     """At launch a yes/no field is a choice of the two (an unticked box would send nothing)."""
-    kind = _widget(field)
+    kind = forms.field_widget(field)
     return "select" if kind == "checkbox" else kind
 
 
 def _launch_options(field: ApplicationField) -> list[tuple[str, str]]:
-    if _widget(field) == "checkbox":
+    if forms.field_widget(field) == "checkbox":
         return [("true", _("yes")), ("false", _("no"))]
-    return _options(field)
+    return forms.field_options(field)
 
 
 @blueprint.route("/<int:rt_id>/launch", methods=["GET", "POST"])
