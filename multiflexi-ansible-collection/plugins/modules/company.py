@@ -23,6 +23,8 @@ options:
     description:
       - The company's short unique name (letters, digits, C(-) and C(_)), its natural key.
       - When a new company is created without it, the server derives it from O(name).
+      - Letters are lowered (the original MultiFlexi's company codes, such as C(DEMO), are upper
+        case; slugs are lower case).
     type: str
     aliases: [code]
   name:
@@ -31,6 +33,7 @@ options:
   ic:
     description: The company's registration number (IČO).
     type: str
+    aliases: [ico]
   email:
     description: The company's e-mail address (V("") for none).
     type: str
@@ -114,7 +117,7 @@ def main():
             id=dict(type="int", aliases=["company_id"]),
             slug=dict(type="str", aliases=["code"]),
             name=dict(type="str"),
-            ic=dict(type="str"),
+            ic=dict(type="str", aliases=["ico"]),
             email=dict(type="str"),
             logo=dict(type="str"),
             zabbix_host=dict(type="str"),
@@ -126,6 +129,8 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
+    if params["slug"]:
+        params["slug"] = params["slug"].lower()
     outcome = Outcome(module, "company")
     key = {"slug": params["slug"]} if params["slug"] else {"name": params["name"]}
     current = find(module, "/companies", "company", params["id"], key)
