@@ -670,12 +670,13 @@ _WEEKLY = (
     lambda **p: msg("every Saturday at {time} ({zone})", **p),
     lambda **p: msg("every Sunday at {time} ({zone})", **p),
 )
-#: the original's interval names as a description says them
-_INTERVAL_WORDS = {
-    "d": msg("daily"),
-    "w": msg("weekly"),
-    "m": msg("monthly"),
-    "y": msg("yearly"),
+#: "<interval> at <cron expression> (<zone>)": a calendar interval whose delay reaches
+#: past its period (the original's name of the interval, then its cron expression)
+_BY_CRON = {
+    "d": lambda **p: msg("daily at {cron} ({zone}){delayed}", **p),
+    "w": lambda **p: msg("weekly at {cron} ({zone}){delayed}", **p),
+    "m": lambda **p: msg("monthly at {cron} ({zone}){delayed}", **p),
+    "y": lambda **p: msg("yearly at {cron} ({zone}){delayed}", **p),
 }
 
 
@@ -725,13 +726,7 @@ def describe(schedule: Schedule) -> Message:
         )
     if code == "c":
         return msg("cron {cron} ({zone}){delayed}", cron=schedule.cron, zone=zone, delayed=delayed)
-    return msg(
-        "{interval} at {cron} ({zone}){delayed}",
-        interval=_INTERVAL_WORDS[code],
-        cron=INTERVAL_CRON[code],
-        zone=zone,
-        delayed=delayed,
-    )
+    return _BY_CRON[code](cron=INTERVAL_CRON[code], zone=zone, delayed=delayed)
 
 
 __all__ = [
