@@ -3,11 +3,13 @@
 
     scripts/translations.py update     # add new texts to each language's .po file, drop gone ones
     scripts/translations.py compile    # write the .mo files the pages read (commit both)
-    scripts/translations.py check      # list untranslated texts; exit 1 if there are any
+    scripts/translations.py check      # list untranslated texts (and core texts whose
+                                       # {placeholders} differ); exit 1 if there are any
     scripts/translations.py absorb FILE [LANG]   # take translations from another .po file
 
 A translator edits ``src/multiflexi/server/web/translations/<lang>/LC_MESSAGES/messages.po``
-(texts are marked with ``_()`` in templates and Python), then runs ``update`` and ``compile``.
+(texts are marked with ``_()`` in templates and Python; the core's messages are its
+``msg("...")`` calls), then runs ``update`` and ``compile``.
 """
 
 from __future__ import annotations
@@ -41,7 +43,10 @@ def main(argv: list[str]) -> int:
             gaps = catalog.missing(language)
             for text in gaps:
                 print(f"{language}: untranslated: {text!r}")
-            if gaps:
+            wrong = catalog.misplaced(language)
+            for text in wrong:
+                print(f"{language}: placeholders differ from the English: {text!r}")
+            if gaps or wrong:
                 return 1
     return 0
 

@@ -25,8 +25,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from multiflexi.core.audit import Actor
-from multiflexi.core.errors import NotFound, PermissionDenied
+from multiflexi.core.errors import NotFound, PermissionDenied, thing
 from multiflexi.core.models import CompanyUser, User
+from multiflexi.core.texts import msg
 
 #: see the company and everything in it (run templates, jobs, output, credentials redacted)
 READ = "read"
@@ -46,9 +47,15 @@ ROLE_PERMISSIONS: Mapping[str, frozenset[str]] = MappingProxyType(
 )
 
 _REFUSED = {
-    READ: "see it",
-    WRITE: "change it",
-    ADMIN: "manage the company, its environment or its users",
+    READ: msg("see it"),
+    WRITE: msg("change it"),
+    ADMIN: msg("manage the company, its environment or its users"),
+}
+#: a company role as a refusal names it ("bob is viewer of company 2 ...")
+_ROLE_NAMES = {
+    "viewer": msg("viewer"),
+    "manager": msg("manager"),
+    "admin": msg("admin"),
 }
 
 
@@ -125,9 +132,17 @@ def require(
     key = company_id if key is None else key
     if not can(actor, company_id, READ):
         raise NotFound(what, key)
+    role = _role(actor, company_id)
     raise PermissionDenied(
-        f"{actor.name} is {_role(actor, company_id)} of company {company_id}"
-        f" and may not {_REFUSED[permission]} ({what} {key})"
+        msg(
+            "{name} is {role} of company {company_id} and may not {refused} ({what} {key})",
+            name=actor.name,
+            role=_ROLE_NAMES.get(role or "", role),
+            company_id=company_id,
+            refused=_REFUSED[permission],
+            what=thing(what),
+            key=key,
+        )
     )
 
 
@@ -152,7 +167,7 @@ def require_admin(
 def require_global_admin(actor: Actor, doing: str) -> None:
     """Pass for a global administrator; else PermissionDenied naming what was refused."""
     if not actor.is_admin:
-        raise PermissionDenied(f"only a global administrator may {doing}")
+        raise PermissionDenied(msg("only a global administrator may {doing}", doing=doing))
 
 
 def require_audit_reader(actor: Actor, company_id: int | None) -> None:
@@ -160,7 +175,7 @@ def require_audit_reader(actor: Actor, company_id: int | None) -> None:
     if company_id is not None:
         require_admin(actor, company_id)
     elif not actor.is_admin:
-        raise PermissionDenied("give company_id: only administrators read the whole log")
+        raise PermissionDenied(msg("give company_id: only administrators read the whole log"))
 
 
 def audit_company_ids(actor: Actor) -> set[int] | None:

@@ -50,6 +50,7 @@ from multiflexi.core.actionkinds import (
 from multiflexi.core.audit import Actor
 from multiflexi.core.errors import FieldError, NotFound, ValidationError
 from multiflexi.core.models import RunTemplate, RunTemplateAction
+from multiflexi.core.texts import msg
 from multiflexi.core.unit import transaction
 from multiflexi.database.tables import REDACTED
 
@@ -72,7 +73,8 @@ def mode_of(mode: str) -> str:
     normal = MODE_ALIASES.get(mode, mode)
     if normal not in MODES:
         raise ValidationError(
-            "actions not changed", [("mode", f"{mode!r} is not a list: success or failure")]
+            msg("actions not changed"),
+            [("mode", msg("{mode!r} is not a list: success or failure", mode=mode))],
         )
     return normal
 
@@ -214,21 +216,21 @@ def _check_item(
     problems: list[FieldError],
 ) -> _Checked | None:
     if not isinstance(item, Mapping):
-        problems.append(FieldError(prefix, "must be an object with action and options"))
+        problems.append(FieldError(prefix, msg("must be an object with action and options")))
         return None
     unknown_keys = sorted(str(k) for k in set(item) - {"action", "options", "enabled"})
     for key in unknown_keys:
-        problems.append(FieldError(f"{prefix}.{key}", "not a member of an action"))
+        problems.append(FieldError(f"{prefix}.{key}", msg("not a member of an action")))
     name = item.get("action")
     if not isinstance(name, str) or not _NAME.fullmatch(name) or len(name) > MAX_NAME:
-        problems.append(FieldError(f"{prefix}.action", "give the name of a kind of action"))
+        problems.append(FieldError(f"{prefix}.action", msg("give the name of a kind of action")))
         return None
     enabled = item.get("enabled", True)
     if not isinstance(enabled, bool):
-        problems.append(FieldError(f"{prefix}.enabled", "must be true or false"))
+        problems.append(FieldError(f"{prefix}.enabled", msg("must be true or false")))
     options = item.get("options") or {}
     if not isinstance(options, Mapping):
-        problems.append(FieldError(f"{prefix}.options", "must be an object of option values"))
+        problems.append(FieldError(f"{prefix}.options", msg("must be an object of option values")))
         return None
     found = kind(name)
     before = stored.get(name)
@@ -238,7 +240,10 @@ def _check_item(
             return _Checked(name, bool(enabled), dict(options), {}, set(before_secrets(before)))
         listed = ", ".join(k.name for k in kinds())
         problems.append(
-            FieldError(f"{prefix}.action", f"no action named {name!r} is installed ({listed})")
+            FieldError(
+                f"{prefix}.action",
+                msg("no action named {name!r} is installed ({listed})", name=name, listed=listed),
+            )
         )
         return None
     if not found.builtin:
@@ -249,7 +254,11 @@ def _check_item(
         given[aliases.get(str(key), str(key))] = value
     for key in sorted(set(given) - {spec.name for spec in found.options}):
         names = ", ".join(spec.name for spec in found.options) or "none"
-        problems.append(FieldError(f"{prefix}.{key}", f"not an option of {name} ({names})"))
+        problems.append(
+            FieldError(
+                f"{prefix}.{key}", msg("not an option of {name} ({names})", name=name, names=names)
+            )
+        )
     checked = _Checked(name, bool(enabled), {}, {}, set())
     for spec in found.options:
         value = given.get(spec.name)
@@ -260,7 +269,7 @@ def _check_item(
             value = None
         if value is None or (isinstance(value, str) and not value.strip()):
             if spec.required:
-                problems.append(FieldError(f"{prefix}.{spec.name}", "required"))
+                problems.append(FieldError(f"{prefix}.{spec.name}", msg("required")))
             continue
         converted, problem = _convert(session, actor, run_template, spec, value)
         if problem is not None:
@@ -279,11 +288,13 @@ def _check_free(
     for key, value in options.items():
         field = f"{prefix}.{key}"
         if not isinstance(key, str) or not _NAME.fullmatch(key) or len(key) > MAX_NAME:
-            problems.append(FieldError(field, "not a valid option name"))
+            problems.append(FieldError(field, msg("not a valid option name")))
         elif value is not None and not isinstance(value, str | int | float | bool):
-            problems.append(FieldError(field, "must be text, a number, true or false"))
+            problems.append(FieldError(field, msg("must be text, a number, true or false")))
         elif isinstance(value, str) and len(value) > MAX_TEXT:
-            problems.append(FieldError(field, f"must be at most {MAX_TEXT} characters"))
+            problems.append(
+                FieldError(field, msg("must be at most {max_text} characters", max_text=MAX_TEXT))
+            )
         else:
             plain[key] = value
     return _Checked(name, enabled, plain, {}, set())
@@ -306,10 +317,12 @@ def _check_list(
     problems: list[FieldError],
 ) -> list[_Checked]:
     if isinstance(items, str | bytes) or not isinstance(items, Sequence):
-        problems.append(FieldError(mode, "must be a list of actions"))
+        problems.append(FieldError(mode, msg("must be a list of actions")))
         return []
     if len(items) > MAX_ACTIONS:
-        problems.append(FieldError(mode, f"at most {MAX_ACTIONS} actions"))
+        problems.append(
+            FieldError(mode, msg("at most {max_actions} actions", max_actions=MAX_ACTIONS))
+        )
         return []
     checked: list[_Checked] = []
     seen: set[str] = set()
@@ -319,7 +332,10 @@ def _check_list(
             continue
         if one.action in seen:
             problems.append(
-                FieldError(f"{mode}.{index}.action", f"{one.action} is already in this list")
+                FieldError(
+                    f"{mode}.{index}.action",
+                    msg("{action} is already in this list", action=one.action),
+                )
             )
         seen.add(one.action)
         checked.append(one)
@@ -399,15 +415,17 @@ def set_actions(
     for given_mode, items in lists.items():
         mode = MODE_ALIASES.get(given_mode, given_mode)
         if mode not in MODES:
-            problems.append(FieldError(given_mode, "not a list of actions (success or failure)"))
+            problems.append(
+                FieldError(given_mode, msg("not a list of actions (success or failure)"))
+            )
             continue
         stored = {row.action: row for row in _rows(session, run_template.id, mode)}
         checked = _check_list(session, actor, run_template, mode, items, stored, problems)
         plan.append((mode, checked, stored))
     if problems:
         session.rollback()
-        raise ValidationError("actions not changed", problems)
-    with transaction(session, "the actions were changed meanwhile; try again"):
+        raise ValidationError(msg("actions not changed"), problems)
+    with transaction(session, msg("the actions were changed meanwhile; try again")):
         for mode, checked, stored in plan:
             _write(session, run_template, mode, checked, stored)
             audit.record(
@@ -434,7 +452,7 @@ def _index(items: list[dict[str, Any]], mode: str, action: str) -> int:
     for i, item in enumerate(items):
         if item["action"] == action:
             return i
-    raise NotFound(f"{mode} action", action)
+    raise NotFound(msg("{mode} action", mode=mode), action)
 
 
 def put_action(

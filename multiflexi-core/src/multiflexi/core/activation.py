@@ -33,6 +33,7 @@ from multiflexi.core.models import (
     CredentialType,
     RunTemplate,
 )
+from multiflexi.core.texts import msg
 
 #: the wizard's steps, in order: the first two write nothing, the third creates the run
 #: template (inactive), the others work on it
@@ -188,8 +189,8 @@ def configure(
     missing = unfilled_after(session, run_template, values)
     if missing:
         raise ValidationError(
-            "configuration not saved",
-            [FieldError(f"values.{name}", "required", name) for name in missing],
+            msg("configuration not saved"),
+            [FieldError(f"values.{name}", msg("required"), name) for name in missing],
         )
     return runtemplates.set_values(session, rt_id, values, actor=actor)
 
@@ -249,11 +250,13 @@ def activate(session: Session, rt_id: int, *, actor: Actor) -> RunTemplate:
     missing = gaps(session, run_template)
     if missing:
         raise ValidationError(
-            "run template not activated",
+            msg("run template not activated"),
             [
                 FieldError(
                     gap.field,
-                    "no credential of this kind bound" if gap.kind == "credential" else "required",
+                    msg("no credential of this kind bound")
+                    if gap.kind == "credential"
+                    else msg("required"),
                     gap.name,
                 )
                 for gap in missing

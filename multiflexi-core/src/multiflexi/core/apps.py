@@ -12,6 +12,7 @@ from multiflexi.core import audit, ids, jobcounts
 from multiflexi.core.audit import Actor
 from multiflexi.core.errors import Conflict, NotFound, ValidationError
 from multiflexi.core.models import Application, RunTemplate
+from multiflexi.core.texts import msg
 from multiflexi.core.unit import Page, apply_changes, paginate, transaction
 
 #: what :func:`update` may change; the rest comes from the manifest (re-import it)
@@ -62,16 +63,21 @@ def update(
     unknown = sorted(set(changes) - set(EDITABLE))
     if unknown:
         raise ValidationError(
-            "application not changed",
-            [(k, "not editable here (re-import the manifest to change it)") for k in unknown],
+            msg("application not changed"),
+            [(k, msg("not editable here (re-import the manifest to change it)")) for k in unknown],
         )
     timeout = changes.get("timeout")
     if timeout is not None and (
         not isinstance(timeout, int) or isinstance(timeout, bool) or not 1 <= timeout <= ids.MAX_ID
     ):
         raise ValidationError(
-            "application not changed",
-            [("timeout", f"must be a whole number of seconds from 1 to {ids.MAX_ID}")],
+            msg("application not changed"),
+            [
+                (
+                    "timeout",
+                    msg("must be a whole number of seconds from 1 to {max_id}", max_id=ids.MAX_ID),
+                )
+            ],
         )
     app = get(session, ref)
     with transaction(session):
@@ -100,8 +106,12 @@ def delete(session: Session, ref: int | str, *, actor: Actor, force: bool = Fals
     ).all()
     if templates and not force:
         raise Conflict(
-            f"application {app.name} is used by {len(templates)} run template(s); "
-            "delete them first, or force the deletion"
+            msg(
+                "application {name} is used by {count} run template(s); delete them first, or "
+                "force the deletion",
+                name=app.name,
+                count=len(templates),
+            )
         )
     with transaction(session):
         jobcounts.delete_jobs_of(session, templates)

@@ -23,6 +23,7 @@ from multiflexi.core.models import (
     Credential,
     RunTemplate,
 )
+from multiflexi.core.texts import msg
 from multiflexi.core.unit import Page, apply_changes, known_none, paginate, rows, transaction
 
 SLUG_MAX = 64
@@ -52,19 +53,22 @@ def _check(
 ) -> list[FieldError]:
     errors = []
     if name is not None and not name.strip():
-        errors.append(FieldError("name", "must not be empty"))
+        errors.append(FieldError("name", msg("must not be empty")))
     if name is not None and len(name) > 255:
-        errors.append(FieldError("name", "at most 255 characters"))
+        errors.append(FieldError("name", msg("at most 255 characters")))
     if slug is not None and not _SLUG_RE.fullmatch(slug):
         errors.append(
             FieldError(
                 "slug",
-                f"{slug!r} must be 1-64 characters of a-z, 0-9, '_' or '-', "
-                "starting with a letter or digit",
+                msg(
+                    "{slug!r} must be 1-64 characters of a-z, 0-9, '_' or '-', starting with a "
+                    "letter or digit",
+                    slug=slug,
+                ),
             )
         )
     if email and not _EMAIL_RE.fullmatch(email):
-        errors.append(FieldError("email", f"{email!r} is not an e-mail address"))
+        errors.append(FieldError("email", msg("{email!r} is not an e-mail address", email=email)))
     logo_problem = images.logo_problem(logo) if logo else None
     if logo_problem:
         errors.append(FieldError("logo", logo_problem))
@@ -92,7 +96,7 @@ def get_by_ic(session: Session, ic: str, *, company_ids: set[int] | None = None)
     ``company_ids`` restricts the search to the companies a caller may see.
     """
     if not ic.strip():
-        raise ValidationError("cannot look a company up", [("ic", "must not be empty")])
+        raise ValidationError(msg("cannot look a company up"), [("ic", msg("must not be empty"))])
     found = lookups.companies_with_ic(session, ic, company_ids=company_ids)
     return lookups.one(found, "company with IC", repr(ic.strip()))
 
@@ -104,7 +108,7 @@ def get_by_name(session: Session, name: str, *, company_ids: set[int] | None = N
     (listing their ids) when several are: the database does not make names unique.
     """
     if not name.strip():
-        raise ValidationError("cannot look a company up", [("name", "must not be empty")])
+        raise ValidationError(msg("cannot look a company up"), [("name", msg("must not be empty"))])
     found = lookups.companies_named(session, name, company_ids=company_ids)
     return lookups.one(found, "company named", repr(name))
 
@@ -142,15 +146,16 @@ def create(
         slug = slugify(name) or None
         if slug is None:
             raise ValidationError(
-                "company not created", [("slug", f"cannot derive one from {name!r}")]
+                msg("company not created"),
+                [("slug", msg("cannot derive one from {name!r}", name=name))],
             )
     errors = _check(name, slug, email, logo)
     if errors:
-        raise ValidationError("company not created", errors)
+        raise ValidationError(msg("company not created"), errors)
     assert slug is not None
-    with transaction(session, f"company slug {slug!r} is taken"):
+    with transaction(session, msg("company slug {slug!r} is taken", slug=slug)):
         if session.scalar(sa.select(Company.id).where(Company.slug == slug)) is not None:
-            raise Conflict(f"company slug {slug!r} is taken")
+            raise Conflict(msg("company slug {slug!r} is taken", slug=slug))
         company = Company(
             name=name.strip(), slug=slug, ic=ic, email=email, logo=logo or None, enabled=enabled
         )
@@ -175,22 +180,22 @@ def update(
     unknown = sorted(set(changes) - set(EDITABLE))
     if unknown:
         raise ValidationError(
-            "company not changed", [(k, "not a company property") for k in unknown]
+            msg("company not changed"), [(k, msg("not a company property")) for k in unknown]
         )
     errors = _check(
         changes.get("name"), changes.get("slug"), changes.get("email"), changes.get("logo")
     )
     if errors:
-        raise ValidationError("company not changed", errors)
+        raise ValidationError(msg("company not changed"), errors)
     company = get(session, ref)
     slug = changes.get("slug")
-    with transaction(session, f"company slug {slug!r} is taken"):
+    with transaction(session, msg("company slug {slug!r} is taken", slug=slug)):
         if (
             slug
             and slug != company.slug
             and session.scalar(sa.select(Company.id).where(Company.slug == slug)) is not None
         ):
-            raise Conflict(f"company slug {slug!r} is taken")
+            raise Conflict(msg("company slug {slug!r} is taken", slug=slug))
         changed = apply_changes(company, changes)
         if changed:
             audit.record(
@@ -279,12 +284,13 @@ def set_variable(
     """
     if not _VARIABLE_RE.fullmatch(name or ""):
         raise ValidationError(
-            "variable not set", [("name", f"{name!r} is not an environment variable name")]
+            msg("variable not set"),
+            [("name", msg("{name!r} is not an environment variable name", name=name))],
         )
     too_large = limits.value_problem(value)
     if too_large:
         # the form's input is the value; its line names the variable, as a launch's does
-        raise ValidationError("variable not set", [("value", too_large, name)])
+        raise ValidationError(msg("variable not set"), [("value", too_large, name)])
     company = get(session, ref)
     secret = secret or fieldtypes.is_secret_name(name)
     with transaction(session):
@@ -314,7 +320,7 @@ def unset_variable(session: Session, ref: int | str, name: str, *, actor: Actor)
     company = get(session, ref)
     variable = next((v for v in company.environment if v.name == name), None)
     if variable is None:
-        raise NotFound(f"variable of company {company.slug}", name)
+        raise NotFound(msg("variable of company {slug}", slug=company.slug), name)
     with transaction(session):
         company.environment.remove(variable)
         audit.record(
@@ -473,7 +479,9 @@ def unassign_application(session: Session, ref: int | str, app_id: int, *, actor
     company = get(session, ref)
     app = _application(session, app_id)
     if not is_assigned(session, company.id, app.id):
-        raise NotFound(f"assignment to company {company.slug} of application", app.id)
+        raise NotFound(
+            msg("assignment to company {slug} of application", slug=company.slug), app.id
+        )
     with transaction(session):
         templates = session.scalars(
             sa.select(RunTemplate).where(

@@ -34,6 +34,7 @@ from multiflexi.core.models import (
     RunTemplate,
     User,
 )
+from multiflexi.core.texts import msg
 from multiflexi.core.unit import Page, clamp, paginate
 
 #: the most run template names a deletion preview lists (it counts them all)
@@ -217,15 +218,24 @@ def grant_by_login(
     name = (login or "").strip()
     user = None
     if not name:
-        problems.append(("login", "choose a user"))
+        problems.append(("login", msg("choose a user")))
     else:
         user = session.scalar(sa.select(User).where(User.login == name))
         if user is None or not user.enabled:
-            problems.append(("login", f"no enabled user has the login {name!r}"))
+            problems.append(("login", msg("no enabled user has the login {name!r}", name=name)))
     if role not in users.COMPANY_ROLES:
-        problems.append(("role", f"{role!r} is not one of {', '.join(users.COMPANY_ROLES)}"))
+        problems.append(
+            (
+                "role",
+                msg(
+                    "{role!r} is not one of {choices}",
+                    role=role,
+                    choices=", ".join(users.COMPANY_ROLES),
+                ),
+            )
+        )
     if problems:
-        raise ValidationError("role not given", problems)
+        raise ValidationError(msg("role not given"), problems)
     assert user is not None
     return users.grant(session, company_id, user.id, role, actor=actor)
 

@@ -33,6 +33,7 @@ from multiflexi.core.models import (
     RunTemplate,
     RunTemplateCredential,
 )
+from multiflexi.core.texts import msg
 from multiflexi.core.unit import Page, paginate, transaction
 from multiflexi.database.tables import utc_now
 
@@ -160,7 +161,7 @@ def create_type(
     proto = prototype(session, prototype_ref) if prototype_ref is not None else None
     errors: list[FieldError] = []
     if not name or not name.strip():
-        errors.append(FieldError("name", "must not be empty"))
+        errors.append(FieldError("name", msg("must not be empty")))
     own_fields = []
     for index, spec in enumerate(fields or []):
         keyword = str(spec.get("keyword", ""))
@@ -182,11 +183,13 @@ def create_type(
         )
     if proto is None and not own_fields:
         errors.append(
-            FieldError("prototype_id", "give a prototype or at least one field", "prototype")
+            FieldError("prototype_id", msg("give a prototype or at least one field"), "prototype")
         )
     if errors:
-        raise ValidationError("credential type not created", errors)
-    with transaction(session, f"credential type {name!r} conflicts with an existing one"):
+        raise ValidationError(msg("credential type not created"), errors)
+    with transaction(
+        session, msg("credential type {name!r} conflicts with an existing one", name=name)
+    ):
         ctype = CredentialType(
             company_id=owner.id,
             prototype_id=proto.id if proto else None,
@@ -285,7 +288,9 @@ def _check_values(
     for name, value in values.items():
         spec = by_name.get(name)
         if spec is None:
-            errors.append(FieldError(f"values.{name}", "not a field of this credential type", name))
+            errors.append(
+                FieldError(f"values.{name}", msg("not a field of this credential type"), name)
+            )
             continue
         if value is None:
             checked[name] = None
@@ -305,7 +310,7 @@ def _checked_with_name(
     """The checked values; every problem of the name and the values raised at once."""
     errors: list[FieldError] = []
     if name is not None and not name.strip():
-        errors.append(FieldError("name", "must not be empty"))
+        errors.append(FieldError("name", msg("must not be empty")))
     checked: dict[str, str | None] = {}
     try:
         checked = _check_values(specs, values, summary)
@@ -346,7 +351,7 @@ def _missing(specs: list[FieldSpec], credential: Credential) -> list[str]:
 
 
 def _required(missing: list[str]) -> list[FieldError]:
-    return [FieldError(f"values.{name}", "required", name) for name in missing]
+    return [FieldError(f"values.{name}", msg("required"), name) for name in missing]
 
 
 def create(
@@ -365,14 +370,17 @@ def create(
         raise NotFound("credential type", credential_type_id)
     specs = fields_of(ctype)
     checked = _checked_with_name(specs, values, name, "credential not created")
-    with transaction(session, f"company {owner.slug} already has a credential named {name!r}"):
+    with transaction(
+        session,
+        msg("company {slug} already has a credential named {name!r}", slug=owner.slug, name=name),
+    ):
         credential = Credential(company_id=owner.id, credential_type_id=ctype.id, name=name.strip())
         session.add(credential)
         session.flush()
         _store(session, credential, specs, checked)
         missing = _missing(specs, credential)
         if missing:
-            raise ValidationError("credential not created", _required(missing))
+            raise ValidationError(msg("credential not created"), _required(missing))
         audit.record(
             session,
             actor,
@@ -397,7 +405,7 @@ def update(
     credential = get(session, credential_id)
     specs = fields_of(credential.credential_type)
     checked = _checked_with_name(specs, values or {}, name, "credential not changed")
-    with transaction(session, f"a credential named {name!r} already exists"):
+    with transaction(session, msg("a credential named {name!r} already exists", name=name)):
         if name is not None:
             credential.name = name.strip()
         if checked:
@@ -407,7 +415,7 @@ def update(
         _store(session, credential, specs, checked)
         missing = _missing(specs, credential)
         if missing:
-            raise ValidationError("credential not changed", _required(missing))
+            raise ValidationError(msg("credential not changed"), _required(missing))
         audit.record(
             session,
             actor,
@@ -439,9 +447,17 @@ def delete(session: Session, credential_id: int, *, actor: Actor) -> None:
     users = used_by(session, credential.id)
     if users:
         names = ", ".join(f"{rt.name!r} ({rt.id})" for rt in users)
+        params = {"id": credential.id, "name": credential.name, "names": names}
         raise Conflict(
-            f"credential {credential.id} ({credential.name}) is used by run "
-            f"template{'s' if len(users) > 1 else ''} {names}; unbind it first"
+            msg(
+                "credential {id} ({name}) is used by run templates {names}; unbind it first",
+                **params,
+            )
+            if len(users) > 1
+            else msg(
+                "credential {id} ({name}) is used by run template {names}; unbind it first",
+                **params,
+            )
         )
     with transaction(session):
         audit.record(

@@ -41,6 +41,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from multiflexi.core.errors import ConfigurationError, Conflict, DecryptionError
+from multiflexi.core.texts import msg
 from multiflexi.database.tables import ENCRYPTED_COLUMNS, encryption_keys, metadata, utc_now
 
 #: the variable that holds the master key, and the original's alias for it
@@ -291,7 +292,7 @@ def _new_key(connection: Connectable, master: MasterKey, version: int) -> DataKe
         )
     except IntegrityError:
         raise Conflict(
-            "encryption_keys: another process changed the key ring at the same time; try again"
+            msg("encryption_keys: another process changed the key ring at the same time; try again")
         ) from None
     return key
 

@@ -36,6 +36,7 @@ from importlib.metadata import PackageNotFoundError, version
 from multiflexi.core import limits
 from multiflexi.core.errors import FieldError, ValidationError
 from multiflexi.core.redaction import REDACTED
+from multiflexi.core.texts import msg
 
 #: what a secret becomes in masked output: the faces' redaction marker
 #: (:data:`multiflexi.core.redaction.REDACTED`, also importable from here)
@@ -208,21 +209,28 @@ def _check(variable: Variable, source: str) -> None:
     if not isinstance(name, str) or not name or "=" in name or "\0" in name:
         # a layer's variable, not one input of a form: the line names the layer
         raise ValidationError(
-            "invalid environment",
-            [FieldError(None, f"{name!r} is not a usable variable name", source)],
+            msg("invalid environment"),
+            [FieldError(None, msg("{name!r} is not a usable variable name", name=name), source)],
         )
     if variable.value is not None and not isinstance(variable.value, str):
         raise ValidationError(
-            "invalid environment",
+            msg("invalid environment"),
             [
                 FieldError(
-                    None, f"{name} must be a string, not {type(variable.value).__name__}", source
+                    None,
+                    msg(
+                        "{name} must be a string, not {type}",
+                        name=name,
+                        type=type(variable.value).__name__,
+                    ),
+                    source,
                 )
             ],
         )
     if variable.value is not None and "\0" in variable.value:
         raise ValidationError(
-            "invalid environment", [FieldError(None, f"{name} contains a NUL byte", source)]
+            msg("invalid environment"),
+            [FieldError(None, msg("{name} contains a NUL byte", name=name), source)],
         )
 
 
@@ -460,14 +468,16 @@ class JobEnvironment:
         """
         program = _split("executable", executable)
         if not program:
-            raise ValidationError("invalid command line", [("executable", "is empty")])
+            raise ValidationError(msg("invalid command line"), [("executable", msg("is empty"))])
         words = [*program, *_split("cmdparams", template, "command-line template")]
         argv: list[str] = []
         for position, word in enumerate(words):
             rendered = self._substitute(word)
             if rendered == "" and _ONLY_MACROS.fullmatch(word):
                 if position == 0:
-                    raise ValidationError("invalid command line", [("executable", "is empty")])
+                    raise ValidationError(
+                        msg("invalid command line"), [("executable", msg("is empty"))]
+                    )
                 continue
             argv.append(rendered)
         return argv
@@ -483,7 +493,7 @@ class JobEnvironment:
                 return match.group(0)
             if entry.secret:
                 raise ValidationError(
-                    "invalid command line",
+                    msg("invalid command line"),
                     [
                         f"{entry.name} is secret and cannot be put on a command line; "
                         "the application reads it from its environment"
@@ -512,7 +522,7 @@ def _split(field: str, text: str | None, label: str | None = None) -> list[str]:
         return shlex.split(text, posix=True)
     except ValueError as error:
         problem = FieldError(field, str(error), label)
-        raise ValidationError("invalid command line", [problem]) from None
+        raise ValidationError(msg("invalid command line"), [problem]) from None
 
 
 __all__ = [

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from multiflexi.core.texts import Message, msg
+
 
 class MultiFlexiError(Exception):
     """Base of every user-facing error."""
@@ -35,13 +37,41 @@ class ConfigurationError(MultiFlexiError):
         self.variable = variable
 
 
+#: the names of what a :class:`NotFound` (or :class:`Ambiguous`) is about, for the faces
+#: that translate them (a ``what`` not listed here is shown as it is)
+THINGS: tuple[Message, ...] = (
+    msg("administrator"),
+    msg("API token"),
+    msg("application"),
+    msg("company"),
+    msg("company named"),
+    msg("company with IC"),
+    msg("content of artifact"),
+    msg("credential"),
+    msg("credential prototype"),
+    msg("credential type"),
+    msg("job"),
+    msg("membership"),
+    msg("run template"),
+    msg("user"),
+    msg("user with e-mail"),
+)
+
+
+def thing(what: str) -> Message:
+    """``what`` (the name of a kind of object) as a :class:`~multiflexi.core.texts.Message`."""
+    return (
+        what if isinstance(what, Message) else Message(what.replace("{", "{{").replace("}", "}}"))
+    )
+
+
 class NotFound(MultiFlexiError):
     """An id, code or name that does not exist (or that the caller may not see)."""
 
     kind = "not_found"
 
     def __init__(self, what: str, key: object) -> None:
-        super().__init__(f"{what} {key} not found")
+        super().__init__(msg("{what} {key} not found", what=thing(what), key=key))
         self.what = what
         self.key = key
 
@@ -147,7 +177,7 @@ class MissingRequired(ValidationError):
     def __init__(self, message: str, missing: Iterable[str], group: str = "values") -> None:
         self.missing = list(missing)
         super().__init__(
-            message, [FieldError(f"{group}.{name}", "required", name) for name in self.missing]
+            message, [FieldError(f"{group}.{name}", msg("required"), name) for name in self.missing]
         )
 
 
@@ -171,7 +201,14 @@ class Ambiguous(Conflict):
         self.key = key
         self.ids = list(ids)
         listed = ", ".join(str(i) for i in self.ids)
-        super().__init__(f"{what} {key} is not unique: ids {listed} match; choose one by id")
+        super().__init__(
+            msg(
+                "{what} {key} is not unique: ids {ids} match; choose one by id",
+                what=thing(what),
+                key=key,
+                ids=listed,
+            )
+        )
 
 
 class InvalidTransition(MultiFlexiError):
@@ -199,6 +236,7 @@ class DecryptionError(MultiFlexiError):
 
 
 __all__ = [
+    "THINGS",
     "Ambiguous",
     "ConfigurationError",
     "Conflict",
@@ -213,4 +251,5 @@ __all__ = [
     "SchemaMismatch",
     "ValidationError",
     "field_errors",
+    "thing",
 ]

@@ -20,6 +20,7 @@ from multiflexi.core.audit import Actor
 from multiflexi.core.errors import FieldError, InvalidTransition, NotFound, ValidationError
 from multiflexi.core.manifests import Source, parse_manifest
 from multiflexi.core.models import Application, Job, JobOutputLine, RunTemplate
+from multiflexi.core.texts import msg
 from multiflexi.core.unit import rowcount, transaction
 
 #: states in which a job may be deleted: nothing works on it and nothing will
@@ -66,7 +67,13 @@ def delete_job(session: Session, job_id: int, *, actor: Actor) -> None:
     """
     job = jobs.get(session, job_id)
     if job.state not in DELETABLE_STATES:
-        raise InvalidTransition(f"job {job_id} is {job.state}; cancel it before deleting it")
+        raise InvalidTransition(
+            msg(
+                "job {job_id} is {state}; cancel it before deleting it",
+                job_id=job_id,
+                state=job.state,
+            )
+        )
     with transaction(session):
         _uncount(session, job)
         if job.state in ("scheduled", "blocked"):
@@ -121,13 +128,13 @@ def prune(
     job lists) lose them. Jobs that are not finished are never touched.
     """
     if keep is None and older_than is None:
-        raise ValidationError("nothing to prune", ["give a number of jobs to keep or an age"])
+        raise ValidationError(msg("nothing to prune"), ["give a number of jobs to keep or an age"])
     if keep is not None and keep < 0:
-        raise ValidationError("nothing pruned", [("keep", "must be 0 or more")])
+        raise ValidationError(msg("nothing pruned"), [("keep", msg("must be 0 or more"))])
     if older_than is not None and older_than.tzinfo is None:
         raise ValidationError(
-            "nothing pruned",
-            [FieldError("older_than", "give a time with a time zone", "older than")],
+            msg("nothing pruned"),
+            [FieldError("older_than", msg("give a time with a time zone"), "older than")],
         )
     found = session.execute(_prunable(keep, older_than)).all()
     ids = [job_id for job_id, _company_id in found]
@@ -225,7 +232,7 @@ def stale_run_templates(
     the schedule is stuck (the original's watchdog input).
     """
     if tolerance < dt.timedelta(0):
-        raise ValidationError("bad tolerance", [("tolerance", "must not be negative")])
+        raise ValidationError(msg("bad tolerance"), [("tolerance", msg("must not be negative"))])
     moment = now or jobs.now()
     return list(
         session.scalars(

@@ -14,6 +14,7 @@ import binascii
 import re
 
 from multiflexi.core.errors import ValidationError
+from multiflexi.core.texts import msg
 
 #: the most bytes a logo may have (decoded)
 LOGO_MAX_BYTES = 64 * 1024
@@ -63,31 +64,37 @@ def _allowed() -> str:
 
 def _content_problem(content: bytes, declared: str | None = None) -> str | None:
     if not content:
-        return "the file is empty"
+        return msg("the file is empty")
     if len(content) > LOGO_MAX_BYTES:
-        return f"at most {LOGO_MAX_BYTES // 1024} KiB (this one has {len(content) // 1024} KiB)"
+        return msg(
+            "at most {limit} KiB (this one has {size} KiB)",
+            limit=LOGO_MAX_BYTES // 1024,
+            size=len(content) // 1024,
+        )
     found = sniff(content)
     if found is None:
-        return f"not an image of an allowed type ({_allowed()})"
+        return msg("not an image of an allowed type ({types})", types=_allowed())
     if declared is not None and declared != found:
-        return f"says it is {declared} but holds {found}"
+        return msg("says it is {declared} but holds {found}", declared=declared, found=found)
     return None
 
 
 def logo_problem(value: str) -> str | None:
     """What is wrong with a logo to store (a data URI), or None when it may be stored."""
     if len(value) > LOGO_MAX_CHARS:
-        return f"at most {LOGO_MAX_BYTES // 1024} KiB"
+        return msg("at most {limit} KiB", limit=LOGO_MAX_BYTES // 1024)
     found = _DATA_URI.fullmatch(value)
     if found is None:
-        return f"an image as a base64 data: URI ({_allowed()})"
+        return msg("an image as a base64 data: URI ({types})", types=_allowed())
     declared = found.group(1)
     if declared not in LOGO_TYPES:
-        return f"{declared} is not an allowed type ({_allowed()})"
+        return msg(
+            "{declared} is not an allowed type ({types})", declared=declared, types=_allowed()
+        )
     try:
         content = base64.b64decode(found.group(2), validate=True)
     except binascii.Error:
-        return "the base64 text of the image is damaged"
+        return msg("the base64 text of the image is damaged")
     return _content_problem(content, declared)
 
 
@@ -97,7 +104,7 @@ def logo_from_file(content: bytes, *, field: str = "logo") -> str:
     not its name)."""
     problem = _content_problem(content)
     if problem is not None:
-        raise ValidationError("logo not accepted", [(field, problem)])
+        raise ValidationError(msg("logo not accepted"), [(field, problem)])
     kind = sniff(content)
     return f"data:{kind};base64,{base64.b64encode(content).decode('ascii')}"
 

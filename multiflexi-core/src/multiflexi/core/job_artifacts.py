@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from multiflexi.core import jobs
 from multiflexi.core.errors import NotFound
 from multiflexi.core.models import Artifact
+from multiflexi.core.texts import msg
 
 
 def list_for_job(session: Session, job_id: int) -> list[Artifact]:
@@ -29,7 +30,7 @@ def get(session: Session, job_id: int, artifact_id: int) -> Artifact:
     """One artifact of the job (an artifact of another job is NotFound)."""
     artifact = session.get(Artifact, artifact_id)
     if artifact is None or artifact.job_id != job_id:
-        raise NotFound(f"artifact of job {job_id}", artifact_id)
+        raise NotFound(msg("artifact of job {job_id}", job_id=job_id), artifact_id)
     return artifact
 
 

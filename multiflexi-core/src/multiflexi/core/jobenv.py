@@ -33,6 +33,7 @@ from multiflexi.core.models import (
     RunTemplateCredential,
     RunTemplateValue,
 )
+from multiflexi.core.texts import msg
 from multiflexi.core.unit import known_none, rows
 
 #: the encryption context of a run template's secret configuration values
@@ -314,7 +315,7 @@ def check_launch_size(
     except DecryptionError:
         return  # the worker says so when it starts the job
     except ValidationError as exc:
-        raise ValidationError("job not launched", exc.problems) from None
+        raise ValidationError(msg("job not launched"), exc.problems) from None
 
 
 __all__ = [

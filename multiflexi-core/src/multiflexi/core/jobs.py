@@ -34,6 +34,7 @@ from multiflexi.core.audit import Actor
 from multiflexi.core.config import settings_of
 from multiflexi.core.errors import InvalidTransition, NotFound, ValidationError
 from multiflexi.core.models import Application, Job, JobOutputLine, RunTemplate
+from multiflexi.core.texts import msg
 from multiflexi.core.unit import Page, paginate, rowcount, transaction
 from multiflexi.database.tables import JOB_STATES
 from multiflexi.database.tables import utc_now as now
@@ -184,12 +185,16 @@ def _check_overrides(overrides: Mapping[str, str]) -> None:
             errors.append(
                 (
                     "overrides",
-                    f"the one-time values are {total} bytes; a job's environment may be "
-                    f"at most {limits.MAX_ENVIRONMENT_BYTES} bytes",
+                    msg(
+                        "the one-time values are {total} bytes; a job's environment may be at "
+                        "most {max_environment_bytes} bytes",
+                        total=total,
+                        max_environment_bytes=limits.MAX_ENVIRONMENT_BYTES,
+                    ),
                 )
             )
     if errors:
-        raise ValidationError("job not created", errors)
+        raise ValidationError(msg("job not created"), errors)
 
 
 _APPLICATIONS: sa.Table = Application.__table__
@@ -268,7 +273,7 @@ def _create(
 ) -> Job:
     """:func:`create` from the run template's columns a job copies (``source``)."""
     if scheduled_at.tzinfo is None:
-        raise ValidationError("job not created", [("at", "give a time with a time zone")])
+        raise ValidationError(msg("job not created"), [("at", msg("give a time with a time zone"))])
     overrides = dict(overrides or {})
     _check_overrides(overrides)
     sealed, key_id = jobenv.seal_overrides(session, overrides, secret_overrides)
@@ -411,7 +416,9 @@ def launch(
         secret_overrides=secret_overrides,
     )
     if at is not None and at.tzinfo is None:
-        raise ValidationError("job not launched", [("at", "give a time with a time zone")])
+        raise ValidationError(
+            msg("job not launched"), [("at", msg("give a time with a time zone"))]
+        )
     when = (at or now()).astimezone(dt.UTC)
     due = when <= now()
     with transaction(session):
@@ -507,7 +514,11 @@ def cancel(session: Session, job_id: int, *, actor: Actor) -> Job:
     with transaction(session):
         if job.state in FINAL_STATES:
             raise InvalidTransition(
-                f"job {job_id} already finished ({job.state}); nothing to cancel"
+                msg(
+                    "job {job_id} already finished ({state}); nothing to cancel",
+                    job_id=job_id,
+                    state=job.state,
+                )
             )
         if job.state == "running":
             session.execute(
@@ -520,7 +531,13 @@ def cancel(session: Session, job_id: int, *, actor: Actor) -> Job:
             release_schedule(session, job)
         else:
             session.refresh(job)
-            raise InvalidTransition(f"job {job_id} is {job.state}; it cannot be cancelled now")
+            raise InvalidTransition(
+                msg(
+                    "job {job_id} is {state}; it cannot be cancelled now",
+                    job_id=job_id,
+                    state=job.state,
+                )
+            )
         audit.record(session, actor, "cancel", "job", job_id, company_id=job.company_id)
     session.refresh(job)
     return job
@@ -560,7 +577,7 @@ def list_jobs(
         unknown = sorted(set(states) - set(STATES))
         if unknown:
             raise ValidationError(
-                "bad filter", [("state", f"unknown state {s!r}") for s in unknown]
+                msg("bad filter"), [("state", msg("unknown state {s!r}", s=s)) for s in unknown]
             )
         query = query.where(Job.state.in_(states))
     if company_id is not None:

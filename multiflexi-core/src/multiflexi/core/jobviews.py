@@ -23,6 +23,7 @@ from multiflexi.core import access, job_artifacts, jobenv, jobs, lifecycle, load
 from multiflexi.core.audit import Actor
 from multiflexi.core.errors import FieldError, ValidationError
 from multiflexi.core.models import Application, Artifact, Company, Job, RunTemplate
+from multiflexi.core.texts import msg
 from multiflexi.core.unit import Page
 from multiflexi.database.tables import utc_now as now
 
@@ -113,16 +114,21 @@ def _check(session: Session, actor: Actor, filters: JobFilter) -> None:
     """Refuse a filter value that names nothing the actor may see (each beside its field)."""
     problems: list[FieldError] = []
     unknown = sorted(set(filters.states) - set(jobs.STATES))
-    problems += [FieldError("state", f"unknown state {s!r}") for s in unknown]
+    problems += [FieldError("state", msg("unknown state {s!r}", s=s)) for s in unknown]
     if filters.trigger is not None and filters.trigger not in TRIGGERS:
         problems.append(
             FieldError(
-                "trigger", f"unknown trigger {filters.trigger!r} (one of {', '.join(TRIGGERS)})"
+                "trigger",
+                msg(
+                    "unknown trigger {trigger!r} (one of {choices})",
+                    trigger=filters.trigger,
+                    choices=", ".join(TRIGGERS),
+                ),
             )
         )
     for name, value in (("since", filters.since), ("until", filters.until)):
         if value is not None and value.tzinfo is None:
-            problems.append(FieldError(name, "give a time with a time zone"))
+            problems.append(FieldError(name, msg("give a time with a time zone")))
     if (
         filters.since is not None
         and filters.until is not None
@@ -130,22 +136,34 @@ def _check(session: Session, actor: Actor, filters: JobFilter) -> None:
         and filters.until.tzinfo is not None
         and filters.until <= filters.since
     ):
-        problems.append(FieldError("until", "must be later than the start of the range"))
+        problems.append(FieldError("until", msg("must be later than the start of the range")))
     if filters.company_id is not None and not _visible_company(session, actor, filters.company_id):
-        problems.append(FieldError("company", f"no company {filters.company_id}"))
+        problems.append(
+            FieldError("company", msg("no company {company_id}", company_id=filters.company_id))
+        )
     if (
         filters.application_id is not None
         and session.get(Application, filters.application_id) is None
     ):
-        problems.append(FieldError("application", f"no application {filters.application_id}"))
+        problems.append(
+            FieldError(
+                "application",
+                msg("no application {application_id}", application_id=filters.application_id),
+            )
+        )
     if filters.run_template_id is not None:
         rt = session.get(RunTemplate, filters.run_template_id)
         if rt is None or not access.can_read(actor, rt.company_id):
             problems.append(
-                FieldError("run_template", f"no run template {filters.run_template_id}")
+                FieldError(
+                    "run_template",
+                    msg(
+                        "no run template {run_template_id}", run_template_id=filters.run_template_id
+                    ),
+                )
             )
     if problems:
-        raise ValidationError("bad filter", problems)
+        raise ValidationError(msg("bad filter"), problems)
 
 
 def _visible_company(session: Session, actor: Actor, company_id: int) -> bool:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from multiflexi.core.errors import FieldError, ValidationError
+from multiflexi.core.texts import msg
 
 #: an environment variable name a user may give (company variables, credential fields,
 #: one-time values): a letter or an underscore first, at most 128 characters
@@ -83,14 +84,22 @@ def environment_errors(entries: Iterable[tuple[str, str]]) -> list[FieldError]:
         problem = value_problem(value)
         if problem is not None:
             errors.append(
-                FieldError(None, f"{problem} (after its {{VAR}} macros are expanded)", name)
+                FieldError(
+                    None,
+                    msg("{problem} (after its {{VAR}} macros are expanded)", problem=problem),
+                    name,
+                )
             )
     if total > MAX_ENVIRONMENT_BYTES:
         errors.append(
             FieldError(
                 None,
-                f"the environment is {total} bytes; a job's environment may be at most "
-                f"{MAX_ENVIRONMENT_BYTES} bytes",
+                msg(
+                    "the environment is {total} bytes; a job's environment may be at most "
+                    "{max_environment_bytes} bytes",
+                    total=total,
+                    max_environment_bytes=MAX_ENVIRONMENT_BYTES,
+                ),
             )
         )
     return errors

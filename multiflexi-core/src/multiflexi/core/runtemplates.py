@@ -22,6 +22,7 @@ from multiflexi.core.models import (
     RunTemplateCredential,
     RunTemplateValue,
 )
+from multiflexi.core.texts import msg
 from multiflexi.core.unit import Page, apply_changes, known_none, paginate, rows, transaction
 from multiflexi.database.tables import RETRY_BACKOFFS, utc_now
 
@@ -108,14 +109,16 @@ def _check_settings(session: Session, merged: Mapping[str, Any]) -> list[Any]:
     errors: list[Any] = []
     name = merged.get("name")
     if name is not None and (not str(name).strip() or len(str(name)) > 255):
-        errors.append(("name", "must be 1-255 characters"))
+        errors.append(("name", msg("must be 1-255 characters")))
     code = merged.get("interval_code")
     if code is None or (isinstance(code, str) and not code.strip()):
         errors.append(
             (
                 "interval_code",
-                "must not be empty (one of "
-                f"{', '.join(schedules.INTERVAL_NAMES)}, or a name such as daily)",
+                msg(
+                    "must not be empty (one of {choices}, or a name such as daily)",
+                    choices=", ".join(schedules.INTERVAL_NAMES),
+                ),
             )
         )
     try:
@@ -129,7 +132,7 @@ def _check_settings(session: Session, merged: Mapping[str, Any]) -> list[Any]:
     except ValidationError as exc:
         errors.extend(exc.problems or [exc.summary])
     if merged.get("executor", "native") not in EXECUTORS:
-        errors.append(("executor", f"must be one of {', '.join(EXECUTORS)}"))
+        errors.append(("executor", msg("must be one of {choices}", choices=", ".join(EXECUTORS))))
     for key, low in (
         ("max_concurrency", 1),
         ("max_attempts", 1),
@@ -141,13 +144,25 @@ def _check_settings(session: Session, merged: Mapping[str, Any]) -> list[Any]:
             continue
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= ids.MAX_ID:
             # the database's INTEGER holds no more than the largest id
-            errors.append((key, f"must be a whole number from {low} to {ids.MAX_ID}"))
+            errors.append(
+                (
+                    key,
+                    msg(
+                        "must be a whole number from {low} to {max_id}", low=low, max_id=ids.MAX_ID
+                    ),
+                )
+            )
     if merged.get("retry_backoff", "none") not in RETRY_BACKOFFS:
         *others, last = RETRY_BACKOFFS
-        errors.append(("retry_backoff", f"must be {', '.join(others)} or {last}"))
+        errors.append(
+            (
+                "retry_backoff",
+                msg("must be {choices} or {last}", choices=", ".join(others), last=last),
+            )
+        )
     queue = merged.get("queue") or ""
     if not queue or len(queue) > 64 or not all(c.isalnum() or c in "-_." for c in queue):
-        errors.append(("queue", "must be 1-64 characters of letters, digits, '-', '_' or '.'"))
+        errors.append(("queue", msg("must be 1-64 characters of letters, digits, '-', '_' or '.'")))
     return errors
 
 
@@ -226,7 +241,8 @@ def create(
     unknown = sorted(set(settings) - set(EDITABLE))
     if unknown:
         raise ValidationError(
-            "run template not created", [(k, "not a run template setting") for k in unknown]
+            msg("run template not created"),
+            [(k, msg("not a run template setting")) for k in unknown],
         )
     owner = companies.get(session, company)
     app = session.get(Application, app_id)
@@ -239,7 +255,7 @@ def create(
     }
     errors = _check_settings(session, merged) + _check_deadline_offset(settings)
     if errors:
-        raise ValidationError("run template not created", errors)
+        raise ValidationError(msg("run template not created"), errors)
     checked = _checked_values(app, values or {}, "run template not created")
     if name:
         _refuse_duplicate_name(session, name, owner.id, app, owner.slug)
@@ -311,8 +327,14 @@ def _refuse_duplicate_name(
     existing = session.scalar(query.order_by(RunTemplate.id).limit(1))
     if existing is not None:
         raise Conflict(
-            f"run template {name!r} of application {app.name} already exists in company "
-            f"{company_label} (id {existing}); choose another name or change that one"
+            msg(
+                "run template {name!r} of application {name2} already exists in company "
+                "{company_label} (id {existing}); choose another name or change that one",
+                name=name,
+                name2=app.name,
+                company_label=company_label,
+                existing=existing,
+            )
         )
 
 
@@ -335,7 +357,8 @@ def configure(
     unknown = sorted(set(changes) - set(EDITABLE))
     if unknown:
         raise ValidationError(
-            "run template not changed", [(k, "not a run template setting") for k in unknown]
+            msg("run template not changed"),
+            [(k, msg("not a run template setting")) for k in unknown],
         )
     run_template = get(session, rt_id)
     changes = _normalised(changes, run_template.interval_code)
@@ -343,7 +366,7 @@ def configure(
         session, {key: getattr(run_template, key) for key in EDITABLE} | changes
     ) + _check_deadline_offset(changes)
     if errors:
-        raise ValidationError("run template not changed", errors)
+        raise ValidationError(msg("run template not changed"), errors)
     checked = _checked_values(run_template.application, values or {}, "run template not changed")
     if "name" in changes and changes["name"] != run_template.name:
         _refuse_duplicate_name(
@@ -418,7 +441,9 @@ def clone(session: Session, rt_id: int, *, actor: Actor, name: str | None = None
     source = get(session, rt_id)
     app = source.application
     if name is not None and (not name.strip() or len(name) > 255):
-        raise ValidationError("run template not cloned", [("name", "must be 1-255 characters")])
+        raise ValidationError(
+            msg("run template not cloned"), [("name", msg("must be 1-255 characters"))]
+        )
     if name:
         _refuse_duplicate_name(session, name, source.company_id, app, source.company.slug)
     else:
@@ -485,7 +510,9 @@ def _checked_values(
     for name, value in values.items():
         field = app.field(name)
         if field is None:
-            errors.append((f"values.{name}", f"application {app.name} has no such field", name))
+            errors.append(
+                (f"values.{name}", msg("application {name} has no such field", name=app.name), name)
+            )
             continue
         if value is None:
             checked[name] = None
@@ -660,7 +687,7 @@ def unbind_credential(
         (b for b in run_template.credential_bindings if b.credential_id == credential_id), None
     )
     if binding is None:
-        raise NotFound(f"credential bound to run template {rt_id}", credential_id)
+        raise NotFound(msg("credential bound to run template {rt_id}", rt_id=rt_id), credential_id)
     with transaction(session):
         run_template.credential_bindings.remove(binding)
         audit.record(
@@ -705,7 +732,7 @@ def _ensure_launchable(
     have none, and there is nothing to look for).
     """
     if not active:
-        raise Conflict(f"run template {rt_id} is not active; activate it first")
+        raise Conflict(msg("run template {rt_id} is not active; activate it first", rt_id=rt_id))
     if has_required:
         _require_complete(
             session, run_template(), f"run template {rt_id} cannot run", supplied, "overrides"

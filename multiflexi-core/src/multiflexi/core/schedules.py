@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from multiflexi.core.errors import FieldError, ValidationError
+from multiflexi.core.texts import Message, msg
 
 if TYPE_CHECKING:
     # croniter is imported where a cron expression is first met: the settings import
@@ -107,7 +108,7 @@ def interval_name(code: str) -> str:
     try:
         return INTERVAL_NAMES[code]
     except KeyError:
-        raise ValidationError("invalid schedule", [_unknown_code(code)]) from None
+        raise ValidationError(msg("invalid schedule"), [_unknown_code(code)]) from None
 
 
 def interval_code(code_or_name: str) -> str:
@@ -120,14 +121,16 @@ def interval_code(code_or_name: str) -> str:
             return code
     if text == "minutely":
         return "i"
-    raise ValidationError("invalid schedule", [_unknown_code(code_or_name)])
+    raise ValidationError(msg("invalid schedule"), [_unknown_code(code_or_name)])
 
 
 def _unknown_code(code: object) -> FieldError:
     # the run template's setting (and the API's request field) is interval_code
     known = ", ".join(INTERVAL_NAMES)
     return FieldError(
-        "interval_code", f"unknown code {code!r} (expected one of {known})", "interval"
+        "interval_code",
+        msg("unknown code {code!r} (expected one of {known})", code=code, known=known),
+        "interval",
     )
 
 
@@ -152,27 +155,46 @@ class Schedule:
             errors.append(_unknown_code(self.interval))
         if self.interval == "c":
             if not self.cron or not str(self.cron).strip():
-                errors.append(FieldError("cron", "required when the interval is 'c' (custom)"))
+                errors.append(FieldError("cron", msg("required when the interval is 'c' (custom)")))
             else:
                 problem = _cron_problem(self.cron)
                 if problem:
                     errors.append(FieldError("cron", problem))
         elif self.cron is not None and self.interval in INTERVAL_NAMES:
             errors.append(
-                FieldError("cron", f"only used with interval 'c', not with {self.interval!r}")
+                FieldError(
+                    "cron",
+                    msg(
+                        "only used with interval 'c', not with {interval!r}", interval=self.interval
+                    ),
+                )
             )
         if isinstance(self.delay, bool) or not isinstance(self.delay, int):
             errors.append(
-                FieldError("delay", f"must be a whole number of seconds, not {self.delay!r}")
+                FieldError(
+                    "delay",
+                    msg("must be a whole number of seconds, not {delay!r}", delay=self.delay),
+                )
             )
         elif not 0 <= self.delay <= MAX_DELAY:
             errors.append(
-                FieldError("delay", f"must be between 0 and {MAX_DELAY} seconds, not {self.delay}")
+                FieldError(
+                    "delay",
+                    msg(
+                        "must be between 0 and {max_delay} seconds, not {delay}",
+                        max_delay=MAX_DELAY,
+                        delay=self.delay,
+                    ),
+                )
             )
         if _zone_or_none(self.timezone) is None:
-            errors.append(FieldError("timezone", f"unknown time zone {self.timezone!r}"))
+            errors.append(
+                FieldError(
+                    "timezone", msg("unknown time zone {timezone!r}", timezone=self.timezone)
+                )
+            )
         if errors:
-            raise ValidationError("invalid schedule", errors)
+            raise ValidationError(msg("invalid schedule"), errors)
 
     @classmethod
     def build(
@@ -332,13 +354,17 @@ def _cron_problem(expression: str) -> str | None:
     fields = text.split()
     if len(fields) != 5:
         count = len(fields)
-        return f"expected 5 fields (minute hour day month weekday), got {count} in {expression!r}"
+        return msg(
+            "expected 5 fields (minute hour day month weekday), got {count} in {expression!r}",
+            count=count,
+            expression=expression,
+        )
     if not croniter.is_valid(text):
-        return f"not a valid cron expression: {expression!r}"
+        return msg("not a valid cron expression: {expression!r}", expression=expression)
     try:
         croniter(text, dt.datetime(2000, 1, 1)).get_next(dt.datetime)
     except (CroniterBadDateError, CroniterBadCronError, CroniterError, ValueError):
-        return f"{expression!r} never matches a date"
+        return msg("{expression!r} never matches a date", expression=expression)
     return None
 
 
@@ -525,7 +551,16 @@ def preview(schedule: Schedule, after: dt.datetime, count: int) -> list[dt.datet
     """The next `count` occurrences strictly after `after` (at most :data:`PREVIEW_LIMIT`)."""
     if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= PREVIEW_LIMIT:
         raise ValidationError(
-            "invalid preview", [("count", f"must be a whole number from 0 to {PREVIEW_LIMIT}")]
+            msg("invalid preview"),
+            [
+                (
+                    "count",
+                    msg(
+                        "must be a whole number from 0 to {preview_limit}",
+                        preview_limit=PREVIEW_LIMIT,
+                    ),
+                )
+            ],
         )
     _aware(after, "after")
     result: list[dt.datetime] = []
@@ -624,7 +659,25 @@ def _parse_deadline_offset(text: str) -> tuple[dt.timedelta | dt.time, str]:
 
 # --- words ------------------------------------------------------------------------
 
-_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+#: "every <weekday> at <time> (<zone>)", Monday first (one text each: languages say
+#: "every" differently for each day)
+_WEEKLY = (
+    lambda **p: msg("every Monday at {time} ({zone})", **p),
+    lambda **p: msg("every Tuesday at {time} ({zone})", **p),
+    lambda **p: msg("every Wednesday at {time} ({zone})", **p),
+    lambda **p: msg("every Thursday at {time} ({zone})", **p),
+    lambda **p: msg("every Friday at {time} ({zone})", **p),
+    lambda **p: msg("every Saturday at {time} ({zone})", **p),
+    lambda **p: msg("every Sunday at {time} ({zone})", **p),
+)
+#: "<interval> at <cron expression> (<zone>)": a calendar interval whose delay reaches
+#: past its period (the original's name of the interval, then its cron expression)
+_BY_CRON = {
+    "d": lambda **p: msg("daily at {cron} ({zone}){delayed}", **p),
+    "w": lambda **p: msg("weekly at {cron} ({zone}){delayed}", **p),
+    "m": lambda **p: msg("monthly at {cron} ({zone}){delayed}", **p),
+    "y": lambda **p: msg("yearly at {cron} ({zone}){delayed}", **p),
+}
 
 
 def _duration(seconds: int) -> str:
@@ -642,30 +695,38 @@ def _clock(seconds: int) -> str:
     return f"{hours:02d}:{minutes:02d}" + (f":{secs:02d}" if secs else "")
 
 
-def describe(schedule: Schedule) -> str:
-    """A short human description, e.g. ``every day at 02:00 (Europe/Prague)``."""
-    code, delay, zone = schedule.interval, schedule.delay, f" ({schedule.timezone})"
+def describe(schedule: Schedule) -> Message:
+    """A short human description, e.g. ``every day at 02:00 (Europe/Prague)``.
+
+    A :class:`~multiflexi.core.texts.Message`: English as a str, translatable by a face.
+    """
+    code, delay, zone = schedule.interval, schedule.delay, schedule.timezone
     days, within_day = divmod(delay, 86400)
-    suffix = f", delayed by {_duration(delay)}" if delay else ""
+    time = _clock(within_day)
+    delayed: str = msg(", delayed by {delay}", delay=_duration(delay)) if delay else ""
     if code == "n":
-        return "never (disabled)"
+        return msg("never (disabled)")
     if code == "i":
-        return "every minute" + suffix
+        return msg("every minute{delayed}", delayed=delayed)
     if code == "h":
         if delay < 3600 and delay % 60 == 0:
-            return f"every hour at :{delay // 60:02d}"
-        return "every hour" + suffix
+            return msg("every hour at :{minute:02d}", minute=delay // 60)
+        return msg("every hour{delayed}", delayed=delayed)
     if code == "d" and days == 0:
-        return f"every day at {_clock(within_day)}{zone}"
+        return msg("every day at {time} ({zone})", time=time, zone=zone)
     if code == "w" and days < 7:
-        return f"every {_WEEKDAYS[days]} at {_clock(within_day)}{zone}"
+        return _WEEKLY[days](time=time, zone=zone)
     if code == "m" and days < 28:
-        return f"every month on day {days + 1} at {_clock(within_day)}{zone}"
+        return msg(
+            "every month on day {day} at {time} ({zone})", day=days + 1, time=time, zone=zone
+        )
     if code == "y" and days < 31:
-        return f"every year on {days + 1} January at {_clock(within_day)}{zone}"
+        return msg(
+            "every year on {day} January at {time} ({zone})", day=days + 1, time=time, zone=zone
+        )
     if code == "c":
-        return f"cron {schedule.cron}{zone}{suffix}"
-    return f"{INTERVAL_NAMES[code]} at {INTERVAL_CRON[code]}{zone}{suffix}"
+        return msg("cron {cron} ({zone}){delayed}", cron=schedule.cron, zone=zone, delayed=delayed)
+    return _BY_CRON[code](cron=INTERVAL_CRON[code], zone=zone, delayed=delayed)
 
 
 __all__ = [

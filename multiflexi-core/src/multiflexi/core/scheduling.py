@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session
 from multiflexi.core import jobcounts, jobs, queue, schedules
 from multiflexi.core.errors import Conflict, MultiFlexiError, ValidationError
 from multiflexi.core.models import Application, Job, Lease, RunTemplate
+from multiflexi.core.texts import msg
 from multiflexi.core.unit import rowcount, transaction
 from multiflexi.database import tables as t
 
@@ -259,7 +260,7 @@ def plan(
         log.error("run template %d cannot be planned: %s", rt_id, problem)
     session.commit()  # end the read transaction; the writes get their own
     planned: list[int] = []
-    with transaction(session, "another scheduler planned at the same time"):
+    with transaction(session, msg("another scheduler planned at the same time")):
         if fence is not None and not renew_lease(
             session, fence.name, fence.holder, fence.ttl, moment, commit=False
         ):

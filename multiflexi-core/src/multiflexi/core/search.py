@@ -22,6 +22,7 @@ from multiflexi.core import access
 from multiflexi.core.audit import Actor
 from multiflexi.core.errors import ValidationError
 from multiflexi.core.models import Application, Company, Job, RunTemplate
+from multiflexi.core.texts import msg
 
 #: the longest search text accepted
 MAX_TEXT = 200
@@ -126,7 +127,7 @@ def find(session: Session, principal: Actor, text: str, *, limit: int = LIMIT) -
     cleaned = " ".join(text.split())
     if len(cleaned) > MAX_TEXT:
         raise ValidationError(
-            "bad search", [f"q: at most {MAX_TEXT} characters, not {len(cleaned)}"]
+            msg("bad search"), [f"q: at most {MAX_TEXT} characters, not {len(cleaned)}"]
         )
     nothing = Group(hits=[], more=False)
     if not cleaned:

@@ -21,6 +21,7 @@ from multiflexi.core import audit, users
 from multiflexi.core.audit import Actor
 from multiflexi.core.errors import FieldError, NotFound, ValidationError
 from multiflexi.core.models import ApiToken, User
+from multiflexi.core.texts import msg
 from multiflexi.core.unit import Page, paginate, transaction
 from multiflexi.core.users import AuthenticationFailed
 from multiflexi.database.tables import utc_now
@@ -51,21 +52,22 @@ def _expiry(
     expires_at: dt.datetime | None, expires_in: dt.timedelta | None, moment: dt.datetime
 ) -> dt.datetime | None:
     if expires_at is not None and expires_in is not None:
-        raise ValidationError("give either an expiry time or a lifetime, not both")
+        raise ValidationError(msg("give either an expiry time or a lifetime, not both"))
     if expires_in is not None:
         if expires_in <= dt.timedelta(0):
             raise ValidationError(
-                "invalid lifetime",
-                [FieldError("expires_in", "a token's lifetime must be positive", "")],
+                msg("invalid lifetime"),
+                [FieldError("expires_in", msg("a token's lifetime must be positive"), "")],
             )
         return moment + expires_in
     if expires_at is not None:
         if expires_at.tzinfo is None or expires_at.utcoffset() is None:
-            problem = FieldError("expires_at", "the expiry time needs a time zone", "")
-            raise ValidationError("invalid expiry", [problem])
+            problem = FieldError("expires_at", msg("the expiry time needs a time zone"), "")
+            raise ValidationError(msg("invalid expiry"), [problem])
         if expires_at <= moment:
             raise ValidationError(
-                "invalid expiry", [FieldError("expires_at", "the expiry time is in the past", "")]
+                msg("invalid expiry"),
+                [FieldError("expires_at", msg("the expiry time is in the past"), "")],
             )
         return expires_at.astimezone(dt.UTC)
     return None
@@ -89,11 +91,12 @@ def create(
     name = name.strip() if isinstance(name, str) else ""
     if not name or len(name) > _NAME_MAX:
         raise ValidationError(
-            "invalid token name", [FieldError("name", f"1 to {_NAME_MAX} characters", "")]
+            msg("invalid token name"),
+            [FieldError("name", msg("1 to {name_max} characters", name_max=_NAME_MAX), "")],
         )
     expiry = _expiry(expires_at, expires_in, moment)
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
-    with transaction(session, conflict="could not store the token; try again"):
+    with transaction(session, conflict=msg("could not store the token; try again")):
         users.get(session, user_id)
         token = ApiToken(
             user_id=user_id,

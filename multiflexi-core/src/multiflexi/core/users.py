@@ -48,6 +48,7 @@ from multiflexi.core.errors import (
     ValidationError,
 )
 from multiflexi.core.models import Company, CompanyUser, User
+from multiflexi.core.texts import msg
 from multiflexi.core.throttle import LoginThrottled
 from multiflexi.core.unit import Page, paginate, transaction
 from multiflexi.database.tables import COMPANY_ROLES, utc_now
@@ -120,12 +121,18 @@ def _verify(hasher: PasswordHasher, stored: str, password: str) -> tuple[bool, b
 def _check_password(password: str) -> None:
     if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationError(
-            f"the password is too short: it needs at least {MIN_PASSWORD_LENGTH} characters",
+            msg(
+                "the password is too short: it needs at least {min_password_length} characters",
+                min_password_length=MIN_PASSWORD_LENGTH,
+            ),
             field="password",
         )
     if len(password) > MAX_PASSWORD_LENGTH:
         raise ValidationError(
-            f"the password is too long: at most {MAX_PASSWORD_LENGTH} characters",
+            msg(
+                "the password is too long: at most {max_password_length} characters",
+                max_password_length=MAX_PASSWORD_LENGTH,
+            ),
             field="password",
         )
 
@@ -146,11 +153,15 @@ def _now(now: dt.datetime | None) -> dt.datetime:
 def _check_login(login: str) -> str:
     if not isinstance(login, str) or not _LOGIN_RE.fullmatch(login):
         raise ValidationError(
-            "invalid login",
+            msg("invalid login"),
             [
                 FieldError(
                     "login",
-                    f"a login is 1 to {MAX_LOGIN_LENGTH} characters of letters, digits and . _ @ -",
+                    msg(
+                        "a login is 1 to {max_login_length} characters of letters, digits and . _ "
+                        "@ -",
+                        max_login_length=MAX_LOGIN_LENGTH,
+                    ),
                     "",
                 )
             ],
@@ -164,24 +175,34 @@ def _clean_email(email: str) -> str | None:
         return None
     if len(email) > 255 or not _EMAIL_RE.fullmatch(email):
         raise ValidationError(
-            "invalid email", [FieldError("email", f"{email!r} is not an email address", "")]
+            msg("invalid email"),
+            [FieldError("email", msg("{email!r} is not an email address", email=email), "")],
         )
     return email
+
+
+#: the name fields, as a summary names them ("invalid first name")
+_FIELD_WORDS = {"first_name": msg("first name"), "last_name": msg("last name")}
 
 
 def _clean_name(field: str, value: str) -> str | None:
     """``field``: the request's name of the input (``first_name``); the summary says it in words."""
     value = value.strip()
     if len(value) > _NAME_MAX:
-        problem = FieldError(field, f"at most {_NAME_MAX} characters", "")
-        raise ValidationError(f"invalid {field.replace('_', ' ')}", [problem])
+        problem = FieldError(field, msg("at most {name_max} characters", name_max=_NAME_MAX), "")
+        raise ValidationError(
+            msg("invalid {field}", field=_FIELD_WORDS.get(field, field)), [problem]
+        )
     return value or None
 
 
 def _check_language(language: str) -> str:
     if language and language not in LANGUAGES:
         known = ", ".join(LANGUAGES)
-        raise ValidationError(f"unknown language {language!r}; known: {known}", field="language")
+        raise ValidationError(
+            msg("unknown language {language!r}; known: {known}", language=language, known=known),
+            field="language",
+        )
     return language
 
 
@@ -230,7 +251,7 @@ def get_by_email(session: Session, email: str) -> User:
     :class:`~multiflexi.core.errors.Ambiguous` listing their ids instead of choosing.
     """
     if not isinstance(email, str) or not email.strip():
-        raise ValidationError("cannot look a user up", [("email", "must not be empty")])
+        raise ValidationError(msg("cannot look a user up"), [("email", msg("must not be empty"))])
     found = lookups.users_with_email(session, email)
     return lookups.one(found, "user with e-mail", repr(email.strip()))
 
@@ -284,9 +305,9 @@ def create(
         is_admin=bool(is_admin),
         failed_logins=0,
     )
-    with transaction(session, conflict=f"login {login!r} is already taken"):
+    with transaction(session, conflict=msg("login {login!r} is already taken", login=login)):
         if _find_login(session, login) is not None:
-            raise Conflict(f"login {login!r} is already taken")
+            raise Conflict(msg("login {login!r} is already taken", login=login))
         session.add(user)
         session.flush()
         audit.record(
@@ -319,8 +340,12 @@ def _other_enabled_admins(session: Session, user_id: int) -> int:
 def _guard_last_admin(session: Session, user: User, doing: str) -> None:
     if user.is_admin and user.enabled and _other_enabled_admins(session, user.id) == 0:
         raise Conflict(
-            f"cannot {doing} {user.login!r}: it is the last enabled global administrator;"
-            " make another user an administrator first"
+            msg(
+                "cannot {doing} {login!r}: it is the last enabled global administrator; make "
+                "another user an administrator first",
+                doing=doing,
+                login=user.login,
+            )
         )
 
 
@@ -411,8 +436,8 @@ def change_own_password(
         authenticate(session, user.login, current, address=address, now=now)
     except AuthenticationFailed:
         raise ValidationError(
-            "the current password is wrong",
-            [FieldError("current_password", "this is not your current password", "")],
+            msg("the current password is wrong"),
+            [FieldError("current_password", msg("this is not your current password"), "")],
         ) from None
     return set_password(session, user.id, password, actor=actor)
 
@@ -604,7 +629,7 @@ def create_first_admin(
     administrator creates accounts (``create``).
     """
     if any_exist(session):
-        raise Conflict("an account already exists: sign in, or ask an administrator")
+        raise Conflict(msg("an account already exists: sign in, or ask an administrator"))
     return create(
         session,
         login,
@@ -678,10 +703,20 @@ def grant(
     """Give the user a role (admin, manager, viewer) in the company, replacing any other."""
     if role not in COMPANY_ROLES:
         raise ValidationError(
-            "invalid role",
-            [FieldError("role", f"{role!r} is not one of {', '.join(COMPANY_ROLES)}", "")],
+            msg("invalid role"),
+            [
+                FieldError(
+                    "role",
+                    msg(
+                        "{role!r} is not one of {choices}",
+                        role=role,
+                        choices=", ".join(COMPANY_ROLES),
+                    ),
+                    "",
+                )
+            ],
         )
-    with transaction(session, conflict="the role was changed at the same time; try again"):
+    with transaction(session, conflict=msg("the role was changed at the same time; try again")):
         _company(session, company_id)
         get(session, user_id)
         member = _membership(session, company_id, user_id)
@@ -714,7 +749,14 @@ def revoke(session: Session, company_id: int, user_id: int, *, actor: Actor) -> 
         get(session, user_id)
         member = _membership(session, company_id, user_id)
         if member is None:
-            raise NotFound("membership", f"of user {user_id} in company {company_id}")
+            raise NotFound(
+                "membership",
+                msg(
+                    "of user {user_id} in company {company_id}",
+                    user_id=user_id,
+                    company_id=company_id,
+                ),
+            )
         audit.record(
             session,
             actor,

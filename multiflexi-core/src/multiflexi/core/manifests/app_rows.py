@@ -26,6 +26,7 @@ from multiflexi.core.manifests.frozen import freeze, thaw
 from multiflexi.core.manifests.localized import Localized
 from multiflexi.core.manifests.model import Artifact, Default, ExitCode, Field, Manifest
 from multiflexi.core.manifests.row_texts import several_languages, text_from
+from multiflexi.core.texts import msg
 
 _EXTRA_TEXTS = ("author", "license", "category")
 
@@ -130,7 +131,11 @@ def too_long(row: object, where: str) -> list[FieldError]:
         value = getattr(row, column.key, None)
         limit = column.type.length if isinstance(column.type, String) else None
         if limit and isinstance(value, str) and len(value) > limit:
-            problems.append(FieldError(f"{where}{column.key}", f"longer than {limit} characters"))
+            problems.append(
+                FieldError(
+                    f"{where}{column.key}", msg("longer than {limit} characters", limit=limit)
+                )
+            )
     return problems
 
 

@@ -36,6 +36,7 @@ from multiflexi.core.manifests.schema import (
     uuid_note,
 )
 from multiflexi.core.manifests.source import Source, label, load_object
+from multiflexi.core.texts import msg
 
 PROTOTYPE = "credential prototype"
 CREDENTIAL_TYPE = "credential type"
@@ -110,7 +111,7 @@ def credential_kind(
     if any(mark in name for mark in ("credtype", "credential-type", "crtype")):
         return "type"
     raise ValidationError(
-        "cannot tell whether this is a credential prototype or a credential type",
+        msg("cannot tell whether this is a credential prototype or a credential type"),
         ["set $schema, or name the file *.credprototype.json or *.credtype.json"],
     )
 
@@ -125,10 +126,10 @@ def parse_credential_prototype(source: Source) -> ParsedPrototype:
         doc, readable([*problems, *schema_problems(projected, "credential-prototype")])
     )
     if violations:
-        raise ValidationError(f"{name} is not valid", violations)
+        raise ValidationError(msg("{name} is not valid", name=name), violations)
     prototype = _build_prototype(doc, problems)
     if prototype is None:
-        raise ValidationError(f"{name} is not valid", readable(problems))
+        raise ValidationError(msg("{name} is not valid", name=name), readable(problems))
     kept = kept_uuid(doc)
     return ParsedPrototype(prototype, (*notes, *([uuid_note(kept)] if kept else [])))
 
@@ -139,7 +140,7 @@ def parse_credential_type(source: Source) -> ParsedCredentialType:
     doc, notes = _credential_type_document(load_object(source, CREDENTIAL_TYPE))
     violations = schema_problems(doc, "credential-type")
     if violations:
-        raise ValidationError(f"{name} is not valid", violations)
+        raise ValidationError(msg("{name} is not valid", name=name), violations)
     problems = Problems()
     for i, entry in enumerate(doc["fields"]):
         if isinstance(entry.get("default"), Mapping | list):
@@ -147,7 +148,7 @@ def parse_credential_type(source: Source) -> ParsedCredentialType:
     fields = tuple(_credential_type_field(f) for f in doc["fields"])
     _unique((f.keyword for f in fields), "fields", problems)
     if problems:
-        raise ValidationError(f"{name} is not valid", readable(problems))
+        raise ValidationError(msg("{name} is not valid", name=name), readable(problems))
     definition = CredentialTypeDefinition(
         uuid=doc["uuid"],
         code=doc["code"],

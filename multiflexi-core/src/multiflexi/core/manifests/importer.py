@@ -33,6 +33,7 @@ from multiflexi.core.manifests.prototype_rows import (
 )
 from multiflexi.core.manifests.schema import readable
 from multiflexi.core.manifests.source import Source, label
+from multiflexi.core.texts import msg
 from multiflexi.core.unit import transaction
 
 #: the longest file name kept in ``applications.source_file``
@@ -71,7 +72,9 @@ def import_manifest(session: Session, source: Source, *, actor: Actor) -> Import
     _check_lengths(rows, label("application manifest", source))
     if isinstance(source, os.PathLike) and len(os.fspath(source)) <= _SOURCE_FILE_LENGTH:
         rows.columns["source_file"] = os.fspath(source)
-    with transaction(session, conflict=f"application {manifest.name.text!r} clashes"):
+    with transaction(
+        session, conflict=msg("application {text!r} clashes", text=manifest.name.text)
+    ):
         app = _find_application(session, manifest, warnings)
         created = app is None
         _refuse_taken(session, app, manifest)
@@ -114,7 +117,9 @@ def import_credential_prototype(
     warnings = list(parsed.warnings)
     rows = prototype_rows_of(prototype)
     _check_prototype_lengths(rows, label("credential prototype", source))
-    with transaction(session, conflict=f"credential prototype {prototype.code!r} clashes"):
+    with transaction(
+        session, conflict=msg("credential prototype {code!r} clashes", code=prototype.code)
+    ):
         row = _find_prototype(session, prototype, warnings)
         created = row is None
         if row is None:
@@ -184,7 +189,13 @@ def _refuse_taken(session: Session, app: models.Application | None, manifest: Ma
         )
         if other is not None:
             raise Conflict(
-                f"application {other.id} ({other.name!r}) already has the {column} {value!r}"
+                msg(
+                    "application {id} ({name!r}) already has the {column} {value!r}",
+                    id=other.id,
+                    name=other.name,
+                    column=column,
+                    value=value,
+                )
             )
 
 
@@ -214,7 +225,9 @@ def _check_lengths(rows: AppRows, name: str) -> None:
     for t in rows.translations:
         problems += too_long(t, f"translations.{t.lang}.")
     if problems:
-        raise ValidationError(f"{name} does not fit the database", readable(problems))
+        raise ValidationError(
+            msg("{name} does not fit the database", name=name), readable(problems)
+        )
 
 
 # -- credential prototypes ------------------------------------------------------------------
@@ -240,7 +253,13 @@ def _find_prototype(
         )
     )
     if other is not None:
-        raise Conflict(f"credential prototype {other.id} already has the code {other.code!r}")
+        raise Conflict(
+            msg(
+                "credential prototype {id} already has the code {code!r}",
+                id=other.id,
+                code=other.code,
+            )
+        )
     return row
 
 
@@ -249,4 +268,6 @@ def _check_prototype_lengths(rows: PrototypeRows, name: str) -> None:
     for i, f in enumerate(rows.fields):
         problems += too_long(f, f"fields[{i}].")
     if problems:
-        raise ValidationError(f"{name} does not fit the database", readable(problems))
+        raise ValidationError(
+            msg("{name} does not fit the database", name=name), readable(problems)
+        )

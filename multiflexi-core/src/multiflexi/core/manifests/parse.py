@@ -19,6 +19,7 @@ from multiflexi.core.manifests.schema import (
     uuid_note,
 )
 from multiflexi.core.manifests.source import Source, label, load_object
+from multiflexi.core.texts import msg
 
 WHAT = "application manifest"
 
@@ -98,11 +99,11 @@ def parse_manifest(source: Source) -> ParsedManifest:
         rewrite.document, schema_problems(rewrite.document, "application")
     )
     if violations:
-        raise ValidationError(f"{name} is not valid", violations)
+        raise ValidationError(msg("{name} is not valid", name=name), violations)
     problems = Problems()
     manifest = build_manifest(rewrite.document, problems)
     if manifest is None:
-        raise ValidationError(f"{name} is not valid", readable(problems))
+        raise ValidationError(msg("{name} is not valid", name=name), readable(problems))
     kept = kept_uuid(rewrite.document)
     notes = (*rewrite.notes, *([uuid_note(kept)] if kept else []))
     return ParsedManifest(manifest, notes + _ignored(rewrite.document))

@@ -11,6 +11,7 @@ from typing import Any, TypeAlias
 
 from multiflexi.core.errors import ValidationError
 from multiflexi.core.manifests.localized import type_name
+from multiflexi.core.texts import msg
 
 #: what the parse functions accept: JSON text (str or bytes), a file path
 #: (`pathlib.Path` or another `os.PathLike`) or a mapping parsed already
@@ -38,27 +39,35 @@ def load_object(source: Source, what: str) -> dict[str, Any]:
         try:
             raw: str | bytes = Path(source).read_bytes()
         except OSError as exc:
-            raise ValidationError(f"{name} cannot be read", [exc.strerror or str(exc)]) from None
+            raise ValidationError(
+                msg("{name} cannot be read", name=name), [exc.strerror or str(exc)]
+            ) from None
     elif isinstance(source, str | bytes):
         raw = source
     else:
         raise ValidationError(
-            f"{what} must be JSON text, a file path or a mapping, not {type(source).__name__}"
+            msg(
+                "{what} must be JSON text, a file path or a mapping, not {type}",
+                what=what,
+                type=type(source).__name__,
+            )
         )
     text = _decode(raw, name)
     try:
         document = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         raise ValidationError(
-            f"{name} is not valid JSON",
+            msg("{name} is not valid JSON", name=name),
             [f"line {exc.lineno}, column {exc.colno}: {exc.msg.removesuffix(' at')}"],
         ) from None
     except ValueError as exc:
-        raise ValidationError(f"{name} is not valid JSON", [str(exc)]) from None
+        raise ValidationError(msg("{name} is not valid JSON", name=name), [str(exc)]) from None
     except RecursionError:
-        raise ValidationError(f"{name} is nested too deeply") from None
+        raise ValidationError(msg("{name} is nested too deeply", name=name)) from None
     if not isinstance(document, dict):
-        raise ValidationError(f"{name} must be a JSON object", [f"found {type_name(document)}"])
+        raise ValidationError(
+            msg("{name} must be a JSON object", name=name), [f"found {type_name(document)}"]
+        )
     return document
 
 
@@ -69,7 +78,7 @@ def _decode(raw: str | bytes, name: str) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ValidationError(
-            f"{name} is not UTF-8 text",
+            msg("{name} is not UTF-8 text", name=name),
             [f"byte {exc.start}: invalid {exc.reason}"],
         ) from None
 

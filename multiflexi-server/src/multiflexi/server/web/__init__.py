@@ -126,10 +126,11 @@ def _error_page(found: server_errors.Problem) -> Any:
 @blueprint.errorhandler(core_errors.MultiFlexiError)
 def _core_error(exc: core_errors.MultiFlexiError) -> ResponseReturnValue:
     if isinstance(exc, LoginThrottled):  # only reached outside the sign-in form
-        return page_error(429, _("Too many failed sign-ins"), exc.message)
+        return page_error(429, _("Too many failed sign-ins"), i18n.localized(exc.message))
     found = server_errors.core_problem(exc)
-    # the core's message stays as the core says it; the title is the page's
-    return page_error(found.status, base.error_title(found.status, found.title), found.detail)
+    # the core's message in the page's language (the API's problem document keeps English)
+    detail = i18n.localized(found.detail) if found.detail is not None else None
+    return page_error(found.status, base.error_title(found.status, found.title), detail)
 
 
 @blueprint.record_once

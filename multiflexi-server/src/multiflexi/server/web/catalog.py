@@ -9,8 +9,9 @@ Texts are marked with ``_()``, ``gettext``, ``ngettext``, ``lazy_gettext`` (Pyth
 
 from __future__ import annotations
 
+import ast
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -18,6 +19,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
+import multiflexi.core
 from multiflexi.server.web.i18n import DEFAULT_LANGUAGE, LANGUAGES, TRANSLATIONS
 
 #: the web UI's sources: its Python modules and its templates
@@ -28,13 +30,42 @@ METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
 OPTIONS = {"**/templates/**.html": {"trimmed": "true"}}
 
 
+#: the core's sources: their ``msg("...")`` texts reach the pages (errors, schedules)
+CORE_SOURCES = Path(next(iter(multiflexi.core.__path__)))
+#: what a translator reads above a core text (its placeholders must stay as they are)
+CORE_COMMENT = "multiflexi-core text: keep every {placeholder} exactly as it is"
+
+
+def core_texts(root: Path = CORE_SOURCES) -> Iterator[tuple[str, int, str]]:
+    """(file relative to ``root``, line, template) of every ``msg("literal", ...)`` call
+    (or ``texts.msg(...)``) in the core's Python sources."""
+    for path in sorted(root.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            first = node.args[0]
+            if name == "msg" and isinstance(first, ast.Constant) and isinstance(first.value, str):
+                yield path.relative_to(root).as_posix(), node.lineno, first.value
+
+
 def extract() -> Catalog:
-    """Every text the web UI marks for translation, with where it is used."""
+    """Every text the web UI marks for translation, with where it is used; and every
+    text the core builds with ``msg()`` (the pages show the core's messages)."""
     template = Catalog(project="MultiFlexi", domain=DOMAIN, charset="utf-8")
     for filename, lineno, message, comments, context in extract_from_dir(
         SOURCES, METHODS, OPTIONS, KEYWORDS, comment_tags=("Translators:",), strip_comment_tags=True
     ):
         template.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    for filename, lineno, text in core_texts():
+        found = template.get(text)
+        where = (f"multiflexi-core:{filename}", lineno)
+        if found is None:
+            template.add(text, None, [where], auto_comments=[CORE_COMMENT])
+        else:
+            found.locations.append(where)
     return template
 
 
@@ -125,6 +156,35 @@ def missing(language: str, wanted: Iterable[str] | None = None) -> list[str]:
     return gaps
 
 
+def placeholders(text: str) -> set[str]:
+    """The ``{name}`` placeholders of a core text (with their ``!r`` and format spec)."""
+    import string
+
+    found = set()
+    for _literal, name, spec, conversion in string.Formatter().parse(text):
+        if name is not None:
+            found.add(f"{name}!{conversion or ''}:{spec or ''}")
+    return found
+
+
+def misplaced(language: str) -> list[str]:
+    """The core texts whose translation in ``language`` has other placeholders than the
+    English (a missing, renamed or extra ``{name}``, or one that does not parse)."""
+    catalog = read(language)
+    wrong = []
+    for _filename, _lineno, text in core_texts():
+        found = catalog.get(text)
+        if found is None or not found.string or not isinstance(found.string, str):
+            continue
+        try:
+            same = placeholders(found.string) == placeholders(text)
+        except ValueError:
+            same = False
+        if not same:
+            wrong.append(text)
+    return sorted(set(wrong))
+
+
 def absorb(language: str, other: Path) -> int:
     """Copy into ``language``'s catalog the translations ``other`` (a ``.po`` file, e.g.
     the other side of a merge) has for texts this one leaves untranslated; how many."""
@@ -150,7 +210,9 @@ __all__ = [
     "absorb",
     "compile_all",
     "compiled",
+    "core_texts",
     "extract",
+    "misplaced",
     "missing",
     "mo_path",
     "po_path",

@@ -9,8 +9,9 @@ from zoneinfo import available_timezones
 from flask import request
 
 from multiflexi.core import fieldtypes
-from multiflexi.core.errors import ValidationError
+from multiflexi.core.errors import FieldError, MultiFlexiError, ValidationError
 from multiflexi.core.models import ApplicationField
+from multiflexi.server.web.i18n import localized
 
 #: the key under which messages about no particular field are shown (above the form)
 GENERAL = ""
@@ -32,16 +33,31 @@ def checkbox(name: str) -> bool:
 
 
 def problems_of(exc: ValidationError) -> dict[str, list[str]]:
-    """Field name -> messages of a core validation error (GENERAL for the whole form)."""
+    """Field name -> messages of a core validation error (GENERAL for the whole form),
+    in the page's language."""
     found: dict[str, list[str]] = {}
     for problem in exc.placed():
-        found.setdefault(problem.field or GENERAL, []).append(problem.message)
+        found.setdefault(problem.field or GENERAL, []).append(localized(problem.message))
     return found
 
 
 def form_problems(exc: ValidationError) -> dict[str, list[str]]:
     """:func:`problems_of`, or the error's summary above the form when it lists none."""
-    return problems_of(exc) if exc.problems else {GENERAL: [exc.summary]}
+    return problems_of(exc) if exc.problems else {GENERAL: [localized(exc.summary)]}
+
+
+def problem_lines(exc: MultiFlexiError) -> list[str]:
+    """A core error's problems one line each (``field: message``), in the page's language;
+    the error's message when it lists none."""
+    if isinstance(exc, ValidationError) and exc.problems:
+        return [_line(problem) for problem in exc.problems]
+    return [localized(exc.message)]
+
+
+def _line(problem: FieldError) -> str:
+    name = problem.field if problem.label is None else problem.label
+    message = localized(problem.message)
+    return f"{name}: {message}" if name else message
 
 
 def time_zones() -> list[str]:

@@ -210,8 +210,7 @@ def header(job_id: int) -> Response:
 def _refused(job_id: int, exc: MultiFlexiError) -> Response:
     """A refused action: the job's page again, the reason above its actions."""
     found = jobviews.detail(server_app.session(), auth.current_principal(), job_id)
-    errors = exc.errors if isinstance(exc, ValidationError) and exc.errors else [exc.message]
-    return _detail_page(found, 422, errors)
+    return _detail_page(found, 422, forms.problem_lines(exc))
 
 
 @blueprint.post("/<int:job_id>/cancel")
