@@ -42,6 +42,8 @@ def jsonable(value: Any) -> Any:
         return jsonable(dataclasses.asdict(value))
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
+    if isinstance(value, str) and type(value) is not str:  # texts.Message and other str kinds
+        return str(value)
     return value
 
 
