@@ -76,14 +76,26 @@ def test_a_company_admin_keeps_their_own_role_and_a_global_admin_changes_anyones
         assert refused.status_code == 409, call
         assert "ask another administrator of the company" in refused.get_json()["detail"]
     assert roles() == before and before["alice"] == "admin"
-    assert world.call("alice", "PUT", f"{base}/{ids['alice']}", json={"role": "admin"}
-                      ).status_code == 200, "keeping it is no change"
-    assert world.call("root", "PUT", f"{base}/{ids['alice']}", json={"role": "manager"}
-                      ).get_json()["role"] == "manager"
-    assert world.call("root", "PUT", f"{base}/{ids['root']}", json={"role": "admin"}
-                      ).status_code == 200
-    assert world.call("root", "PUT", f"{base}/{ids['root']}", json={"role": "viewer"}
-                      ).get_json()["role"] == "viewer"
+    assert (
+        world.call("alice", "PUT", f"{base}/{ids['alice']}", json={"role": "admin"}).status_code
+        == 200
+    ), "keeping it is no change"
+    assert (
+        world.call("root", "PUT", f"{base}/{ids['alice']}", json={"role": "manager"}).get_json()[
+            "role"
+        ]
+        == "manager"
+    )
+    assert (
+        world.call("root", "PUT", f"{base}/{ids['root']}", json={"role": "admin"}).status_code
+        == 200
+    )
+    assert (
+        world.call("root", "PUT", f"{base}/{ids['root']}", json={"role": "viewer"}).get_json()[
+            "role"
+        ]
+        == "viewer"
+    )
     assert world.call("root", "DELETE", f"{base}/{ids['root']}").status_code == 204
 
 

@@ -419,8 +419,10 @@ def test_only_who_may_write_to_a_company_is_offered_and_allowed_a_new_type(world
     sent = post(bob, "/credentials/types", {**OWN_FIELDS, "company_id": ids["company_b"]})
     assert sent.status_code == 403
     # a manager of company A has no say in company B (it is not even theirs to see)
-    assert post(amy, "/credentials/types", {**OWN_FIELDS, "company_id": ids["company_b"]}
-                ).status_code == 404
+    assert (
+        post(amy, "/credentials/types", {**OWN_FIELDS, "company_id": ids["company_b"]}).status_code
+        == 404
+    )
     assert world.dump() == before
 
 

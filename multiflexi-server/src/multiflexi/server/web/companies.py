@@ -335,9 +335,7 @@ def _members_page(
         problems=problems or {},
         sent=sent or {},
         me=auth.current_principal().user_id,
-        keeps_role=lambda user_id: not users.may_change_own_role(
-            auth.current_principal(), user_id
-        ),
+        keeps_role=lambda user_id: not users.may_change_own_role(auth.current_principal(), user_id),
     )
 
 

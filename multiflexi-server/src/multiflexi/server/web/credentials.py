@@ -9,6 +9,7 @@ is ever read here: a stored field shows only that it is stored.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
@@ -395,7 +396,7 @@ def _is_blank(row: dict[str, Any]) -> bool:
     return not any(row[part] for part in ("keyword", "default", "description", *FIELD_FLAGS))
 
 
-def _field_specs(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _field_specs(rows: list[dict[str, Any]]) -> list[Mapping[str, object]]:
     """What the core takes of each filled row (a blank row is left out)."""
     return [
         {
@@ -428,8 +429,15 @@ def _row_problems(
 
 
 def _blank_row(index: int) -> dict[str, Any]:
-    return {"index": index, "keyword": "", "type": "string", "default": "", "description": "",
-            "required": False, "secret": False}
+    return {
+        "index": index,
+        "keyword": "",
+        "type": "string",
+        "default": "",
+        "description": "",
+        "required": False,
+        "secret": False,
+    }
 
 
 def _types_page(
