@@ -199,3 +199,35 @@ def test_a_blank_name_and_a_bad_value_are_both_reported(session, company, protot
         )
     assert [p.field for p in refused.value.problems] == ["name", "values.FIO_URL"]
     assert count(session, Credential) == 0
+
+
+def test_own_fields_twice_or_with_a_bad_default_are_refused_beside_the_row(session, company):
+    with pytest.raises(ValidationError) as refused:
+        credentials.create_type(
+            session,
+            company=company.id,
+            name="Mine",
+            actor=ACTOR,
+            fields=[
+                {"keyword": "API_URL", "type": "url", "default": "not a url"},
+                {"keyword": "API_KEY", "secret": True},
+                {"keyword": "API_KEY"},
+            ],
+        )
+    assert [p.field for p in refused.value.problems] == ["fields.0.default", "fields.2.keyword"]
+    assert "API_KEY is given twice" in str(refused.value)
+    assert count(session, CredentialType) == 0
+    ctype = credentials.create_type(
+        session,
+        company=company.id,
+        name="Mine",
+        actor=ACTOR,
+        fields=[
+            {"keyword": "API_URL", "type": "url", "default": "https://example.com"},
+            {"keyword": "API_KEY", "secret": True, "required": True},
+        ],
+    )
+    assert [(f.keyword, f.secret, f.required) for f in credentials.fields_of(ctype)] == [
+        ("API_URL", False, False),
+        ("API_KEY", True, True),
+    ]

@@ -556,6 +556,44 @@ def test_grant_regrant_and_revoke_a_company_role(session):
         users.revoke(session, acme.id, user.id, actor=ADMIN)
 
 
+def test_a_company_admin_cannot_lower_or_remove_their_own_role(session):
+    from multiflexi.core import access
+
+    acme = make_company(session, "acme")
+    ada = users.create(session, "ada", actor=ADMIN)
+    ben = users.create(session, "ben", actor=ADMIN)
+    users.grant(session, acme.id, ada.id, "admin", actor=ADMIN)
+    users.grant(session, acme.id, ben.id, "admin", actor=ADMIN)
+    as_ada = access.principal_for(session, ada, source="test")
+    rows_before = len(audit_rows(session, "company_user"))
+    for lower in ("manager", "viewer"):
+        with pytest.raises(Conflict, match="ask another administrator of the company"):
+            users.grant(session, acme.id, ada.id, lower, actor=as_ada)
+    with pytest.raises(Conflict, match="or a global administrator"):
+        users.revoke(session, acme.id, ada.id, actor=as_ada)
+    session.rollback()
+    assert [(r.company_id, r.role) for r in users.memberships(session, ada.id).items] == [
+        (acme.id, "admin")
+    ]
+    assert len(audit_rows(session, "company_user")) == rows_before
+    assert not users.may_change_own_role(as_ada, ada.id)
+    # keeping one's own role is no change; another administrator's role is theirs to change
+    users.grant(session, acme.id, ada.id, "admin", actor=as_ada)
+    users.grant(session, acme.id, ben.id, "viewer", actor=as_ada)
+    users.revoke(session, acme.id, ben.id, actor=as_ada)
+    assert users.may_change_own_role(as_ada, ben.id)
+    # a global administrator changes anyone's role, their own included
+    root = users.create(session, "root2", actor=ADMIN)
+    root.is_admin = True
+    users.grant(session, acme.id, root.id, "admin", actor=ADMIN)
+    session.commit()
+    as_root = access.principal_for(session, root, source="test")
+    users.grant(session, acme.id, root.id, "viewer", actor=as_root)
+    users.revoke(session, acme.id, root.id, actor=as_root)
+    users.grant(session, acme.id, ada.id, "manager", actor=as_root)
+    assert users.memberships(session, ada.id).items[0].role == "manager"
+
+
 def test_unknown_role_company_or_user_is_refused(session):
     acme = make_company(session, "acme")
     user = users.create(session, "quinn", actor=ADMIN)

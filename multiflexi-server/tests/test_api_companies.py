@@ -58,6 +58,47 @@ def test_roles_are_granted_replaced_and_revoked(world):
     assert world.call("nobody", "GET", f"/api/v1/companies/{ids['company_a']}").status_code == 404
 
 
+def test_a_company_admin_keeps_their_own_role_and_a_global_admin_changes_anyones(world):
+    ids = world.ids
+    base = f"/api/v1/companies/{ids['company_a']}/users"
+
+    def roles():
+        return {m["login"]: m["role"] for m in world.call("root", "GET", base).get_json()["items"]}
+
+    before = roles()
+    for call in (
+        ("PUT", f"{base}/{ids['alice']}", {"role": "manager"}),
+        ("PUT", f"{base}/{ids['alice']}", {"role": "viewer"}),
+        ("DELETE", f"{base}/{ids['alice']}", None),
+    ):
+        method, path, body = call
+        refused = world.call("alice", method, path, json=body)
+        assert refused.status_code == 409, call
+        assert "ask another administrator of the company" in refused.get_json()["detail"]
+    assert roles() == before and before["alice"] == "admin"
+    assert (
+        world.call("alice", "PUT", f"{base}/{ids['alice']}", json={"role": "admin"}).status_code
+        == 200
+    ), "keeping it is no change"
+    assert (
+        world.call("root", "PUT", f"{base}/{ids['alice']}", json={"role": "manager"}).get_json()[
+            "role"
+        ]
+        == "manager"
+    )
+    assert (
+        world.call("root", "PUT", f"{base}/{ids['root']}", json={"role": "admin"}).status_code
+        == 200
+    )
+    assert (
+        world.call("root", "PUT", f"{base}/{ids['root']}", json={"role": "viewer"}).get_json()[
+            "role"
+        ]
+        == "viewer"
+    )
+    assert world.call("root", "DELETE", f"{base}/{ids['root']}").status_code == 204
+
+
 def test_assigning_an_application_is_idempotent(world):
     ids = world.ids
     created = world.call("root", "POST", "/api/v1/companies", json={"name": "Gamma"}).get_json()

@@ -444,6 +444,33 @@ def test_a_bad_role_change_is_shown_beside_the_member_and_changes_nothing(world)
     assert world.dump() == before
 
 
+def test_a_company_admin_is_not_offered_and_not_allowed_to_lower_their_own_role(world):
+    alice = signed_in(world, "alice")
+    url = paths(world)["members"]
+    me = world.ids["alice"]
+    page = alice.get(url).get_data(as_text=True)
+    assert 'data-testid="member-role-alice"' not in page
+    assert 'data-testid="member-remove-alice"' not in page
+    assert 'data-testid="own-role-kept"' in page
+    assert 'data-testid="member-role-amy"' in page and 'data-testid="member-remove-amy"' in page
+    before = world.dump()
+    for data in ({"role": "manager"}, {"role": "viewer"}, {"op": "remove"}):
+        answer = post(alice, f"{url}/{me}", **data)
+        assert answer.status_code == 422, data
+        html = answer.get_data(as_text=True)
+        assert f'data-testid="error-role-{me}"' in html
+        assert "ask another administrator of the company or a global administrator" in html
+    answer = post(alice, url, login="alice", role="viewer")
+    assert answer.status_code == 422 and 'data-testid="error-role"' in answer.get_data(as_text=True)
+    assert world.dump() == before
+    assert roles_in(world)["alice"] == "admin"
+    # a global administrator is offered every control and changes anyone's role
+    root = signed_in(world, "root")
+    assert 'data-testid="member-remove-alice"' in root.get(url).get_data(as_text=True)
+    assert post(root, f"{url}/{me}", role="manager").status_code == 303
+    assert roles_in(world)["alice"] == "manager"
+
+
 # -- secrets ---------------------------------------------------------------------------------
 
 

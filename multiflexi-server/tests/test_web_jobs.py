@@ -207,6 +207,23 @@ def test_a_job_page_shows_what_it_belongs_to_times_meaning_and_artifacts(world, 
     assert 'data-testid="job-block-reason"' in held
 
 
+def test_follow_is_offered_only_while_the_job_may_still_write(world, many):
+    alice = signed_in(world, "alice")
+    for key in ("done_a", "cron"):  # success, failed
+        page = alice.get(f"/jobs/{many[key]}").data.decode()
+        assert 'data-testid="output-follow"' not in page, key
+        assert 'data-testid="output-download"' in page
+    with world.session() as session:
+        job = session.get(Job, many["job_a"])
+        job.state, job.started_at = "running", dt.datetime.now(dt.UTC)
+        session.commit()
+    assert 'data-testid="output-follow"' in alice.get(f"/jobs/{many['job_a']}").data.decode()
+    ran = alice.get(f"/jobs/{many['done_a']}/ran")
+    assert ran.status_code == 200 and "/usr/bin/env" in ran.data.decode()
+    assert "PLANTED-" not in ran.data.decode()
+    assert signed_in(world, "bob").get(f"/jobs/{many['done_a']}/ran").status_code == 404
+
+
 def test_no_planted_secret_reaches_any_page_of_jobs(world, many):
     root = signed_in(world, "root")
     with world.session() as session:
@@ -438,6 +455,52 @@ def test_the_header_of_a_queued_job_follows_when_its_first_line_comes(browser, w
     )
     assert browser.find("job-cancel").text == "Stop"
     assert browser.driver.execute_script("return window.notReloaded === true")
+    assert browser.console_errors() == []
+
+
+def test_a_queued_jobs_page_shows_its_command_once_it_starts(browser, world, redis):
+    """Opened while the job waits: when it starts, the command and environment come without
+    a reload (the worker's claim and process facts as the executor records them)."""
+    job_id = world.ids["job_a"]
+    with world.session() as session:
+        jobs.enqueue(session, session.get(Job, job_id), redis=redis)
+    browser.sign_in("alice", PASSWORD)
+    browser.open(f"/jobs/{job_id}")
+    assert browser.find("job-header").get_attribute("data-state") == "queued"
+    assert browser.find("job-command").text == "Not run yet."
+    assert browser.find("job-environment").text == "Assembled when the job runs."
+    assert browser.find("output-follow").is_displayed()
+    browser.wait(lambda: browser.find("output-status").text == "live", "the stream to open")
+    browser.driver.execute_script("window.notReloaded = true")
+    with world.session() as session:
+        started = lifecycle.start(
+            session, job_id, worker="test-worker", lease=dt.timedelta(minutes=5), redis=redis
+        )
+        assert started == lifecycle.Start.RUNNING
+        lifecycle.record_process(
+            session,
+            job_id,
+            command=["/usr/bin/env", "--report", "weekly"],
+            environment={"API_PASSWORD": "***", "REPORT_NAME": "weekly"},
+        )
+    _publish(world, redis, job_id, 1, [("stdout", "started")])
+    browser.wait(
+        lambda: browser.find("job-ran").get_attribute("data-state") == "running",
+        "the command and environment to come",
+    )
+    assert browser.find("job-command").text == "/usr/bin/env --report weekly"
+    assert "REPORT_NAME" in browser.find("job-environment").text
+    assert browser.driver.execute_script("return window.notReloaded === true")
+    assert "PLANTED-" not in browser.source()
+    assert browser.console_errors() == []
+    assert browser.accessibility_violations() == []
+    browser.screenshot("job-started-command", at="command-title")
+    # it ends: nothing more to follow
+    with world.session() as session:
+        lifecycle.conclude(session, job_id, exit_code=0)
+    redis.publish(channel(job_id), json.dumps({"job_id": job_id, "end": True, "state": "success"}))
+    browser.wait(lambda: not browser.find("output-follow").is_displayed(), "Follow to go")
+    assert browser.find("job-ran").get_attribute("data-state") == "success"
     assert browser.console_errors() == []
 
 

@@ -163,12 +163,25 @@ def create_type(
     if not name or not name.strip():
         errors.append(FieldError("name", msg("must not be empty")))
     own_fields = []
+    seen: set[str] = set()
     for index, spec in enumerate(fields or []):
         keyword = str(spec.get("keyword", ""))
         if not _KEYWORD_RE.fullmatch(keyword):
-            problem = f"{keyword!r} is not an environment variable name"
+            problem = msg("{keyword!r} is not an environment variable name", keyword=keyword)
             errors.append(FieldError(f"fields.{index}.keyword", problem, "fields"))
             continue
+        if keyword in seen:
+            problem = msg("{keyword} is given twice", keyword=keyword)
+            errors.append(FieldError(f"fields.{index}.keyword", problem, "fields"))
+            continue
+        seen.add(keyword)
+        default = spec.get("default")
+        if default is not None and default != "":
+            try:
+                fieldtypes.check(str(spec.get("type", "string")), str(default))
+            except ValueError as exc:
+                errors.append(FieldError(f"fields.{index}.default", str(exc), "fields"))
+                continue
         own_fields.append(
             CredentialTypeField(
                 keyword=keyword,

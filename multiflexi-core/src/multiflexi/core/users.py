@@ -697,6 +697,35 @@ def _membership(session: Session, company_id: int, user_id: int) -> CompanyUser 
     ).first()
 
 
+#: what an actor is told who tries to lower or remove their own role in a company
+OWN_ROLE_KEPT = msg(
+    "you cannot lower or remove your own role in this company; "
+    "ask another administrator of the company or a global administrator"
+)
+
+
+def _rank(role: str) -> int:
+    """A role's weight: admin over manager over viewer (COMPANY_ROLES lists them so)."""
+    return len(COMPANY_ROLES) - COMPANY_ROLES.index(role) if role in COMPANY_ROLES else 0
+
+
+def _guard_own_role(actor: Actor, member: CompanyUser | None, role: str | None) -> None:
+    """A user who is not a global administrator keeps their own role in a company: they
+    may not lower it (``role``) nor remove it (``role`` None), so that a company's
+    administrator never locks themselves out of it by mistake (Conflict)."""
+    if actor.is_admin or member is None or actor.user_id != member.user_id:
+        return
+    if role is None or _rank(role) < _rank(member.role):
+        raise Conflict(OWN_ROLE_KEPT)
+
+
+def may_change_own_role(actor: Actor, user_id: int) -> bool:
+    """Whether the actor may lower or remove the role of ``user_id`` in a company of which
+    they are an administrator (what :func:`grant` and :func:`revoke` refuse, for a page
+    that leaves the controls out)."""
+    return actor.is_admin or actor.user_id != user_id
+
+
 def grant(
     session: Session, company_id: int, user_id: int, role: str, *, actor: Actor
 ) -> CompanyUser:
@@ -720,6 +749,7 @@ def grant(
         _company(session, company_id)
         get(session, user_id)
         member = _membership(session, company_id, user_id)
+        _guard_own_role(actor, member, role)
         if member is None:
             member = CompanyUser(company_id=company_id, user_id=user_id, role=role)
             session.add(member)
@@ -757,6 +787,7 @@ def revoke(session: Session, company_id: int, user_id: int, *, actor: Actor) -> 
                     company_id=company_id,
                 ),
             )
+        _guard_own_role(actor, member, None)
         audit.record(
             session,
             actor,

@@ -335,6 +335,7 @@ def _members_page(
         problems=problems or {},
         sent=sent or {},
         me=auth.current_principal().user_id,
+        keeps_role=lambda user_id: not users.may_change_own_role(auth.current_principal(), user_id),
     )
 
 
@@ -368,6 +369,10 @@ def grant(company_id: int) -> Response:
         base.db().rollback()
         sent = {"login": login, "role": role}
         return _members_page(_load(company_id), 422, forms.form_problems(exc), sent)
+    except Conflict as exc:
+        base.db().rollback()
+        sent = {"login": login, "role": role}
+        return _members_page(_load(company_id), 422, {"role": [exc.message]}, sent)
     _granted(login, role, company)
     return base.see(".members", company_id=company_id)
 
@@ -379,7 +384,11 @@ def change_member(company_id: int, user_id: int) -> Response:
     principal = auth.current_principal()
     login = users.get(base.db(), user_id).login
     if forms.text("op") == "remove":
-        users.revoke(base.db(), company.id, user_id, actor=principal)
+        try:
+            users.revoke(base.db(), company.id, user_id, actor=principal)
+        except Conflict as exc:
+            base.db().rollback()
+            return _members_page(_load(company_id), 422, {f"role-{user_id}": [exc.message]})
         flash(
             _("%(login)s has no role in %(company)s any more.", login=login, company=company.name)
         )
@@ -391,6 +400,9 @@ def change_member(company_id: int, user_id: int) -> Response:
         base.db().rollback()
         problems = {f"role-{user_id}": [p.message for p in exc.placed()]}
         return _members_page(_load(company_id), 422, problems)
+    except Conflict as exc:
+        base.db().rollback()
+        return _members_page(_load(company_id), 422, {f"role-{user_id}": [exc.message]})
     _granted(login, role, company)
     return base.see(".members", company_id=company_id)
 

@@ -9,6 +9,7 @@ is ever read here: a stored field shows only that it is stored.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
@@ -360,10 +361,90 @@ def check(credential_id: int) -> Response:
 # -- credential types -----------------------------------------------------------------------
 
 
+#: the prefix of a credential type's own field row (the core's problems name ``fields.N.x``)
+FIELDS = "fields."
+#: the parts of a field row, as the core's ``create_type`` takes them
+FIELD_TEXTS = ("keyword", "type", "default", "description")
+FIELD_FLAGS = ("required", "secret")
+#: blank field rows the new type form offers (a button adds more)
+BLANK_ROWS = 3
+#: the most field rows a form is read for (as the API's limit)
+MAX_ROWS = 200
+
+
+def _field_rows() -> list[dict[str, Any]]:
+    """The field rows as sent (``fields.N.keyword`` ...), in their order, each with its
+    number ``index`` (the row's name on the page)."""
+    numbers: set[int] = set()
+    for key in request.form:
+        parts = key.split(".")
+        if len(parts) == 3 and parts[0] + "." == FIELDS and parts[1].isdigit():
+            numbers.add(int(parts[1]))
+    rows = []
+    for index in sorted(numbers)[:MAX_ROWS]:
+        row: dict[str, Any] = {"index": index}
+        for part in FIELD_TEXTS:
+            row[part] = forms.text(f"{FIELDS}{index}.{part}")
+        for part in FIELD_FLAGS:
+            row[part] = forms.checkbox(f"{FIELDS}{index}.{part}")
+        rows.append(row)
+    return rows
+
+
+def _is_blank(row: dict[str, Any]) -> bool:
+    """Nothing filled in (the type's select always sends something)."""
+    return not any(row[part] for part in ("keyword", "default", "description", *FIELD_FLAGS))
+
+
+def _field_specs(rows: list[dict[str, Any]]) -> list[Mapping[str, object]]:
+    """What the core takes of each filled row (a blank row is left out)."""
+    return [
+        {
+            "keyword": row["keyword"],
+            "type": row["type"] or "string",
+            "default": row["default"] or None,
+            "description": row["description"] or None,
+            "required": row["required"],
+            "secret": row["secret"],
+        }
+        for row in rows
+        if not _is_blank(row)
+    ]
+
+
+def _row_problems(
+    problems: dict[str, list[str]], rows: list[dict[str, Any]]
+) -> dict[str, list[str]]:
+    """The core numbers the rows it was given; the page names them by their row number."""
+    filled = [row["index"] for row in rows if not _is_blank(row)]
+    placed: dict[str, list[str]] = {}
+    for key, messages in problems.items():
+        parts = key.split(".")
+        if len(parts) == 3 and parts[0] + "." == FIELDS and parts[1].isdigit():
+            given = int(parts[1])
+            if given < len(filled):
+                key = f"{FIELDS}{filled[given]}.{parts[2]}"
+        placed.setdefault(key, []).extend(messages)
+    return placed
+
+
+def _blank_row(index: int) -> dict[str, Any]:
+    return {
+        "index": index,
+        "keyword": "",
+        "type": "string",
+        "default": "",
+        "description": "",
+        "required": False,
+        "secret": False,
+    }
+
+
 def _types_page(
     status: int = 200,
     problems: dict[str, list[str]] | None = None,
     sent: dict[str, Any] | None = None,
+    rows: list[dict[str, Any]] | None = None,
 ) -> Response:
     principal = auth.current_principal()
     company_id = _company_filter()
@@ -384,6 +465,9 @@ def _types_page(
     chosen.setdefault("prototype_id", request.args.get("prototype_id", ""))
     chosen.setdefault("next", _local(request.args.get("next")) or "")
     prototypes = credentials.list_prototypes(base.db(), limit=CHOICES).items if writable else []
+    rows = list(rows or [])
+    while len(rows) < BLANK_ROWS:
+        rows.append(_blank_row(rows[-1]["index"] + 1 if rows else 0))
     return base.render(
         "web/credentials/types.html",
         status=status,
@@ -394,7 +478,13 @@ def _types_page(
         writable=writable,
         prototypes=prototypes,
         company_choices=[(str(c.id), c.name) for c in writable],
-        prototype_choices=[(str(p.id), f"{p.name} ({p.code})") for p in prototypes],
+        prototype_choices=[
+            ("", _("none: fields of its own")),
+            *((str(p.id), f"{p.name} ({p.code})") for p in prototypes),
+        ],
+        type_choices=[(kind, kind) for kind in fieldtypes.CHECKS],
+        rows=rows,
+        next_row=max(row["index"] for row in rows) + 1,
         problems=problems or {},
         sent=chosen,
     )
@@ -408,12 +498,14 @@ def types() -> Response:
 
 @blueprint.post("/credentials/types")
 def create_type() -> Response:
-    """A company's credential type made from a prototype (write access to the company)."""
+    """A company's credential type made from a prototype, or with fields of its own, or
+    both (write access to the company, as through the API)."""
     principal = auth.current_principal()
     company_id = request.form.get("company_id", type=int)
     prototype_id = request.form.get("prototype_id", type=int)
     name = forms.text("name")
     next_url = _local(request.form.get("next"))
+    rows = _field_rows()
     sent = {
         "company_id": str(company_id or ""),
         "prototype_id": str(prototype_id or ""),
@@ -421,20 +513,23 @@ def create_type() -> Response:
         "next": next_url or "",
     }
     if company_id is None:
-        return _types_page(422, {"company_id": [_("Choose the company.")]}, sent)
+        return _types_page(422, {"company_id": [_("Choose the company.")]}, sent, rows)
     loaders.company(base.db(), principal, company_id, access.WRITE)
-    if prototype_id is None:
-        return _types_page(422, {"prototype_id": [_("Choose the prototype.")]}, sent)
     try:
         ctype = credentials.create_type(
-            base.db(), company=company_id, name=name, actor=principal, prototype_ref=prototype_id
+            base.db(),
+            company=company_id,
+            name=name,
+            actor=principal,
+            prototype_ref=prototype_id,
+            fields=_field_specs(rows),
         )
     except ValidationError as exc:
         base.db().rollback()
-        return _types_page(422, forms.form_problems(exc), sent)
+        return _types_page(422, _row_problems(forms.form_problems(exc), rows), sent, rows)
     except Conflict as exc:
         base.db().rollback()
-        return _types_page(422, {"name": [exc.message]}, sent)
+        return _types_page(422, {"name": [exc.message]}, sent, rows)
     flash(_("Credential type %(name)s created.", name=ctype.name))
     if next_url:
         separator = "&" if "?" in next_url else "?"

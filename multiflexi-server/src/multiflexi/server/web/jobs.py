@@ -207,6 +207,15 @@ def header(job_id: int) -> Response:
     return Response(html, mimetype="text/html")
 
 
+@blueprint.get("/<int:job_id>/ran")
+def ran(job_id: int) -> Response:
+    """What a job ran (command, artifacts, environment with secrets masked): htmx
+    refreshes it when the live output says the job started, and when it ended."""
+    found = jobviews.detail(server_app.session(), auth.current_principal(), job_id)
+    html = render_template("web/jobs/_ran.html", detail=found, job=found.job)
+    return Response(html, mimetype="text/html")
+
+
 def _refused(job_id: int, exc: MultiFlexiError) -> Response:
     """A refused action: the job's page again, the reason above its actions."""
     found = jobviews.detail(server_app.session(), auth.current_principal(), job_id)

@@ -2,7 +2,8 @@
 // Server-Sent Events, authenticated by the session cookie), stdout and stderr told apart,
 // ANSI colours rendered by ansi_up, the last `cap` lines kept in the page. The page's header
 // is refreshed (htmx) when the first line of a job the page showed as not started yet comes
-// (it runs now), and when the stream's end event comes (its final state).
+// (it runs now), and when the stream's end event comes (its final state); so is what the job
+// ran (its command and environment). "Follow" is offered while the job may still write.
 
 import { AnsiUp } from "../vendor/ansi_up.js";
 import { counted, stateName, text } from "./i18n.js";
@@ -130,6 +131,7 @@ class OutputView {
     source.addEventListener("end", (event) => {
       source.close();
       const end = JSON.parse(event.data);
+      if (this.follow) this.follow.hidden = true; // nothing more to follow
       const ended = text("output.ended", "ended: {state}").replace("{state}", stateName(end.state));
       this.say(this.finishedAtStart ? "" : ended);
       if (!this.finishedAtStart) document.body.dispatchEvent(new CustomEvent("job-ended"));
