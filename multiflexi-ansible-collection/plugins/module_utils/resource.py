@@ -223,3 +223,40 @@ def ensure_absent(module, outcome, current, collection, shown=None):
         return
     outcome.removed(shown if shown is not None else current)
     outcome.write("DELETE", "{}/{}".format(collection, current["id"]), accept=(200, 202, 204, 404))
+
+
+def resolve(module, collection, noun, ref, keys):
+    """The object ``ref`` names: its id (digits), or else the first of the natural ``keys``
+    (``slug``, ``uuid``, ``name``...) that finds one. The task fails when none does."""
+    if ref is None:
+        return None
+    text = str(ref).strip()
+    if text.isdigit():
+        found = find(module, collection, noun, int(text))
+        if found is not None:
+            return found
+    else:
+        for key in keys:
+            found = find(module, collection, noun, query={key: text})
+            if found is not None:
+                return found
+    module.fail_json(
+        msg="{} {} not found (give its id or {})".format(noun, text, " or ".join(keys))
+    )
+
+
+def reveal(module, values, secret_names):
+    """Show again, in the task's result, the values of a ``no_log`` map that are not secret.
+
+    A map option that may hold secrets is ``no_log``, so Ansible masks each of its values
+    wherever it occurs in the result (a value ``1`` would mask every id with a 1). Once
+    the module knows which names are secret, the others' values are unmasked, unless a
+    secret has the same value.
+    """
+    kept = set()
+    for name, value in (values or {}).items():
+        if name in secret_names and value not in (None, ""):
+            kept.add(str(value))
+    for name, value in (values or {}).items():
+        if name not in secret_names and value is not None and str(value) not in kept:
+            module.no_log_values.discard(str(value))
