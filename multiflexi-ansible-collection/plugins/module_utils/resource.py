@@ -260,3 +260,37 @@ def reveal(module, values, secret_names):
     for name, value in (values or {}).items():
         if name not in secret_names and value is not None and str(value) not in kept:
             module.no_log_values.discard(str(value))
+
+
+def find_run_template(module, ref, company_ref, application_ref):
+    """A run template by id, or by name within its company (and application)."""
+    text = str(ref).strip()
+    if text.isdigit():
+        found = find(module, "/run-templates", "run template", int(text))
+        if found is None:
+            module.fail_json(msg=f"run template {text} not found")
+        return found
+    company = resolve(module, "/companies", "company", company_ref, ("slug",))
+    if company is None:
+        module.fail_json(msg=f"give the company of run template {text}, or its id")
+    query = dict(company_id=company["id"], name=text)
+    application = resolve(module, "/applications", "application", application_ref, ("uuid", "name"))
+    if application is not None:
+        query["application_id"] = application["id"]
+    found = find(module, "/run-templates", "run template", query=query)
+    if found is None:
+        module.fail_json(
+            msg="run template {} not found in company {}".format(text, company["slug"])
+        )
+    return found
+
+
+def job_output(module, job_id):
+    """Every line of the job's output, joined."""
+    lines, after = [], 0
+    while True:
+        page = module.call("GET", f"/jobs/{job_id}/output", query=dict(after=after, limit=10000))
+        lines.extend(item["text"].rstrip("\n") for item in page["items"])
+        if not page["items"] or page["next_after"] == after:
+            return "\n".join(lines)
+        after = page["next_after"]

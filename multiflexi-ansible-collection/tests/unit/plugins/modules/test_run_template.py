@@ -188,7 +188,9 @@ def test_a_secret_value_is_sent_again_with_always_and_shown_redacted(run, world)
     existing(world)
     result = run(run_template, diff=True, config={"TOKEN": "new-one"}, **BASE)
     assert result["changed"] is True
-    assert world.writes() == [("PATCH", "/run-templates/5/values", {"values": {"TOKEN": "new-one"}})]
+    assert world.writes() == [
+        ("PATCH", "/run-templates/5/values", {"values": {"TOKEN": "new-one"}})
+    ]
     assert result["diff"] == {
         "before": {"values": {"TOKEN": "***"}},
         "after": {"values": {"TOKEN": "*** (new)"}},
