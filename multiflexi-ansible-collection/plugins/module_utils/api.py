@@ -112,9 +112,13 @@ class Client:
         """The decoded JSON answer (None when empty); raises :class:`MultiFlexiError`."""
         url = self.base + API_PREFIX + api_path
         if query:
-            pairs = [(k, v) for k, v in sorted(query.items()) if v is not None]
+            pairs = []
+            for key, value in sorted(query.items()):
+                for one in value if isinstance(value, (list, tuple)) else [value]:
+                    if one is not None:
+                        pairs.append((key, _text(one)))  # a list: the parameter repeated
             if pairs:
-                url += "?" + urlencode([(k, _text(v)) for k, v in pairs])
+                url += "?" + urlencode(pairs)
         headers = {"Accept": "application/json"}
         if self.token:
             headers["Authorization"] = "Bearer " + self.token
