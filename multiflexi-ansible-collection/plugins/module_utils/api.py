@@ -193,11 +193,10 @@ class MultiFlexiModule(AnsibleModule):
     def __init__(self, argument_spec=None, **kwargs):
         spec = dict(AUTH_ARGSPEC)
         spec.update(argument_spec or {})
-        mutually_exclusive = list(kwargs.pop("mutually_exclusive", []))
-        mutually_exclusive.append(("multiflexi_token", "multiflexi_username"))
+        # no mutual exclusion of token and username: either may come from the environment
+        # while a task gives the other; a token, wherever it comes from, wins
         super().__init__(
             argument_spec=spec,
-            mutually_exclusive=mutually_exclusive,
             required_together=[
                 ("multiflexi_username", "multiflexi_password"),
                 *list(kwargs.pop("required_together", [])),

@@ -115,26 +115,46 @@ def _put(target, dotted, value):
     target[keys[-1]] = value
 
 
-def find(module, collection, noun, object_id=None, query=None):
+def find(module, collection, noun, object_id=None, query=None, match=None):
     """The one object with ``object_id``, or the one the natural-key ``query`` finds.
 
-    None when nothing matches (an unknown id too); the task fails when the query
-    matches more than one, listing their ids.
+    ``match`` filters the listed objects here, field by exact value, for a natural
+    key the API cannot filter on (a credential's name within its company). None when
+    nothing matches (an unknown id too); the task fails when several match, listing
+    their ids.
     """
     if object_id is not None:
         answer = module.call("GET", f"{collection}/{object_id}", accept=(200, 404))
         return answer if isinstance(answer, dict) and "id" in answer else None
     query = dict((k, v) for k, v in (query or {}).items() if v is not None)
-    if not query:
+    match = dict((k, v) for k, v in (match or {}).items() if v is not None)
+    if not query and not match:
         module.fail_json(msg=f"give the {noun}'s id or its natural key")
     items = module.items(collection, query=query)
+    if match:
+        items = [i for i in items if all(i.get(k) == v for k, v in match.items())]
     if len(items) > 1:
         module.fail_json(
             msg="more than one {} matches {}: give its id (one of {})".format(
-                noun, _describe(query), ", ".join(str(i["id"]) for i in items)
+                noun, _describe(dict(query, **match)), ", ".join(str(i["id"]) for i in items)
             )
         )
     return items[0] if items else None
+
+
+def reference(module, collection, noun, ref, key):
+    """The object a task names by id (digits) or by its natural ``key``; fails when unknown.
+
+    ``reference(module, "/companies", "company", "acme", "slug")`` -> the company dict.
+    """
+    ref = str(ref).strip()
+    if ref.isdigit():
+        found = find(module, collection, noun, int(ref))
+    else:
+        found = find(module, collection, noun, query={key: ref})
+    if found is None:
+        module.fail_json(msg=f"{noun} {ref} not found")
+    return found
 
 
 def _describe(query):
