@@ -190,12 +190,13 @@ class Deployment:
     def env_file(self) -> Path:
         return Path(self.variables["multiflexi_conf_dir"]) / "multiflexi.env"
 
-    def run(self, role: str, **more: Any) -> subprocess.CompletedProcess[str]:
+    def run(self, role: str, *options: str, **more: Any) -> subprocess.CompletedProcess[str]:
         result = run_playbook(
             self.env,
             play(self.playbooks, role, f"multiflexi.multiflexi.{role}"),
             {**self.variables, **more},
             "-v",
+            *options,
         )
         self.runs.append(result)
         return result
@@ -217,7 +218,7 @@ def throwaway_variables(root: Path, venv: Path, **more: Any) -> dict[str, Any]:
     group = subprocess.run(["id", "-gn"], capture_output=True, text=True, check=True).stdout
     return {
         "multiflexi_venv": str(venv),
-        "multiflexi_pip_extra_args": "--no-index",
+        "multiflexi_pip_environment": {"PIP_NO_INDEX": "1"},
         "multiflexi_create_users": False,
         "multiflexi_user": user.strip(),
         "multiflexi_group": group.strip(),
@@ -260,6 +261,8 @@ def deployment(
         multiflexi_admin_email="ops@example.org",
         multiflexi_timezone="Europe/Prague",
         multiflexi_server_port=free_port(),
+        # pip runs (for this extra requirement, present already), and downloads nothing
+        multiflexi_pip_packages=["PyYAML"],
         multiflexi_env_extra={"MULTIFLEXI_LOG_LEVEL": "info", "EMAIL_FROM": "Ops <ops@x.org>"},
     )
     deployment = Deployment(root, venv, variables, ansible_env, tmp_path_factory.mktemp("plays"))
@@ -472,6 +475,16 @@ def test_a_second_run_changes_nothing_and_waits_for_the_running_server(
         server.wait(timeout=60)
 
 
+def test_check_mode_on_the_deployed_host_reports_nothing_to_change(
+    deployment: Deployment,
+) -> None:
+    before = deployment.env_file.read_bytes()
+    checked = deployment.run("server", "--check", "--diff")
+    assert checked.returncode == 0, checked.stdout[-4000:] + checked.stderr[-2000:]
+    assert recap(checked)["changed"] == 0, checked.stdout
+    assert deployment.env_file.read_bytes() == before
+
+
 # -- the executor role -------------------------------------------------------------------------
 
 
@@ -514,11 +527,27 @@ def test_an_executor_without_the_master_key_stops_and_writes_nothing(
     assert list((root / "units").iterdir()) == []
 
 
+def test_a_variable_of_the_wrong_type_stops_the_role_before_it_does_anything(
+    tmp_path: Path, venv: Path, ansible_env: dict[str, str]
+) -> None:
+    root = tmp_path / "root"
+    variables = throwaway_variables(
+        root, venv, multiflexi_workers="many", multiflexi_encryption_master_key=MASTER_KEY
+    )
+    result = run_playbook(
+        ansible_env, play(tmp_path, "executor", "multiflexi.multiflexi.executor"), variables
+    )
+    assert result.returncode != 0
+    assert "multiflexi_workers" in result.stdout
+    assert not (root / "etc").exists()
+    assert list((root / "units").iterdir()) == []
+
+
 # -- last: every run of this module so far ---------------------------------------------------
 
 
 def test_no_secret_appears_in_the_verbose_output(deployment: Deployment) -> None:
-    assert len(deployment.runs) >= 4  # the server's and the executor's, twice each
+    assert len(deployment.runs) >= 5  # the server's and the executor's, and check mode
     secrets = [MASTER_KEY, ADMIN_PASSWORD, env_values(deployment.env_file)["MULTIFLEXI_SECRET_KEY"]]
     for run in deployment.runs:
         output = run.stdout + run.stderr
