@@ -142,21 +142,6 @@ def find(module, collection, noun, object_id=None, query=None, match=None):
     return items[0] if items else None
 
 
-def reference(module, collection, noun, ref, key):
-    """The object a task names by id (digits) or by its natural ``key``; fails when unknown.
-
-    ``reference(module, "/companies", "company", "acme", "slug")`` -> the company dict.
-    """
-    ref = str(ref).strip()
-    if ref.isdigit():
-        found = find(module, collection, noun, int(ref))
-    else:
-        found = find(module, collection, noun, query={key: ref})
-    if found is None:
-        module.fail_json(msg=f"{noun} {ref} not found")
-    return found
-
-
 def _describe(query):
     return ", ".join(f"{k}={v}" for k, v in sorted(query.items()))
 

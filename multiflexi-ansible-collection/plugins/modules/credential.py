@@ -117,12 +117,12 @@ from ansible_collections.multiflexi.multiflexi.plugins.module_utils.api import (
     MultiFlexiModule,
 )
 from ansible_collections.multiflexi.multiflexi.plugins.module_utils.resource import (
-    UPDATE_SECRETS_SPEC,
     Outcome,
+    UPDATE_SECRETS_SPEC,
     ensure_absent,
     ensure_present,
     find,
-    reference,
+    resolve,
 )
 
 
@@ -161,7 +161,7 @@ def main():
     outcome = Outcome(module, "credential")
     company_id = None
     if params["company"] is not None:
-        company_id = reference(module, "/companies", "company", params["company"], "slug")["id"]
+        company_id = resolve(module, "/companies", "company", params["company"], ("slug",))["id"]
     if params["id"] is None and company_id is None:
         module.fail_json(msg="give the credential's id, or its company and name")
     if params["id"] is not None:

@@ -110,7 +110,7 @@ from ansible_collections.multiflexi.multiflexi.plugins.module_utils.api import (
 from ansible_collections.multiflexi.multiflexi.plugins.module_utils.resource import (
     Outcome,
     find,
-    reference,
+    resolve,
 )
 
 
@@ -133,7 +133,7 @@ def main():
     outcome = Outcome(module, "token")
     user_id = None
     if params["user"] is not None:
-        user_id = reference(module, "/users", "user", params["user"], "login")["id"]
+        user_id = resolve(module, "/users", "user", params["user"], ("login",))["id"]
     if params["id"] is not None:
         found = find(module, "/tokens", "token", params["id"])
         active = [found] if found and not found.get("revoked_at") else []

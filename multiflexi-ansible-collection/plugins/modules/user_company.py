@@ -79,7 +79,7 @@ from ansible_collections.multiflexi.multiflexi.plugins.module_utils.api import (
 from ansible_collections.multiflexi.multiflexi.plugins.module_utils.resource import (
     Outcome,
     find,
-    reference,
+    resolve,
 )
 
 
@@ -99,12 +99,12 @@ def main():
     params = module.params
     outcome = Outcome(module, "role")
     if params["user"] is not None:
-        user = reference(module, "/users", "user", params["user"], "login")
+        user = resolve(module, "/users", "user", params["user"], ("login",))
     else:
         user = find(module, "/users", "user", query={"email": params["email"]})
         if user is None:
             module.fail_json(msg="no user has the e-mail address {}".format(params["email"]))
-    company = reference(module, "/companies", "company", params["company"], "slug")
+    company = resolve(module, "/companies", "company", params["company"], ("slug",))
     memberships = module.items("/users/{}/companies".format(user["id"]))
     role = next((m["role"] for m in memberships if m["company_id"] == company["id"]), None)
     where = "/companies/{}/users/{}".format(company["id"], user["id"])
