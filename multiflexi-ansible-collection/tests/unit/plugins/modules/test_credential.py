@@ -102,7 +102,7 @@ def test_the_original_collections_names_are_accepted(run, server):
 def test_unknown_company_type_and_id_fail_clearly(run, server):
     _setup(server)
     assert run(credential, company="nope", name="x", expect_failure=True)["msg"] == (
-        "company nope not found"
+        "company nope not found (give its id or slug)"
     )
     failed = run(credential, company="acme", name="x", credential_type="Nope", expect_failure=True)
     assert failed["msg"] == "credential type Nope not found in company 1"

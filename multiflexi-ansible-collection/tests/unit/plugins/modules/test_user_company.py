@@ -69,10 +69,10 @@ def test_the_original_collections_names_are_accepted(run, server, roles):
 
 def test_unknown_user_or_company_fails_clearly(run, server, roles):
     assert run(user_company, user="joe", company="acme", expect_failure=True)["msg"] == (
-        "user joe not found"
+        "user joe not found (give its id or login)"
     )
     assert run(user_company, user="jane", company="9", expect_failure=True)["msg"] == (
-        "company 9 not found"
+        "company 9 not found (give its id or slug)"
     )
     assert run(user_company, email="x@y.example", company="acme", expect_failure=True)["msg"] == (
         "no user has the e-mail address x@y.example"
