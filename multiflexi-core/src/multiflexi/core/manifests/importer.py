@@ -92,6 +92,35 @@ def import_manifest(session: Session, source: Source, *, actor: Actor) -> Import
     return ImportResult(application_id, created, tuple(warnings))
 
 
+@dataclass(frozen=True)
+class ImportPreview:
+    """What importing a manifest would do, found without writing anything."""
+
+    application_id: int | None
+    created: bool
+    changed: bool
+    warnings: tuple[str, ...] = ()
+
+
+def preview_manifest(session: Session, source: Source) -> ImportPreview:
+    """Whether importing `source` would create an application, change one, or do nothing.
+
+    The same checks as `import_manifest` (so a manifest it would refuse raises the
+    same errors), but nothing is written: an existing application "changes" when its
+    stored manifest differs from the one in `source`.
+    """
+    parsed = parse_manifest(source)
+    manifest = parsed.manifest
+    warnings = list(parsed.warnings)
+    _check_lengths(rows_of(manifest), label("application manifest", source))
+    app = _find_application(session, manifest, warnings)
+    _refuse_taken(session, app, manifest)
+    if app is None:
+        return ImportPreview(None, created=True, changed=True, warnings=tuple(warnings))
+    changed = manifest_from_rows(app) != manifest
+    return ImportPreview(app.id, created=False, changed=changed, warnings=tuple(warnings))
+
+
 def application_manifest(session: Session, application_id: int) -> Manifest:
     """The manifest of a stored application."""
     app = session.get(models.Application, application_id)
