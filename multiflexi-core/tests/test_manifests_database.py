@@ -309,6 +309,11 @@ def test_a_preview_says_what_an_import_would_do_and_writes_nothing(session, engi
         False,
     )
 
+    reordered = json.loads(PROBE.read_text())
+    reordered["environment"] = dict(reversed(list(reordered["environment"].items())))
+    assert len(reordered["environment"]) > 1
+    assert preview_manifest(session, reordered).changed is False
+
     edited = json.loads(PROBE.read_text())
     edited["homepage"] = "https://probe.example/changed"
     before = snapshot(engine)

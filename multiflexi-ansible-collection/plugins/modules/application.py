@@ -11,7 +11,8 @@ description:
   - Makes an application present from its manifest (a C(*.multiflexi.app.json) document), or
     absent.
   - With a manifest, the server says whether importing it would create the application,
-    change it (its stored manifest differs) or do nothing; the manifest is imported only in
+    change it (its stored manifest differs, read in the current format; the order of the
+    environment fields does not count) or do nothing; the manifest is imported only in
     the first two cases. The application is matched by the manifest's uuid, then by its name.
   - Without a manifest, the application is found by O(id), O(uuid) or O(name), and only
     O(enabled) can be changed.
@@ -228,7 +229,7 @@ def main():
                 )
             else:
                 stored = module.call("GET", "/applications/{}/manifest".format(current["id"]))
-                changes = manifest_changes(stored or {}, document)
+                changes = manifest_changes(stored or {}, preview.get("manifest") or document)
                 outcome.record(changes or {"manifest": ("stored", "differs")})
             answer = outcome.write("POST", "/applications", data=document)
             if answer is not None:

@@ -34,6 +34,7 @@ def apps(server):
             "application_id": item and item["id"],
             "created": item is None,
             "changed": changed,
+            "manifest": body,
             "warnings": [],
         }
         return 200, json.dumps(answer)

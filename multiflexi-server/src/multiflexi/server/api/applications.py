@@ -114,6 +114,9 @@ class ImportPreviewOut(Output):
     application_id: int | None = Field(description="the application the manifest would update")
     created: bool = Field(description="the import would create a new application")
     changed: bool = Field(description="the import would create or change an application")
+    manifest: dict[str, Any] = Field(
+        description="the manifest as the import would store it (current format, as exported)"
+    )
     warnings: list[str]
 
 
@@ -209,7 +212,8 @@ def preview_application(body: ManifestDocument | bytes) -> ImportPreviewOut:
     """What ``POST /applications`` would do with this manifest, without doing it.
 
     The same checks as the import (a manifest it would refuse is refused here too);
-    ``changed`` is false when the stored application already has this manifest.
+    ``changed`` is false when the stored application already has this manifest;
+    ``manifest`` is the document normalised, comparable with the export.
     """
     access.require_global_admin(caller(), "import applications")
     source = body if isinstance(body, bytes) else body.root
@@ -218,6 +222,7 @@ def preview_application(body: ManifestDocument | bytes) -> ImportPreviewOut:
         application_id=result.application_id,
         created=result.created,
         changed=result.changed,
+        manifest=manifests.manifest_to_json(result.manifest),
         warnings=list(result.warnings),
     )
 
