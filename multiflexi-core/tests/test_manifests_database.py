@@ -291,3 +291,36 @@ def test_a_prototype_uuid_not_in_rfc_4122_form_is_kept_with_a_warning(session, e
     assert exported["uuid"] == LOOSE_UUID
     again = import_credential_prototype(session, exported, actor=ACTOR)
     assert again.prototype_id == result.prototype_id
+
+
+def test_a_preview_says_what_an_import_would_do_and_writes_nothing(session, engine):
+    from multiflexi.core.manifests import preview_manifest
+
+    before = snapshot(engine)
+    new = preview_manifest(session, PROBE)
+    assert (new.application_id, new.created, new.changed) == (None, True, True)
+    assert snapshot(engine) == before
+
+    imported = import_manifest(session, PROBE, actor=ACTOR)
+    same = preview_manifest(session, PROBE)
+    assert (same.application_id, same.created, same.changed) == (
+        imported.application_id,
+        False,
+        False,
+    )
+
+    reordered = json.loads(PROBE.read_text())
+    reordered["environment"] = dict(reversed(list(reordered["environment"].items())))
+    assert len(reordered["environment"]) > 1
+    assert preview_manifest(session, reordered).changed is False
+
+    edited = json.loads(PROBE.read_text())
+    edited["homepage"] = "https://probe.example/changed"
+    before = snapshot(engine)
+    differs = preview_manifest(session, edited)
+    assert (differs.application_id, differs.created, differs.changed) == (
+        imported.application_id,
+        False,
+        True,
+    )
+    assert snapshot(engine) == before

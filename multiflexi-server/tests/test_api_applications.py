@@ -128,3 +128,30 @@ def test_a_uuid_not_in_rfc_4122_form_imports_with_a_warning_and_exports_unchange
     exported = world.call("root", "GET", f"/api/v1/applications/{app_id}/manifest")
     assert exported.status_code == 200
     assert exported.get_json()["uuid"] == loose
+
+
+def test_a_preview_says_whether_an_import_would_change_anything(world):
+    url = "/api/v1/applications/preview"
+    total = world.call("root", "GET", "/api/v1/applications").get_json()["total"]
+    new = world.call("root", "POST", url, json=manifest(name="Previewed", uuid=NEW_UUID))
+    assert new.status_code == 200
+    answer = new.get_json()
+    assert answer["manifest"]["name"] == "Previewed" and answer["manifest"]["tags"]
+    assert answer["manifest"]["schemaVersion"]  # normalised to the current format
+    del answer["manifest"]
+    assert answer == {
+        "application_id": None,
+        "created": True,
+        "changed": True,
+        "warnings": ["topics: read as 'tags'"],
+    }
+    stored = world.call("root", "GET", f"/api/v1/applications/{world.ids['application']}/manifest")
+    same = world.call("root", "POST", url, json=stored.get_json()).get_json()
+    assert same["application_id"] == world.ids["application"]
+    assert (same["created"], same["changed"]) == (False, False)
+    assert same["manifest"] == stored.get_json()
+    edited = world.call("root", "POST", url, json={**stored.get_json(), "version": "9.9"})
+    assert edited.get_json()["changed"] is True
+    assert world.call("root", "GET", "/api/v1/applications").get_json()["total"] == total
+    assert world.call("bob", "POST", url, json=manifest()).status_code == 403
+    assert world.call("root", "POST", url, json={"name": "x"}).status_code == 422

@@ -106,6 +106,9 @@ INPUT_RULES_BEYOND_THE_SCHEMA = {
         "a manifest is checked against the manifest schema of its own version and its "
         "rules (one uuid, unique field names, ...); the API document takes any object"
     ),
+    ("POST", "/api/v1/applications/preview"): (
+        "the preview checks a manifest as the import does (POST /api/v1/applications)"
+    ),
     ("POST", "/api/v1/credential-prototypes"): (
         "a credential prototype document is checked like a manifest, by its own schema"
     ),

@@ -15,7 +15,7 @@ options:
   multiflexi_token:
     description:
       - An API token (see the M(multiflexi.multiflexi.token) module, or the web UI's profile page).
-      - Mutually exclusive with O(multiflexi_username).
+      - When given (here or in the environment), it is used instead of O(multiflexi_username).
       - If not set, the environment variable E(MULTIFLEXI_TOKEN) is used.
     type: str
   multiflexi_username:

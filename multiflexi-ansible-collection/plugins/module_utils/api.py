@@ -112,9 +112,13 @@ class Client:
         """The decoded JSON answer (None when empty); raises :class:`MultiFlexiError`."""
         url = self.base + API_PREFIX + api_path
         if query:
-            pairs = [(k, v) for k, v in sorted(query.items()) if v is not None]
+            pairs = []
+            for key, value in sorted(query.items()):
+                for one in value if isinstance(value, (list, tuple)) else [value]:
+                    if one is not None:
+                        pairs.append((key, _text(one)))  # a list: the parameter repeated
             if pairs:
-                url += "?" + urlencode([(k, _text(v)) for k, v in pairs])
+                url += "?" + urlencode(pairs)
         headers = {"Accept": "application/json"}
         if self.token:
             headers["Authorization"] = "Bearer " + self.token
@@ -189,11 +193,10 @@ class MultiFlexiModule(AnsibleModule):
     def __init__(self, argument_spec=None, **kwargs):
         spec = dict(AUTH_ARGSPEC)
         spec.update(argument_spec or {})
-        mutually_exclusive = list(kwargs.pop("mutually_exclusive", []))
-        mutually_exclusive.append(("multiflexi_token", "multiflexi_username"))
+        # no mutual exclusion of token and username: either may come from the environment
+        # while a task gives the other; a token, wherever it comes from, wins
         super().__init__(
             argument_spec=spec,
-            mutually_exclusive=mutually_exclusive,
             required_together=[
                 ("multiflexi_username", "multiflexi_password"),
                 *list(kwargs.pop("required_together", [])),

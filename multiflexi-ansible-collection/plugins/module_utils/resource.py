@@ -115,23 +115,28 @@ def _put(target, dotted, value):
     target[keys[-1]] = value
 
 
-def find(module, collection, noun, object_id=None, query=None):
+def find(module, collection, noun, object_id=None, query=None, match=None):
     """The one object with ``object_id``, or the one the natural-key ``query`` finds.
 
-    None when nothing matches (an unknown id too); the task fails when the query
-    matches more than one, listing their ids.
+    ``match`` filters the listed objects here, field by exact value, for a natural
+    key the API cannot filter on (a credential's name within its company). None when
+    nothing matches (an unknown id too); the task fails when several match, listing
+    their ids.
     """
     if object_id is not None:
         answer = module.call("GET", f"{collection}/{object_id}", accept=(200, 404))
         return answer if isinstance(answer, dict) and "id" in answer else None
     query = dict((k, v) for k, v in (query or {}).items() if v is not None)
-    if not query:
+    match = dict((k, v) for k, v in (match or {}).items() if v is not None)
+    if not query and not match:
         module.fail_json(msg=f"give the {noun}'s id or its natural key")
     items = module.items(collection, query=query)
+    if match:
+        items = [i for i in items if all(i.get(k) == v for k, v in match.items())]
     if len(items) > 1:
         module.fail_json(
             msg="more than one {} matches {}: give its id (one of {})".format(
-                noun, _describe(query), ", ".join(str(i["id"]) for i in items)
+                noun, _describe(dict(query, **match)), ", ".join(str(i["id"]) for i in items)
             )
         )
     return items[0] if items else None
@@ -223,3 +228,74 @@ def ensure_absent(module, outcome, current, collection, shown=None):
         return
     outcome.removed(shown if shown is not None else current)
     outcome.write("DELETE", "{}/{}".format(collection, current["id"]), accept=(200, 202, 204, 404))
+
+
+def resolve(module, collection, noun, ref, keys):
+    """The object ``ref`` names: its id (digits), or else the first of the natural ``keys``
+    (``slug``, ``uuid``, ``name``...) that finds one. The task fails when none does."""
+    if ref is None:
+        return None
+    text = str(ref).strip()
+    if text.isdigit():
+        found = find(module, collection, noun, int(text))
+        if found is not None:
+            return found
+    else:
+        for key in keys:
+            found = find(module, collection, noun, query={key: text})
+            if found is not None:
+                return found
+    module.fail_json(
+        msg="{} {} not found (give its id or {})".format(noun, text, " or ".join(keys))
+    )
+
+
+def reveal(module, values, secret_names):
+    """Show again, in the task's result, the values of a ``no_log`` map that are not secret.
+
+    A map option that may hold secrets is ``no_log``, so Ansible masks each of its values
+    wherever it occurs in the result (a value ``1`` would mask every id with a 1). Once
+    the module knows which names are secret, the others' values are unmasked, unless a
+    secret has the same value.
+    """
+    kept = set()
+    for name, value in (values or {}).items():
+        if name in secret_names and value not in (None, ""):
+            kept.add(str(value))
+    for name, value in (values or {}).items():
+        if name not in secret_names and value is not None and str(value) not in kept:
+            module.no_log_values.discard(str(value))
+
+
+def find_run_template(module, ref, company_ref, application_ref):
+    """A run template by id, or by name within its company (and application)."""
+    text = str(ref).strip()
+    if text.isdigit():
+        found = find(module, "/run-templates", "run template", int(text))
+        if found is None:
+            module.fail_json(msg=f"run template {text} not found")
+        return found
+    company = resolve(module, "/companies", "company", company_ref, ("slug",))
+    if company is None:
+        module.fail_json(msg=f"give the company of run template {text}, or its id")
+    query = dict(company_id=company["id"], name=text)
+    application = resolve(module, "/applications", "application", application_ref, ("uuid", "name"))
+    if application is not None:
+        query["application_id"] = application["id"]
+    found = find(module, "/run-templates", "run template", query=query)
+    if found is None:
+        module.fail_json(
+            msg="run template {} not found in company {}".format(text, company["slug"])
+        )
+    return found
+
+
+def job_output(module, job_id):
+    """Every line of the job's output, joined."""
+    lines, after = [], 0
+    while True:
+        page = module.call("GET", f"/jobs/{job_id}/output", query=dict(after=after, limit=10000))
+        lines.extend(item["text"].rstrip("\n") for item in page["items"])
+        if not page["items"] or page["next_after"] == after:
+            return "\n".join(lines)
+        after = page["next_after"]

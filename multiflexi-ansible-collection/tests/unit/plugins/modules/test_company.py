@@ -80,3 +80,18 @@ def test_the_servers_problem_is_the_tasks_message(run, server):
     )
     result = run(company, slug="acme", name="ACME", expect_failure=True)
     assert "slug acme is taken" in result["msg"] and result["status"] == 409
+
+
+def test_a_token_wins_over_a_username_from_the_environment(run, server, monkeypatch):
+    monkeypatch.setenv("MULTIFLEXI_USERNAME", "someone")
+    monkeypatch.setenv("MULTIFLEXI_PASSWORD", "their-password")
+    seen = []
+    plain = server.__call__
+
+    def recording(method, url, headers, body, timeout, validate_certs, auth):
+        seen.append((headers.get("Authorization"), auth))
+        return plain(method, url, headers, body, timeout, validate_certs, auth)
+
+    monkeypatch.setattr(type(server), "__call__", lambda self, *a: recording(*a))
+    run(company, slug="acme", name="ACME", multiflexi_token="task-token")
+    assert seen and all(s == ("Bearer task-token", None) for s in seen)

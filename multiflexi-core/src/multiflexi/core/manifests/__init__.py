@@ -24,6 +24,7 @@ from multiflexi.core.manifests.credential_parse import (
 )
 from multiflexi.core.manifests.export import dump_manifest, manifest_to_json
 from multiflexi.core.manifests.importer import (
+    ImportPreview,
     ImportResult,
     PrototypeImportResult,
     application_manifest,
@@ -31,6 +32,7 @@ from multiflexi.core.manifests.importer import (
     export_manifest,
     import_credential_prototype,
     import_manifest,
+    preview_manifest,
     stored_prototype,
 )
 from multiflexi.core.manifests.localized import LANGUAGES, Localized
@@ -60,6 +62,7 @@ __all__ = [
     "CredentialTypeField",
     "ExitCode",
     "Field",
+    "ImportPreview",
     "ImportResult",
     "Localized",
     "Manifest",
@@ -84,6 +87,7 @@ __all__ = [
     "parse_credential_prototype",
     "parse_credential_type",
     "parse_manifest",
+    "preview_manifest",
     "prototype_to_json",
     "schema_violations",
     "stored_prototype",

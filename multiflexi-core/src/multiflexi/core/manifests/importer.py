@@ -9,6 +9,7 @@ and the whole is committed, or none of it.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -93,6 +94,47 @@ def import_manifest(session: Session, source: Source, *, actor: Actor) -> Import
         )
         application_id = app.id
     return ImportResult(application_id, created, tuple(warnings))
+
+
+@dataclass(frozen=True)
+class ImportPreview:
+    """What importing a manifest would do, found without writing anything."""
+
+    application_id: int | None
+    created: bool
+    changed: bool
+    manifest: Manifest
+    warnings: tuple[str, ...] = ()
+
+
+def preview_manifest(session: Session, source: Source) -> ImportPreview:
+    """Whether importing `source` would create an application, change one, or do nothing.
+
+    The same checks as `import_manifest` (so a manifest it would refuse raises the
+    same errors), but nothing is written: an existing application "changes" when its
+    stored manifest differs from the one in `source` (the order of the environment
+    fields and exit codes, keys of JSON objects, does not count). ``manifest`` is `source` read
+    and normalised, as the import would store it.
+    """
+    parsed = parse_manifest(source)
+    manifest = parsed.manifest
+    warnings = list(parsed.warnings)
+    _check_lengths(rows_of(manifest), label("application manifest", source))
+    app = _find_application(session, manifest, warnings)
+    _refuse_taken(session, app, manifest)
+    if app is None:
+        return ImportPreview(None, True, True, manifest, tuple(warnings))
+    changed = _content(manifest_from_rows(app)) != _content(manifest)
+    return ImportPreview(app.id, False, changed, manifest, tuple(warnings))
+
+
+def _content(manifest: Manifest) -> Manifest:
+    """The manifest with its fields and exit codes in one order: a JSON object has none."""
+    return dataclasses.replace(
+        manifest,
+        fields=tuple(sorted(manifest.fields, key=lambda f: f.name)),
+        exit_codes=tuple(sorted(manifest.exit_codes, key=lambda e: e.code)),
+    )
 
 
 def application_manifest(session: Session, application_id: int) -> Manifest:

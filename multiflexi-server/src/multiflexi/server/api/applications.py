@@ -110,6 +110,16 @@ class ImportOut(Output):
     application: ApplicationOut
 
 
+class ImportPreviewOut(Output):
+    application_id: int | None = Field(description="the application the manifest would update")
+    created: bool = Field(description="the import would create a new application")
+    changed: bool = Field(description="the import would create or change an application")
+    manifest: dict[str, Any] = Field(
+        description="the manifest as the import would store it (current format, as exported)"
+    )
+    warnings: list[str]
+
+
 class ApplicationChanges(Input):
     enabled: bool | None = None
     title: Text | None = Field(None, max_length=255)
@@ -185,6 +195,35 @@ def import_application(body: ManifestDocument | bytes) -> Response:
         "api.applications_get_application",
         status=201 if result.created else 200,
         application_id=app.id,
+    )
+
+
+@operation(
+    blueprint,
+    "POST",
+    "/applications/preview",
+    summary="Preview an application manifest's import",
+    tag=TAG,
+    body=ManifestDocument,
+    response=ImportPreviewOut,
+    upload_field="manifest",
+)
+def preview_application(body: ManifestDocument | bytes) -> ImportPreviewOut:
+    """What ``POST /applications`` would do with this manifest, without doing it.
+
+    The same checks as the import (a manifest it would refuse is refused here too);
+    ``changed`` is false when the stored application already has this manifest;
+    ``manifest`` is the document normalised, comparable with the export.
+    """
+    access.require_global_admin(caller(), "import applications")
+    source = body if isinstance(body, bytes) else body.root
+    result = manifests.preview_manifest(db(), source)
+    return ImportPreviewOut(
+        application_id=result.application_id,
+        created=result.created,
+        changed=result.changed,
+        manifest=manifests.manifest_to_json(result.manifest),
+        warnings=list(result.warnings),
     )
 
 
