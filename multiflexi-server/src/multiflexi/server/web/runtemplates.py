@@ -13,10 +13,8 @@ import dataclasses
 import datetime as dt
 import functools
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request
-from flask import url_for as flask_url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from markupsafe import Markup
@@ -135,10 +133,6 @@ def _may_change(rt_id: int) -> bool:
 
 
 @functools.cache
-def _zone() -> ZoneInfo:
-    return ZoneInfo(server_app.settings_of(current_app).timezone)
-
-
 # -- the list ---------------------------------------------------------------------------
 
 
@@ -149,22 +143,16 @@ def index() -> Response:
     company_id = request.args.get("company", type=int)
     if company_id is not None:
         loaders.company(base.db(), principal, company_id)  # 404 for a company not theirs
-    offset = max(0, request.args.get("offset", 0, type=int) or 0)
     found = rtoverview.overview(
         base.db(),
         company_id=company_id,
         company_ids=access.visible_company_ids(principal),
         limit=PAGE_SIZE,
-        offset=offset,
+        offset=base.page_offset(),
     )
-
-    def link(to: int) -> str:
-        return flask_url_for(".index", company=company_id, offset=to or None)
-
     return base.render(
         "web/runtemplates/index.html",
-        page=found,
-        link=link,
+        **base.list_page(found, ".index", company=company_id),
         company_id=company_id,
         partial=htmx.is_partial(),
         may_create=access.writes_somewhere(principal)
@@ -179,7 +167,7 @@ def outcome_marks(items: list[rtoverview.Outcome]) -> Markup:
     with what it was in its title (built here: a list shows a thousand of them)."""
     if not items:
         return Markup('<span class="muted">{}</span>').format(_("no runs yet"))
-    zone = _zone()
+    zone = base.zone()
     mark = Markup(
         '<a class="mark mark-{0}" href="/jobs/{1}" data-testid="outcome" data-state="{0}"'
         ' title="{2}"></a>'
@@ -663,7 +651,7 @@ def _local_time(name: str, problems: dict[str, list[str]]) -> dt.datetime | None
     except ValueError:
         problems[name] = [_("%(text)s is not a date and time (YYYY-MM-DDTHH:MM)", text=repr(text))]
         return None
-    return wall if wall.tzinfo else wall.replace(tzinfo=_zone())
+    return wall if wall.tzinfo else wall.replace(tzinfo=base.zone())
 
 
 __all__ = ["blueprint"]
