@@ -22,7 +22,6 @@ from markupsafe import Markup
 from multiflexi.core import (
     access,
     actions,
-    fieldtypes,
     jobenv,
     jobs,
     loaders,
@@ -44,14 +43,10 @@ PAGE_SIZE = 50
 PREVIEW_COUNT = 10
 #: the most run templates a chain action's choice of target lists
 CHAIN_TARGETS = 500
-#: the prefix of a configuration value's input (the core's problems name ``values.NAME``)
-VALUES = "values."
 #: the prefix of a one-time value's input at launch (``overrides.NAME``)
 OVERRIDES = "overrides."
 #: the prefix of the checkbox that removes a stored secret value
 CLEAR = "clear."
-#: the prefix of the hidden input that says a checkbox was on the form (unticked sends nothing)
-PRESENT = "present."
 #: the schedule and execution settings the settings form sends
 SETTINGS_TEXT = ("name", "note", "interval_code", "cron", "timezone", "executor", "queue")
 SETTINGS_NUMBERS = ("delay", "timeout", "max_concurrency", "max_attempts", "retry_min_gap")
@@ -258,7 +253,7 @@ def configure(rt_id: int) -> Response:
     values: dict[str, str | None] = {}
     for field in run_template.application.fields:
         name = field.name
-        sent = request.form.get(VALUES + name)
+        sent = request.form.get(forms.VALUES + name)
         if field.is_secret:
             if forms.checkbox(CLEAR + name):
                 values[name] = None
@@ -266,12 +261,10 @@ def configure(rt_id: int) -> Response:
                 values[name] = sent
             continue
         if forms.field_widget(field) == "checkbox":
-            if PRESENT + name not in request.form:
-                continue
-            checked = forms.checkbox(VALUES + name)
             before = stored[name].value if name in stored else field.default_value
-            if fieldtypes.is_true(before) != checked:
-                values[name] = "true" if checked else "false"
+            change = forms.checkbox_change(field, before)
+            if change is not None:
+                values[name] = change
             continue
         if sent is None:
             continue
@@ -284,7 +277,7 @@ def configure(rt_id: int) -> Response:
     except ValidationError as exc:
         base.db().rollback()
         plain = _plain(run_template)
-        kept = {VALUES + k: v for k, v in values.items() if v is not None and k in plain}
+        kept = {forms.VALUES + k: v for k, v in values.items() if v is not None and k in plain}
         return _page(_load(rt_id), 422, forms.form_problems(exc), kept, "configuration")
     flash(_("Configuration saved.") if values else _("Nothing to change."))
     return base.see(".detail", rt_id=rt_id, _anchor="configuration")
