@@ -148,12 +148,6 @@ class Dashboard:
         return sum(self.counts.values())
 
 
-def _utc(instant: dt.datetime) -> dt.datetime:
-    if instant.tzinfo is None or instant.utcoffset() is None:
-        raise ValueError(f"now must be a timezone-aware datetime, got naive {instant!r}")
-    return instant.astimezone(dt.UTC)
-
-
 def hour_key(session: Session, column: Any) -> Any:
     """SQL giving the UTC hour of a time column as text ``YYYY-MM-DD HH`` (any backend)."""
     name = session.get_bind().dialect.name
@@ -354,7 +348,7 @@ def dashboard(
     ``now`` (timezone-aware; default the current time) fixes every window, so a
     test can ask about any moment. Redis is ``redis`` or the one of the settings.
     """
-    moment = _utc(now) if now is not None else dt.datetime.now(dt.UTC)
+    moment = schedules.now_or(now)
     company_ids = access.visible_company_ids(principal)
     since = moment - RECENT
     counts = _counts(session, since, moment, company_ids)
