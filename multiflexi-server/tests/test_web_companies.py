@@ -9,7 +9,7 @@ import re
 from html import unescape
 
 import pytest
-from helpers import PASSWORD, SECRETS, signed_in
+from helpers import PASSWORD, SECRETS, check_page, signed_in
 
 from multiflexi.core import audit, companies, models, users
 
@@ -464,15 +464,7 @@ def test_no_planted_secret_is_in_any_company_page(world, who):
 
 
 def check(browser, name: str, ready: str) -> None:
-    """The current page: ready, no console error, no serious or critical axe violation in
-    either theme, and its screenshots (laptop and phone, light and dark)."""
-    browser.wait(lambda: browser.has(ready), f"{ready} on the {name} page")
-    for theme in ("light", "dark"):
-        browser.theme(theme)
-        assert browser.accessibility_violations() == [], f"{name} ({theme})"
-    browser.screenshot(f"companies-{name}")
-    assert browser.console_errors() == [], name
-    assert "PLANTED-" not in browser.source()
+    check_page(browser, f"companies-{name}", ready)
 
 
 def test_every_company_page_in_a_browser(browser, world):
