@@ -143,6 +143,16 @@ def test_a_company_page_shows_its_details_and_links_to_its_areas(world):
     assert 'data-testid="holds-runtemplates">1<' in html
 
 
+def test_the_company_nav_opens_that_companys_credentials_only(world):
+    client = signed_in(world, "root")  # sees the credentials of both companies
+    html = client.get(paths(world)["detail"]).get_data(as_text=True)
+    link = re.search(r'href="([^"]+)" data-testid="nav-credentials"', html)
+    assert link is not None
+    listed = client.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    shown = re.findall(r'data-testid="credential-row" data-credential-id="(\d+)"', listed)
+    assert shown == [str(world.ids["credential_a"])]
+
+
 @pytest.mark.parametrize("who", ["amy", "bob"])
 def test_a_manager_and_a_viewer_see_no_edit_controls_on_the_company_pages(world, who):
     key = "a" if who == "amy" else "b"
