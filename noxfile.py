@@ -3,13 +3,15 @@
 nox -s tests            every distribution's tests, each alone in its own venv
 nox -s tests-3.11(dist='core')   one distribution (see `nox -l`)
 nox -s lint typecheck   ruff and mypy
+nox -s collection       the Ansible collection: ansible-test sanity, unit, integration, roles
 nox -s build            sdists, wheels and the Ansible collection into dist/
 nox -s install_alone    each wheel alone in a fresh venv, import and --version
 nox -s bench [-- NAME]  measurements into bench/results/NAME.json
 nox -s up               the whole stack on this machine, with a demo
 nox -s test_report      the totals of the tests sessions' reports, skipped tests by reason
 
-`nox` alone runs lint, typecheck, tests, build, install_alone and, last, test_report.
+`nox` alone runs lint, typecheck, tests, collection, build, install_alone and, last,
+test_report.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import tempfile
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -34,7 +38,15 @@ STACK_STOP_TIMEOUT = 120.0
 
 nox.needs_version = ">=2024.3.2"  # session.run(interrupt_timeout=..., terminate_timeout=...)
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["lint", "typecheck", "tests", "build", "install_alone", "test_report"]
+nox.options.sessions = [
+    "lint",
+    "typecheck",
+    "tests",
+    "collection",
+    "build",
+    "install_alone",
+    "test_report",
+]
 nox.options.error_on_missing_interpreters = True
 
 #: distribution -> the sibling distributions it requires directly
@@ -113,6 +125,66 @@ def tests(session: nox.Session, dist: str) -> None:
     session.run("pytest", "tests", f"--junitxml={report}", *session.posargs)
 
 
+#: the collection's test tools (ansible-core: the range galaxy.yml's requires_ansible admits)
+COLLECTION_TOOLS = ["ansible-core>=2.16,<2.21", "ansible-lint>=24,<27", "pytest>=8,<10"]
+
+#: stands in for ansible-test's pip bootstrap script, which it downloads from a host outside
+#: PyPI: pip from ensurepip, then the pip it asks for, from the package index (trusting the
+#: system's certificates, as ansible-test's venvs see no pip configuration)
+PIP_BOOTSTRAP = """\
+import ensurepip, os, ssl, subprocess, sys
+ensurepip.bootstrap(upgrade=False)
+args = [a for a in sys.argv[1:] if a not in ("--no-setuptools", "--no-wheel")]
+bundle = ssl.get_default_verify_paths().openssl_cafile
+if bundle and os.path.exists(bundle):
+    args = ["--cert", bundle, *args]
+sys.exit(subprocess.call([sys.executable, "-m", "pip", "install", *args]))
+"""
+
+
+@nox.session(python=PYTHON)
+def collection(session: nox.Session) -> None:
+    """The Ansible collection: `ansible-test sanity`, then its pytest tests (unit tests,
+    playbooks against a real `multiflexi up` stack, the roles)."""
+    report = REPORTS / "collection.xml"
+    report.unlink(missing_ok=True)
+    install_local(session, "all", [])
+    session.install(*COLLECTION_TOOLS)
+    # outside the workspace: in a git work tree ansible-test sees only the files git tracks
+    tmp = Path(tempfile.mkdtemp(prefix="mf-collection-"))
+    home = tmp / "home"
+    cache = home / ".ansible" / "test" / "cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    for version in ("24_2", "24_0", "25_0", "25_1"):
+        (cache / f"get_pip_{version}.py").write_text(PIP_BOOTSTRAP)
+    tree = tmp / "ansible_collections" / "multiflexi" / "multiflexi"
+    shutil.copytree(
+        COLLECTION, tree, ignore=shutil.ignore_patterns("tests/output", "__pycache__", "*.pyc")
+    )
+    # sanity (mostly installing its tools) runs while pytest does: the two take turns on CPU
+    bindir = Path(session.bin)
+    log = tmp / "sanity.log"
+    env = {**os.environ, "HOME": str(home), "PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}"}
+    with open(log, "wb") as handle:
+        sanity = subprocess.Popen(
+            [str(bindir / "ansible-test"), "sanity", "--python", PYTHON, "--color", "no"],
+            cwd=tree,
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        session.chdir(COLLECTION)
+        session.run("pytest", "tests", f"--junitxml={report}", *session.posargs)
+    finally:
+        code = sanity.wait()
+        said = log.read_text(errors="replace")
+        shutil.rmtree(tmp, ignore_errors=True)
+    session.log("ansible-test sanity:\n" + said)
+    if code:
+        session.error(f"ansible-test sanity failed (exit code {code})")
+
+
 def read_report(path: Path) -> tuple[Counter[str], Counter[str]]:
     """(outcome -> count, skip reason -> count) of one JUnit XML report written by pytest."""
     outcomes: Counter[str] = Counter()
@@ -141,7 +213,7 @@ def test_report(session: nox.Session) -> None:
     The reports are moved to .nox/test-reports/last/ afterwards, so the next run counts
     only its own.
     """
-    found = {dist: REPORTS / f"{dist}.xml" for dist in SIBLINGS}
+    found = {dist: REPORTS / f"{dist}.xml" for dist in [*SIBLINGS, "collection"]}
     totals: Counter[str] = Counter()
     by_reason: dict[str, Counter[str]] = defaultdict(Counter)
     for dist, path in found.items():
