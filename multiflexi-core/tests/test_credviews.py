@@ -133,6 +133,25 @@ def test_the_overview_shows_only_the_visible_companies(session, company, ctype):
     ]
 
 
+def test_one_companys_list_is_still_cut_to_the_visible_ones(session, company, ctype, prototype):
+    other = companies.create(session, name="Globex", actor=ACTOR)
+    other_type = credentials.create_type(
+        session, company=other.id, name="Bank", prototype_ref="bank", actor=ACTOR
+    )
+    make(session, company, ctype, "ours")
+    make(session, other, other_type, "theirs")
+    make(session, other, other_type, "theirs too")
+    mine = credviews.overview(session, company_id=company.id)
+    assert [s.credential.name for s in mine.items] == ["ours"]
+    hidden = credviews.overview(session, company_id=other.id, company_ids={company.id})
+    assert hidden.items == [] and hidden.total == 0
+    types = credviews.type_overview(session, company_id=other.id, company_ids={other.id})
+    assert [(t.company, t.fields, t.credentials) for t in types.items] == [("Globex", 2, 2)]
+    assert credviews.type_overview(session, company_id=other.id, company_ids=set()).items == []
+    protos = credviews.prototype_overview(session)
+    assert [(p.prototype.code, p.fields) for p in protos.items] == [("bank", 2)]
+
+
 def test_the_last_check_is_the_newest_one_and_names_no_value(session, company, ctype):
     cred = make(session, company, ctype, "main")
     availability.check_credential(session, cred.id, actor=ACTOR)

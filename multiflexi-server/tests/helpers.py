@@ -56,3 +56,21 @@ def signed_in(world: Any, login: str) -> Any:
     assert answer.status_code == 303, f"{login} signs in"
     client.token = csrf_of(client.get("/").data)
     return client
+
+
+def check_page(browser: Any, name: str, ready: str, status: int = 200) -> None:
+    """The browser's current page: loaded (``ready`` shown), no serious or critical axe
+    violation in either theme, its screenshots ``name-…`` (laptop and phone, light and
+    dark), no console error and no planted secret. A page answered with an error
+    ``status`` logs that one line (Chromium does for every such document): it is allowed."""
+    browser.wait(lambda: browser.has(ready), f"{ready} on the {name} page")
+    for theme in ("light", "dark"):
+        browser.theme(theme)
+        assert browser.accessibility_violations() == [], f"{name} ({theme})"
+    browser.screenshot(name)
+    errors = browser.console_errors()
+    if status != 200:
+        own = f"{browser.base}{browser.path} - Failed to load resource: the server responded "
+        errors = [e for e in errors if not (e.startswith(own) and f" {status} " in e)]
+    assert errors == [], name
+    assert "PLANTED-" not in browser.source(), name

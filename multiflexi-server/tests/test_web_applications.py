@@ -10,7 +10,7 @@ from html import unescape
 from pathlib import Path
 
 import pytest
-from helpers import PASSWORD, manifest, signed_in
+from helpers import PASSWORD, check_page, manifest, signed_in
 
 from multiflexi.core import audit, companies, manifests, models
 from multiflexi.core.testing import count
@@ -376,19 +376,7 @@ def test_the_whole_catalogue_links_to_the_company_catalogues_one_may_see(world):
 
 
 def _check(browser, name: str, ready: str, status: int = 200) -> None:
-    """Loaded, no serious axe violation in either theme, screenshots, no console error (a
-    page answered with an error ``status`` logs that one line: Chromium does for each)."""
-    browser.wait(lambda: browser.has(ready), f"{ready} on the {name} page")
-    for theme in ("light", "dark"):
-        browser.theme(theme)
-        assert browser.accessibility_violations() == [], f"{name} ({theme})"
-    browser.screenshot(f"applications-{name}")
-    errors = browser.console_errors()
-    if status != 200:
-        own = f"{browser.base}{browser.path} - Failed to load resource: the server responded "
-        errors = [e for e in errors if not (e.startswith(own) and f" {status} " in e)]
-    assert errors == [], name
-    assert "PLANTED-" not in browser.source()
+    check_page(browser, f"applications-{name}", ready, status)
 
 
 def test_the_pages_in_a_browser_have_no_console_error_nor_axe_violation(browser, world, shelf):

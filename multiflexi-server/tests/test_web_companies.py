@@ -9,7 +9,7 @@ import re
 from html import unescape
 
 import pytest
-from helpers import PASSWORD, SECRETS, signed_in
+from helpers import PASSWORD, SECRETS, check_page, signed_in
 
 from multiflexi.core import audit, companies, models, users
 
@@ -141,6 +141,16 @@ def test_a_company_page_shows_its_details_and_links_to_its_areas(world):
     jobs = re.findall(r'data-testid="job-row" data-job-id="(\d+)"', html)
     assert {int(j) for j in jobs} == {world.ids["job_a"], world.ids["done_a"]}
     assert 'data-testid="holds-runtemplates">1<' in html
+
+
+def test_the_company_nav_opens_that_companys_credentials_only(world):
+    client = signed_in(world, "root")  # sees the credentials of both companies
+    html = client.get(paths(world)["detail"]).get_data(as_text=True)
+    link = re.search(r'href="([^"]+)" data-testid="nav-credentials"', html)
+    assert link is not None
+    listed = client.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    shown = re.findall(r'data-testid="credential-row" data-credential-id="(\d+)"', listed)
+    assert shown == [str(world.ids["credential_a"])]
 
 
 @pytest.mark.parametrize("who", ["amy", "bob"])
@@ -491,15 +501,7 @@ def test_no_planted_secret_is_in_any_company_page(world, who):
 
 
 def check(browser, name: str, ready: str) -> None:
-    """The current page: ready, no console error, no serious or critical axe violation in
-    either theme, and its screenshots (laptop and phone, light and dark)."""
-    browser.wait(lambda: browser.has(ready), f"{ready} on the {name} page")
-    for theme in ("light", "dark"):
-        browser.theme(theme)
-        assert browser.accessibility_violations() == [], f"{name} ({theme})"
-    browser.screenshot(f"companies-{name}")
-    assert browser.console_errors() == [], name
-    assert "PLANTED-" not in browser.source()
+    check_page(browser, f"companies-{name}", ready)
 
 
 def test_every_company_page_in_a_browser(browser, world):

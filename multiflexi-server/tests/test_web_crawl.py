@@ -8,7 +8,7 @@ import re
 import pytest
 import sqlalchemy as sa
 from crawler import Crawl
-from helpers import PASSWORD, csrf_of, signed_in
+from helpers import PASSWORD, check_page, csrf_of, signed_in
 
 from multiflexi.core import models
 from multiflexi.server.testing import LAPTOP, PHONE
@@ -113,20 +113,7 @@ def _richer(world) -> None:
 
 
 def _check(browser, name: str, ready: str, status: int = 200) -> None:
-    """The current page: loaded, no console error, no serious or critical axe violation in
-    either theme, and its screenshots (laptop and phone, light and dark). A page answered
-    with an error ``status`` logs that one line (Chromium does for every such document)."""
-    browser.wait(lambda: browser.has(ready), f"{ready} on the {name} page")
-    for theme in ("light", "dark"):
-        browser.theme(theme)
-        assert browser.accessibility_violations() == [], f"{name} ({theme})"
-    browser.screenshot(f"page-{name}")
-    errors = browser.console_errors()
-    if status != 200:
-        own = f"{browser.base}{browser.path} - Failed to load resource: the server responded "
-        errors = [e for e in errors if not (e.startswith(own) and f" {status} " in e)]
-    assert errors == [], name
-    assert "PLANTED-" not in browser.source()
+    check_page(browser, f"page-{name}", ready, status)
 
 
 def test_every_main_page_in_a_browser_has_no_console_error_nor_axe_violation(browser, world):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from helpers import PASSWORD, csrf_of, signed_in
+from helpers import PASSWORD, check_page, csrf_of, signed_in
 
 from multiflexi.core import tokens, users
 from multiflexi.core.audit import Actor
@@ -483,15 +483,7 @@ def test_no_planted_secret_nor_password_on_any_page_of_the_area(world):
 
 
 def _check(browser, name: str, ready: str) -> None:
-    """Loaded, no console error, no serious or critical axe violation in either theme,
-    screenshots (laptop and phone, light and dark), no planted secret."""
-    browser.wait(lambda: browser.has(ready), f"{ready} on the {name} page")
-    for theme in ("light", "dark"):
-        browser.theme(theme)
-        assert browser.accessibility_violations() == [], f"{name} ({theme})"
-    browser.screenshot(f"users-{name}")
-    assert browser.console_errors() == [], name
-    assert "PLANTED-" not in browser.source()
+    check_page(browser, f"users-{name}", ready)
 
 
 def test_the_users_pages_in_a_browser(browser, world):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
@@ -33,7 +34,7 @@ from multiflexi.core.models import (
     CredentialTypeField,
     RunTemplateCredential,
 )
-from multiflexi.core.unit import Page, paginate
+from multiflexi.core.unit import Page, in_companies, paginate
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,19 +116,20 @@ def company_names(session: Session, company_ids: Iterable[int]) -> dict[int, str
     return {company_id: name for company_id, name in session.execute(statement)}
 
 
+def _count_by(session: Session, column: Any, keys: Iterable[int]) -> dict[int, int]:
+    """key -> how many rows of ``column``'s table hold it, for each of ``keys`` (0
+    included), in one statement."""
+    wanted = sorted(set(keys))
+    found = dict.fromkeys(wanted, 0)
+    if wanted:
+        statement = sa.select(column, sa.func.count()).where(column.in_(wanted)).group_by(column)
+        found.update((key, n) for key, n in session.execute(statement))
+    return found
+
+
 def usage_counts(session: Session, credential_ids: Iterable[int]) -> dict[int, int]:
     """credential id -> how many run templates it is bound to (0 included)."""
-    ids = sorted(set(credential_ids))
-    found = dict.fromkeys(ids, 0)
-    if ids:
-        statement = (
-            sa.select(RunTemplateCredential.credential_id, sa.func.count())
-            .where(RunTemplateCredential.credential_id.in_(ids))
-            .group_by(RunTemplateCredential.credential_id)
-        )
-        for credential_id, n in session.execute(statement):
-            found[credential_id] = n
-    return found
+    return _count_by(session, RunTemplateCredential.credential_id, credential_ids)
 
 
 def overview(
@@ -141,10 +143,7 @@ def overview(
 ) -> Page[CredentialSummary]:
     """A page of credentials (by id) with what a list shows of each."""
     query = sa.select(Credential).options(joinedload(Credential.credential_type))
-    if company_id is not None:
-        query = query.where(Credential.company_id == company_id)
-    if company_ids is not None:
-        query = query.where(Credential.company_id.in_(company_ids))
+    query = in_companies(query, Credential.company_id, company_ids, company_id)
     if credential_type_id is not None:
         query = query.where(Credential.credential_type_id == credential_type_id)
     found = paginate(session, query, Credential.id, limit, offset)
@@ -176,33 +175,17 @@ def type_overview(
     offset: int = 0,
 ) -> Page[TypeSummary]:
     """A page of credential types (by id) with their company and counts."""
-    query = sa.select(CredentialType)
-    if company_id is not None:
-        query = query.where(CredentialType.company_id == company_id)
-    if company_ids is not None:
-        query = query.where(CredentialType.company_id.in_(company_ids))
+    query = in_companies(
+        sa.select(CredentialType), CredentialType.company_id, company_ids, company_id
+    )
     if prototype_id is not None:
         query = query.where(CredentialType.prototype_id == prototype_id)
     found = paginate(session, query, CredentialType.id, limit, offset)
     ids = [t.id for t in found.items]
-    own: dict[int, int] = dict.fromkeys(ids, 0)
-    used: dict[int, int] = dict.fromkeys(ids, 0)
-    inherited: dict[int, int] = {}
-    if ids:
-        for type_id, n in session.execute(
-            sa.select(CredentialTypeField.credential_type_id, sa.func.count())
-            .where(CredentialTypeField.credential_type_id.in_(ids))
-            .group_by(CredentialTypeField.credential_type_id)
-        ):
-            own[type_id] = n
-        for type_id, n in session.execute(
-            sa.select(Credential.credential_type_id, sa.func.count())
-            .where(Credential.credential_type_id.in_(ids))
-            .group_by(Credential.credential_type_id)
-        ):
-            used[type_id] = n
-        protos = {t.prototype_id for t in found.items if t.prototype_id is not None}
-        inherited = _field_counts(session, protos)
+    own = _count_by(session, CredentialTypeField.credential_type_id, ids)
+    used = _count_by(session, Credential.credential_type_id, ids)
+    protos = {t.prototype_id for t in found.items if t.prototype_id is not None}
+    inherited = _count_by(session, CredentialPrototypeField.prototype_id, protos)
     names = company_names(session, (t.company_id for t in found.items))
     items = [
         TypeSummary(
@@ -216,24 +199,12 @@ def type_overview(
     return Page(items, found.total, found.limit, found.offset)
 
 
-def _field_counts(session: Session, prototype_ids: Iterable[int]) -> dict[int, int]:
-    ids = sorted(set(prototype_ids))
-    if not ids:
-        return {}
-    statement = (
-        sa.select(CredentialPrototypeField.prototype_id, sa.func.count())
-        .where(CredentialPrototypeField.prototype_id.in_(ids))
-        .group_by(CredentialPrototypeField.prototype_id)
-    )
-    return {prototype_id: n for prototype_id, n in session.execute(statement)}
-
-
 def prototype_overview(
     session: Session, *, limit: int = 50, offset: int = 0
 ) -> Page[PrototypeSummary]:
     """A page of credential prototypes (by id) with how many fields each defines."""
     found = credentials.list_prototypes(session, limit=limit, offset=offset)
-    counts = _field_counts(session, (p.id for p in found.items))
+    counts = _count_by(session, CredentialPrototypeField.prototype_id, (p.id for p in found.items))
     items = [PrototypeSummary(p, counts.get(p.id, 0)) for p in found.items]
     return Page(items, found.total, found.limit, found.offset)
 

@@ -34,6 +34,7 @@ from multiflexi.core.config import settings_of
 from multiflexi.core.errors import ValidationError
 from multiflexi.core.jobs import STATES
 from multiflexi.core.models import Company, Job, RunTemplate
+from multiflexi.core.unit import in_companies
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -147,16 +148,6 @@ class Dashboard:
         return sum(self.counts.values())
 
 
-def _utc(instant: dt.datetime) -> dt.datetime:
-    if instant.tzinfo is None or instant.utcoffset() is None:
-        raise ValueError(f"now must be a timezone-aware datetime, got naive {instant!r}")
-    return instant.astimezone(dt.UTC)
-
-
-def _scoped(query: Any, column: Any, company_ids: set[int] | None) -> Any:
-    return query if company_ids is None else query.where(column.in_(sorted(company_ids)))
-
-
 def hour_key(session: Session, column: Any) -> Any:
     """SQL giving the UTC hour of a time column as text ``YYYY-MM-DD HH`` (any backend)."""
     name = session.get_bind().dialect.name
@@ -176,7 +167,7 @@ def _counts(
         .where(Job.state.in_(STATES), Job.scheduled_at >= since, Job.scheduled_at < until)
         .group_by(Job.state)
     )
-    found = dict(session.execute(_scoped(query, Job.company_id, company_ids)).all())
+    found = dict(session.execute(in_companies(query, Job.company_id, company_ids)).all())
     return {state: int(found.get(state, 0)) for state in STATES}
 
 
@@ -220,10 +211,10 @@ def _named_jobs() -> Any:
 
 
 def _running(session: Session, company_ids: set[int] | None) -> tuple[list[JobRef], int]:
-    listed = _scoped(
+    listed = in_companies(
         _named_jobs().where(Job.state == "running"), Job.company_id, company_ids
     ).order_by(Job.started_at, Job.id)
-    total_query = _scoped(
+    total_query = in_companies(
         sa.select(sa.func.count()).select_from(Job).where(Job.state == "running"),
         Job.company_id,
         company_ids,
@@ -236,7 +227,7 @@ def _failures(session: Session, now: dt.datetime, company_ids: set[int] | None) 
     """The latest failures by due time: one index range per state, read backwards."""
     found: list[JobRef] = []
     for state in FAILURE_STATES:
-        query = _scoped(
+        query = in_companies(
             _named_jobs().where(Job.state == state, Job.scheduled_at <= now),
             Job.company_id,
             company_ids,
@@ -266,7 +257,7 @@ def _hours(session: Session, now: dt.datetime, company_ids: set[int] | None) -> 
     )
     success: dict[str, int] = {}
     failed: dict[str, int] = {}
-    for hour, state, number in session.execute(_scoped(query, Job.company_id, company_ids)):
+    for hour, state, number in session.execute(in_companies(query, Job.company_id, company_ids)):
         into = success if state == "success" else failed
         into[hour] = into.get(hour, 0) + int(number)
     bars = []
@@ -291,7 +282,7 @@ def _upcoming(session: Session, now: dt.datetime, company_ids: set[int] | None) 
     occurrences each. A stored schedule that no longer validates is left out.
     """
     until = now + AHEAD
-    query = _scoped(
+    query = in_companies(
         sa.select(RunTemplate, Company.name)
         .join(Company, Company.id == RunTemplate.company_id)
         .where(RunTemplate.active == sa.true(), RunTemplate.interval_code != "n"),
@@ -357,7 +348,7 @@ def dashboard(
     ``now`` (timezone-aware; default the current time) fixes every window, so a
     test can ask about any moment. Redis is ``redis`` or the one of the settings.
     """
-    moment = _utc(now) if now is not None else dt.datetime.now(dt.UTC)
+    moment = schedules.now_or(now)
     company_ids = access.visible_company_ids(principal)
     since = moment - RECENT
     counts = _counts(session, since, moment, company_ids)

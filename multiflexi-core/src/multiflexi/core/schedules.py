@@ -293,10 +293,17 @@ def system_timezone_name(
     return key or "UTC"
 
 
-def _aware(instant: dt.datetime, what: str) -> dt.datetime:
+def as_utc(instant: dt.datetime, what: str = "now") -> dt.datetime:
+    """``instant`` in UTC; a naive one (whose local time?) is a programming error."""
     if instant.tzinfo is None or instant.utcoffset() is None:
         raise ValueError(f"{what} must be a timezone-aware datetime, got naive {instant!r}")
     return instant.astimezone(UTC)
+
+
+def now_or(now: dt.datetime | None) -> dt.datetime:
+    """``now`` in UTC when a caller fixes it (tests, a batch's one moment), else the
+    current time."""
+    return dt.datetime.now(UTC) if now is None else as_utc(now)
 
 
 def _wall(instant: dt.datetime, zone: ZoneInfo) -> dt.datetime:
@@ -511,7 +518,7 @@ def _prev_fixed_tick(period: int, zone: ZoneInfo, base: dt.datetime) -> dt.datet
 
 def next_after(schedule: Schedule, instant: dt.datetime) -> dt.datetime | None:
     """The first occurrence (tick + delay) strictly after `instant`, in UTC; None for ``n``."""
-    moment = _aware(instant, "instant")
+    moment = as_utc(instant, "instant")
     if not schedule.enabled:
         return None
     delay = dt.timedelta(seconds=schedule.delay)
@@ -526,7 +533,7 @@ def next_after(schedule: Schedule, instant: dt.datetime) -> dt.datetime | None:
 
 def last_at_or_before(schedule: Schedule, instant: dt.datetime) -> dt.datetime | None:
     """The last occurrence (tick + delay) at or before `instant`, in UTC; None for ``n``."""
-    moment = _aware(instant, "instant")
+    moment = as_utc(instant, "instant")
     if not schedule.enabled:
         return None
     delay = dt.timedelta(seconds=schedule.delay)
@@ -562,7 +569,7 @@ def preview(schedule: Schedule, after: dt.datetime, count: int) -> list[dt.datet
                 )
             ],
         )
-    _aware(after, "after")
+    as_utc(after, "after")
     result: list[dt.datetime] = []
     for occurrence in occurrences(schedule, after):
         if len(result) == count:
@@ -582,12 +589,12 @@ def due(schedule: Schedule, now: dt.datetime, last_planned: dt.datetime | None) 
     (or the schedule was never planned) ``run_at`` is the next occurrence after
     `now` (or after `last_planned`, when that is later). ``n`` gives (None, []).
     """
-    moment = _aware(now, "now")
+    moment = as_utc(now, "now")
     if not schedule.enabled:
         return Due(None, [])
     if last_planned is None:
         return Due(next_after(schedule, moment), [])
-    planned = _aware(last_planned, "last_planned")
+    planned = as_utc(last_planned, "last_planned")
     latest = last_at_or_before(schedule, moment)
     if latest is None or latest <= planned:
         return Due(next_after(schedule, max(moment, planned)), [])

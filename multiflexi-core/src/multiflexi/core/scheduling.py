@@ -98,12 +98,6 @@ class PlanResult:
     cancelled: list[int] = dataclasses.field(default_factory=list)
 
 
-def _utc(instant: dt.datetime, what: str = "now") -> dt.datetime:
-    if instant.tzinfo is None or instant.utcoffset() is None:
-        raise ValueError(f"{what} must be a timezone-aware datetime, got naive {instant!r}")
-    return instant.astimezone(dt.UTC)
-
-
 def _seconds(ttl: dt.timedelta | float) -> dt.timedelta:
     return ttl if isinstance(ttl, dt.timedelta) else dt.timedelta(seconds=ttl)
 
@@ -138,7 +132,7 @@ def cancel_stale(session: Session, now: dt.datetime) -> list[int]:
     schedule starts now) and no occurrence that has passed is planned twice.
     Returns the ids of the cancelled jobs.
     """
-    moment = _utc(now)
+    moment = schedules.as_utc(now)
     stale = session.execute(
         sa.select(Job.id, Job.run_template_id, Job.scheduled_at)
         .join(RunTemplate, RunTemplate.id == Job.run_template_id)
@@ -184,7 +178,7 @@ def plan(
     transaction first renews that lease and raises :class:`LeaseLost`, changing
     nothing, when this holder no longer has it.
     """
-    moment = _utc(now)
+    moment = schedules.as_utc(now)
     cancelled = cancel_stale(session, moment)
     rows = session.execute(
         sa.select(
@@ -343,7 +337,7 @@ def deliver_due(
     Returns the ids delivered. Raises :class:`~multiflexi.core.queue.QueueUnavailable`
     before changing anything when Redis does not answer.
     """
-    moment = _utc(now)
+    moment = schedules.as_utc(now)
     queue.ping(redis)
     cancel_stale(session, moment)
     due = session.scalars(
@@ -386,7 +380,7 @@ def next_wakeup(
     (:func:`needs_planning`), else the earliest time of a scheduled job (possibly
     past, :func:`next_due`), else None.
     """
-    moment = _utc(now)
+    moment = schedules.as_utc(now)
     if needs_planning(session, exclude=exclude):
         return moment
     return next_due(session)
@@ -412,7 +406,7 @@ def acquire_lease(
     row exists, an INSERT creates it, and the primary key lets only one of two
     racing contenders succeed. Committed at once.
     """
-    moment = _utc(now)
+    moment = schedules.as_utc(now)
     until = moment + _seconds(ttl)
     leases = t.leases
     try:
@@ -459,7 +453,7 @@ def renew_lease(
 
     ``commit=False`` leaves the UPDATE in the caller's transaction (fencing).
     """
-    moment = _utc(now)
+    moment = schedules.as_utc(now)
     result = session.execute(
         sa.update(t.leases)
         .where(t.leases.c.name == name, t.leases.c.holder == holder)
@@ -483,7 +477,7 @@ def release_lease(session: Session, name: str, holder: str) -> bool:
 def lease_holder(session: Session, name: str, now: dt.datetime) -> str | None:
     """Who holds the lease ``name`` at ``now`` (None: nobody, or it expired)."""
     holder: str | None = session.scalar(
-        sa.select(Lease.holder).where(Lease.name == name, Lease.expires_at > _utc(now))
+        sa.select(Lease.holder).where(Lease.name == name, Lease.expires_at > schedules.as_utc(now))
     )
     session.commit()
     return holder

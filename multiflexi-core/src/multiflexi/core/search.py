@@ -23,6 +23,7 @@ from multiflexi.core.audit import Actor
 from multiflexi.core.errors import ValidationError
 from multiflexi.core.models import Application, Company, Job, RunTemplate
 from multiflexi.core.texts import msg
+from multiflexi.core.unit import in_companies
 
 #: the longest search text accepted
 MAX_TEXT = 200
@@ -91,12 +92,8 @@ def _group(session: Session, query: Any, limit: int) -> Group:
     return Group(hits=hits[:limit], more=len(hits) > limit)
 
 
-def _scoped(query: Any, column: Any, company_ids: set[int] | None) -> Any:
-    return query if company_ids is None else query.where(column.in_(sorted(company_ids)))
-
-
 def _job(session: Session, job_id: int, company_ids: set[int] | None) -> JobHit | None:
-    query = _scoped(
+    query = in_companies(
         sa.select(Job.id, Job.state, Job.run_template_id, RunTemplate.name, Company.name)
         .join(RunTemplate, RunTemplate.id == Job.run_template_id)
         .join(Company, Company.id == Job.company_id)
@@ -144,7 +141,7 @@ def find(session: Session, principal: Actor, text: str, *, limit: int = LIMIT) -
 
     run_templates = _group(
         session,
-        _scoped(
+        in_companies(
             sa.select(
                 RunTemplate.id,
                 RunTemplate.name,
@@ -169,7 +166,7 @@ def find(session: Session, principal: Actor, text: str, *, limit: int = LIMIT) -
     )
     companies = _group(
         session,
-        _scoped(
+        in_companies(
             sa.select(Company.id, Company.name, Company.slug, Company.id)
             .where(sa.or_(like(Company.name), like(Company.slug), like(Company.ic)))
             .order_by(Company.name, Company.id),

@@ -17,14 +17,13 @@ import secrets
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from multiflexi.core import audit, users
+from multiflexi.core import audit, schedules, users
 from multiflexi.core.audit import Actor
 from multiflexi.core.errors import FieldError, NotFound, ValidationError
 from multiflexi.core.models import ApiToken, User
 from multiflexi.core.texts import msg
 from multiflexi.core.unit import Page, paginate, transaction
 from multiflexi.core.users import AuthenticationFailed
-from multiflexi.database.tables import utc_now
 
 TOKEN_PREFIX = "mfx_"  # noqa: S105 - a public marker, not a secret
 TOKEN_BYTES = 32
@@ -34,14 +33,6 @@ LAST_USED_INTERVAL = dt.timedelta(minutes=1)
 _TOKEN_LENGTH = len(TOKEN_PREFIX) + len(secrets.token_urlsafe(TOKEN_BYTES))
 _NAME_MAX = 255
 _ENTITY = "api_token"
-
-
-def _now(now: dt.datetime | None) -> dt.datetime:
-    if now is None:
-        return utc_now()
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("now must be timezone-aware")
-    return now
 
 
 def _digest(plaintext: str) -> str:
@@ -87,7 +78,7 @@ def create(
 
     Without ``expires_at`` or ``expires_in`` the token works until revoked.
     """
-    moment = _now(now)
+    moment = schedules.now_or(now)
     name = name.strip() if isinstance(name, str) else ""
     if not name or len(name) > _NAME_MAX:
         raise ValidationError(
@@ -147,7 +138,7 @@ def list(
         users.get(session, user_id)
         query = query.where(ApiToken.user_id == user_id)
     if active_only:
-        moment = _now(now)
+        moment = schedules.now_or(now)
         query = query.where(
             ApiToken.revoked_at.is_(None),
             sa.or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > moment),
@@ -159,7 +150,7 @@ def revoke(
     session: Session, token_id: int, *, actor: Actor, now: dt.datetime | None = None
 ) -> ApiToken:
     """Stop the token from working. Revoking a revoked token changes nothing."""
-    moment = _now(now)
+    moment = schedules.now_or(now)
     with transaction(session):
         token = get(session, token_id)
         if token.revoked_at is None:
@@ -177,7 +168,7 @@ def revoke(
 
 def authenticate(session: Session, plaintext: str, *, now: dt.datetime | None = None) -> User:
     """The enabled user a valid token belongs to; else users.AuthenticationFailed."""
-    moment = _now(now)
+    moment = schedules.now_or(now)
     if (
         not isinstance(plaintext, str)
         or len(plaintext) != _TOKEN_LENGTH

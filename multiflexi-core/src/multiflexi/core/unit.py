@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
@@ -90,6 +90,25 @@ def rowcount(result: Any) -> int:
 def clamp(limit: int, offset: int) -> tuple[int, int]:
     """Bring limit and offset into range (1..MAX_LIMIT, >= 0)."""
     return max(1, min(int(limit), MAX_LIMIT)), max(0, int(offset))
+
+
+#: a select statement, of whatever columns
+_Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
+
+
+def in_companies(
+    query: _Query,
+    column: Any,
+    company_ids: Iterable[int] | None,
+    company_id: int | None = None,
+) -> _Query:
+    """``query`` narrowed to the rows whose ``column`` (a company id) is one of
+    ``company_ids`` (None: every company; empty: none), and is ``company_id`` when given."""
+    if company_id is not None:
+        query = query.where(column == company_id)
+    if company_ids is not None:
+        query = query.where(column.in_(sorted(company_ids)))
+    return query
 
 
 def paginate(

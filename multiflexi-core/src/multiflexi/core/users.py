@@ -38,7 +38,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
-from multiflexi.core import audit, fieldtypes, lookups, throttle
+from multiflexi.core import audit, fieldtypes, lookups, schedules, throttle
 from multiflexi.core.audit import Actor
 from multiflexi.core.errors import (
     Conflict,
@@ -51,7 +51,7 @@ from multiflexi.core.models import Company, CompanyUser, User
 from multiflexi.core.texts import msg
 from multiflexi.core.throttle import LoginThrottled
 from multiflexi.core.unit import Page, paginate, transaction
-from multiflexi.database.tables import COMPANY_ROLES, utc_now
+from multiflexi.database.tables import COMPANY_ROLES
 
 #: the hasher of new passwords; replace it to change the cost (old hashes are
 #: upgraded at their owner's next successful login)
@@ -140,14 +140,6 @@ def _check_password(password: str) -> None:
 # --------------------------------------------------------------------------
 # Accounts
 # --------------------------------------------------------------------------
-
-
-def _now(now: dt.datetime | None) -> dt.datetime:
-    if now is None:
-        return utc_now()
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("now must be timezone-aware")
-    return now
 
 
 def _check_login(login: str) -> str:
@@ -534,7 +526,7 @@ def authenticate(
     (before any password is checked) until its window ends. ``now`` (aware)
     replaces the clock, for tests and replays.
     """
-    moment = _now(now)
+    moment = schedules.now_or(now)
     name = login if isinstance(login, str) else ""
     earlier = throttle.check(session, address, name, now=moment)
     hasher = PASSWORD_HASHER
@@ -841,7 +833,7 @@ def held_back(
 ) -> set[str]:
     """Those of ``logins`` that the sign-in throttle refuses now from at least one client
     (shown as "locked" to administrators, who may :func:`unlock` them)."""
-    return throttle.held_back(session, logins, now=_now(now))
+    return throttle.held_back(session, logins, now=schedules.now_or(now))
 
 
 def members(

@@ -24,7 +24,6 @@ from multiflexi.core import (
     activation,
     apps,
     companies,
-    fieldtypes,
     loaders,
     rtoverview,
     runtemplates,
@@ -65,8 +64,6 @@ EXECUTORS = [(name, name) for name in runtemplates.EXECUTORS]
 PREVIEW_COUNT = 5
 #: the schedule settings the schedule step sends
 SCHEDULE_FIELDS = ("interval_code", "cron", "timezone", "delay")
-#: the prefix of a configuration value's input (the core's problems name ``values.NAME``)
-VALUES = "values."
 #: the prefix of a credential choice (``credentials.CODE``, a required kind)
 CREDENTIALS = "credentials."
 
@@ -418,18 +415,16 @@ def _configuration_form(run_template: RunTemplate) -> dict[str, str | None]:
     values: dict[str, str | None] = {}
     for field in run_template.application.fields:
         name = field.name
-        sent = request.form.get(VALUES + name)
+        sent = request.form.get(forms.VALUES + name)
         if field.is_secret:
             if sent:
                 values[name] = sent
             continue
         if forms.field_widget(field) == "checkbox":
-            if "present." + name not in request.form:
-                continue
-            checked = forms.checkbox(VALUES + name)
             before = stored[name].value if name in stored else field.default_value
-            if fieldtypes.is_true(before) != checked:
-                values[name] = "true" if checked else "false"
+            change = forms.checkbox_change(field, before)
+            if change is not None:
+                values[name] = change
             continue
         if sent is None:
             continue
@@ -475,7 +470,7 @@ def configuration(rt_id: int) -> Response:
     except ValidationError as exc:
         base.db().rollback()
         secret = {f.name for f in run_template.application.fields if f.is_secret}
-        kept = {VALUES + k: v for k, v in values.items() if v is not None and k not in secret}
+        kept = {forms.VALUES + k: v for k, v in values.items() if v is not None and k not in secret}
         return _configuration_page(_load(rt_id), 422, forms.form_problems(exc), kept)
     return base.see(f".{_neighbour(run_template, 'configuration', 1)}", rt_id=rt_id)
 

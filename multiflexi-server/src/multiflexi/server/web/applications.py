@@ -46,8 +46,7 @@ def _require_global_admin(doing: str) -> None:
 def _query() -> tuple[str, list[str], int]:
     text = (request.args.get("q") or "").strip()
     tags = [tag for tag in request.args.getlist("tag") if tag]
-    offset = max(0, request.args.get("offset", 0, type=int) or 0)
-    return text, tags, offset
+    return text, tags, base.page_offset()
 
 
 def _catalogue(company: Company | None) -> Response:

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, request
 from flask_babel import gettext as _
 
 from multiflexi.core import access, auditview, companies
 from multiflexi.core.errors import PermissionDenied
-from multiflexi.server import app as server_app
 from multiflexi.server import auth
 from multiflexi.server.web import base
 
@@ -48,10 +46,6 @@ base.MENU_GUARDS["web.audit.index"] = lambda principal: bool(
 )
 
 
-def _zone() -> ZoneInfo:
-    return ZoneInfo(server_app.settings_of(current_app).timezone)
-
-
 def _day(name: str, problems: dict[str, list[str]]) -> dt.date | None:
     text = (request.args.get(name) or "").strip()
     if not text:
@@ -68,7 +62,7 @@ def _day(name: str, problems: dict[str, list[str]]) -> dt.date | None:
 
 def _start(day: dt.date | None) -> dt.datetime | None:
     """The first moment of ``day`` in the installation's zone."""
-    return None if day is None else dt.datetime.combine(day, dt.time(), tzinfo=_zone())
+    return None if day is None else dt.datetime.combine(day, dt.time(), tzinfo=base.zone())
 
 
 def link_of(entity_type: str, entity_id: str | None, principal: access.Principal) -> str | None:
@@ -96,8 +90,7 @@ def index() -> Response:
         company_id = min(allowed)  # a company admin reads one company's rows at a time
     access.require_audit_reader(principal, company_id)
     since, until = _day("from", problems), _day("to", problems)
-    offset = max(0, request.args.get("offset", 0, type=int) or 0)
-    db = server_app.session()
+    db = base.db()
     found = auditview.browse(
         db,
         actor=shown["actor"] or None,
@@ -107,7 +100,7 @@ def index() -> Response:
         since=_start(since),
         until=_start(until + dt.timedelta(days=1)) if until else None,
         limit=PAGE_SIZE,
-        offset=offset,
+        offset=base.page_offset(),
     )
     listed = companies.list_companies(db, ids=allowed, limit=COMPANIES_SHOWN).items
     choices = [("", _("All companies"))] if allowed is None else []
@@ -120,25 +113,17 @@ def index() -> Response:
             "to": until.isoformat() if until else None,
         }
     )
-
-    def link(to: int) -> str:
-        return url_for(".index", **query, offset=to or None)
-
-    return Response(
-        render_template(
-            "web/audit/index.html",
-            page=found,
-            link=link,
-            link_of=lambda e: link_of(e.entity_type, e.entity_id, principal),
-            shown=shown,
-            since=since,
-            until=until,
-            company_id=company_id,
-            choices=choices,
-            problems=problems,
-        ),
+    return base.render(
+        "web/audit/index.html",
         status=422 if problems else 200,
-        mimetype="text/html",
+        **base.list_page(found, ".index", **query),
+        link_of=lambda e: link_of(e.entity_type, e.entity_id, principal),
+        shown=shown,
+        since=since,
+        until=until,
+        company_id=company_id,
+        choices=choices,
+        problems=problems,
     )
 
 

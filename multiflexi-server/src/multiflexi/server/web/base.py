@@ -105,6 +105,27 @@ def see(endpoint: str, **values: Any) -> Response:
     return redirect(url_for(endpoint, **values), code=303)  # type: ignore[return-value]
 
 
+def page_offset() -> int:
+    """Where a list page starts: ``?offset=`` (0 when missing, negative or not a number)."""
+    return max(0, request.args.get("offset", 0, type=int) or 0)
+
+
+def page_link(endpoint: str, **filters: Any) -> Callable[[int], str]:
+    """The ``link(offset)`` of the pagination macro: ``endpoint`` with the same ``filters``
+    (a blank one left out of the URL, as is the first page's offset)."""
+
+    def link(to: int) -> str:
+        return url_for(endpoint, **filters, offset=to or None)
+
+    return link
+
+
+def list_page(found: Any, endpoint: str, **filters: Any) -> dict[str, Any]:
+    """What a list template's ``list_table``/``pagination`` takes: ``page`` (the core's
+    Page) and ``link``, the address of another page of it with the same ``filters``."""
+    return {"page": found, "link": page_link(endpoint, **filters)}
+
+
 def page_error(status: int, title: str, detail: str | None = None) -> Response:
     html = render_template("web/error.html", status=status, title=title, detail=detail)
     return Response(html, status=status, mimetype="text/html")
@@ -119,7 +140,8 @@ def is_page_request() -> bool:
     return request.accept_mimetypes.accept_html
 
 
-def _zone() -> dt.tzinfo:
+def zone() -> ZoneInfo:
+    """The installation's time zone (the one the pages show times in)."""
     return ZoneInfo(server_app.settings_of(current_app).timezone)
 
 
@@ -150,7 +172,7 @@ def when(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> Markup | 
         return "—"
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
-    local = value.astimezone(_zone())
+    local = value.astimezone(zone())
     return Markup('<time datetime="{}" title="{}">{}</time>').format(
         value.astimezone(dt.UTC).isoformat(timespec="seconds"),
         local.strftime("%Y-%m-%d %H:%M:%S %Z"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, flash, request, url_for
+from flask import Blueprint, Response, flash, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 
@@ -69,19 +69,16 @@ def _may(company_id: int, permission: str) -> bool:
 def index() -> Response:
     """The companies the user has a role in (all of them for a global administrator)."""
     principal = auth.current_principal()
-    offset = max(0, request.args.get("offset", 0, type=int) or 0)
     found = companyviews.overview(
         base.db(),
         company_ids=access.visible_company_ids(principal),
         limit=PAGE_SIZE,
-        offset=offset,
+        offset=base.page_offset(),
     )
-
-    def link(to: int) -> str:
-        return url_for(".index", offset=to or None)
-
     return base.render(
-        "web/companies/index.html", page=found, link=link, can_create=principal.is_admin
+        "web/companies/index.html",
+        **base.list_page(found, ".index"),
+        can_create=principal.is_admin,
     )
 
 
@@ -310,22 +307,18 @@ def _members_page(
     problems: dict[str, list[str]] | None = None,
     sent: dict[str, Any] | None = None,
 ) -> Response:
-    offset = max(0, request.args.get("offset", 0, type=int) or 0)
-    found = companyviews.members(base.db(), company.id, limit=MEMBERS_PAGE, offset=offset)
+    found = companyviews.members(
+        base.db(), company.id, limit=MEMBERS_PAGE, offset=base.page_offset()
+    )
     can_edit = _may(company.id, access.ADMIN)
     candidates = (
         companyviews.candidates(base.db(), company.id, auth.current_principal()) if can_edit else []
     )
-
-    def link(to: int) -> str:
-        return url_for(".members", company_id=company.id, offset=to or None)
-
     return base.render(
         "web/companies/members.html",
         status=status,
         company=company,
-        page=found,
-        link=link,
+        **base.list_page(found, ".members", company_id=company.id),
         can_edit=can_edit,
         candidates_choices=[
             (m.login, f"{m.login} ({m.name})" if m.name else m.login) for m in candidates

@@ -13,7 +13,6 @@ import dataclasses
 import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, render_template, url_for
 from flask_babel import gettext as _
@@ -98,17 +97,13 @@ class Chart:
     failed: int
 
 
-def _zone() -> ZoneInfo:
-    return ZoneInfo(server_app.settings_of(current_app).timezone)
-
-
 def local_text(instant: dt.datetime, fmt: str = "%Y-%m-%d %H:%M:%S %Z") -> str:
     """An instant as the installation's wall-clock time (its words in the page's language)."""
-    return base.local_strftime(instant.astimezone(_zone()), fmt)
+    return base.local_strftime(instant.astimezone(base.zone()), fmt)
 
 
 def _chart(hours: list[overview.Hour]) -> Chart:
-    zone = _zone()
+    zone = base.zone()
     peak = max((hour.total for hour in hours), default=0)
     step = BAR_WIDTH + BAR_GAP
     bars = []

@@ -83,6 +83,24 @@ def field_widget(field: ApplicationField) -> str:
     return "text"
 
 
+#: the prefix of a configuration value's input (the core's problems name ``values.NAME``)
+VALUES = "values."
+#: the prefix of the hidden input that says a checkbox was on the form (unticked sends nothing)
+PRESENT = "present."
+
+
+def checkbox_change(field: ApplicationField, before: str | None) -> str | None:
+    """What a checkbox field's form sets: "true" or "false" when the box differs from
+    ``before`` (the stored value, else the default), None when it does not or was not
+    on the form."""
+    if PRESENT + field.name not in request.form:
+        return None
+    checked = checkbox(VALUES + field.name)
+    if fieldtypes.is_true(before) == checked:
+        return None
+    return "true" if checked else "false"
+
+
 def field_options(field: ApplicationField) -> list[tuple[str, str]]:
     if isinstance(field.options, dict):
         return [(str(key), str(label)) for key, label in field.options.items()]

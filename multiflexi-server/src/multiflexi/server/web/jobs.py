@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -31,7 +30,7 @@ from multiflexi.core.errors import Conflict, InvalidTransition, MultiFlexiError,
 from multiflexi.core.jobviews import JobDetail, JobFilter
 from multiflexi.server import app as server_app
 from multiflexi.server import auth
-from multiflexi.server.web import forms, htmx
+from multiflexi.server.web import base, forms, htmx
 
 blueprint = Blueprint("jobs", __name__, url_prefix="/jobs")
 
@@ -59,10 +58,6 @@ class _Problems(dict[str, list[str]]):
         self.setdefault(field, []).append(message)
 
 
-def _zone() -> ZoneInfo:
-    return ZoneInfo(server_app.settings_of(current_app).timezone)
-
-
 def _int(name: str, problems: _Problems) -> int | None:
     raw = request.args.get(name, "").strip()
     if not raw:
@@ -83,7 +78,7 @@ def _time(name: str, problems: _Problems) -> dt.datetime | None:
         raw = raw.replace(" ", "+")
     for fmt in LOCAL_FORMATS:
         try:
-            return dt.datetime.strptime(raw, fmt).replace(tzinfo=_zone())
+            return dt.datetime.strptime(raw, fmt).replace(tzinfo=base.zone())
         except ValueError:
             continue
     try:
@@ -93,7 +88,7 @@ def _time(name: str, problems: _Problems) -> dt.datetime | None:
             name, _("not a date and time: %(text)s (use YYYY-MM-DDTHH:MM)", text=repr(raw[:40]))
         )
         return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=_zone())
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=base.zone())
 
 
 def _filters() -> tuple[JobFilter, _Problems, int]:
@@ -128,7 +123,7 @@ def _args() -> dict[str, Any]:
 
 def _local(value: dt.datetime | None) -> str:
     """A time as a datetime-local input shows it, in the installation's zone."""
-    return "" if value is None else value.astimezone(_zone()).strftime(LOCAL_FORMATS[0])
+    return "" if value is None else value.astimezone(base.zone()).strftime(LOCAL_FORMATS[0])
 
 
 @blueprint.context_processor
@@ -143,16 +138,12 @@ def run_template_link(rt_id: int) -> str:
     return url_for("web.jobs.index", run_template=rt_id)
 
 
-def _page_link(offset: int) -> str:
-    return url_for("web.jobs.index", **_args(), offset=offset or None)
-
-
 @blueprint.get("")
 def index() -> Response:
     """The job list: filters in the URL, server-side paging, newest first. With htmx, the
     filter form swaps the table only and the URL follows."""
     filters, problems, offset = _filters()
-    db = server_app.session()
+    db = base.db()
     principal = auth.current_principal()
     listing = None
     if not problems:
@@ -161,20 +152,18 @@ def index() -> Response:
         except ValidationError as exc:
             problems.update(forms.problems_of(exc))
     status = 422 if problems else 200
+    args = _args()
     context: dict[str, Any] = {
-        "page": listing.page if listing else None,
+        **base.list_page(listing.page if listing else None, "web.jobs.index", **args),
         "problems": problems,
-        "args": _args(),
-        "link": _page_link,
+        "args": args,
         "since": _local(filters.since),
         "until": _local(filters.until),
     }
     if htmx.is_partial():
-        html = render_template("web/jobs/_table.html", **context)
-        return Response(html, status=status, mimetype="text/html")
+        return base.render("web/jobs/_table.html", status, **context)
     choices = listing.choices if listing else jobviews.choices(db, principal)
-    html = render_template("web/jobs/list.html", choices=choices, **context)
-    return Response(html, status=status, mimetype="text/html")
+    return base.render("web/jobs/list.html", status, choices=choices, **context)
 
 
 def _detail_page(detail: JobDetail, status: int = 200, error: list[str] | None = None) -> Response:

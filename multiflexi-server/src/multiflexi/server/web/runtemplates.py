@@ -13,10 +13,8 @@ import dataclasses
 import datetime as dt
 import functools
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request
-from flask import url_for as flask_url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from markupsafe import Markup
@@ -24,7 +22,6 @@ from markupsafe import Markup
 from multiflexi.core import (
     access,
     actions,
-    fieldtypes,
     jobenv,
     jobs,
     loaders,
@@ -46,14 +43,10 @@ PAGE_SIZE = 50
 PREVIEW_COUNT = 10
 #: the most run templates a chain action's choice of target lists
 CHAIN_TARGETS = 500
-#: the prefix of a configuration value's input (the core's problems name ``values.NAME``)
-VALUES = "values."
 #: the prefix of a one-time value's input at launch (``overrides.NAME``)
 OVERRIDES = "overrides."
 #: the prefix of the checkbox that removes a stored secret value
 CLEAR = "clear."
-#: the prefix of the hidden input that says a checkbox was on the form (unticked sends nothing)
-PRESENT = "present."
 #: the schedule and execution settings the settings form sends
 SETTINGS_TEXT = ("name", "note", "interval_code", "cron", "timezone", "executor", "queue")
 SETTINGS_NUMBERS = ("delay", "timeout", "max_concurrency", "max_attempts", "retry_min_gap")
@@ -135,10 +128,6 @@ def _may_change(rt_id: int) -> bool:
 
 
 @functools.cache
-def _zone() -> ZoneInfo:
-    return ZoneInfo(server_app.settings_of(current_app).timezone)
-
-
 # -- the list ---------------------------------------------------------------------------
 
 
@@ -149,22 +138,16 @@ def index() -> Response:
     company_id = request.args.get("company", type=int)
     if company_id is not None:
         loaders.company(base.db(), principal, company_id)  # 404 for a company not theirs
-    offset = max(0, request.args.get("offset", 0, type=int) or 0)
     found = rtoverview.overview(
         base.db(),
         company_id=company_id,
         company_ids=access.visible_company_ids(principal),
         limit=PAGE_SIZE,
-        offset=offset,
+        offset=base.page_offset(),
     )
-
-    def link(to: int) -> str:
-        return flask_url_for(".index", company=company_id, offset=to or None)
-
     return base.render(
         "web/runtemplates/index.html",
-        page=found,
-        link=link,
+        **base.list_page(found, ".index", company=company_id),
         company_id=company_id,
         partial=htmx.is_partial(),
         may_create=access.writes_somewhere(principal)
@@ -179,7 +162,7 @@ def outcome_marks(items: list[rtoverview.Outcome]) -> Markup:
     with what it was in its title (built here: a list shows a thousand of them)."""
     if not items:
         return Markup('<span class="muted">{}</span>').format(_("no runs yet"))
-    zone = _zone()
+    zone = base.zone()
     mark = Markup(
         '<a class="mark mark-{0}" href="/jobs/{1}" data-testid="outcome" data-state="{0}"'
         ' title="{2}"></a>'
@@ -270,7 +253,7 @@ def configure(rt_id: int) -> Response:
     values: dict[str, str | None] = {}
     for field in run_template.application.fields:
         name = field.name
-        sent = request.form.get(VALUES + name)
+        sent = request.form.get(forms.VALUES + name)
         if field.is_secret:
             if forms.checkbox(CLEAR + name):
                 values[name] = None
@@ -278,12 +261,10 @@ def configure(rt_id: int) -> Response:
                 values[name] = sent
             continue
         if forms.field_widget(field) == "checkbox":
-            if PRESENT + name not in request.form:
-                continue
-            checked = forms.checkbox(VALUES + name)
             before = stored[name].value if name in stored else field.default_value
-            if fieldtypes.is_true(before) != checked:
-                values[name] = "true" if checked else "false"
+            change = forms.checkbox_change(field, before)
+            if change is not None:
+                values[name] = change
             continue
         if sent is None:
             continue
@@ -296,7 +277,7 @@ def configure(rt_id: int) -> Response:
     except ValidationError as exc:
         base.db().rollback()
         plain = _plain(run_template)
-        kept = {VALUES + k: v for k, v in values.items() if v is not None and k in plain}
+        kept = {forms.VALUES + k: v for k, v in values.items() if v is not None and k in plain}
         return _page(_load(rt_id), 422, forms.form_problems(exc), kept, "configuration")
     flash(_("Configuration saved.") if values else _("Nothing to change."))
     return base.see(".detail", rt_id=rt_id, _anchor="configuration")
@@ -663,7 +644,7 @@ def _local_time(name: str, problems: dict[str, list[str]]) -> dt.datetime | None
     except ValueError:
         problems[name] = [_("%(text)s is not a date and time (YYYY-MM-DDTHH:MM)", text=repr(text))]
         return None
-    return wall if wall.tzinfo else wall.replace(tzinfo=_zone())
+    return wall if wall.tzinfo else wall.replace(tzinfo=base.zone())
 
 
 __all__ = ["blueprint"]

@@ -67,14 +67,14 @@ def index() -> Response:
     """Every account (global administrators), searched by login, names or e-mail."""
     _admin("list users")
     search = (request.args.get("q") or "").strip()
-    offset = max(0, request.args.get("offset", 0, type=int) or 0)
-    found = users.list(base.db(), search=search or None, limit=PAGE_SIZE, offset=offset)
+    found = users.list(base.db(), search=search or None, limit=PAGE_SIZE, offset=base.page_offset())
     held = users.held_back(base.db(), [u.login for u in found.items])
-
-    def link(to: int) -> str:
-        return url_for(".index", q=search or None, offset=to or None)
-
-    return base.render("web/users/index.html", page=found, held=held, search=search, link=link)
+    return base.render(
+        "web/users/index.html",
+        **base.list_page(found, ".index", q=search or None),
+        held=held,
+        search=search,
+    )
 
 
 @blueprint.route("/users/new", methods=["GET", "POST"])
