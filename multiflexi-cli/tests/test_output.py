@@ -1,5 +1,3 @@
-
-
 def test_a_core_message_is_plain_text_in_yaml_and_json():
     from multiflexi.cli.output import to_json, to_yaml
     from multiflexi.core.texts import msg
