@@ -871,6 +871,7 @@ __all__ = [
     "grant",
     "held_back",
     "language_of",
+    "may_change_own_role",
     "list",
     "members",
     "memberships",
