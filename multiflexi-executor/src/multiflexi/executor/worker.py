@@ -109,6 +109,8 @@ class JobWorker(SimpleWorker):
         self._suspension_checked_at = float("-inf")
         #: the delivery whose execution _start began (RQ's preparation is then done)
         self._prepared: str | None = None
+        #: a job is being run or its end recorded: a stop waits for the record to be written
+        self._in_job = False
 
     def _install_signal_handlers(self) -> None:
         signal.signal(signal.SIGINT, self._on_stop_signal)
@@ -129,6 +131,11 @@ class JobWorker(SimpleWorker):
             self.context.options.stop_grace,
         )
         stop.request(self.context.options.stop_grace, signum)
+        if self._in_job:
+            # RQ's request_stop asks the worker's state, which the end of a job marks idle
+            # before its record is written: raising StopRequested there broke the record
+            self._stop_requested = True
+            return
         try:
             self.request_stop(signum, frame)  # raises StopRequested when idle
         finally:
@@ -215,9 +222,11 @@ class JobWorker(SimpleWorker):
 
         self.context.on_heartbeat = beat
         self.context.end_messages = []
+        self._in_job = True
         try:
             self.perform_job(job, queue, execution)
         finally:
+            self._in_job = False
             self.context.on_heartbeat = None
             left = self._take_end_messages()
             self.context.end_messages = None
