@@ -148,3 +148,11 @@ def test_a_renamed_placeholder_in_a_translation_is_caught():
     assert catalog.placeholders("{co} {key!r} v {time:02d}") != catalog.placeholders(
         "{what} {key!r} at {time:02d}"
     )
+
+
+def test_a_refusal_names_what_was_refused_in_czech(world, czech_alice):
+    answer = czech_alice.get("/users/new", headers=PAGE)
+    page = _text(answer)
+    assert answer.status_code == 403
+    assert "jen globální správce smí vytvářet uživatele" in page
+    assert "create users" not in page

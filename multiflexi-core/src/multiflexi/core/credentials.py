@@ -245,8 +245,18 @@ def delete_type(session: Session, type_id: int, *, actor: Actor) -> None:
         .where(Credential.credential_type_id == ctype.id)
     )
     in_use = (
-        f"credential type {ctype.id} ({ctype.name}) is used by {used or 'some'} "
-        f"credential{'' if used == 1 else 's'}; delete {'it' if used == 1 else 'them'} first"
+        msg(
+            "credential type {id} ({name}) is used by 1 credential; delete it first",
+            id=ctype.id,
+            name=ctype.name,
+        )
+        if used == 1
+        else msg(
+            "credential type {id} ({name}) is used by {count} credentials; delete them first",
+            id=ctype.id,
+            name=ctype.name,
+            count=used or "some",
+        )
     )
     if used:
         raise Conflict(in_use)

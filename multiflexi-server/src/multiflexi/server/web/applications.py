@@ -149,7 +149,7 @@ def export(app_id: int) -> Response:
 def delete(app_id: int) -> Response:
     """A confirmation page listing what goes with it (companies, run templates, jobs),
     then the deletion (the run templates and their jobs with it)."""
-    _require_global_admin("delete applications")
+    _require_global_admin(_("delete applications"))
     if request.method == "GET":
         view = catalog.describe(base.db(), app_id, lang=i18n.current_language())
         return base.render("web/applications/delete.html", view=view, app=view.application)
@@ -177,7 +177,7 @@ def import_manifest() -> Response:
     """Upload or paste a manifest; an invalid one is listed problem by problem and
     nothing is written; a valid one is imported (or updates the application of the
     same uuid) and its page is shown, with the import's warnings."""
-    _require_global_admin("import applications")
+    _require_global_admin(_("import applications"))
     if request.method == "GET":
         return base.render("web/applications/import.html", problems=[], general=[], pasted="")
     source, filename = _sent_manifest()

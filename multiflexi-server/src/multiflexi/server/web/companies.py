@@ -156,7 +156,7 @@ def _refused(company: Company | None, exc: ValidationError | Conflict, sent: Any
 def new() -> Response:
     """A new company: for global administrators."""
     principal = auth.current_principal()
-    access.require_global_admin(principal, "create companies")
+    access.require_global_admin(principal, _("create companies"))
     if request.method == "GET":
         return _form_page(None)
     changes, problems = _form()
@@ -229,7 +229,7 @@ def delete(company_id: int) -> Response:
     """What goes with the company, then its deletion: for global administrators."""
     company = _load(company_id)
     principal = auth.current_principal()
-    access.require_global_admin(principal, "delete companies")
+    access.require_global_admin(principal, _("delete companies"))
     if request.method == "GET":
         preview = companyviews.deletion_preview(base.db(), company.id)
         return base.render("web/companies/delete.html", company=company, preview=preview)

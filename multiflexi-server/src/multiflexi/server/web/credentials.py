@@ -644,7 +644,7 @@ def import_prototype() -> Response:
     (then code) is known; every problem listed with the place in the document it is about,
     and nothing written. Global administrators only, as through the API and the CLI."""
     principal = auth.current_principal()
-    access.require_global_admin(principal, "import credential prototypes")
+    access.require_global_admin(principal, _("import credential prototypes"))
     if request.method == "GET":
         return base.render("web/credentials/import.html", problems=[], pasted="")
     upload = request.files.get("document")

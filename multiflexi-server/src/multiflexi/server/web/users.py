@@ -65,7 +65,7 @@ def _repeated(problems: dict[str, list[str]]) -> str:
 @blueprint.get("/users")
 def index() -> Response:
     """Every account (global administrators), searched by login, names or e-mail."""
-    _admin("list users")
+    _admin(_("list users"))
     search = (request.args.get("q") or "").strip()
     found = users.list(base.db(), search=search or None, limit=PAGE_SIZE, offset=base.page_offset())
     held = users.held_back(base.db(), [u.login for u in found.items])
@@ -79,7 +79,7 @@ def index() -> Response:
 
 @blueprint.route("/users/new", methods=["GET", "POST"])
 def new() -> Response:
-    principal = _admin("create users")
+    principal = _admin(_("create users"))
     if request.method == "GET":
         return base.render("web/users/new.html", problems={}, sent={})
     sent: dict[str, Any] = {k: forms.text(k) for k in ("login", "email", "first_name", "last_name")}
@@ -142,13 +142,13 @@ def _user_page(
 
 @blueprint.get("/users/<int:user_id>")
 def detail(user_id: int) -> Response:
-    _, user = _user(user_id, "see other users")
+    _principal, user = _user(user_id, _("see other users"))
     return _user_page(user)
 
 
 @blueprint.post("/users/<int:user_id>/edit")
 def edit(user_id: int) -> Response:
-    principal, user = _user(user_id, "change users")
+    principal, user = _user(user_id, _("change users"))
     sent: dict[str, Any] = {k: forms.text(k) for k in ("email", "first_name", "last_name")}
     sent["is_admin"] = forms.checkbox("is_admin")
     try:
@@ -165,7 +165,7 @@ def edit(user_id: int) -> Response:
 def enable(user_id: int) -> Response:
     """Enable or disable the account (``enabled`` 1 or 0): a disabled user cannot sign in
     and their tokens stop working; the last enabled administrator cannot be disabled."""
-    principal, user = _user(user_id, "enable or disable users")
+    principal, user = _user(user_id, _("enable or disable users"))
     enabled = request.form.get("enabled") == "1"
     try:
         users.update(base.db(), user.id, actor=principal, enabled=enabled)
@@ -182,7 +182,7 @@ def enable(user_id: int) -> Response:
 
 @blueprint.post("/users/<int:user_id>/password")
 def password(user_id: int) -> Response:
-    principal, user = _user(user_id, "set other users' passwords")
+    principal, user = _user(user_id, _("set other users' passwords"))
     problems: dict[str, list[str]] = {}
     new_password = _repeated(problems)
     if problems:
@@ -204,7 +204,7 @@ def password(user_id: int) -> Response:
 
 @blueprint.post("/users/<int:user_id>/unlock")
 def unlock(user_id: int) -> Response:
-    principal, user = _user(user_id, "unlock users")
+    principal, user = _user(user_id, _("unlock users"))
     users.unlock(base.db(), user.id, actor=principal)
     flash(_("The failed sign-ins of %(login)s are forgotten.", login=user.login))
     return base.see(".detail", user_id=user.id)
@@ -213,7 +213,7 @@ def unlock(user_id: int) -> Response:
 @blueprint.route("/users/<int:user_id>/delete", methods=["GET", "POST"])
 def delete(user_id: int) -> Response:
     """First what goes with the account (its tokens and company roles), then the deletion."""
-    principal, user = _user(user_id, "delete users")
+    principal, user = _user(user_id, _("delete users"))
     if request.method == "POST":
         login = user.login
         try:
