@@ -11,7 +11,7 @@ description:
   - Lists the applications, or those with the given id, uuid, name or tag, with their
     configuration fields and exit codes.
   - The default value of a secret field is never shown (C(***)).
-  - Replaces the original collection's C(application) module with O(state=get).
+  - Replaces the original collection's C(application) module with C(state=get).
 extends_documentation_fragment:
   - multiflexi.multiflexi.auth
 options:
