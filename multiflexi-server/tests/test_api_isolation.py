@@ -26,6 +26,9 @@ def bodies(ids: dict[str, int], company: str) -> dict[tuple[str, str], Any]:
         ("POST", "/api/v1/applications"): manifest(
             name="Intruder", uuid="6f1c1a4e-0000-4000-8000-00000000a0ff"
         ),
+        ("POST", "/api/v1/applications/preview"): manifest(
+            name="Intruder", uuid="6f1c1a4e-0000-4000-8000-00000000a0ff"
+        ),
         ("PATCH", "/api/v1/applications/{application_id}"): {"title": "changed"},
         ("POST", "/api/v1/companies"): {"name": "Gamma"},
         ("PATCH", "/api/v1/companies/{company_id}"): {"name": "Renamed"},
@@ -58,6 +61,12 @@ def bodies(ids: dict[str, int], company: str) -> dict[tuple[str, str], Any]:
             "prototype_id": ids["prototype"],
         },
         ("POST", "/api/v1/credential-prototypes"): {
+            "uuid": "6f1c1a4e-0000-4000-8000-00000000c0ff",
+            "code": "intruder",
+            "name": "Intruder",
+            "fields": [{"keyword": "X", "type": "string", "name": "X"}],
+        },
+        ("POST", "/api/v1/credential-prototypes/preview"): {
             "uuid": "6f1c1a4e-0000-4000-8000-00000000c0ff",
             "code": "intruder",
             "name": "Intruder",
