@@ -66,6 +66,12 @@ def bodies(ids: dict[str, int], company: str) -> dict[tuple[str, str], Any]:
             "name": "Intruder",
             "fields": [{"keyword": "X", "type": "string", "name": "X"}],
         },
+        ("POST", "/api/v1/credential-prototypes/preview"): {
+            "uuid": "6f1c1a4e-0000-4000-8000-00000000c0ff",
+            "code": "intruder",
+            "name": "Intruder",
+            "fields": [{"keyword": "X", "type": "string", "name": "X"}],
+        },
         ("POST", "/api/v1/users"): {"login": "eve", "password": PASSWORD},
         ("PATCH", "/api/v1/users/{user_id}"): {"email": "eve@example.com"},
         ("PUT", "/api/v1/users/{user_id}/password"): {"password": "an entirely new one"},

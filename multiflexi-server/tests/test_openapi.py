@@ -112,6 +112,9 @@ INPUT_RULES_BEYOND_THE_SCHEMA = {
     ("POST", "/api/v1/credential-prototypes"): (
         "a credential prototype document is checked like a manifest, by its own schema"
     ),
+    ("POST", "/api/v1/credential-prototypes/preview"): (
+        "the preview checks a document as the import does (POST /api/v1/credential-prototypes)"
+    ),
     ("POST", "/api/v1/companies"): (
         "without a slug, the name must give one (accents folded to ASCII letters and "
         "digits), a rule over Unicode decompositions that JSON Schema cannot state; and a "

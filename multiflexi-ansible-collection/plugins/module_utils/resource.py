@@ -12,6 +12,7 @@ Here, and only here, live the three things every module must get right:
 """
 
 import copy
+import json
 
 from ansible.module_utils.six import string_types
 
@@ -113,6 +114,23 @@ def _put(target, dotted, value):
     for key in keys[:-1]:
         target = target.setdefault(key, {})
     target[keys[-1]] = value
+
+
+def read_document(module, content_option, file_option, noun):
+    """The JSON object a task gives inline (``content_option``) or in a file; None without one."""
+    if module.params[content_option] is not None:
+        return module.params[content_option]
+    source = module.params[file_option]
+    if source is None:
+        return None
+    try:
+        with open(source, encoding="utf-8") as handle:
+            document = json.load(handle)
+    except (OSError, ValueError) as error:
+        module.fail_json(msg=f"cannot read the {noun} {source}: {error}")
+    if not isinstance(document, dict):
+        module.fail_json(msg=f"the {noun} {source} is not a JSON object")
+    return document
 
 
 def find(module, collection, noun, object_id=None, query=None, match=None):

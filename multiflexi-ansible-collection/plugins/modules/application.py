@@ -109,8 +109,6 @@ warnings_of_import:
   elements: str
 """
 
-import json
-
 from ansible.module_utils.six import string_types
 
 from ansible_collections.multiflexi.multiflexi.plugins.module_utils.api import (
@@ -120,27 +118,11 @@ from ansible_collections.multiflexi.multiflexi.plugins.module_utils.resource imp
     Outcome,
     ensure_present,
     find,
+    read_document,
 )
 
 #: manifest keys that say which format it is, not what the application is
 FORMAT_KEYS = ("$schema", "schemaVersion")
-
-
-def read_manifest(module):
-    """The manifest document the task gives (None without one)."""
-    if module.params["manifest"] is not None:
-        return module.params["manifest"]
-    source = module.params["manifest_file"]
-    if source is None:
-        return None
-    try:
-        with open(source, encoding="utf-8") as handle:
-            document = json.load(handle)
-    except (OSError, ValueError) as error:
-        module.fail_json(msg=f"cannot read the manifest {source}: {error}")
-    if not isinstance(document, dict):
-        module.fail_json(msg=f"the manifest {source} is not a JSON object")
-    return document
 
 
 def natural_key(params, document):
@@ -199,7 +181,7 @@ def main():
     )
     params = module.params
     outcome = Outcome(module, "application")
-    document = read_manifest(module)
+    document = read_document(module, "manifest", "manifest_file", "manifest")
     key = natural_key(params, document)
     if params["id"] is None and not key:
         module.fail_json(msg="the manifest has neither a uuid nor a name: give the application's id")

@@ -166,7 +166,7 @@ def make_venv(folder: Path) -> Path:
         for entry in importlib.metadata.distribution(distribution).entry_points:
             if entry.group != "console_scripts":
                 continue
-            module, _, attribute = entry.value.partition(":")
+            module, attribute = entry.value.split(":", 1)
             script = folder / "bin" / entry.name
             script.write_text(
                 f"#!{python}\nimport sys\nfrom {module} import {attribute}\n"

@@ -185,6 +185,35 @@ def import_credential_prototype(
     return PrototypeImportResult(prototype_id, created, tuple(warnings))
 
 
+@dataclass(frozen=True)
+class PrototypeImportPreview:
+    """What importing a credential prototype would do, found without writing anything."""
+
+    prototype_id: int | None
+    created: bool
+    changed: bool
+    prototype: CredentialPrototype
+    warnings: tuple[str, ...] = ()
+
+
+def preview_credential_prototype(session: Session, source: Source) -> PrototypeImportPreview:
+    """Whether importing `source` would create a credential prototype, change one, or do nothing.
+
+    The same checks as `import_credential_prototype` (a definition it would refuse
+    raises the same errors) and the same match (by uuid, then code), but nothing is
+    written. ``prototype`` is `source` read and normalised, as the import would store it.
+    """
+    parsed = parse_credential_prototype(source)
+    prototype = parsed.prototype
+    warnings = list(parsed.warnings)
+    _check_prototype_lengths(prototype_rows_of(prototype), label("credential prototype", source))
+    row = _find_prototype(session, prototype, warnings)
+    if row is None:
+        return PrototypeImportPreview(None, True, True, prototype, tuple(warnings))
+    changed = prototype_from_rows(row) != prototype
+    return PrototypeImportPreview(row.id, False, changed, prototype, tuple(warnings))
+
+
 def stored_prototype(session: Session, prototype_id: int) -> CredentialPrototype:
     """The definition of a stored credential prototype."""
     row = session.get(models.CredentialPrototype, prototype_id)

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from flask import Response, json
-from pydantic import RootModel
+from pydantic import Field, RootModel
 
 from multiflexi.core import access, credentials, manifests
 from multiflexi.core.models import CredentialPrototype
@@ -57,6 +57,16 @@ class PrototypeImportOut(Output):
     prototype: PrototypeOut
 
 
+class PrototypePreviewOut(Output):
+    prototype_id: int | None = Field(description="the prototype the document would update")
+    created: bool = Field(description="the import would create a new prototype")
+    changed: bool = Field(description="the import would create or change a prototype")
+    prototype: dict[str, Any] = Field(
+        description="the document as the import would store it (as exported)"
+    )
+    warnings: list[str]
+
+
 def out(prototype: CredentialPrototype) -> PrototypeOut:
     return PrototypeOut.model_validate(prototype)
 
@@ -99,6 +109,34 @@ def import_prototype(body: PrototypeDocument | bytes) -> Response:
         json.dumps(data.model_dump(mode="json")),
         status=201 if result.created else 200,
         mimetype="application/json",
+    )
+
+
+@operation(
+    blueprint,
+    "POST",
+    "/credential-prototypes/preview",
+    summary="Preview a credential prototype's import",
+    tag=TAG,
+    body=PrototypeDocument,
+    response=PrototypePreviewOut,
+    upload_field="document",
+)
+def preview_prototype(body: PrototypeDocument | bytes) -> PrototypePreviewOut:
+    """What ``POST /credential-prototypes`` would do with this document, without doing it.
+
+    The same checks as the import; ``changed`` is false when the stored prototype
+    already has this definition; ``prototype`` is the document normalised.
+    """
+    access.require_global_admin(caller(), "import credential prototypes")
+    source = body if isinstance(body, bytes) else body.root
+    result = manifests.preview_credential_prototype(db(), source)
+    return PrototypePreviewOut(
+        prototype_id=result.prototype_id,
+        created=result.created,
+        changed=result.changed,
+        prototype=manifests.prototype_to_json(result.prototype),
+        warnings=list(result.warnings),
     )
 
 
