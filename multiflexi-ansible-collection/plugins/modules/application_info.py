@@ -14,6 +14,7 @@ description:
   - Replaces the original collection's C(application) module with C(state=get).
 extends_documentation_fragment:
   - multiflexi.multiflexi.auth
+  - multiflexi.multiflexi.attributes.info
 options:
   id:
     description: The application with this id.
@@ -31,13 +32,6 @@ options:
   enabled:
     description: Only the enabled (V(true)) or the disabled (V(false)) applications.
     type: bool
-attributes:
-  check_mode:
-    description: Reads only, in check mode too.
-    support: full
-  diff_mode:
-    description: Changes nothing, so there is nothing to show.
-    support: none
 author:
   - MultiFlexi (Python) developers (@multiflexi)
 """

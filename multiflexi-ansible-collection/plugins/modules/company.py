@@ -56,10 +56,8 @@ options:
     default: present
 extends_documentation_fragment:
   - multiflexi.multiflexi.auth
+  - multiflexi.multiflexi.attributes
 attributes:
-  check_mode:
-    description: Nothing is written; the task says what would change.
-    support: full
   diff_mode:
     description: Shows before and after of each option that changes.
     support: full

@@ -51,10 +51,8 @@ options:
     default: present
 extends_documentation_fragment:
   - multiflexi.multiflexi.auth
+  - multiflexi.multiflexi.attributes
 attributes:
-  check_mode:
-    description: Nothing is written; the task says what would change.
-    support: full
   diff_mode:
     description: Shows before and after of the value and the secret flag; secret values as C(***).
     support: full

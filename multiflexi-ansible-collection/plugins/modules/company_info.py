@@ -11,6 +11,7 @@ description:
   - Lists the companies the caller may see, or those with the given id, slug, name or IC.
 extends_documentation_fragment:
   - multiflexi.multiflexi.auth
+  - multiflexi.multiflexi.attributes.info
 options:
   id:
     description: The company with this id.
@@ -26,13 +27,6 @@ options:
   ic:
     description: The companies with this registration number.
     type: str
-attributes:
-  check_mode:
-    description: Reads only, in check mode too.
-    support: full
-  diff_mode:
-    description: Changes nothing, so there is nothing to show.
-    support: none
 author:
   - MultiFlexi (Python) developers (@multiflexi)
 """

@@ -78,10 +78,8 @@ options:
     default: present
 extends_documentation_fragment:
   - multiflexi.multiflexi.auth
+  - multiflexi.multiflexi.attributes
 attributes:
-  check_mode:
-    description: Nothing is written; the task says what would change.
-    support: full
   diff_mode:
     description: Shows the type that would be created or deleted.
     support: full

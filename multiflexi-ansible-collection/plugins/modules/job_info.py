@@ -42,13 +42,7 @@ options:
     default: false
 extends_documentation_fragment:
   - multiflexi.multiflexi.auth
-attributes:
-  check_mode:
-    description: It changes nothing, so it runs in check mode too.
-    support: full
-  diff_mode:
-    description: Not applicable, it changes nothing.
-    support: none
+  - multiflexi.multiflexi.attributes.info
 author:
   - MultiFlexi (Python) developers (@multiflexi)
 """

@@ -14,13 +14,7 @@ description:
     and V(null) for the status.
 extends_documentation_fragment:
   - multiflexi.multiflexi.auth
-attributes:
-  check_mode:
-    description: Reads only, in check mode too.
-    support: full
-  diff_mode:
-    description: Changes nothing, so there is nothing to show.
-    support: none
+  - multiflexi.multiflexi.attributes.info
 author:
   - MultiFlexi (Python) developers (@multiflexi)
 """
