@@ -366,7 +366,7 @@ def get(session: Session, task_id: int, *, company_ids: set[int] | None = None) 
         if owner not in company_ids:
             task = None
     if task is None:
-        raise NotFound(f"task {task_id} not found")
+        raise NotFound("task", task_id)
     return task
 
 
