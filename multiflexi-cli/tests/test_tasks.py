@@ -6,7 +6,7 @@ import datetime as dt
 
 import yaml
 
-from multiflexi.core import jobs, tasks
+from multiflexi.core import jobs
 from multiflexi.core.models import RunTemplate, Task
 
 UTC = dt.UTC

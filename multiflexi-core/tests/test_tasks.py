@@ -13,8 +13,16 @@ import pytest
 import sqlalchemy as sa
 from rq import Queue
 
-from multiflexi.core import audit, companies, jobs, lifecycle, queue, runtemplates, scheduling
-from multiflexi.core import tasks
+from multiflexi.core import (
+    audit,
+    companies,
+    jobs,
+    lifecycle,
+    queue,
+    runtemplates,
+    scheduling,
+    tasks,
+)
 from multiflexi.core.models import AuditEntry, Job, RunTemplateAction, Task
 
 ACTOR = audit.Actor("tester", source="test")

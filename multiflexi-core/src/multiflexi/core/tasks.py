@@ -80,9 +80,7 @@ class Window:
     deadline: dt.datetime
 
 
-def window(
-    schedule: schedules.Schedule, start: dt.datetime, deadline_offset: str | None
-) -> Window:
+def window(schedule: schedules.Schedule, start: dt.datetime, deadline_offset: str | None) -> Window:
     """The window that starts at occurrence ``start`` of ``schedule``, with its deadline."""
     start = start.astimezone(dt.UTC)
     end = schedules.next_after(schedule, start)
@@ -128,7 +126,7 @@ def materialise(
         ):
             if (rt_id, start) in wanted:
                 found[(rt_id, start)] = task_id
-    rows = []
+    rows: list[dict[str, Any]] = []
     for rt_id, schedule, start, offset in planned:
         key = (rt_id, start.astimezone(dt.UTC))
         if key in found:
@@ -146,8 +144,10 @@ def materialise(
             }
         )
     for row in rows:  # one by one: RETURNING with executemany is not on every driver
-        task_id = session.scalar(sa.insert(_TASKS).values(row).returning(_TASKS.c.id))
-        found[(row["run_template_id"], row["window_start"])] = int(task_id)  # type: ignore[arg-type]
+        new_id: int = session.execute(
+            sa.insert(_TASKS).values(row).returning(_TASKS.c.id)
+        ).scalar_one()
+        found[(int(row["run_template_id"]), row["window_start"])] = new_id
     return found
 
 
@@ -263,17 +263,21 @@ def sweep(session: Session, now: dt.datetime, *, redis: Redis | None = None) -> 
     """
     moment = now.astimezone(dt.UTC)
     running = sa.exists().where(Job.task_id == Task.id, Job.state == "running")
-    due = session.execute(
-        sa.select(Task)
-        .join(RunTemplate, RunTemplate.id == Task.run_template_id)
-        .where(
-            Task.state == OPEN,
-            Task.deadline <= moment,
-            sa.or_(RunTemplate.allow_late == sa.false(), Task.window_end <= moment),
-            ~running,
+    due = (
+        session.execute(
+            sa.select(Task)
+            .join(RunTemplate, RunTemplate.id == Task.run_template_id)
+            .where(
+                Task.state == OPEN,
+                Task.deadline <= moment,
+                sa.or_(RunTemplate.allow_late == sa.false(), Task.window_end <= moment),
+                ~running,
+            )
+            .order_by(Task.id)
         )
-        .order_by(Task.id)
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     session.commit()
     ended: dict[int, str] = {}
     for task in due:

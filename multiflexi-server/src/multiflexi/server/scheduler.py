@@ -183,7 +183,9 @@ class Scheduler:
     # -- one pass ------------------------------------------------------------------
 
     def run_pass(self, session: Session, now: dt.datetime) -> PassReport:
-        """Plan, reap, end SLA tasks past their deadline, deliver, re-deliver. Planning is fenced by the lease.
+        """Plan, reap, end SLA tasks past their deadline, deliver, re-deliver.
+
+        Planning is fenced by the lease.
 
         Raises :class:`~multiflexi.core.scheduling.LeaseLost`, QueueUnavailable
         (after planning and reaping, which need no Redis) or a database error.

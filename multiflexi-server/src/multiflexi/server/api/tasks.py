@@ -75,7 +75,13 @@ def out(task: Task) -> TaskOut:
 
 
 @operation(
-    blueprint, "GET", "/tasks", summary="List SLA tasks", tag=TAG, query=TaskQuery, response=TaskPage
+    blueprint,
+    "GET",
+    "/tasks",
+    summary="List SLA tasks",
+    tag=TAG,
+    query=TaskQuery,
+    response=TaskPage,
 )
 def list_tasks(query: TaskQuery) -> dict[str, Any]:
     """Latest window first; filter by company, run template, state and window start."""
@@ -120,7 +126,12 @@ def tasks_now() -> dt.datetime:
 
 
 @operation(
-    blueprint, "GET", "/tasks/<int:task_id>", summary="Get an SLA task", tag=TAG, response=TaskDetail
+    blueprint,
+    "GET",
+    "/tasks/<int:task_id>",
+    summary="Get an SLA task",
+    tag=TAG,
+    response=TaskDetail,
 )
 def get_task(task_id: int) -> TaskDetail:
     """The task with its jobs; a task of a company the caller cannot see is a 404."""
