@@ -4,41 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-import sqlalchemy as sa
-
-from multiflexi.core import config
-from multiflexi.core.models import Job, Task
-
 UTC = dt.UTC
 
 
 def add_tasks(world):
-    """A fulfilled task of company A's run template (its job attached), a missed one of B's."""
-    engine = config.create_engine(world.settings.database_url)
-    now = dt.datetime.now(UTC).replace(microsecond=0)
-    start = now - dt.timedelta(hours=2)
-    ids = {}
-    with config.session_factory(engine, world.settings)() as session:
-        for key, state in (("a", "fulfilled"), ("b", "missed")):
-            task = Task(
-                run_template_id=world.ids[f"rt_{key}"],
-                window_start=start,
-                window_end=start + dt.timedelta(hours=1),
-                deadline=start + dt.timedelta(minutes=30),
-                state=state,
-                attempts=1 if state == "fulfilled" else 0,
-                fulfilled_at=start + dt.timedelta(minutes=5) if state == "fulfilled" else None,
-                created_at=start,
-            )
-            session.add(task)
-            session.flush()
-            ids[key] = task.id
-        session.execute(
-            sa.update(Job).where(Job.id == world.ids["done_a"]).values(task_id=ids["a"])
-        )
-        session.commit()
-    engine.dispose()
-    return ids
+    """The world's tasks: company A's fulfilled (its job done attached), B's missed."""
+    return {"a": world.ids["task_a"], "b": world.ids["task_b"]}
 
 
 def test_tasks_are_listed_by_filter_and_only_for_visible_companies(world):
