@@ -250,6 +250,7 @@ class World:
             "credential_id": ids["credential_a"],
             "credential_type_id": ids["ctype_a"],
             "job_id": ids["job_a"],
+            "task_id": ids["task_a"],
             "artifact_id": ids["artifact_a"],
             "application_id": ids["application"],
             "app_id": ids["application"],
@@ -395,7 +396,24 @@ def populate(session, settings) -> tuple[dict[str, int], dict[str, str]]:
             job_id=done.id, name="report.csv", content_type="text/csv", size=4, content=b"a,b\n"
         )
         session.add(artifact)
+        # an SLA task of the run template: A's fulfilled by the job done, B's missed
+        start = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=2)
+        task = models.Task(
+            run_template_id=rt.id,
+            window_start=start,
+            window_end=start + dt.timedelta(hours=1),
+            deadline=start + dt.timedelta(minutes=30),
+            state="fulfilled" if key == "a" else "missed",
+            attempts=1 if key == "a" else 0,
+            fulfilled_at=start + dt.timedelta(minutes=5) if key == "a" else None,
+            created_at=start,
+        )
+        session.add(task)
+        session.flush()
+        if key == "a":
+            done.task_id = task.id
         session.commit()
+        ids[f"task_{key}"] = task.id
         ids[f"done_{key}"] = done.id
         ids[f"artifact_{key}"] = artifact.id
     return ids, plain

@@ -14,7 +14,14 @@ from helpers import PASSWORD, manifest
 
 from multiflexi.server import openapi as spec
 
-COMPANY_SCOPED = ("company_id", "run_template_id", "credential_id", "credential_type_id", "job_id")
+COMPANY_SCOPED = (
+    "company_id",
+    "run_template_id",
+    "credential_id",
+    "credential_type_id",
+    "job_id",
+    "task_id",
+)
 #: login, logout: they change no data and need no authentication
 NOT_SWEPT = {("POST", "/api/v1/auth/login"), ("POST", "/api/v1/auth/logout")}
 
@@ -88,6 +95,7 @@ def params(ids: dict[str, int], company: str) -> dict[str, Any]:
         "credential_id": ids[f"credential_{c}"],
         "credential_type_id": ids[f"ctype_{c}"],
         "job_id": ids[f"job_{c}"],
+        "task_id": ids[f"task_{c}"],
         "artifact_id": ids[f"artifact_{c}"],
         "application_id": ids["application"],
         "prototype_id": ids["prototype"],

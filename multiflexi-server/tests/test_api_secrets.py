@@ -22,6 +22,7 @@ def _sweep_reads(world, who: str) -> int:
                 "credential_id": ids[f"credential_{company}"],
                 "credential_type_id": ids[f"ctype_{company}"],
                 "job_id": ids[f"{job}_{company}"],
+                "task_id": ids[f"task_{company}"],
                 "artifact_id": ids[f"artifact_{company}"],
                 "application_id": ids["application"],
                 "app_id": ids["application"],

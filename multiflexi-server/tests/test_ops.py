@@ -14,8 +14,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 import multiflexi.database as database
-from multiflexi.core import config, jobs
-from multiflexi.core.models import Job
+from multiflexi.core import config, jobs, tasks
+from multiflexi.core.models import Job, Task
 from multiflexi.database.testing import free_port
 from multiflexi.server import create_app
 
@@ -132,6 +132,19 @@ def test_metrics_show_jobs_durations_queues_and_requests(
     finished(session, rt, "success", 100)
     finished(session, rt, "failed", 10)
     waiting = jobs.launch(session, rt.id, actor=jobs.audit.Actor.system("test"), redis=redis)
+    start = jobs.now()
+    session.add(
+        Task(
+            run_template_id=rt.id,
+            window_start=start,
+            window_end=start,
+            deadline=start,
+            state="missed",
+            attempts=0,
+            created_at=start,
+        )
+    )
+    session.commit()
     client = app_for(tmp_path, database_url, redis_url).test_client()
     client.get("/healthz")
     client.get("/healthz")
@@ -144,6 +157,9 @@ def test_metrics_show_jobs_durations_queues_and_requests(
     by_state = {s.labels["state"]: s.value for s in families["multiflexi_jobs"].samples}
     assert by_state["success"] == 2 and by_state["failed"] == 1 and by_state["queued"] == 1
     assert by_state["running"] == 0
+    # SLA tasks by state: every state reported, 0 when none
+    by_task_state = {s.labels["state"]: s.value for s in families["multiflexi_tasks"].samples}
+    assert by_task_state == dict.fromkeys(tasks.STATES, 0) | {"missed": 1}
     durations = {
         (s.name, s.labels.get("state"), s.labels.get("le")): s.value
         for s in families["multiflexi_job_duration_seconds"].samples

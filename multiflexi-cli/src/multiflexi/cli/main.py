@@ -53,6 +53,7 @@ COMMANDS: dict[str, str] = {
     "queue": "queue:group",
     "run-template": "run_template:group",
     "status": "status:command",
+    "task": "task:group",
     "token": "token:group",
     "user": "user:group",
 }

@@ -164,6 +164,21 @@ def job(item: models.Job) -> dict[str, Any]:
     }
 
 
+def task(item: models.Task) -> dict[str, Any]:
+    """An SLA task (the original's naming: ``runtemplate_id``)."""
+    return {
+        "id": item.id,
+        "runtemplate_id": item.run_template_id,
+        "state": item.state,
+        "attempts": item.attempts,
+        "window_start": item.window_start.isoformat(),
+        "window_end": item.window_end.isoformat(),
+        "deadline": item.deadline.isoformat(),
+        "fulfilled_by_job_id": item.fulfilled_by_job_id,
+        "fulfilled_at": item.fulfilled_at.isoformat() if item.fulfilled_at else None,
+    }
+
+
 def output_line(line: models.JobOutputLine | Line) -> dict[str, Any]:
     return {"seq": line.seq, "stream": line.stream, "text": line.text, "at": line.created_at}
 

@@ -42,7 +42,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from multiflexi.core import availability, jobenv, jobs, queue, runtemplates, slots
+from multiflexi.core import availability, jobenv, jobs, queue, runtemplates, slots, tasks
 from multiflexi.core.audit import Actor
 from multiflexi.core.config import settings_of
 from multiflexi.core.models import (
@@ -571,6 +571,13 @@ def conclude(
             severity=severity,
             **(facts or {}),
         )
+        if recorded and job.task_id is not None:
+            # the SLA task of the window, in the same commit as the job's end
+            ended = now()
+            retry_at = None
+            if retry and final in ("failed", "lost"):
+                retry_at = retry_due(session, job, exit_code, at=ended)
+            tasks.job_ended(session, job, final, ended, retry_at=retry_at)
         slots.release(session, job_id)
         woken = slots.requeue_next(session, job.run_template_id)
     if woken is not None:
@@ -596,12 +603,35 @@ def retry_delay(backoff: str, min_gap: int, attempt: int) -> dt.timedelta:
     return dt.timedelta(seconds=max(gap, gap * factor))
 
 
-def schedule_retry(session: Session, job_id: int, *, redis: Redis | None = None) -> Job | None:
-    """A new attempt of a failed or lost job when its policy allows one; None otherwise.
+def retry_due(
+    session: Session, job: Job, exit_code: int | None, *, at: dt.datetime | None = None
+) -> dt.datetime | None:
+    """When the next attempt of a job that failed with ``exit_code`` is due by its
+    run template's retry policy (from ``at``, default now); None when none is allowed.
 
     Allowed when the run template's ``max_attempts`` is not used up, or when the
     manifest marks the exit code ``retry`` (then up to MANIFEST_RETRY_ATTEMPTS
-    attempts in all when the run template sets no larger number). The new job is
+    attempts in all when the run template sets no larger number), and the run
+    template is active.
+    """
+    run_template = job.run_template
+    session.refresh(run_template)
+    limit = run_template.max_attempts
+    row = _exit_code_row(session, job.application_id, exit_code)
+    if row is not None and row.retry:
+        limit = max(limit, MANIFEST_RETRY_ATTEMPTS)
+    if job.attempt >= limit or not run_template.active:
+        return None
+    delay = retry_delay(run_template.retry_backoff, run_template.retry_min_gap, job.attempt)
+    return (at or now()) + delay
+
+
+def schedule_retry(session: Session, job_id: int, *, redis: Redis | None = None) -> Job | None:
+    """A new attempt of a failed or lost job when its policy allows one; None otherwise.
+
+    :func:`retry_due` says whether and when; a job of an SLA task is retried only
+    while the task is open and the retry is due before its deadline
+    (:func:`multiflexi.core.tasks.retry_allowed`). The new job is
     linked to the first attempt (``retry_of_id``), keeps the one-time overrides,
     and is queued at once or left ``scheduled`` for the scheduler when it waits.
     """
@@ -609,12 +639,8 @@ def schedule_retry(session: Session, job_id: int, *, redis: Redis | None = None)
     if job.state not in ("failed", "lost"):
         return None
     run_template = job.run_template
-    session.refresh(run_template)
-    limit = run_template.max_attempts
-    row = _exit_code_row(session, job.application_id, job.exit_code)
-    if row is not None and row.retry:
-        limit = max(limit, MANIFEST_RETRY_ATTEMPTS)
-    if job.attempt >= limit or not run_template.active:
+    when = retry_due(session, job, job.exit_code)
+    if when is None or not tasks.retry_allowed(session, job, when):
         return None
     first = job.retry_of_id or job.id
     if session.scalar(
@@ -622,7 +648,6 @@ def schedule_retry(session: Session, job_id: int, *, redis: Redis | None = None)
     ):
         return None  # this attempt's retry exists already
     overrides, secret_names = jobenv.overrides_of(session, job)
-    when = now() + retry_delay(run_template.retry_backoff, run_template.retry_min_gap, job.attempt)
     with transaction(session):
         retry_job = jobs.create(
             session,
@@ -653,6 +678,8 @@ def _deliver_actions(session: Session, job: Job, redis: Redis | None) -> None:
     """
     if not runtemplates.enabled_actions(session, job.run_template_id, runtemplates.FAILURE_MODES):
         return
+    if not tasks.failure_actions_due(session, job):
+        return  # a retry of its SLA task follows: they run when the task ends
     try:
         client = redis if redis is not None else queue.connect(settings_of(session).redis_url)
         queue.enqueue_actions(client, job.id, job.queue)
@@ -743,6 +770,7 @@ __all__ = [
     "reap_lost",
     "record_process",
     "retry_delay",
+    "retry_due",
     "schedule_retry",
     "signal_name",
     "start",

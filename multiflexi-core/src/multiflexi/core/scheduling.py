@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from multiflexi.core import jobcounts, jobs, queue, schedules
+from multiflexi.core import jobcounts, jobs, queue, schedules, tasks
 from multiflexi.core.errors import Conflict, MultiFlexiError, ValidationError
 from multiflexi.core.models import Application, Job, Lease, RunTemplate
 from multiflexi.core.texts import msg
@@ -192,6 +192,7 @@ def plan(
             RunTemplate.executor,
             RunTemplate.queue,
             RunTemplate.last_schedule,
+            RunTemplate.deadline_offset,
             Application.version,
         )
         .join(Application, Application.id == RunTemplate.application_id)
@@ -204,6 +205,7 @@ def plan(
     missed_rows: list[dict[str, Any]] = []
     invalid: dict[int, str] = {}
     missed_total = skipped_total = 0
+    windows: list[tuple[int, schedules.Schedule, dt.datetime, str | None]] = []
     for row in rows:
         key = (row.interval_code, row.cron, row.delay, row.timezone, row.last_schedule)
         decision = decided.get(key)
@@ -250,6 +252,10 @@ def plan(
         missed_total += len(kept)
         skipped_total += skipped
         job_rows.append(common | {"state": "scheduled", "scheduled_at": decision.run_at})
+        schedule = schedules.Schedule.build(
+            row.interval_code, row.cron, row.delay, row.timezone, default_timezone=zone
+        )
+        windows.append((row.id, schedule, decision.run_at, row.deadline_offset))
     for rt_id, problem in invalid.items():
         log.error("run template %d cannot be planned: %s", rt_id, problem)
     session.commit()  # end the read transaction; the writes get their own
@@ -262,6 +268,10 @@ def plan(
         if missed_rows:
             session.execute(sa.insert(t.jobs), missed_rows)
         if job_rows:
+            # each window's SLA task, in the same commit as its job (idempotent by window)
+            task_ids = tasks.materialise(session, windows, moment)
+            for job_row, (rt_id, _, start, _) in zip(job_rows, windows, strict=True):
+                job_row["task_id"] = task_ids[(rt_id, start.astimezone(dt.UTC))]
             planned = sorted(
                 session.scalars(sa.insert(t.jobs).returning(t.jobs.c.id), job_rows).all()
             )

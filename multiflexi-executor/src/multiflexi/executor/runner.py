@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from multiflexi.core import jobenv, lifecycle
+from multiflexi.core import jobenv, lifecycle, tasks
 from multiflexi.core.config import Settings
 from multiflexi.core.environment import JobEnvironment
 from multiflexi.core.errors import MultiFlexiError
@@ -217,18 +217,23 @@ def run(
 
 
 def run_actions(context: ExecutorContext, job_id: int) -> int:
-    """The failure actions of a job that ended ``lost`` (its worker died); how many failed.
+    """The failure actions of a job that ended ``lost`` (its worker died), or of the
+    latest job of an SLA task that ended ``missed``; how many failed.
 
-    The reaper (core) hands them over: actions live in the executor. They get the
+    The reaper or the task sweep (core) hands them over: actions live in the executor. They get the
     recorded outcome, no environment (the job's died with its worker), and log on
     the job's output like those of a job that ended here.
     """
     with context.sessions() as session:
         job = session.get(Job, job_id)
-        if job is None or job.state != "lost":
+        if job is None:
+            return 0
+        # a lost job, or the latest job of an SLA task that ended missed
+        missed = job.task_id is not None and tasks.get(session, job.task_id).state == "missed"
+        if job.state != "lost" and not missed:
             return 0
         outcome = lifecycle.Outcome(
-            state=job.state,
+            state="missed" if missed and job.state != "lost" else job.state,
             exit_code=job.exit_code,
             description=job.exit_description,
             severity=job.severity or lifecycle.FAILURE_SEVERITY,
@@ -611,9 +616,13 @@ class _Run:
             facts=self.process_facts,
         )
         self.process_facts = {}
-        if outcome.recorded:
+        job = self.session.get_one(Job, self.job_id) if outcome.recorded else None
+        if job is not None and (
+            # a failure of an SLA task that another attempt follows runs none: its task's
+            # end runs them, once
+            outcome.state == "success" or tasks.failure_actions_due(self.session, job)
+        ):
             # the recorded outcome refreshed the session's copy of the job
-            job = self.session.get_one(Job, self.job_id)
             actions.run_all(
                 self.session,
                 job,

@@ -17,7 +17,7 @@ from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy.orm import Session
 
-from multiflexi.core import jobs, queue
+from multiflexi.core import jobs, queue, tasks
 from multiflexi.core.models import Job
 
 if TYPE_CHECKING:
@@ -106,6 +106,7 @@ class JobCollector(Collector):
                 ).all()
             )
             histogram = self._durations()
+            task_counts = tasks.counts(self.session)
         except sa.exc.SQLAlchemyError:
             self.session.rollback()
             up.add_metric([], 0)
@@ -116,7 +117,12 @@ class JobCollector(Collector):
         )
         for state in jobs.STATES:
             states.add_metric([state], counts.get(state, 0))
-        return [up, states, histogram]
+        by_task_state = GaugeMetricFamily(
+            "multiflexi_tasks", "SLA tasks (scheduled windows) by state.", labels=["state"]
+        )
+        for state, number in task_counts.items():
+            by_task_state.add_metric([state], number)
+        return [up, states, by_task_state, histogram]
 
     def _durations(self) -> HistogramMetricFamily:
         dialect = self.session.get_bind().dialect.name

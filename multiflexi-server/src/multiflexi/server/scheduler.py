@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from multiflexi.core import jobs, lifecycle, queue, scheduling
+from multiflexi.core import jobs, lifecycle, queue, scheduling, tasks
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -78,6 +78,8 @@ class PassReport:
     reaped: int = 0
     delivered: int = 0
     redelivered: int = 0
+    #: SLA tasks ended at their deadline (missed or failed)
+    tasks_ended: int = 0
 
     @property
     def busy(self) -> bool:
@@ -181,7 +183,9 @@ class Scheduler:
     # -- one pass ------------------------------------------------------------------
 
     def run_pass(self, session: Session, now: dt.datetime) -> PassReport:
-        """Plan, reap, deliver, re-deliver. Planning is fenced by the lease.
+        """Plan, reap, end SLA tasks past their deadline, deliver, re-deliver.
+
+        Planning is fenced by the lease.
 
         Raises :class:`~multiflexi.core.scheduling.LeaseLost`, QueueUnavailable
         (after planning and reaping, which need no Redis) or a database error.
@@ -191,6 +195,8 @@ class Scheduler:
         self._renewed_at = now
         self._invalid = set(result.invalid)
         reaped = self.reaper(session, now)
+        # SLA tasks whose deadline passed with nothing running end missed or failed
+        ended = tasks.sweep(session, now, redis=self.redis)
         # the sentinel is set before looking: a loss after this point is seen by the
         # next check; a loss before it (the sentinel was gone) makes this pass re-deliver
         lost = self._mark_redis_alive()
@@ -212,6 +218,7 @@ class Scheduler:
             reaped=len(reaped),
             delivered=len(delivered),
             redelivered=len(redelivered),
+            tasks_ended=len(ended),
         )
 
     def _pass_once(self) -> PassReport | None:

@@ -33,6 +33,7 @@ from multiflexi.server.api import (  # noqa: E402
     run_templates,
     session,
     status,
+    tasks,
     tokens,
     users,
 )
@@ -85,6 +86,7 @@ __all__ = [
     "run_templates",
     "session",
     "status",
+    "tasks",
     "tokens",
     "users",
 ]
