@@ -56,6 +56,7 @@ from sqlalchemy.orm import Session
 from multiflexi.core import audit, queue, runtemplates, schedules
 from multiflexi.core.errors import NotFound, ValidationError
 from multiflexi.core.models import Job, RunTemplate, Task
+from multiflexi.core.texts import msg
 from multiflexi.core.unit import Page, paginate, rowcount, transaction
 
 if TYPE_CHECKING:
@@ -312,7 +313,9 @@ def _deliver_failure_actions(session: Session, job: Job, redis: Redis | None) ->
 
 def _check_state(state: str | None) -> None:
     if state is not None and state not in STATES:
-        raise ValidationError("bad filter", [("state", f"unknown state {state!r}")])
+        raise ValidationError(
+            msg("bad filter"), [("state", msg("unknown state {state!r}", state=state))]
+        )
 
 
 def list_tasks(
