@@ -218,12 +218,24 @@ def test_a_sweep_after_a_failed_attempt_whose_retry_never_came_ends_it_failed(
     session, make_rt, redis
 ):
     rt = make_rt(max_attempts=3, retry_min_gap=60)
+    session.add(RunTemplateAction(run_template_id=rt.id, mode="failure", action="deactivate"))
+    session.commit()
     job = planned_job(session, rt, lifecycle.now())
     retry_id = run(session, job, redis, 1).retry_job_id
     jobs.cancel(session, retry_id, actor=ACTOR)
     task = task_of(session, job)
+
+    def handed_over():
+        queued = Queue(job.queue, connection=redis).jobs
+        return [(j.func_name, j.args) for j in queued if j.id.endswith("-actions")]
+
+    assert handed_over() == []  # the failed attempt's actions wait for its task
     ended = tasks.sweep(session, task.deadline, redis=redis)
     assert ended == {task.id: "failed"}
+    # now they run, once, for the attempt that ran (not the cancelled retry)
+    assert handed_over() == [(queue.RUN_ACTIONS, (job.id,))]
+    assert tasks.sweep(session, task.deadline, redis=redis) == {}
+    assert handed_over() == [(queue.RUN_ACTIONS, (job.id,))]
 
 
 def test_listing_counting_and_daily_fulfilment(session, make_rt, redis, company):

@@ -259,7 +259,8 @@ def sweep(session: Session, now: dt.datetime, *, redis: Redis | None = None) -> 
 
     ``missed`` when no attempt ended, ``failed`` otherwise; a run template that
     allows late runs keeps its task open until the window's end too. The failure
-    actions of a missed task are handed to an executor (for its latest job), once.
+    actions of a task it ends are handed to an executor, once: for its last attempt
+    that ended (whose own actions waited for the task), else for its latest job.
     Returns task id -> new state.
     """
     moment = now.astimezone(dt.UTC)
@@ -283,15 +284,20 @@ def sweep(session: Session, now: dt.datetime, *, redis: Redis | None = None) -> 
     ended: dict[int, str] = {}
     for task in due:
         final = "missed" if task.attempts == 0 else "failed"
+        # the job the failure actions speak of: the last attempt that ran (its own
+        # actions waited for the task), else the latest planned one
         latest = session.scalar(
-            sa.select(Job).where(Job.task_id == task.id).order_by(Job.id.desc()).limit(1)
+            sa.select(Job)
+            .where(Job.task_id == task.id)
+            .order_by(Job.started_at.is_(None), Job.id.desc())
+            .limit(1)
         )
         with transaction(session):
             moved = _end(session, task, final, job_id=latest.id if latest else None, at=moment)
         if not moved:
             continue
         ended[task.id] = final
-        if final == "missed" and latest is not None:
+        if latest is not None:
             _deliver_failure_actions(session, latest, redis)
     if ended:
         log.info("%d task(s) ended at their deadline", len(ended))
@@ -302,7 +308,7 @@ def _deliver_failure_actions(session: Session, job: Job, redis: Redis | None) ->
     if not runtemplates.enabled_actions(session, job.run_template_id, runtemplates.FAILURE_MODES):
         return
     if redis is None:
-        log.warning("task of job %d missed: no Redis, failure actions not run", job.id)
+        log.warning("task of job %d ended: no Redis, failure actions not run", job.id)
         return
     with contextlib.suppress(queue.QueueUnavailable):
         queue.enqueue_actions(redis, job.id, job.queue)

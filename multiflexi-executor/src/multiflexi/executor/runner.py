@@ -218,7 +218,8 @@ def run(
 
 def run_actions(context: ExecutorContext, job_id: int) -> int:
     """The failure actions of a job that ended ``lost`` (its worker died), or of the
-    latest job of an SLA task that ended ``missed``; how many failed.
+    job of an SLA task that the deadline sweep ended ``missed`` or ``failed``; how many
+    failed.
 
     The reaper or the task sweep (core) hands them over: actions live in the executor. They get the
     recorded outcome, no environment (the job's died with its worker), and log on
@@ -228,9 +229,10 @@ def run_actions(context: ExecutorContext, job_id: int) -> int:
         job = session.get(Job, job_id)
         if job is None:
             return 0
-        # a lost job, or the latest job of an SLA task that ended missed
-        missed = job.task_id is not None and tasks.get(session, job.task_id).state == "missed"
-        if job.state != "lost" and not missed:
+        # a lost job, or the job of an SLA task that the sweep ended
+        task_state = tasks.get(session, job.task_id).state if job.task_id is not None else None
+        missed = task_state == "missed"
+        if job.state != "lost" and task_state not in ("missed", "failed"):
             return 0
         outcome = lifecycle.Outcome(
             state="missed" if missed and job.state != "lost" else job.state,
