@@ -130,13 +130,22 @@ def collections_path() -> Iterator[Path]:
 
 @pytest.fixture
 def play(stack, collections_path, tmp_path):
-    """``play(playbook, check=False, diff=False, **extra_vars)``: run it; its stats and results.
+    """``play(playbook, check=False, diff=False, environment=True, **extra_vars)``: run it;
+    its stats and results.
 
     The connection comes from the environment (MULTIFLEXI_URL, MULTIFLEXI_USERNAME,
-    MULTIFLEXI_PASSWORD), as a user's would. Each task's result is kept by its name.
+    MULTIFLEXI_PASSWORD), as a user's would, unless ``environment`` is false. Each
+    task's result is kept by its name.
     """
 
-    def run(playbook: str, *, check: bool = False, diff: bool = False, **extra_vars) -> Played:
+    def run(
+        playbook: str,
+        *,
+        check: bool = False,
+        diff: bool = False,
+        environment: bool = True,
+        **extra_vars,
+    ) -> Played:
         record = tmp_path / "record.json"
         record.unlink(missing_ok=True)
         env = dict(os.environ)
@@ -151,10 +160,15 @@ def play(stack, collections_path, tmp_path):
             ANSIBLE_PYTHON_INTERPRETER=sys.executable,
             ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
             ANSIBLE_HOME=str(tmp_path / "ansible-home"),
-            MULTIFLEXI_URL=stack.url,
-            MULTIFLEXI_USERNAME=ADMIN,
-            MULTIFLEXI_PASSWORD=PASSWORD,
         )
+        for name in [k for k in env if k.startswith("MULTIFLEXI_")]:
+            del env[name]
+        if environment:
+            env.update(
+                MULTIFLEXI_URL=stack.url,
+                MULTIFLEXI_USERNAME=ADMIN,
+                MULTIFLEXI_PASSWORD=PASSWORD,
+            )
         argv = [_tool("ansible-playbook"), "-i", "localhost,", "-c", "local"]
         argv += [str(PLAYBOOKS / playbook), "-e", json.dumps(extra_vars)]
         argv += ["--check"] if check else []
@@ -171,3 +185,9 @@ def play(stack, collections_path, tmp_path):
         )
 
     return run
+
+
+@pytest.fixture
+def admin() -> tuple[str, str]:
+    """(login, password) of the stack's administrator."""
+    return ADMIN, PASSWORD
