@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from multiflexi.core import access, tasks
+from multiflexi.core import access, lifecycle, tasks
 from multiflexi.core.models import Task
 from multiflexi.core.tasks import HISTORY_DAYS
 from multiflexi.server.api import blueprint
@@ -117,12 +117,8 @@ def task_summary(query: TaskFilter) -> Summary:
         "run_template_id": query.run_template_id,
     }
     counts = tasks.counts(db(), since=query.since, until=query.until, **scope)
-    days = tasks.daily(db(), tasks_now(), **scope)
+    days = tasks.daily(db(), lifecycle.now(), **scope)
     return Summary.model_validate({"counts": counts, "days": days})
-
-
-def tasks_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @operation(
